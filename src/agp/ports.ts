@@ -1,0 +1,189 @@
+/**
+ * Ports: the small interfaces the AGP method is written against.
+ * Adapters (src/llm, src/store, src/jobs) implement them; only the composition root wires them.
+ * Nothing here may import fastify, ioredis, openai, bullmq or pino at runtime.
+ */
+import type { FallbackReason, LlmRole, Usage } from './types.js';
+
+/** A chat message in the OpenAI wire shape. */
+export interface ChatMessage {
+  role: 'system' | 'user' | 'assistant';
+  content: string;
+}
+
+/** A JSON-schema response format for endpoints that support structured output. */
+export interface JsonSchemaFormat {
+  name: string;
+  schema: Record<string, unknown>;
+}
+
+/** One LLM call. */
+export interface LlmRequest {
+  role: LlmRole;
+  messages: ChatMessage[];
+  /** Absolute deadline in epoch milliseconds (Clock.now() scale). Retries happen only before it. */
+  deadline: number;
+  /** Caller cancellation (client went away, job cancelled). */
+  signal?: AbortSignal | undefined;
+  /** Overrides the per-role model. */
+  model?: string | undefined;
+  maxTokens?: number | undefined;
+  temperature?: number | undefined;
+  /** Ask for structured output; adapters ignore it when the endpoint is configured without support. */
+  responseFormat?: JsonSchemaFormat | undefined;
+}
+
+/** A successful LLM answer with its accounting. */
+export interface LlmResponse {
+  text: string;
+  model: string;
+  promptTokens: number;
+  completionTokens: number;
+  latencyMs: number;
+  /** Attempts made, including retries (>= 1). */
+  attempts: number;
+}
+
+/** Reasons an LLM call can fail; each maps one to one onto a public fallback reason. */
+export type LlmFailureReason = Exclude<FallbackReason, 'unparseable'>;
+
+/**
+ * The only error an LlmClient throws. Serving maps `reason` straight onto `fallback.reason`,
+ * so an LLM fault never becomes a 5xx.
+ */
+export class LlmCallError extends Error {
+  override readonly name = 'LlmCallError';
+  constructor(
+    readonly reason: LlmFailureReason,
+    message: string,
+    /** Tokens/calls spent before failing (e.g. a retried 500 still cost a request). */
+    readonly usage?: Usage,
+  ) {
+    super(message);
+  }
+}
+
+/** An OpenAI-compatible chat endpoint with deadline, retries, breaker and concurrency limit inside. */
+export interface LlmClient {
+  /** False when no endpoint is configured: callers fall back with `llm_unconfigured` without calling. */
+  readonly configured: boolean;
+  complete(req: LlmRequest): Promise<LlmResponse>;
+}
+
+/** Identifies one cached profile. The history digest covers exactly the items used to build it. */
+export interface ProfileKey {
+  domain: string;
+  promptVersion: string;
+  userId: string;
+  historyDigest: string;
+}
+
+/** A cached natural-language user profile. */
+export interface StoredProfile {
+  text: string;
+  historyDigest: string;
+  /** Epoch ms when generated. */
+  createdAt: number;
+}
+
+/** Result of one cache lookup: the exact entry, and the user's latest for the same domain and version. */
+export interface ProfileLookup {
+  exact: StoredProfile | null;
+  /** The most recently written profile for (domain, promptVersion, userId), whatever its digest. */
+  latest: StoredProfile | null;
+}
+
+/** Profile cache. Implementations: bounded in-memory LRU, Redis. */
+export interface ProfileStore {
+  /** One round trip: the exact entry and the latest entry for stale-while-revalidate. */
+  lookup(key: ProfileKey): Promise<ProfileLookup>;
+  /** Writes the exact entry and makes it the latest. */
+  save(key: ProfileKey, profile: StoredProfile, ttlSeconds: number): Promise<void>;
+  /** Erases every profile of the user in all domains and versions; returns how many entries were removed. */
+  deleteUser(userId: string): Promise<number>;
+}
+
+/** Quality figures attached to a prompt version by training or evaluation. */
+export interface PromptMetrics {
+  trainNdcgPerEpoch?: number[];
+  valNdcgPerEpoch?: number[];
+  baselineNdcg?: number;
+  bestValNdcg?: number;
+  testNdcg?: number;
+  llmCalls?: number;
+  tokens?: number;
+  [extra: string]: unknown;
+}
+
+/** One immutable version of a profile-generation prompt. */
+export interface PromptVersion {
+  domain: string;
+  version: string;
+  text: string;
+  parentVersion: string | null;
+  /** ISO-8601. */
+  createdAt: string;
+  /** History items the prompt was trained with; serving uses the last N. */
+  historyLength: number;
+  params?: Record<string, unknown>;
+  metrics?: PromptMetrics;
+}
+
+/** The prompt serving uses for a domain right now. */
+export interface ActivePrompt {
+  domain: string;
+  version: string;
+  text: string;
+  historyLength: number;
+}
+
+/**
+ * Versioned prompts per domain. `resolve` is synchronous because it is on the hot path: implementations
+ * keep a local snapshot of active versions and refresh it (pub/sub or polling) so activation reaches
+ * every replica within seconds.
+ */
+export interface PromptRegistry {
+  /** Active prompt for the domain, else the `default` domain's, else the built-in prompt. */
+  resolve(domain: string): ActivePrompt;
+  /** Map of domain to active version, as currently seen by this replica. */
+  activeVersions(): Record<string, string>;
+  get(domain: string, version: string): Promise<PromptVersion | null>;
+  list(domain?: string): Promise<Array<PromptVersion & { active: boolean }>>;
+  /** Stores a new version. Re-putting an identical version is a no-op; a different text under an existing version is a conflict. */
+  put(version: PromptVersion): Promise<void>;
+  /** Makes the version active for its domain in every replica. Rolling back is activating an older version. */
+  activate(domain: string, version: string): Promise<void>;
+  /** Re-reads the active set from storage (called by the poller and on pub/sub notification). */
+  refresh(): Promise<void>;
+  /** True once the first load has completed. */
+  readonly ready: boolean;
+}
+
+/** Time source; injected so tests and training replays are deterministic. */
+export interface Clock {
+  now(): number;
+}
+
+/** The system clock. */
+export const systemClock: Clock = { now: () => Date.now() };
+
+/** Minimal structured logger (pino-compatible call shape). */
+export interface Logger {
+  debug(obj: object, msg?: string): void;
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+/** A logger that drops everything (tests, CLI quiet mode). */
+export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+
+/** Observations the domain reports; the metrics adapter turns them into Prometheus series. */
+export interface RerankTelemetry {
+  profileCache(outcome: 'hit' | 'miss' | 'coalesced' | 'stale'): void;
+  parse(outcome: 'ok' | 'repaired' | 'unparseable'): void;
+  backgroundRefresh(outcome: 'ok' | 'error'): void;
+}
+
+/** Telemetry that records nothing. */
+export const noTelemetry: RerankTelemetry = { profileCache() {}, parse() {}, backgroundRefresh() {} };

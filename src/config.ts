@@ -1,0 +1,198 @@
+/**
+ * Environment → frozen Config, parsed once at start-up and passed down explicitly.
+ * Every variable is documented in README.md; bad values exit with one line naming the variable.
+ */
+import { z } from 'zod';
+
+/** Booleans are parsed explicitly: "false", "0", "no", "off" and "" are false. */
+const bool = (def: boolean) =>
+  z
+    .string()
+    .trim()
+    .toLowerCase()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v === '') return def;
+      if (['true', '1', 'yes', 'on'].includes(v)) return true;
+      if (['false', '0', 'no', 'off'].includes(v)) return false;
+      ctx.addIssue({ code: 'custom', message: `expected true/false, got "${v}"` });
+      return z.NEVER;
+    });
+
+const int = (def: number, min: number, max: number) =>
+  z.coerce.number().int().min(min).max(max).default(def);
+
+const optionalString = z
+  .string()
+  .trim()
+  .optional()
+  .transform((v) => (v === undefined || v === '' ? undefined : v));
+
+const optionalUrl = optionalString.pipe(z.string().url().optional());
+
+const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  PORT: int(8080, 0, 65535),
+  HOST: z.string().default('0.0.0.0'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Log prompt and profile text (off by default: it is user data). */
+  LOG_USER_TEXT: bool(false),
+
+  REDIS_URL: optionalUrl,
+  QUEUE_REDIS_URL: optionalUrl,
+  /** Comma-separated host:port list; when set, ioredis Cluster is used instead of REDIS_URL. */
+  REDIS_CLUSTER_NODES: optionalString,
+  REDIS_KEY_PREFIX: z.string().default('agp'),
+
+  LLM_BASE_URL: optionalUrl,
+  LLM_API_KEY: optionalString,
+  LLM_MODEL: optionalString,
+  LLM_PROFILE_MODEL: optionalString,
+  LLM_RERANK_MODEL: optionalString,
+  LLM_OPTIMIZER_MODEL: optionalString,
+  LLM_TEMPERATURE: z.coerce.number().min(0).max(2).default(0),
+  LLM_MAX_CONCURRENCY: int(64, 1, 10_000),
+  /** How long a call may wait for a concurrency slot before falling back with `overloaded`. */
+  LLM_QUEUE_TIMEOUT_MS: int(50, 0, 60_000),
+  LLM_MAX_RETRIES: int(2, 0, 10),
+  LLM_STRUCTURED_OUTPUT: bool(false),
+  LLM_PROFILE_MAX_TOKENS: int(300, 16, 8192),
+  LLM_RERANK_MAX_TOKENS: int(400, 16, 8192),
+  BREAKER_FAILURE_THRESHOLD: int(5, 1, 1000),
+  BREAKER_RESET_MS: int(10_000, 100, 600_000),
+
+  DEFAULT_DEADLINE_MS: int(2_000, 50, 600_000),
+  MAX_DEADLINE_MS: int(10_000, 50, 600_000),
+  PROFILE_TTL_SECONDS: int(86_400, 1, 31_536_000),
+  PROFILE_FRESHNESS: z.enum(['stale-while-revalidate', 'strict']).default('stale-while-revalidate'),
+  PROFILE_CACHE_MAX_ENTRIES: int(100_000, 1, 100_000_000),
+  /** Background profile refreshes get their own budget: they are not bound to a caller's deadline. */
+  PROFILE_REFRESH_DEADLINE_MS: int(15_000, 100, 600_000),
+
+  PROMPT_FILE: optionalString,
+  PROMPT_REFRESH_MS: int(2_000, 100, 600_000),
+
+  RERANK_WINDOW_SIZE: int(20, 2, 100),
+  RERANK_WINDOW_STEP: int(10, 1, 100),
+  MAX_TITLE_CHARS: int(200, 8, 10_000),
+  MAX_TEXT_CHARS: int(500, 0, 20_000),
+  BODY_LIMIT_BYTES: int(1_048_576, 1024, 50 * 1_048_576),
+
+  ADMIN_TOKEN: optionalString.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
+  TRAINING_DATA_DIR: z.string().default('./data'),
+  /** Run the training worker inside the API process (set false when `agp worker` runs separately). */
+  WORKER_ENABLED: bool(true),
+  TRAINING_CONCURRENCY: int(8, 1, 256),
+
+  SHUTDOWN_GRACE_MS: int(10_000, 0, 600_000),
+  /** Event-loop lag above which requests are shed with 503 + Retry-After (0 disables). */
+  MAX_EVENT_LOOP_DELAY_MS: int(1_000, 0, 60_000),
+  RATE_LIMIT_MAX: int(0, 0, 1_000_000),
+  RATE_LIMIT_WINDOW_MS: int(1_000, 100, 3_600_000),
+});
+
+/** Parsed, validated service configuration. */
+export type Config = Readonly<ReturnType<typeof toConfig>>;
+
+function toConfig(e: z.output<typeof envSchema>) {
+  return {
+    env: e.NODE_ENV,
+    port: e.PORT,
+    host: e.HOST,
+    logLevel: e.LOG_LEVEL,
+    logUserText: e.LOG_USER_TEXT,
+    redis: {
+      url: e.REDIS_URL,
+      queueUrl: e.QUEUE_REDIS_URL ?? e.REDIS_URL,
+      clusterNodes: e.REDIS_CLUSTER_NODES?.split(',').map((s) => s.trim()).filter(Boolean),
+      keyPrefix: e.REDIS_KEY_PREFIX,
+    },
+    llm: {
+      baseUrl: e.LLM_BASE_URL,
+      apiKey: e.LLM_API_KEY,
+      model: e.LLM_MODEL,
+      models: {
+        profile: e.LLM_PROFILE_MODEL ?? e.LLM_MODEL,
+        rerank: e.LLM_RERANK_MODEL ?? e.LLM_MODEL,
+        summarise: e.LLM_OPTIMIZER_MODEL ?? e.LLM_MODEL,
+        edit: e.LLM_OPTIMIZER_MODEL ?? e.LLM_MODEL,
+        reason: e.LLM_OPTIMIZER_MODEL ?? e.LLM_MODEL,
+      },
+      temperature: e.LLM_TEMPERATURE,
+      maxConcurrency: e.LLM_MAX_CONCURRENCY,
+      queueTimeoutMs: e.LLM_QUEUE_TIMEOUT_MS,
+      maxRetries: e.LLM_MAX_RETRIES,
+      structuredOutput: e.LLM_STRUCTURED_OUTPUT,
+      profileMaxTokens: e.LLM_PROFILE_MAX_TOKENS,
+      rerankMaxTokens: e.LLM_RERANK_MAX_TOKENS,
+      breaker: { failureThreshold: e.BREAKER_FAILURE_THRESHOLD, resetMs: e.BREAKER_RESET_MS },
+    },
+    rerank: {
+      defaultDeadlineMs: e.DEFAULT_DEADLINE_MS,
+      maxDeadlineMs: e.MAX_DEADLINE_MS,
+      windowSize: e.RERANK_WINDOW_SIZE,
+      windowStep: e.RERANK_WINDOW_STEP,
+      maxTitleChars: e.MAX_TITLE_CHARS,
+      maxTextChars: e.MAX_TEXT_CHARS,
+    },
+    profiles: {
+      ttlSeconds: e.PROFILE_TTL_SECONDS,
+      freshness: e.PROFILE_FRESHNESS,
+      maxEntries: e.PROFILE_CACHE_MAX_ENTRIES,
+      refreshDeadlineMs: e.PROFILE_REFRESH_DEADLINE_MS,
+    },
+    prompts: { file: e.PROMPT_FILE, refreshMs: e.PROMPT_REFRESH_MS },
+    http: {
+      bodyLimitBytes: e.BODY_LIMIT_BYTES,
+      shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
+      maxEventLoopDelayMs: e.MAX_EVENT_LOOP_DELAY_MS,
+      rateLimitMax: e.RATE_LIMIT_MAX,
+      rateLimitWindowMs: e.RATE_LIMIT_WINDOW_MS,
+    },
+    admin: { token: e.ADMIN_TOKEN },
+    training: {
+      dataDir: e.TRAINING_DATA_DIR,
+      workerEnabled: e.WORKER_ENABLED,
+      concurrency: e.TRAINING_CONCURRENCY,
+    },
+  };
+}
+
+/** Raised for invalid configuration; its message is one line naming the variable. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+/**
+ * Parses the environment into a frozen Config.
+ * @throws ConfigError naming the first offending variable.
+ */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const name = String(issue?.path[0] ?? 'environment');
+    throw new ConfigError(`invalid configuration: ${name}: ${issue?.message ?? 'invalid value'}`);
+  }
+  const cfg = toConfig(parsed.data);
+  if (cfg.rerank.windowStep >= cfg.rerank.windowSize) {
+    throw new ConfigError('invalid configuration: RERANK_WINDOW_STEP: must be smaller than RERANK_WINDOW_SIZE');
+  }
+  if (cfg.rerank.defaultDeadlineMs > cfg.rerank.maxDeadlineMs) {
+    throw new ConfigError('invalid configuration: DEFAULT_DEADLINE_MS: must not exceed MAX_DEADLINE_MS');
+  }
+  return deepFreeze(cfg);
+}
+
+/** True when an LLM endpoint is configured (a base URL, or an API key for the OpenAI default). */
+export function llmConfigured(cfg: Config): boolean {
+  return Boolean(cfg.llm.baseUrl ?? cfg.llm.apiKey) && Boolean(cfg.llm.model);
+}
+
+function deepFreeze<T>(o: T): T {
+  if (o && typeof o === 'object') {
+    for (const v of Object.values(o)) deepFreeze(v);
+    Object.freeze(o);
+  }
+  return o;
+}

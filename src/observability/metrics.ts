@@ -1,0 +1,157 @@
+/**
+ * Every Prometheus metric the service exposes, defined once.
+ * Labels are bounded enums (route templates, methods, reasons, roles, domains); never user ids.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { RerankTelemetry } from '../agp/ports.js';
+
+/** Metric names, exported so alert rules, dashboards and tests refer to one spelling. */
+export const METRIC = {
+  httpDuration: 'agp_http_request_duration_seconds',
+  reranks: 'agp_rerank_total',
+  fallbacks: 'agp_rerank_fallbacks_total',
+  llmCalls: 'agp_llm_calls_total',
+  llmDuration: 'agp_llm_request_duration_seconds',
+  llmTokens: 'agp_llm_tokens_total',
+  breakerState: 'agp_llm_circuit_state',
+  llmInflight: 'agp_llm_inflight',
+  profileCache: 'agp_profile_cache_total',
+  profileRefresh: 'agp_profile_refresh_total',
+  parse: 'agp_parse_total',
+  promptInfo: 'agp_prompt_active_info',
+  trainingJobs: 'agp_training_jobs_total',
+} as const;
+
+/** The metrics of one service instance (its own Registry, so tests can build many apps). */
+export interface Metrics {
+  registry: Registry;
+  httpDuration: Histogram<'route' | 'method' | 'status_code'>;
+  reranks: Counter<'method' | 'outcome'>;
+  fallbacks: Counter<'reason'>;
+  llmCalls: Counter<'role' | 'outcome'>;
+  llmDuration: Histogram<'role' | 'outcome'>;
+  llmTokens: Counter<'role' | 'kind'>;
+  breakerState: Gauge;
+  llmInflight: Gauge;
+  profileCache: Counter<'outcome'>;
+  profileRefresh: Counter<'outcome'>;
+  parse: Counter<'outcome'>;
+  promptInfo: Gauge<'domain' | 'version'>;
+  trainingJobs: Counter<'state'>;
+  /** Adapter that lets src/agp report without importing prom-client. */
+  telemetry: RerankTelemetry;
+  /** Replaces the active-prompt info series with the given domain → version map. */
+  setActivePrompts(active: Record<string, string>): void;
+}
+
+/** Creates a registry with every metric, plus Node's default process metrics. */
+export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics {
+  const registry = new Registry();
+  if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: registry });
+  const registers = [registry];
+
+  const httpDuration = new Histogram({
+    name: METRIC.httpDuration,
+    help: 'HTTP request duration by route template, method and status code.',
+    labelNames: ['route', 'method', 'status_code'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers,
+  });
+  const reranks = new Counter({
+    name: METRIC.reranks,
+    help: 'Rerank requests by method and outcome (ok, repaired, fallback).',
+    labelNames: ['method', 'outcome'] as const,
+    registers,
+  });
+  const fallbacks = new Counter({
+    name: METRIC.fallbacks,
+    help: 'Reranks that fell back to the baseline order, by reason.',
+    labelNames: ['reason'] as const,
+    registers,
+  });
+  const llmCalls = new Counter({
+    name: METRIC.llmCalls,
+    help: 'LLM calls by role and outcome (ok, timeout, llm_error, overloaded, circuit_open).',
+    labelNames: ['role', 'outcome'] as const,
+    registers,
+  });
+  const llmDuration = new Histogram({
+    name: METRIC.llmDuration,
+    help: 'LLM call latency (including retries) by role and outcome.',
+    labelNames: ['role', 'outcome'] as const,
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 4, 8, 15, 30, 60],
+    registers,
+  });
+  const llmTokens = new Counter({
+    name: METRIC.llmTokens,
+    help: 'LLM tokens by role and kind (prompt, completion).',
+    labelNames: ['role', 'kind'] as const,
+    registers,
+  });
+  const breakerState = new Gauge({
+    name: METRIC.breakerState,
+    help: 'LLM circuit breaker state: 0 closed, 1 open, 2 half-open.',
+    registers,
+  });
+  const llmInflight = new Gauge({ name: METRIC.llmInflight, help: 'LLM calls in flight.', registers });
+  const profileCache = new Counter({
+    name: METRIC.profileCache,
+    help: 'Profile cache lookups by outcome (hit, miss, coalesced, stale).',
+    labelNames: ['outcome'] as const,
+    registers,
+  });
+  const profileRefresh = new Counter({
+    name: METRIC.profileRefresh,
+    help: 'Background (stale-while-revalidate) profile regenerations by outcome.',
+    labelNames: ['outcome'] as const,
+    registers,
+  });
+  const parse = new Counter({
+    name: METRIC.parse,
+    help: 'Ranking answer parse outcomes (ok, repaired, unparseable).',
+    labelNames: ['outcome'] as const,
+    registers,
+  });
+  const promptInfo = new Gauge({
+    name: METRIC.promptInfo,
+    help: 'Active prompt version per domain (value is always 1).',
+    labelNames: ['domain', 'version'] as const,
+    registers,
+  });
+  const trainingJobs = new Counter({
+    name: METRIC.trainingJobs,
+    help: 'Training jobs that reached a final state (completed, failed, cancelled).',
+    labelNames: ['state'] as const,
+    registers,
+  });
+
+  // Pre-create zero series so rate() and ratio alerts work before the first event.
+  for (const o of ['hit', 'miss', 'coalesced', 'stale']) profileCache.inc({ outcome: o }, 0);
+  for (const o of ['ok', 'repaired', 'unparseable']) parse.inc({ outcome: o }, 0);
+
+  return {
+    registry,
+    httpDuration,
+    reranks,
+    fallbacks,
+    llmCalls,
+    llmDuration,
+    llmTokens,
+    breakerState,
+    llmInflight,
+    profileCache,
+    profileRefresh,
+    parse,
+    promptInfo,
+    trainingJobs,
+    telemetry: {
+      profileCache: (outcome) => profileCache.inc({ outcome }),
+      parse: (outcome) => parse.inc({ outcome }),
+      backgroundRefresh: (outcome) => profileRefresh.inc({ outcome }),
+    },
+    setActivePrompts(active) {
+      promptInfo.reset();
+      for (const [domain, version] of Object.entries(active)) promptInfo.set({ domain, version }, 1);
+    },
+  };
+}
