@@ -1,0 +1,264 @@
+/**
+ * The one parser of ranking answers. Models answer in many shapes (tags, JSON, the authors' markers,
+ * numbered lists, letters, prose); every shape is turned into a full permutation so a sloppy answer
+ * repairs into a usable ranking instead of scoring zero, and a useless one falls back to the baseline.
+ */
+import type { ParseOutcome } from './types.js';
+
+/** A parsed ranking. `order` is always a full permutation of 0..n-1. */
+export interface ParsedRanking {
+  /** 0-based candidate indices, best first; always a permutation of 0..n-1. */
+  order: number[];
+  outcome: ParseOutcome;
+  /** Distinct valid labels the answer supplied (before missing candidates were appended). */
+  rankedCount: number;
+  /** Valid labels repeated after their first mention (ignored). */
+  duplicates: number;
+  /** Labels out of range or not matching any candidate (ignored). */
+  unknown: number;
+}
+
+/** Optional extras for parseRanking. */
+export interface ParseRankingOptions {
+  /** Candidate ids in list order; lets `[some-id]` answers be mapped when a model echoes ids, not labels. */
+  ids?: readonly string[];
+}
+
+/** Answers longer than this are cut from the front: the final answer is at the end. */
+const MAX_ANSWER_CHARS = 200_000;
+const THINK_TAG = 'think|thinking|reasoning';
+/** A numbered-list line: `1. …`, `2) …`, `Rank 3: …`. The number is a list position, not a label. */
+const LIST_LINE = /^\s*(?:rank\s*)?(\d{1,3})\s*[.):]\s+(.*)$/i;
+const NUMERIC_LABEL = /^\s*(?:(?:item|candidate|cand)\s*#?\s*|[c#]\s*)?(\d{1,6})\s*$/i;
+
+/** Index just after the end of the last match of `re` (a global regex), or -1. */
+function lastMatchEnd(text: string, re: RegExp): number {
+  let end = -1;
+  for (const m of text.matchAll(re)) end = m.index + m[0].length;
+  return end;
+}
+
+/** Start of the last answer marker (ranking tag, JSON ranking, authors' marker, json fence), or -1. */
+function lastAnswerStart(text: string): number {
+  let start = -1;
+  for (const m of text.matchAll(/<\s*ranking\s*>|\|\s*beginoftext\s*\||\{\s*["']?ranking["']?\s*:|```json/gi)) {
+    start = m.index;
+  }
+  return start;
+}
+
+/**
+ * Removes reasoning sections: closed `<think>…</think>` blocks, everything before a stray closing tag
+ * (chat templates that open the section in the prompt), and an unclosed `<think>` up to the answer
+ * marker that follows it (all of it when there is none: half-finished reasoning is not an answer).
+ */
+export function stripThink(text: string): string {
+  let t = text.replace(new RegExp(`<\\s*(${THINK_TAG})\\b[^>]*>[\\s\\S]*?<\\s*/\\s*\\1\\s*>`, 'gi'), ' ');
+  const closeEnd = lastMatchEnd(t, new RegExp(`<\\s*/\\s*(?:${THINK_TAG})\\s*>`, 'gi'));
+  if (closeEnd >= 0) t = t.slice(closeEnd);
+  const open = new RegExp(`<\\s*(?:${THINK_TAG})\\b[^>]*>`, 'i').exec(t);
+  if (open) {
+    const after = t.slice(open.index + open[0].length);
+    const answer = lastAnswerStart(after);
+    t = `${t.slice(0, open.index)} ${answer >= 0 ? after.slice(answer) : ''}`;
+  }
+  return t;
+}
+
+/** One JSON array element as a canonical label number (0, i.e. unknown, when it is not a label). */
+function jsonElementLabel(v: unknown, idIndex: ReadonlyMap<string, number>): number {
+  if (typeof v === 'number') return Number.isInteger(v) ? v : 0;
+  if (typeof v !== 'string') return 0;
+  const s = v.trim();
+  const inner = s.replace(/^\[\s*|\s*\]$/g, '');
+  const id = idIndex.get(s) ?? idIndex.get(inner);
+  if (id !== undefined) return id + 1;
+  const num = NUMERIC_LABEL.exec(inner);
+  if (num) return Number(num[1]);
+  return /^[A-Za-z]$/.test(inner) ? inner.toUpperCase().charCodeAt(0) - 64 : 0;
+}
+
+/**
+ * Content of the last JSON `"ranking": [...]` array as label text; null when absent. Parsed elements are
+ * canonicalised one by one, so an array mixing styles (`["[2]", "C3", 1]`) still reads fully.
+ */
+function jsonRankingRegion(text: string, idIndex: ReadonlyMap<string, number>): string | null {
+  let start = -1;
+  for (const m of text.matchAll(/["']?ranking["']?\s*:\s*\[/gi)) start = m.index + m[0].length - 1;
+  if (start < 0) return null;
+  // Scan to the matching bracket, respecting strings, so labels like "[3]" inside strings do not end it.
+  let depth = 0;
+  let inString = false;
+  let end = text.length;
+  for (let i = start; i < text.length; i++) {
+    const c = text[i];
+    if (inString) {
+      if (c === '\\') i++;
+      else if (c === '"') inString = false;
+    } else if (c === '"') inString = true;
+    else if (c === '[') depth++;
+    else if (c === ']' && --depth === 0) {
+      end = i + 1;
+      break;
+    }
+  }
+  const raw = text.slice(start, end);
+  try {
+    const arr: unknown = JSON.parse(raw);
+    if (Array.isArray(arr)) return arr.map((v) => String(jsonElementLabel(v, idIndex))).join(', ');
+  } catch {
+    // Truncated or sloppy JSON: read the raw text with the ordinary label rules.
+  }
+  return raw.slice(1, raw.endsWith(']') ? -1 : undefined);
+}
+
+/** The part of the answer that holds the ranking, by preference: tags, JSON, authors' markers, everything. */
+function answerRegion(text: string, idIndex: ReadonlyMap<string, number>): string {
+  const blocks = [...text.matchAll(/<\s*ranking\s*>([\s\S]*?)<\s*\/\s*ranking\s*>/gi)]
+    .map((m) => m[1] ?? '')
+    .filter((c) => /[0-9A-Za-z]/.test(c));
+  const lastBlock = blocks.at(-1);
+  if (lastBlock !== undefined) return lastBlock;
+  const openEnd = lastMatchEnd(text, /<\s*ranking\s*>/gi);
+  if (openEnd >= 0) return text.slice(openEnd); // truncated answer: the opening tag made it, the end did not
+  const json = jsonRankingRegion(text, idIndex);
+  if (json !== null) return json;
+  const markers = [...text.matchAll(/\|\s*beginoftext\s*\|([\s\S]*?)(?:\|\s*endoftext\s*\||$)/gi)];
+  const lastMarker = markers.at(-1);
+  if (lastMarker) return lastMarker[1] ?? '';
+  return text;
+}
+
+type Reader = (line: string) => number[];
+
+/** `[3]`, `[Item 3]`, `[C3]`, and `[id]` when ids are known. Non-labels in brackets (`[Drama]`) are skipped. */
+function bracketReader(idIndex: ReadonlyMap<string, number>): Reader {
+  return (line) => {
+    const out: number[] = [];
+    for (const m of line.matchAll(/\[([^[\]\n]{1,200})\]/g)) {
+      const content = m[1] ?? '';
+      const num = NUMERIC_LABEL.exec(content);
+      if (num) out.push(Number(num[1]));
+      else {
+        const idx = idIndex.get(content.trim());
+        if (idx !== undefined) out.push(idx + 1);
+      }
+    }
+    return out;
+  };
+}
+
+/** `Item 3`, `Candidate 3`, `C3`, `#3`. */
+const prefixedReader: Reader = (line) =>
+  [...line.matchAll(/(?:\b(?:item|candidate|cand)\s*#?\s*|\bc|#\s*)(\d{1,6})\b/gi)].map((m) => Number(m[1]));
+
+/** `B, A, C`, `[B] > [A]`: uppercase letters standing alone before a separator (so the article "A" is not one). */
+const letterReader: Reader = (line) =>
+  [...line.matchAll(/\[\s*([A-Za-z])\s*\]|(?<![A-Za-z0-9_'’[])([A-Z])(?=\s*(?:[,;>)\].:|\-–—]|$))/g)].map(
+    (m) => (m[1] ?? m[2] ?? '@').toUpperCase().charCodeAt(0) - 64,
+  );
+
+/** Every standalone integer (not part of a word or a decimal). */
+const bareNumbers = (s: string): number[] =>
+  [...s.matchAll(/(?<![A-Za-z0-9_.])(\d{1,6})(?![A-Za-z0-9_]|\.\d)/g)].map((m) => Number(m[1]));
+
+/** Applies a reader line by line; in a numbered list only the first label of each line counts. */
+function readLabels(lines: string[], reader: Reader): number[] {
+  const out: number[] = [];
+  for (const line of lines) {
+    const list = LIST_LINE.exec(line);
+    const found = reader(list ? (list[2] ?? '') : line);
+    if (list) out.push(...found.slice(0, 1));
+    else out.push(...found);
+  }
+  return out;
+}
+
+/**
+ * Bare numbers. In a numbered list `1. 3 …` the list number is dropped; `3. Title` lines whose numbers
+ * are not simply 1, 2, 3… are read as labels, but a plain 1..k list of titles carries no labels at all.
+ */
+function readBareNumbers(lines: string[]): number[] {
+  const listed = lines.map((l) => LIST_LINE.exec(l));
+  const prefixes = listed.filter((m) => m !== null).map((m) => Number(m[1]));
+  const sequential = prefixes.every((p, i) => p === i + 1);
+  const out: number[] = [];
+  lines.forEach((line, i) => {
+    const list = listed[i];
+    if (!list) {
+      out.push(...bareNumbers(line));
+      return;
+    }
+    const lead = /^\(?\s*(\d{1,6})(?![A-Za-z0-9_]|\.\d)/.exec(list[2] ?? '');
+    if (lead) out.push(Number(lead[1]));
+    else if (!sequential) out.push(Number(list[1]));
+  });
+  return out;
+}
+
+/**
+ * Parses a model's ranking answer over `n` candidates labelled 1..n.
+ * Each label convention is tried; the one yielding the most distinct valid labels wins (ties go to the
+ * more explicit syntax: brackets, then Item/C/#, then letters, then bare numbers). Duplicates and unknown
+ * labels are dropped and missing candidates appended in baseline order. Fewer than ceil(n/2) ranked
+ * candidates is `unparseable` and yields the identity order.
+ * @throws RangeError when n is not a non-negative integer.
+ */
+export function parseRanking(answer: string, n: number, opts?: ParseRankingOptions): ParsedRanking {
+  if (!Number.isInteger(n) || n < 0) throw new RangeError(`candidate count must be a non-negative integer, got ${n}`);
+  const identity = Array.from({ length: n }, (_, i) => i);
+  if (n <= 1) return { order: identity, outcome: 'ok', rankedCount: n, duplicates: 0, unknown: 0 };
+
+  const idIndex = new Map<string, number>();
+  opts?.ids?.forEach((id, i) => {
+    if (i < n && !idIndex.has(id)) idIndex.set(id, i);
+  });
+  const text = stripThink(answer.length > MAX_ANSWER_CHARS ? answer.slice(-MAX_ANSWER_CHARS) : answer);
+  const lines = answerRegion(text, idIndex).split(/\r?\n/);
+
+  const readings = [readLabels(lines, bracketReader(idIndex)), readLabels(lines, prefixedReader)];
+  if (n <= 26) readings.push(readLabels(lines, letterReader));
+  readings.push(readBareNumbers(lines));
+
+  let best = { order: [] as number[], duplicates: 0, unknown: 0 };
+  for (const labels of readings) {
+    const seen = new Set<number>();
+    const cur = { order: [] as number[], duplicates: 0, unknown: 0 };
+    for (const label of labels) {
+      if (!(label >= 1 && label <= n)) cur.unknown++;
+      else if (seen.has(label - 1)) cur.duplicates++;
+      else {
+        seen.add(label - 1);
+        cur.order.push(label - 1);
+      }
+    }
+    if (cur.order.length > best.order.length) best = cur;
+  }
+
+  const rankedCount = best.order.length;
+  const { duplicates, unknown } = best;
+  if (rankedCount < Math.ceil(n / 2)) return { order: identity, outcome: 'unparseable', rankedCount, duplicates, unknown };
+  const ranked = new Set(best.order);
+  const order = best.order.concat(identity.filter((i) => !ranked.has(i)));
+  const outcome: ParseOutcome = rankedCount === n && duplicates === 0 && unknown === 0 ? 'ok' : 'repaired';
+  return { order, outcome, rankedCount, duplicates, unknown };
+}
+
+/**
+ * Reorders `items` by `order` (0-based indices, best first). Out-of-range and repeated indices are
+ * skipped and items the order leaves out are appended in their original order, so no item is ever lost.
+ */
+export function applyOrder<T>(items: T[], order: number[]): T[] {
+  const used = new Set<number>();
+  const out: T[] = [];
+  for (const i of order) {
+    if (Number.isInteger(i) && i >= 0 && i < items.length && !used.has(i)) {
+      used.add(i);
+      out.push(items[i] as T);
+    }
+  }
+  items.forEach((item, i) => {
+    if (!used.has(i)) out.push(item);
+  });
+  return out;
+}

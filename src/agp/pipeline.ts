@@ -1,0 +1,156 @@
+/**
+ * The two LLM steps of AGP (profile, then rerank) plus the LLM-Dir and LLM-CoT baselines, as plain
+ * functions. Serving (reranker.ts), training (trainer.ts) and offline evaluation all call these, so the
+ * prompt builders, the parser and the sliding window exist once.
+ */
+import type { ChatMessage, LlmClient, LlmResponse, RerankTelemetry } from './ports.js';
+import { LlmCallError } from './ports.js';
+import type { Item, LlmRole, ParseOutcome, Usage } from './types.js';
+import { emptyUsage } from './types.js';
+import type { TextLimits } from './prompts.js';
+import {
+  RANKING_JSON_SCHEMA,
+  buildCotMessages,
+  buildDirectMessages,
+  buildProfileMessages,
+  buildRerankMessages,
+} from './prompts.js';
+import { parseRanking } from './permutation.js';
+import { planWindows } from './sliding-window.js';
+
+/** Settings shared by every LLM step. */
+export interface PipelineOptions {
+  limits: TextLimits;
+  windowSize: number;
+  windowStep: number;
+  structuredOutput: boolean;
+  profileMaxTokens: number;
+  rerankMaxTokens: number;
+  temperature?: number | undefined;
+  /** Per-role model overrides (training may use different models than serving). */
+  models?: Partial<Record<LlmRole, string>> | undefined;
+}
+
+/** Deadline, cancellation and accounting for one unit of work (a request, a training user). */
+export interface CallContext {
+  llm: LlmClient;
+  opts: PipelineOptions;
+  deadline: number;
+  signal?: AbortSignal | undefined;
+  usage: Usage;
+  telemetry?: RerankTelemetry | undefined;
+  /** Called after every successful LLM call (training uses it to write its trace). */
+  onCall?: ((role: LlmRole, messages: ChatMessage[], res: LlmResponse) => void) | undefined;
+}
+
+/** Ranking methods that call the LLM. */
+export type LlmMethod = 'agp' | 'direct' | 'cot';
+
+/** Result of ranking one candidate list. */
+export interface RankResult {
+  /** Full 0-based permutation of the candidates. Identity when unparseable. */
+  order: number[];
+  outcome: ParseOutcome;
+}
+
+/** Makes one LLM call and adds its accounting to the context. Failures carry their partial usage. */
+export async function callLlm(
+  ctx: CallContext,
+  role: LlmRole,
+  messages: ChatMessage[],
+  extra: { maxTokens?: number; structured?: boolean } = {},
+): Promise<string> {
+  try {
+    const res = await ctx.llm.complete({
+      role,
+      messages,
+      deadline: ctx.deadline,
+      signal: ctx.signal,
+      model: ctx.opts.models?.[role],
+      maxTokens: extra.maxTokens,
+      temperature: ctx.opts.temperature,
+      responseFormat: extra.structured ? RANKING_JSON_SCHEMA : undefined,
+    });
+    ctx.usage.llmCalls += 1;
+    ctx.usage.promptTokens += res.promptTokens;
+    ctx.usage.completionTokens += res.completionTokens;
+    ctx.onCall?.(role, messages, res);
+    return res.text;
+  } catch (err) {
+    if (err instanceof LlmCallError && err.usage) {
+      ctx.usage.llmCalls += err.usage.llmCalls;
+      ctx.usage.promptTokens += err.usage.promptTokens;
+      ctx.usage.completionTokens += err.usage.completionTokens;
+    }
+    throw err;
+  }
+}
+
+/** AGP step 1: LLM(history, profile-generation prompt) → profile text. */
+export async function generateProfile(ctx: CallContext, promptText: string, history: Item[]): Promise<string> {
+  const messages = buildProfileMessages(promptText, history, ctx.opts.limits);
+  const text = await callLlm(ctx, 'profile', messages, { maxTokens: ctx.opts.profileMaxTokens });
+  return text.replace(/<think>[\s\S]*?<\/think>/gi, '').trim();
+}
+
+/** Input to a ranking step: AGP needs a profile, the baselines need the history. */
+export interface RankInput {
+  method: LlmMethod;
+  candidates: Item[];
+  history: Item[];
+  profile?: string | undefined;
+}
+
+/**
+ * Ranks the candidates with one LLM call per window. Lists longer than the window size are ranked with a
+ * back-to-front sliding window (RankGPT style), so the best items bubble to the top.
+ * Throws LlmCallError on LLM faults; returns outcome `unparseable` (and the identity order) on junk.
+ */
+export async function rankCandidates(ctx: CallContext, input: RankInput): Promise<RankResult> {
+  const n = input.candidates.length;
+  if (n <= 1) return { order: n === 1 ? [0] : [], outcome: 'ok' };
+  let order = Array.from({ length: n }, (_, i) => i);
+  let repaired = false;
+  for (const [start, end] of planWindows(n, ctx.opts.windowSize, ctx.opts.windowStep)) {
+    const slice = order.slice(start, end);
+    const items = slice.map((i) => input.candidates[i] as Item);
+    const parsed = parseRanking(await askRanking(ctx, input, items), items.length);
+    ctx.telemetry?.parse(parsed.outcome);
+    if (parsed.outcome === 'unparseable') return { order: identity(n), outcome: 'unparseable' };
+    if (parsed.outcome === 'repaired') repaired = true;
+    const reordered = parsed.order.map((k) => slice[k] as number);
+    order = [...order.slice(0, start), ...reordered, ...order.slice(end)];
+  }
+  return { order, outcome: repaired ? 'repaired' : 'ok' };
+}
+
+async function askRanking(ctx: CallContext, input: RankInput, items: Item[]): Promise<string> {
+  const structured = ctx.opts.structuredOutput;
+  const { limits } = ctx.opts;
+  let messages: ChatMessage[];
+  if (input.method === 'agp') {
+    messages = buildRerankMessages(input.profile ?? '', items, limits, { structured });
+  } else if (input.method === 'direct') {
+    messages = buildDirectMessages(input.history, items, limits, { structured });
+  } else {
+    messages = buildCotMessages(input.history, items, limits, { structured });
+  }
+  // CoT reasons before answering, so it needs room beyond the ranking itself.
+  const maxTokens = input.method === 'cot' ? ctx.opts.rerankMaxTokens * 3 : ctx.opts.rerankMaxTokens;
+  return callLlm(ctx, 'rerank', messages, { maxTokens, structured });
+}
+
+/** The identity permutation (baseline order). */
+export function identity(n: number): number[] {
+  return Array.from({ length: n }, (_, i) => i);
+}
+
+/** A fresh context with zeroed usage. */
+export function newContext(
+  llm: LlmClient,
+  opts: PipelineOptions,
+  deadline: number,
+  extra: Partial<Pick<CallContext, 'signal' | 'telemetry' | 'onCall'>> = {},
+): CallContext {
+  return { llm, opts, deadline, usage: emptyUsage(), ...extra };
+}

@@ -1,0 +1,132 @@
+/**
+ * User profiles for serving: cache lookup, single-flight generation, and the freshness policy.
+ *
+ * Freshness: under `stale-while-revalidate` a user whose history changed is served at once with their latest
+ * profile for the same domain and prompt version while a background call regenerates it; under `strict` the
+ * profile is regenerated before reranking. Either way concurrent misses for one key share one LLM call.
+ */
+import type { CallContext } from './pipeline.js';
+import { generateProfile, newContext } from './pipeline.js';
+import type { ActivePrompt, Clock, Logger, ProfileKey, ProfileStore, RerankTelemetry, StoredProfile } from './ports.js';
+import { noTelemetry } from './ports.js';
+import { historyDigest } from './history.js';
+import type { Item } from './types.js';
+
+/** Profile freshness policy (PROFILE_FRESHNESS). */
+export type FreshnessPolicy = 'stale-while-revalidate' | 'strict';
+
+/** What the response reports about the profile it used. */
+export interface ProfileOutcome {
+  text: string;
+  cached: boolean;
+  stale: boolean;
+}
+
+/** Dependencies of the profile service. */
+export interface ProfileServiceDeps {
+  store: ProfileStore;
+  clock: Clock;
+  logger: Logger;
+  telemetry?: RerankTelemetry;
+  freshness: FreshnessPolicy;
+  ttlSeconds: number;
+  /** Budget for background regenerations, which no caller waits for. */
+  refreshDeadlineMs: number;
+}
+
+/** Profiles for serving, with a single-flight table and background refreshes that can be drained. */
+export interface ProfileService {
+  /** Returns the profile to rerank with, generating it (once per key) when needed. Throws LlmCallError. */
+  getProfile(ctx: CallContext, prompt: ActivePrompt, userId: string, domain: string, history: Item[]): Promise<ProfileOutcome>;
+  /** Resolves when every background refresh has settled (graceful shutdown). */
+  drain(): Promise<void>;
+  /** Generations in flight (foreground and background). */
+  readonly inflight: number;
+}
+
+/** Canonical single-flight key; the same fields as the cache key. */
+function flightKey(k: ProfileKey): string {
+  return JSON.stringify([k.domain, k.promptVersion, k.userId, k.historyDigest]);
+}
+
+/** Creates the serving profile service. */
+export function createProfileService(deps: ProfileServiceDeps): ProfileService {
+  const telemetry = deps.telemetry ?? noTelemetry;
+  const flights = new Map<string, Promise<string>>();
+  const background = new Set<Promise<unknown>>();
+
+  async function lookup(key: ProfileKey): Promise<{ exact: StoredProfile | null; latest: StoredProfile | null }> {
+    try {
+      return await deps.store.lookup(key);
+    } catch (err) {
+      // A cache outage must not fail reranks: treat it as a miss and let the LLM regenerate.
+      deps.logger.warn({ err: errMessage(err) }, 'profile cache lookup failed; treating as miss');
+      return { exact: null, latest: null };
+    }
+  }
+
+  /** Generates and stores a profile; concurrent callers for the same key share one LLM call. */
+  function generate(ctx: CallContext, prompt: ActivePrompt, key: ProfileKey, history: Item[]): { promise: Promise<string>; coalesced: boolean } {
+    const fk = flightKey(key);
+    const existing = flights.get(fk);
+    if (existing) return { promise: existing, coalesced: true };
+    const promise = (async () => {
+      const text = await generateProfile(ctx, prompt.text, history);
+      const profile: StoredProfile = { text, historyDigest: key.historyDigest, createdAt: deps.clock.now() };
+      try {
+        await deps.store.save(key, profile, deps.ttlSeconds);
+      } catch (err) {
+        deps.logger.warn({ err: errMessage(err) }, 'profile cache write failed');
+      }
+      return text;
+    })().finally(() => flights.delete(fk));
+    flights.set(fk, promise);
+    return { promise, coalesced: false };
+  }
+
+  function refreshInBackground(ctx: CallContext, prompt: ActivePrompt, key: ProfileKey, history: Item[]): void {
+    if (flights.has(flightKey(key))) return;
+    // Its own deadline and no caller signal: the caller has already been answered with the stale profile.
+    const bgCtx = newContext(ctx.llm, ctx.opts, deps.clock.now() + deps.refreshDeadlineMs, { telemetry: ctx.telemetry });
+    const p = generate(bgCtx, prompt, key, history)
+      .promise.then(
+        () => telemetry.backgroundRefresh('ok'),
+        (err: unknown) => {
+          telemetry.backgroundRefresh('error');
+          deps.logger.warn({ err: errMessage(err) }, 'background profile refresh failed');
+        },
+      )
+      .finally(() => background.delete(p));
+    background.add(p);
+  }
+
+  return {
+    get inflight() {
+      return flights.size;
+    },
+    async getProfile(ctx, prompt, userId, domain, history) {
+      const key: ProfileKey = { domain, promptVersion: prompt.version, userId, historyDigest: historyDigest(history) };
+      const found = await lookup(key);
+      if (found.exact) {
+        telemetry.profileCache('hit');
+        return { text: found.exact.text, cached: true, stale: false };
+      }
+      if (deps.freshness === 'stale-while-revalidate' && found.latest) {
+        telemetry.profileCache('stale');
+        if (ctx.llm.configured) refreshInBackground(ctx, prompt, key, history);
+        return { text: found.latest.text, cached: true, stale: true };
+      }
+      const { promise, coalesced } = generate(ctx, prompt, key, history);
+      telemetry.profileCache(coalesced ? 'coalesced' : 'miss');
+      const text = await promise;
+      return { text, cached: false, stale: false };
+    },
+    async drain() {
+      while (background.size > 0) await Promise.allSettled([...background]);
+    },
+  };
+}
+
+function errMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,0 +1,127 @@
+/**
+ * The serving pipeline: resolve the prompt, get the profile, rerank, and fall back to the baseline order
+ * with a reason whenever the LLM is unconfigured, slow, failing or answers junk. The result is always a
+ * permutation of exactly the candidates received.
+ */
+import type { CallContext, LlmMethod, PipelineOptions } from './pipeline.js';
+import { identity, newContext, rankCandidates } from './pipeline.js';
+import type { Clock, LlmClient, Logger, PromptRegistry, RerankTelemetry } from './ports.js';
+import { LlmCallError } from './ports.js';
+import type { ProfileService } from './profile-service.js';
+import { selectHistory } from './history.js';
+import type { Candidate, FallbackReason, Item, Method, Usage } from './types.js';
+
+/** One rerank request, already validated. */
+export interface RerankInput {
+  userId: string;
+  history: Item[];
+  candidates: Candidate[];
+  domain: string;
+  method: Method;
+  /** Caller budget in ms, already capped by the server maximum. */
+  deadlineMs: number;
+  includeProfile: boolean;
+  signal?: AbortSignal | undefined;
+}
+
+/** Profile details reported to the caller (null for methods that use no profile). */
+export interface ProfileReport {
+  cached: boolean;
+  stale?: boolean;
+  text?: string;
+}
+
+/** Result of one rerank; `order` is a full 0-based permutation of the input candidates. */
+export interface RerankOutput {
+  order: number[];
+  method: Method;
+  promptVersion: string;
+  fallback: { reason: FallbackReason } | null;
+  repaired: boolean;
+  profile: ProfileReport | null;
+  usage: Usage;
+  timingsMs: { total: number; profile?: number; rerank?: number };
+}
+
+/** Dependencies of the reranker. */
+export interface RerankerDeps {
+  llm: LlmClient;
+  registry: PromptRegistry;
+  profiles: ProfileService;
+  clock: Clock;
+  logger: Logger;
+  telemetry?: RerankTelemetry;
+  pipeline: PipelineOptions;
+}
+
+/** The serving pipeline. */
+export interface Reranker {
+  rerank(input: RerankInput): Promise<RerankOutput>;
+}
+
+/** Creates the serving reranker. */
+export function createReranker(deps: RerankerDeps): Reranker {
+  return {
+    async rerank(input) {
+      const started = deps.clock.now();
+      const prompt = deps.registry.resolve(input.domain);
+      const ctx = newContext(deps.llm, deps.pipeline, started + input.deadlineMs, {
+        signal: input.signal,
+        telemetry: deps.telemetry,
+      });
+      const base: Omit<RerankOutput, 'timingsMs'> = {
+        order: identity(input.candidates.length),
+        method: input.method,
+        promptVersion: prompt.version,
+        fallback: null,
+        repaired: false,
+        profile: null,
+        usage: ctx.usage,
+      };
+      const elapsed = () => deps.clock.now() - started;
+      if (input.method === 'baseline') return { ...base, timingsMs: { total: elapsed() } };
+      if (!deps.llm.configured) {
+        return { ...base, fallback: { reason: 'llm_unconfigured' }, timingsMs: { total: elapsed() } };
+      }
+
+      const timings: RerankOutput['timingsMs'] = { total: 0 };
+      let profile: ProfileReport | null = null;
+      try {
+        const history = selectHistory(input.history, prompt.historyLength);
+        let profileText: string | undefined;
+        if (input.method === 'agp') {
+          const t0 = deps.clock.now();
+          const got = await deps.profiles.getProfile(ctx, prompt, input.userId, input.domain, history);
+          timings.profile = deps.clock.now() - t0;
+          profileText = got.text;
+          profile = { cached: got.cached, ...(got.stale ? { stale: true } : {}) };
+          if (input.includeProfile) profile.text = got.text;
+        }
+        const t1 = deps.clock.now();
+        const ranked = await rankCandidates(ctx, {
+          method: input.method as LlmMethod,
+          candidates: input.candidates,
+          history,
+          profile: profileText,
+        });
+        timings.rerank = deps.clock.now() - t1;
+        timings.total = elapsed();
+        if (ranked.outcome === 'unparseable') {
+          return { ...base, profile, fallback: { reason: 'unparseable' }, timingsMs: timings };
+        }
+        return { ...base, profile, order: ranked.order, repaired: ranked.outcome === 'repaired', timingsMs: timings };
+      } catch (err) {
+        timings.total = elapsed();
+        return { ...base, profile, fallback: { reason: toFallbackReason(err, ctx, deps.logger) }, timingsMs: timings };
+      }
+    },
+  };
+}
+
+function toFallbackReason(err: unknown, ctx: CallContext, logger: Logger): FallbackReason {
+  if (err instanceof LlmCallError) return err.reason;
+  if (ctx.signal?.aborted) return 'timeout';
+  // Anything else is a bug on our side; the caller still gets a valid baseline answer.
+  logger.error({ err: err instanceof Error ? err.message : String(err) }, 'unexpected rerank failure');
+  return 'llm_error';
+}

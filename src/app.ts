@@ -1,0 +1,90 @@
+/**
+ * buildApp(container): the Fastify application. Reads no environment and does no I/O of its own;
+ * everything it needs arrives in the container, so tests build the real app and drive it with inject.
+ */
+import { randomUUID } from 'node:crypto';
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { FastifyBaseLogger } from 'fastify';
+import underPressure from '@fastify/under-pressure';
+import rateLimit from '@fastify/rate-limit';
+import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import type { Container } from './container.js';
+import { registerErrorHandler, sendError } from './http/plugins/error-handler.js';
+import { registerMetrics } from './http/plugins/metrics-plugin.js';
+import { registerSwagger } from './http/plugins/swagger.js';
+import { registerRerankRoutes } from './http/routes/rerank-routes.js';
+import { registerProfileRoutes } from './http/routes/profile-routes.js';
+import { registerHealthRoutes } from './http/routes/health-routes.js';
+import { registerAdminRoutes } from './http/routes/admin-routes.js';
+import { ErrorCodes } from './errors.js';
+
+/** Options for building the app. */
+export interface BuildAppOptions {
+  /** pino logger instance shared with the container's adapters. */
+  logger: FastifyBaseLogger;
+}
+
+/** Builds the fully wired application (not listening). */
+export async function buildApp(c: Container, opts: BuildAppOptions): Promise<FastifyInstance> {
+  const { config } = c;
+  const app = Fastify({
+    loggerInstance: opts.logger,
+    bodyLimit: config.http.bodyLimitBytes,
+    requestIdHeader: 'x-request-id',
+    requestIdLogLabel: 'requestId',
+    genReqId: () => randomUUID(),
+    // Let in-flight requests finish on close, but answer new ones on kept-alive sockets with 503.
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+    ajv: { customOptions: { removeAdditional: false } },
+  });
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  registerErrorHandler(app);
+  app.addHook('onRequest', (req, reply, done) => {
+    reply.header('x-request-id', req.id);
+    done();
+  });
+
+  if (config.http.maxEventLoopDelayMs > 0) {
+    await app.register(underPressure, {
+      maxEventLoopDelay: config.http.maxEventLoopDelayMs,
+      retryAfter: 1,
+      exposeStatusRoute: false,
+      pressureHandler: (req, reply) => {
+        sendError(reply, 503, ErrorCodes.OVERLOADED, 'service is overloaded, retry later', req.id, 1);
+      },
+    });
+  }
+  if (config.http.rateLimitMax > 0) {
+    await app.register(rateLimit, {
+      global: false,
+      ...(c.rateLimitRedis ? { redis: c.rateLimitRedis, nameSpace: `${config.redis.keyPrefix}:rl:` } : {}),
+      keyGenerator: (req) => (req.headers['x-client-id'] as string | undefined) ?? req.ip,
+      errorResponseBuilder: (req, ctx) => ({
+        statusCode: 429,
+        code: 'FST_ERR_RATE_LIMITED',
+        message: `rate limit of ${ctx.max} requests per ${ctx.after} exceeded`,
+        requestId: req.id,
+      }),
+    });
+  }
+
+  await registerSwagger(app);
+  registerMetrics(app, c.metrics);
+  registerHealthRoutes(app, { registry: c.registry, llmConfigured: c.llm.configured, pingRedis: c.pingRedis });
+  registerRerankRoutes(app, {
+    reranker: c.reranker,
+    metrics: c.metrics,
+    defaultDeadlineMs: config.rerank.defaultDeadlineMs,
+    maxDeadlineMs: config.rerank.maxDeadlineMs,
+    rateLimit: config.http.rateLimitMax > 0 ? { max: config.http.rateLimitMax, timeWindow: config.http.rateLimitWindowMs } : undefined,
+  });
+  registerProfileRoutes(app, { store: c.profileStore });
+  if (config.admin.token) {
+    registerAdminRoutes(app, { token: config.admin.token, registry: c.registry, jobs: c.jobs });
+  } else {
+    app.log.info('ADMIN_TOKEN not set: admin routes are disabled');
+  }
+  return app;
+}

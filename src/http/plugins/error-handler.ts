@@ -1,0 +1,66 @@
+/**
+ * The one error handler: every error leaves as `{error:{code,message,requestId}}` with a stable code.
+ * A 5xx never leaks internals; the details go to the log only.
+ */
+import type { FastifyError, FastifyInstance } from 'fastify';
+import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
+import { AppError, ErrorCodes } from '../../errors.js';
+
+/** Fastify's own error codes mapped onto ours. */
+const FASTIFY_CODES: Record<string, string> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: ErrorCodes.BODY_TOO_LARGE,
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: ErrorCodes.UNSUPPORTED_MEDIA,
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: ErrorCodes.VALIDATION,
+  FST_ERR_CTP_EMPTY_JSON_BODY: ErrorCodes.BAD_JSON,
+  FST_ERR_CTP_INVALID_JSON_BODY: ErrorCodes.BAD_JSON,
+  FST_ERR_VALIDATION: ErrorCodes.VALIDATION,
+  FST_ERR_RATE_LIMITED: ErrorCodes.RATE_LIMITED,
+};
+
+/** Writes an error body in the one public shape. */
+export function sendError(
+  reply: { code(n: number): unknown; header(k: string, v: string): unknown; send(b: unknown): unknown },
+  status: number,
+  code: string,
+  message: string,
+  requestId: string,
+  retryAfterSeconds?: number,
+): void {
+  if (retryAfterSeconds !== undefined) reply.header('retry-after', String(Math.max(1, Math.ceil(retryAfterSeconds))));
+  reply.code(status);
+  reply.send({ error: { code, message, requestId } });
+}
+
+/** Installs the error and not-found handlers. */
+export function registerErrorHandler(app: FastifyInstance): void {
+  app.setErrorHandler((err: FastifyError | AppError | Error, req, reply) => {
+    if (err instanceof AppError) {
+      if (err.statusCode >= 500) req.log.error({ err }, 'request failed');
+      return sendError(reply, err.statusCode, err.code, err.message, req.id, err.retryAfterSeconds);
+    }
+    if (hasZodFastifySchemaValidationErrors(err)) {
+      const first = err.validation[0];
+      const where = first?.instancePath ? `${err.validationContext ?? 'body'}${first.instancePath.replace(/\//g, '.')}` : err.validationContext ?? 'body';
+      return sendError(reply, 400, ErrorCodes.VALIDATION, `${where}: ${first?.message ?? 'invalid'}`, req.id);
+    }
+    const fe = err as FastifyError;
+    const status = typeof fe.statusCode === 'number' ? fe.statusCode : 500;
+    if (fe.validation) {
+      return sendError(reply, 400, ErrorCodes.VALIDATION, fe.message, req.id);
+    }
+    if (status >= 400 && status < 500) {
+      const code = (fe.code && FASTIFY_CODES[fe.code]) ?? (status === 429 ? ErrorCodes.RATE_LIMITED : ErrorCodes.VALIDATION);
+      const retry = status === 429 ? Number(reply.getHeader('retry-after') ?? 1) : undefined;
+      return sendError(reply, status, status === 413 ? ErrorCodes.BODY_TOO_LARGE : code, fe.message, req.id, retry);
+    }
+    if (status === 503) {
+      return sendError(reply, 503, ErrorCodes.OVERLOADED, 'service is overloaded, retry later', req.id, 1);
+    }
+    req.log.error({ err }, 'unhandled error');
+    return sendError(reply, 500, ErrorCodes.INTERNAL, 'internal error', req.id);
+  });
+
+  app.setNotFoundHandler((req, reply) => {
+    sendError(reply, 404, ErrorCodes.NOT_FOUND, `route ${req.method} ${req.url.split('?')[0]} not found`, req.id);
+  });
+}

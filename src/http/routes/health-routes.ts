@@ -1,0 +1,44 @@
+/**
+ * Liveness and readiness. Readiness fails when configured Redis is unreachable or prompts are not loaded;
+ * an unconfigured LLM is reported but does not fail readiness (the service still serves baseline orders).
+ */
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { PromptRegistry } from '../../agp/ports.js';
+import { HealthResponseSchema, ReadyResponseSchema } from '../schemas.js';
+
+/** What readiness needs to know. */
+export interface HealthOptions {
+  registry: PromptRegistry;
+  llmConfigured: boolean;
+  /** Undefined when no Redis is configured. */
+  pingRedis?: (() => Promise<boolean>) | undefined;
+}
+
+/** Registers /healthz and /readyz. */
+export function registerHealthRoutes(app: FastifyInstance, opts: HealthOptions): void {
+  const typed = app.withTypeProvider<ZodTypeProvider>();
+  typed.get(
+    '/healthz',
+    { schema: { summary: 'Liveness', tags: ['ops'], response: { 200: HealthResponseSchema } }, logLevel: 'warn' },
+    async () => ({ status: 'ok' as const }),
+  );
+  typed.get(
+    '/readyz',
+    {
+      schema: { summary: 'Readiness', tags: ['ops'], response: { 200: ReadyResponseSchema, 503: ReadyResponseSchema } },
+      logLevel: 'warn',
+    },
+    async (_req, reply) => {
+      const redis = opts.pingRedis ? ((await opts.pingRedis()) ? 'ok' : 'down') : 'not_configured';
+      const prompts = opts.registry.ready ? 'loaded' : 'not_loaded';
+      const ready = redis !== 'down' && prompts === 'loaded';
+      reply.code(ready ? 200 : 503);
+      return {
+        status: ready ? ('ready' as const) : ('not_ready' as const),
+        checks: { redis, prompts, llm: opts.llmConfigured ? 'configured' : 'unconfigured' } as const,
+        activePrompts: opts.registry.activeVersions(),
+      };
+    },
+  );
+}

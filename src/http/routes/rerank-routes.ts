@@ -1,0 +1,87 @@
+/**
+ * POST /v1/rerank: validate, call the reranker, map the result. LLM faults arrive as `fallback`, never 5xx.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { Reranker } from '../../agp/reranker.js';
+import type { Metrics } from '../../observability/metrics.js';
+import { AppError, ErrorCodes } from '../../errors.js';
+import { RerankRequestSchema, RerankResponseSchema, errorResponses } from '../schemas.js';
+
+/** Options the rerank route needs from config. */
+export interface RerankRouteOptions {
+  reranker: Reranker;
+  metrics: Metrics;
+  defaultDeadlineMs: number;
+  maxDeadlineMs: number;
+  /** Per-route rate limit config for @fastify/rate-limit, when enabled. */
+  rateLimit?: { max: number; timeWindow: number } | undefined;
+}
+
+/** Registers POST /v1/rerank. */
+export function registerRerankRoutes(app: FastifyInstance, opts: RerankRouteOptions): void {
+  app.withTypeProvider<ZodTypeProvider>().post(
+    '/v1/rerank',
+    {
+      schema: {
+        summary: 'Rerank one user’s candidates',
+        description:
+          'Returns a permutation of exactly the given candidates. LLM faults never become errors: the baseline order is returned with `fallback.reason`.',
+        tags: ['rerank'],
+        body: RerankRequestSchema,
+        response: { 200: RerankResponseSchema, ...errorResponses },
+      },
+      ...(opts.rateLimit ? { config: { rateLimit: opts.rateLimit } } : {}),
+    },
+    async (req, reply) => {
+      const body = req.body;
+      const seen = new Set<string>();
+      for (const c of body.candidates) {
+        if (seen.has(c.id)) {
+          throw new AppError(ErrorCodes.DUPLICATE_CANDIDATE, 400, `candidates: duplicate id "${c.id.slice(0, 64)}"`);
+        }
+        seen.add(c.id);
+      }
+      const deadlineMs = Math.min(body.deadlineMs ?? opts.defaultDeadlineMs, opts.maxDeadlineMs);
+
+      // Abort LLM work when the caller goes away before we answer.
+      const abort = new AbortController();
+      const onClose = () => {
+        if (!reply.raw.writableEnded) abort.abort();
+      };
+      reply.raw.once('close', onClose);
+      const out = await opts.reranker.rerank({
+        userId: body.userId,
+        history: body.history,
+        candidates: body.candidates,
+        domain: body.domain,
+        method: body.method,
+        deadlineMs,
+        includeProfile: body.includeProfile,
+        signal: abort.signal,
+      });
+
+      const outcome = out.fallback ? 'fallback' : out.repaired ? 'repaired' : 'ok';
+      opts.metrics.reranks.inc({ method: out.method, outcome });
+      if (out.fallback) opts.metrics.fallbacks.inc({ reason: out.fallback.reason });
+
+      const n = body.topN === undefined ? out.order.length : Math.min(body.topN, out.order.length);
+      const ranking = new Array<{ id: string; rank: number; baseRank: number }>(n);
+      for (let pos = 0; pos < n; pos++) {
+        const idx = out.order[pos] as number;
+        ranking[pos] = { id: (body.candidates[idx] as { id: string }).id, rank: pos + 1, baseRank: idx + 1 };
+      }
+      return {
+        ranking,
+        method: out.method,
+        promptVersion: out.promptVersion,
+        fallback: out.fallback,
+        repaired: out.repaired,
+        profile: out.profile,
+        usage: out.usage,
+        timingsMs: out.timingsMs,
+        requestId: req.id,
+      };
+    },
+  );
+}

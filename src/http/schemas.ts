@@ -1,0 +1,108 @@
+/**
+ * Zod schemas for every public route: the single source of request validation, response serialisation
+ * and openapi/openapi.json.
+ */
+import { z } from 'zod';
+import { FALLBACK_REASONS, METHODS } from '../agp/types.js';
+
+/** Hard input limits (part of the contract). */
+export const LIMITS = {
+  userIdMax: 256,
+  historyMax: 200,
+  candidatesMax: 100,
+  idMax: 256,
+  /** Titles above the prompt cap are truncated in the prompt, not rejected; this only bounds memory. */
+  titleMax: 4096,
+  textMax: 16_384,
+} as const;
+
+const itemId = z.string().min(1).max(LIMITS.idMax).describe('Item id, unique within the list.');
+const title = z.string().max(LIMITS.titleMax).describe('Untrusted display title; truncated in prompts.');
+const text = z.string().max(LIMITS.textMax).optional().describe('Optional untrusted description; truncated in prompts.');
+
+export const HistoryItemSchema = z.object({ id: itemId, title, text }).meta({ id: 'HistoryItem' });
+
+export const CandidateSchema = z
+  .object({ id: itemId, title, text, score: z.number().optional().describe("The baseline recommender's score.") })
+  .meta({ id: 'Candidate' });
+
+export const RerankRequestSchema = z
+  .object({
+    userId: z.string().min(1).max(LIMITS.userIdMax),
+    history: z.array(HistoryItemSchema).max(LIMITS.historyMax).describe('Oldest first; the last N are used.'),
+    candidates: z
+      .array(CandidateSchema)
+      .min(1)
+      .max(LIMITS.candidatesMax)
+      .describe("The baseline recommender's top-k, in its order. Ids must be unique."),
+    domain: z.string().min(1).max(64).regex(/^[A-Za-z0-9._-]+$/).default('default'),
+    topN: z.number().int().min(1).optional().describe('Return only the first N.'),
+    method: z.enum(METHODS).default('agp'),
+    deadlineMs: z.number().int().min(1).optional().describe("Caller's budget; capped by the server maximum."),
+    includeProfile: z.boolean().default(false),
+  })
+  .meta({ id: 'RerankRequest' });
+
+export const FallbackReasonSchema = z.enum(FALLBACK_REASONS).meta({ id: 'FallbackReason' });
+
+export const RerankResponseSchema = z
+  .object({
+    ranking: z.array(
+      z.object({
+        id: z.string(),
+        rank: z.number().int().min(1).describe('1-based position after reranking.'),
+        baseRank: z.number().int().min(1).describe('1-based position in the request.'),
+      }),
+    ),
+    method: z.enum(METHODS),
+    promptVersion: z.string(),
+    fallback: z.object({ reason: FallbackReasonSchema }).nullable(),
+    repaired: z.boolean().describe("True when the LLM's answer was usable only after repair."),
+    profile: z
+      .object({ cached: z.boolean(), stale: z.boolean().optional(), text: z.string().optional() })
+      .nullable()
+      .describe('Null for methods that use no profile (baseline, direct, cot).'),
+    usage: z.object({
+      llmCalls: z.number().int().min(0),
+      promptTokens: z.number().int().min(0),
+      completionTokens: z.number().int().min(0),
+    }),
+    timingsMs: z.object({ total: z.number(), profile: z.number().optional(), rerank: z.number().optional() }),
+    requestId: z.string(),
+  })
+  .meta({ id: 'RerankResponse' });
+
+export const ErrorResponseSchema = z
+  .object({
+    error: z.object({
+      code: z.string().describe('Stable machine-readable code.'),
+      message: z.string(),
+      requestId: z.string(),
+    }),
+  })
+  .meta({ id: 'ErrorResponse' });
+
+export const DeleteProfilesParamsSchema = z.object({ userId: z.string().min(1).max(LIMITS.userIdMax) });
+export const DeleteProfilesResponseSchema = z.object({ userId: z.string(), deleted: z.number().int().min(0) });
+
+export const HealthResponseSchema = z.object({ status: z.literal('ok') });
+export const ReadyResponseSchema = z.object({
+  status: z.enum(['ready', 'not_ready']),
+  checks: z.object({
+    redis: z.enum(['ok', 'down', 'not_configured']),
+    prompts: z.enum(['loaded', 'not_loaded']),
+    llm: z.enum(['configured', 'unconfigured']),
+  }),
+  activePrompts: z.record(z.string(), z.string()),
+});
+
+/** Standard error responses for documentation. */
+export const errorResponses = {
+  400: ErrorResponseSchema,
+  413: ErrorResponseSchema,
+  429: ErrorResponseSchema,
+  503: ErrorResponseSchema,
+} as const;
+
+export type RerankRequest = z.infer<typeof RerankRequestSchema>;
+export type RerankResponse = z.infer<typeof RerankResponseSchema>;

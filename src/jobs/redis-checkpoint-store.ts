@@ -1,0 +1,96 @@
+/**
+ * Training checkpoints on Redis, one key per job, with a TTL refreshed on every save. A checkpoint is
+ * written after every batch, so a worker killed mid-epoch resumes from its last completed batch when
+ * BullMQ hands the job to another worker.
+ *
+ * Saves can be FENCED by the BullMQ job lock: the checkpoint is written only while the lock still holds
+ * the token of the attempt that is saving. A zombie worker (one that lost its lock and whose job was
+ * handed over) can therefore never overwrite the new owner's checkpoint.
+ *
+ * The keys of the training queue live here (not in store/key-schema.ts, which describes the cache
+ * Redis): they all carry the `{<prefix>}` hash tag, the same tag as the BullMQ prefix, so the fenced
+ * save is a single-slot script on Redis Cluster.
+ */
+import type { CheckpointStore, TrainingCheckpoint } from '../agp/checkpoint.js';
+import { parseCheckpoint } from '../agp/checkpoint.js';
+import { encodeSegment } from '../store/key-schema.js';
+import type { RedisClient } from '../store/redis-connection.js';
+
+/** The Redis keys of the training queue for one key prefix. */
+export interface TrainingKeys {
+  /** BullMQ `prefix` option: `{<keyPrefix>}` (hash-tagged for Redis Cluster). */
+  readonly bullPrefix: string;
+  /** BullMQ queue name: `<keyPrefix>-training`. */
+  readonly queueName: string;
+  checkpoint(jobId: string): string;
+  /** Set while a job is cancelled; polled by the running job. */
+  cancel(jobId: string): string;
+  /** Held (value = job id) by the job that is training the domain. */
+  domainLock(domain: string): string;
+  /** BullMQ's own lock of an active job (value = the worker's token for this attempt). */
+  bullLock(jobId: string): string;
+}
+
+/** Builds the training keys of a prefix (REDIS_KEY_PREFIX). */
+export function createTrainingKeys(keyPrefix: string): TrainingKeys {
+  if (keyPrefix.length === 0 || /[{}\s:]/.test(keyPrefix)) {
+    throw new Error(`invalid Redis key prefix "${keyPrefix}": must be non-empty without braces, colons or whitespace`);
+  }
+  const bullPrefix = `{${keyPrefix}}`;
+  const queueName = `${keyPrefix}-training`;
+  const base = `${bullPrefix}:${keyPrefix}-training-agp`;
+  return Object.freeze({
+    bullPrefix,
+    queueName,
+    checkpoint: (jobId: string) => `${base}:ckpt:${encodeSegment(jobId)}`,
+    cancel: (jobId: string) => `${base}:cancel:${encodeSegment(jobId)}`,
+    domainLock: (domain: string) => `${base}:lock:${encodeSegment(domain)}`,
+    // BullMQ's layout: `${prefix}:${queueName}:${jobId}:lock` (Scripts.extendLock). Stable since Bull 3.
+    bullLock: (jobId: string) => `${bullPrefix}:${queueName}:${jobId}:lock`,
+  });
+}
+
+/** Checkpoints outlive a job by this much by default (7 days): long enough for a retry after an outage. */
+export const DEFAULT_CHECKPOINT_TTL_MS = 7 * 24 * 3600 * 1000;
+
+/** Raised when a fenced save finds that this attempt no longer owns the job. */
+export class CheckpointFencedError extends Error {
+  override readonly name = 'CheckpointFencedError';
+}
+
+export interface RedisCheckpointStoreOptions {
+  redis: RedisClient;
+  keys: TrainingKeys;
+  jobId: string;
+  ttlMs?: number | undefined;
+  /** The BullMQ lock token of this attempt; when set, saves are fenced by it. */
+  fenceToken?: string | undefined;
+}
+
+/** A CheckpointStore for one job, plus `clear()` for final states. */
+export interface RedisCheckpointStore extends CheckpointStore {
+  clear(): Promise<void>;
+}
+
+const FENCED_SET = `
+if ARGV[3] ~= '' and redis.call('GET', KEYS[2]) ~= ARGV[3] then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return 1`;
+
+export function createRedisCheckpointStore(opts: RedisCheckpointStoreOptions): RedisCheckpointStore {
+  const key = opts.keys.checkpoint(opts.jobId);
+  const ttl = String(Math.max(1, Math.round(opts.ttlMs ?? DEFAULT_CHECKPOINT_TTL_MS)));
+  return {
+    async load(): Promise<TrainingCheckpoint | null> {
+      const raw = await opts.redis.get(key);
+      return raw === null ? null : parseCheckpoint(raw, `checkpoint of job ${opts.jobId}`);
+    },
+    async save(c: TrainingCheckpoint): Promise<void> {
+      const ok = await opts.redis.eval(FENCED_SET, 2, key, opts.keys.bullLock(opts.jobId), JSON.stringify(c), ttl, opts.fenceToken ?? '');
+      if (ok !== 1) throw new CheckpointFencedError(`job ${opts.jobId}: lock lost; this attempt no longer owns the job`);
+    },
+    async clear(): Promise<void> {
+      await opts.redis.del(key);
+    },
+  };
+}

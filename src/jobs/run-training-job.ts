@@ -1,0 +1,296 @@
+/**
+ * The body of a training job, shared by the BullMQ worker and the in-process runner:
+ *
+ * - `prepareTrainingJob` (SUBMIT time): confines a `{path}` dataset to TRAINING_DATA_DIR (realpath, so
+ *   `..`, outside absolute paths and escaping symlinks are refused), reads and validates the users,
+ *   validates the parameters and the split, and pins the starting prompt (the domain's active one).
+ *   Every problem is an AppError 400 VALIDATION_ERROR, raised before anything is queued.
+ * - `runTrainingJob` (RUN time): loads the data again, trains from the starting prompt (resuming from
+ *   the checkpoint store), saves ONE PromptVersion whose name is derived from the job id (so a resumed
+ *   or retried job never creates a second version), and with `activate: 'if-better'` activates it only
+ *   when its validation NDCG@10 beats the starting prompt's, as measured in the same run.
+ */
+import { realpath, readFile, stat } from 'node:fs/promises';
+import { isAbsolute, relative, resolve } from 'node:path';
+import type { CheckpointStore } from '../agp/checkpoint.js';
+import type { UserRecord } from '../agp/dataset.js';
+import { DatasetError, parseDataset, splitUsers } from '../agp/dataset.js';
+import type { PipelineOptions } from '../agp/pipeline.js';
+import type { Clock, LlmClient, Logger, PromptMetrics, PromptRegistry, PromptVersion } from '../agp/ports.js';
+import { systemClock } from '../agp/ports.js';
+import { train, TrainingError } from '../agp/trainer.js';
+import type { TrainingParams } from '../agp/training-params.js';
+import { resolveTrainingParams, TrainingParamsError } from '../agp/training-params.js';
+import { AppError, validationError } from '../errors.js';
+import type { DatasetRef, JobProgress, TrainingJobRequest } from './training-jobs.js';
+
+/** Dataset files larger than this are refused (they would not fit a worker's memory comfortably). */
+export const MAX_DATASET_BYTES = 512 * 1024 * 1024;
+
+/** The prompt a job starts from, pinned at submit time (the parent of the version it produces). */
+export interface StartingPrompt {
+  version: string;
+  text: string;
+}
+
+/** What is queued: the validated request plus the pinned starting prompt. JSON-serialisable. */
+export interface TrainingJobData {
+  domain: string;
+  dataset: DatasetRef;
+  validation?: DatasetRef | undefined;
+  /** Trainer parameters as given (domain and concurrency filled in); re-validated at run time. */
+  params: Record<string, unknown>;
+  activate: 'never' | 'if-better';
+  start: StartingPrompt;
+}
+
+/** The result of a finished job, as shown in JobView.result. */
+export interface TrainingJobResult {
+  promptVersion: string;
+  activated: boolean;
+  metrics: Record<string, unknown>;
+}
+
+/** How a run ended: with a saved version, or cancelled through the signal. */
+export type TrainingRunOutcome = { outcome: 'completed'; result: TrainingJobResult } | { outcome: 'cancelled' };
+
+/** What preparing and running a job need. */
+export interface TrainingRunDeps {
+  llm: LlmClient;
+  registry: PromptRegistry;
+  pipeline: PipelineOptions;
+  /** TRAINING_DATA_DIR. */
+  dataDir: string;
+  /** Default for params.concurrency (TRAINING_CONCURRENCY). */
+  defaultConcurrency: number;
+  clock?: Clock | undefined;
+  logger?: Logger | undefined;
+}
+
+/** Per-run collaborators supplied by the runner (BullMQ worker or in-process). */
+export interface TrainingRunContext {
+  jobId: string;
+  checkpoints: CheckpointStore;
+  signal: AbortSignal;
+  onProgress?: ((p: JobProgress) => void) | undefined;
+}
+
+/** The version name a job produces: deterministic, so retries and resumes converge on one version. */
+export function trainedVersionName(jobId: string): string {
+  return `train-${jobId}`;
+}
+
+/** Zero progress, for jobs that have not reported yet. */
+export function emptyProgress(): JobProgress {
+  return { epoch: 0, batch: 0, llmCalls: 0, tokens: 0, etaSeconds: null };
+}
+
+/** True when `child` is `root` itself or lies beneath it. */
+function isInside(root: string, child: string): boolean {
+  const rel = relative(root, child);
+  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
+}
+
+/**
+ * Resolves a dataset path against the data directory and confines it there. The lexical check refuses
+ * `..` escapes and absolute paths elsewhere; the realpath check refuses symlinks pointing outside.
+ * @throws AppError 400 when the path escapes, does not exist or is not a regular file.
+ */
+export async function resolveDatasetPath(dataDir: string, path: string): Promise<string> {
+  if (path.includes('\0')) throw validationError('dataset path is invalid');
+  let root: string;
+  try {
+    root = await realpath(resolve(dataDir));
+  } catch {
+    throw validationError('the training data directory (TRAINING_DATA_DIR) does not exist');
+  }
+  const outside = () => validationError(`dataset path "${path}" is outside the training data directory`);
+  const candidate = resolve(root, path);
+  if (!isInside(root, candidate) || candidate === root) throw outside();
+  let real: string;
+  try {
+    real = await realpath(candidate);
+  } catch {
+    throw validationError(`dataset file "${path}" not found in the training data directory`);
+  }
+  if (!isInside(root, real) || real === root) throw outside();
+  const st = await stat(real);
+  if (!st.isFile()) throw validationError(`dataset path "${path}" is not a regular file`);
+  if (st.size > MAX_DATASET_BYTES) throw validationError(`dataset file "${path}" is larger than ${MAX_DATASET_BYTES} bytes`);
+  return real;
+}
+
+/** Validates an inline array of users (entry numbers play the part of line numbers). */
+function parseUserArray(users: unknown[], source: string): UserRecord[] {
+  const lines = users.map((u) => JSON.stringify(u === undefined ? null : u) ?? 'null');
+  return parseDataset(lines.join('\n'), source);
+}
+
+function toValidationError(err: unknown): unknown {
+  if (err instanceof DatasetError) {
+    return validationError(err.message, { issues: err.issues.slice(0, 50) });
+  }
+  return err;
+}
+
+/**
+ * Loads and validates the users of a dataset reference: inline users, or a JSONL file (a file holding a
+ * JSON array of users is accepted too) confined to the data directory.
+ * @throws AppError 400 on a bad path or invalid users (with line/entry numbered issues in `details`).
+ */
+export async function loadDatasetRef(ref: DatasetRef, dataDir: string, label: string): Promise<UserRecord[]> {
+  try {
+    if ('users' in ref) return parseUserArray(ref.users, `${label}.users`);
+    const file = await resolveDatasetPath(dataDir, ref.path);
+    const text = await readFile(file, 'utf8');
+    if (text.trimStart().startsWith('[')) {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(text);
+      } catch (err) {
+        throw validationError(`${label} file "${ref.path}" is not valid JSON: ${(err as Error).message}`);
+      }
+      if (!Array.isArray(parsed)) throw validationError(`${label} file "${ref.path}" is not an array of users`);
+      return parseUserArray(parsed, ref.path);
+    }
+    return parseDataset(text, ref.path);
+  } catch (err) {
+    throw toValidationError(err);
+  }
+}
+
+/** The trainer parameters of a job: as given, with the job's domain and the default concurrency. */
+function jobParams(domain: string, params: Record<string, unknown>, defaultConcurrency: number): Record<string, unknown> {
+  if (params.domain !== undefined && params.domain !== domain) {
+    throw validationError(`params.domain ("${String(params.domain)}") differs from the job's domain ("${domain}")`);
+  }
+  return { ...params, domain, concurrency: params.concurrency ?? defaultConcurrency };
+}
+
+function resolveParams(params: Record<string, unknown>): TrainingParams {
+  try {
+    return resolveTrainingParams(params);
+  } catch (err) {
+    if (err instanceof TrainingParamsError) throw validationError(err.message);
+    throw err;
+  }
+}
+
+async function loadUsers(
+  data: Pick<TrainingJobData, 'dataset' | 'validation'>,
+  dataDir: string,
+): Promise<{ users: UserRecord[]; validation: UserRecord[] | undefined }> {
+  const users = await loadDatasetRef(data.dataset, dataDir, 'dataset');
+  const validation = data.validation ? await loadDatasetRef(data.validation, dataDir, 'validation') : undefined;
+  return { users, validation };
+}
+
+/**
+ * Submit-time validation. Returns what to queue.
+ * @throws AppError 400 VALIDATION_ERROR for any problem with the dataset, the parameters or the split.
+ */
+export async function prepareTrainingJob(req: TrainingJobRequest, deps: Pick<TrainingRunDeps, 'registry' | 'dataDir' | 'defaultConcurrency'>): Promise<TrainingJobData> {
+  const params = jobParams(req.domain, req.params, deps.defaultConcurrency);
+  const resolved = resolveParams(params);
+  const { users, validation } = await loadUsers(req, deps.dataDir);
+  let split;
+  try {
+    split = splitUsers(users, { ...resolved, validation });
+  } catch (err) {
+    throw validationError(`cannot split the dataset: ${(err as Error).message}`);
+  }
+  if (split.train.length === 0) throw validationError('no training users left after the validation hold-out');
+  if (split.validation.length === 0) throw validationError('no validation users');
+  const active = deps.registry.resolve(req.domain);
+  return {
+    domain: req.domain,
+    dataset: req.dataset,
+    ...(req.validation ? { validation: req.validation } : {}),
+    params,
+    activate: req.activate,
+    start: { version: active.version, text: active.text },
+  };
+}
+
+/** True when the error can never succeed on a retry (bad data, bad parameters, foreign checkpoint). */
+export function isPermanentTrainingError(err: unknown): boolean {
+  return (
+    (err instanceof AppError && err.statusCode < 500) ||
+    err instanceof TrainingError ||
+    err instanceof TrainingParamsError ||
+    err instanceof DatasetError
+  );
+}
+
+function shouldActivate(m: PromptMetrics): boolean {
+  const best = typeof m.bestValNdcg === 'number' ? m.bestValNdcg : Number.NaN;
+  const initial = typeof m.initialValNdcg === 'number' ? m.initialValNdcg : Number.NaN;
+  const bestEpoch = typeof m.bestEpoch === 'number' ? m.bestEpoch : 0;
+  return bestEpoch > 0 && best > initial;
+}
+
+async function finish(version: PromptVersion, data: TrainingJobData, deps: TrainingRunDeps): Promise<TrainingRunOutcome> {
+  const metrics = version.metrics ?? {};
+  const activated = data.activate === 'if-better' && shouldActivate(metrics);
+  if (activated) await deps.registry.activate(version.domain, version.version);
+  deps.logger?.info({ domain: version.domain, version: version.version, activated }, 'training job finished');
+  return { outcome: 'completed', result: { promptVersion: version.version, activated, metrics: { ...metrics } } };
+}
+
+/**
+ * Runs one job to its end: trains (resuming from `ctx.checkpoints`), saves the version, activates it when
+ * asked and better. Returns `cancelled` when `ctx.signal` stopped the run (the checkpoint is kept: the
+ * runner decides whether this was a user cancel or a shutdown to resume later).
+ * @throws on LLM unavailability (retryable) and on permanent errors (see isPermanentTrainingError).
+ */
+export async function runTrainingJob(data: TrainingJobData, ctx: TrainingRunContext, deps: TrainingRunDeps): Promise<TrainingRunOutcome> {
+  const name = trainedVersionName(ctx.jobId);
+  // A previous attempt may have saved the version and died before reporting: finish from it.
+  const existing = await deps.registry.get(data.domain, name);
+  if (existing) return finish(existing, data, deps);
+
+  const params = jobParams(data.domain, data.params, deps.defaultConcurrency);
+  resolveParams(params);
+  const { users, validation } = await loadUsers(data, deps.dataDir);
+  const result = await train(
+    { users, validation, initialPrompt: data.start.text, params, pipeline: deps.pipeline },
+    {
+      llm: deps.llm,
+      checkpoints: ctx.checkpoints,
+      signal: ctx.signal,
+      clock: deps.clock,
+      logger: deps.logger,
+      onProgress: ctx.onProgress ? (p) => ctx.onProgress?.({ ...p }) : undefined,
+    },
+  );
+  if (result.state === 'cancelled') return { outcome: 'cancelled' };
+  if (result.stoppedBy === 'llm_unavailable') throw new Error('training stopped: the LLM was unavailable for too many batches');
+
+  const metrics: PromptMetrics = {
+    trainNdcgPerEpoch: result.metrics.trainNdcgPerEpoch,
+    valNdcgPerEpoch: result.metrics.valNdcgPerEpoch,
+    baselineNdcg: result.metrics.baselineValNdcg,
+    initialValNdcg: result.metrics.initialValNdcg,
+    bestValNdcg: result.bestValNdcg,
+    bestEpoch: result.bestEpoch,
+    llmCalls: result.metrics.llmCalls,
+    tokens: result.metrics.tokens,
+    stoppedBy: result.stoppedBy,
+    acceptedEdits: result.acceptedEdits.length,
+    trainUsers: result.split.train,
+    validationUsers: result.split.validation,
+    jobId: ctx.jobId,
+  };
+  const version: PromptVersion = {
+    domain: data.domain,
+    version: name,
+    text: result.prompt,
+    parentVersion: data.start.version,
+    createdAt: new Date((deps.clock ?? systemClock).now()).toISOString(),
+    historyLength: result.params.historyLength,
+    params: { ...result.params },
+    metrics,
+  };
+  await deps.registry.put(version);
+  return finish(version, data, deps);
+}

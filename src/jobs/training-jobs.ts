@@ -1,0 +1,58 @@
+/**
+ * The application-level port for training jobs. Implementations: BullMQ (when Redis is configured)
+ * and an in-process runner (the embedded default). Admin routes talk only to this interface.
+ */
+
+/** Job states as exposed by the admin API. */
+export const JOB_STATES = ['queued', 'running', 'completed', 'failed', 'cancelled'] as const;
+export type JobState = (typeof JOB_STATES)[number];
+
+/** Where the training users come from: inline, or a file confined to TRAINING_DATA_DIR. */
+export type DatasetRef = { users: unknown[] } | { path: string };
+
+/** A request to train a new prompt version for a domain. */
+export interface TrainingJobRequest {
+  domain: string;
+  dataset: DatasetRef;
+  /** Trainer hyperparameters; validated by the trainer's own schema. */
+  params: Record<string, unknown>;
+  activate: 'never' | 'if-better';
+  /** Optional validation users (else held out from the training users). */
+  validation?: DatasetRef | undefined;
+}
+
+/** Live progress of a job. */
+export interface JobProgress {
+  epoch: number;
+  batch: number;
+  totalBatches?: number;
+  llmCalls: number;
+  tokens: number;
+  etaSeconds: number | null;
+  phase?: string;
+}
+
+/** What GET /admin/v1/training-jobs/{id} returns. */
+export interface JobView {
+  jobId: string;
+  domain: string;
+  state: JobState;
+  createdAt: string;
+  startedAt?: string | undefined;
+  finishedAt?: string | undefined;
+  progress: JobProgress;
+  metrics: Record<string, unknown>;
+  result?: { promptVersion: string; activated: boolean; metrics: Record<string, unknown> } | undefined;
+  error?: string | undefined;
+}
+
+/** Training job service. */
+export interface TrainingJobs {
+  /** Validates the request (dataset readable and well-formed) and enqueues it. */
+  submit(req: TrainingJobRequest): Promise<{ jobId: string }>;
+  get(jobId: string): Promise<JobView | null>;
+  list(): Promise<JobView[]>;
+  /** Cancels a queued or running job; false when it is unknown or already final. */
+  cancel(jobId: string): Promise<boolean>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,59 @@
+/**
+ * Entry point: loadConfig → logger → createContainer → buildApp → listen, and a graceful SIGTERM:
+ * stop accepting, finish in-flight requests, drain background refreshes, close Redis.
+ */
+import { pino } from 'pino';
+import { ConfigError, loadConfig } from './config.js';
+import { createContainer } from './container.js';
+import { buildApp } from './app.js';
+import { loggerOptions } from './observability/logger.js';
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(78); // EX_CONFIG
+    }
+    throw err;
+  }
+  const logger = pino(loggerOptions({ level: config.logLevel, logUserText: config.logUserText }));
+  const container = await createContainer(config, logger);
+  const app = await buildApp(container, { logger });
+  await app.listen({ port: config.port, host: config.host });
+  if (!container.llm.configured) {
+    logger.warn('no LLM configured (LLM_BASE_URL/LLM_API_KEY and LLM_MODEL): serving baseline orders with fallback llm_unconfigured');
+  }
+
+  let closing = false;
+  const shutdown = (signal: string) => {
+    if (closing) return;
+    closing = true;
+    logger.info({ signal }, 'shutting down: draining in-flight requests');
+    const force = setTimeout(() => {
+      logger.error('shutdown grace period exceeded; exiting');
+      process.exit(1);
+    }, config.http.shutdownGraceMs);
+    force.unref();
+    app
+      .close()
+      .then(() => container.close())
+      .then(() => {
+        logger.info('shutdown complete');
+        process.exit(0);
+      })
+      .catch((err: unknown) => {
+        logger.error({ err }, 'shutdown failed');
+        process.exit(1);
+      });
+  };
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  process.once('SIGINT', () => shutdown('SIGINT'));
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`fatal: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,96 @@
+/**
+ * The one place Redis keys are spelled. Every adapter asks this module for its keys.
+ *
+ * Profile keys share a per-user hash tag so that one user's entries live in one Redis Cluster slot
+ * (MGET, MULTI and the erase script stay single-slot). The tag is a digest of the user id, so raw
+ * user ids never appear in key names and no character of a user id can break the tag.
+ * Prompt-registry keys share the `{reg}` tag for the same reason.
+ */
+import { createHash } from 'node:crypto';
+import type { ProfileKey } from '../agp/ports.js';
+
+/** The default key prefix (REDIS_KEY_PREFIX). */
+export const DEFAULT_KEY_PREFIX = 'agp';
+
+/** Hex characters of the sha256 digest used as the per-user tag. */
+const USER_HASH_CHARS = 32;
+
+/** sha256(userId) as hex, first 32 characters: the per-user hash tag content. */
+export function userHash(userId: string): string {
+  return createHash('sha256').update(userId, 'utf8').digest('hex').slice(0, USER_HASH_CHARS);
+}
+
+/** Encodes a free-form key segment (domain, version, digest): no `:`, `{`, `}` or whitespace survive. */
+export function encodeSegment(value: string): string {
+  return encodeURIComponent(value);
+}
+
+/** Reverses encodeSegment. */
+export function decodeSegment(value: string): string {
+  return decodeURIComponent(value);
+}
+
+/**
+ * A history digest as a key segment. A digest spelled `latest` is written `%6Catest` (an escape
+ * encodeURIComponent never produces) so that it can never collide with the latest entry.
+ */
+function digestSegment(digest: string): string {
+  const enc = encodeSegment(digest);
+  return enc === 'latest' ? '%6Catest' : enc;
+}
+
+/** The keys of one prefix. Build it once with createKeySchema and pass it to the adapters. */
+export interface KeySchema {
+  readonly prefix: string;
+  /** Exact profile entry for (domain, version, user, history digest). */
+  profileExact(key: ProfileKey): string;
+  /** The user's most recent profile for (domain, version), whatever its digest. */
+  profileLatest(key: Pick<ProfileKey, 'domain' | 'promptVersion' | 'userId'>): string;
+  /** Set of every profile key written for the user (erasure reads it instead of SCANning). */
+  profileIndex(userId: string): string;
+  /** Hash version → PromptVersion JSON for one domain. */
+  promptVersions(domain: string): string;
+  /** Set of the (encoded) domains that have at least one version. */
+  promptDomains(): string;
+  /** Hash domain → active version. */
+  promptActive(): string;
+  /** Pub/sub channel announcing an activation (a channel, not a key: no hash tag needed). */
+  promptActivatedChannel(): string;
+}
+
+/**
+ * Builds the key schema for a prefix.
+ * @throws Error when the prefix is empty or contains `{` or `}` (it would capture the hash tag).
+ */
+export function createKeySchema(prefix: string = DEFAULT_KEY_PREFIX): KeySchema {
+  if (prefix.length === 0 || /[{}\s]/.test(prefix)) {
+    throw new Error(`invalid Redis key prefix "${prefix}": must be non-empty without braces or whitespace`);
+  }
+  const p = prefix;
+  const profileBase = (userId: string) => `${p}:prof:{${userHash(userId)}}`;
+  const reg = `${p}:prompts:{reg}`;
+  return Object.freeze({
+    prefix: p,
+    profileExact: (k: ProfileKey) =>
+      `${profileBase(k.userId)}:${encodeSegment(k.domain)}:${encodeSegment(k.promptVersion)}:${digestSegment(k.historyDigest)}`,
+    profileLatest: (k: Pick<ProfileKey, 'domain' | 'promptVersion' | 'userId'>) =>
+      `${profileBase(k.userId)}:${encodeSegment(k.domain)}:${encodeSegment(k.promptVersion)}:latest`,
+    profileIndex: (userId: string) => `${profileBase(userId)}:idx`,
+    promptVersions: (domain: string) => `${reg}:versions:${encodeSegment(domain)}`,
+    promptDomains: () => `${reg}:domains`,
+    promptActive: () => `${reg}:active`,
+    promptActivatedChannel: () => `${p}:prompts:activated`,
+  });
+}
+
+/**
+ * The part of a key Redis Cluster hashes: the content of the first `{…}` when non-empty, else the
+ * whole key (the rule from the Redis Cluster specification). Exposed for tests and diagnostics.
+ */
+export function clusterHashTag(key: string): string {
+  const open = key.indexOf('{');
+  if (open === -1) return key;
+  const close = key.indexOf('}', open + 1);
+  if (close === -1 || close === open + 1) return key;
+  return key.slice(open + 1, close);
+}

@@ -1,0 +1,165 @@
+/**
+ * The one factory for ioredis connections. Connection options depend on what the connection is for:
+ *
+ * - `cache` (profile store, prompt registry reads/writes): fails FAST while Redis is unreachable
+ *   (`enableOfflineQueue: false`, `maxRetriesPerRequest: 1`, 2 s connect timeout, 1 s command
+ *   timeout) so serving falls back immediately instead of queueing requests behind a dead socket.
+ * - `queue` (BullMQ): `maxRetriesPerRequest: null` and an offline queue, as BullMQ requires.
+ * - `subscriber` (prompt activation pub/sub): offline queue on, so SUBSCRIBE waits for the connection;
+ *   ioredis re-subscribes by itself after a reconnect.
+ *
+ * Every role reconnects forever with capped exponential backoff, so the service recovers on its own
+ * after a Redis restart.
+ */
+import { Cluster, Redis } from 'ioredis';
+import type { ClusterOptions, RedisOptions } from 'ioredis';
+import { silentLogger } from '../agp/ports.js';
+import type { Logger } from '../agp/ports.js';
+
+export type RedisRole = 'cache' | 'queue' | 'subscriber';
+
+/** A single Redis or a Cluster; both expose the commands the adapters use. */
+export type RedisClient = Redis | Cluster;
+
+/** Where to connect: a redis:// or rediss:// URL, or the seed nodes of a Cluster (`host:port`). */
+export type RedisTarget = string | { clusterNodes: readonly string[] };
+
+export interface CreateRedisOptions {
+  role: RedisRole;
+  logger?: Logger;
+  /** Extra ioredis options, applied last (tests, TLS tweaks). */
+  overrides?: Partial<RedisOptions>;
+}
+
+/** Reconnect delay: 50 ms doubling, capped at 2 s; never gives up. */
+export function reconnectDelay(attempt: number): number {
+  return Math.min(50 * 2 ** Math.min(Math.max(attempt - 1, 0), 10), 2_000);
+}
+
+/** The per-role options (exported for tests and documentation). */
+export function roleOptions(role: RedisRole): RedisOptions {
+  const common: RedisOptions = {
+    connectTimeout: 2_000,
+    retryStrategy: reconnectDelay,
+    connectionName: `agp-${role}`,
+  };
+  switch (role) {
+    case 'cache':
+      return { ...common, maxRetriesPerRequest: 1, enableOfflineQueue: false, commandTimeout: 1_000 };
+    case 'queue':
+      return { ...common, maxRetriesPerRequest: null, enableOfflineQueue: true };
+    case 'subscriber':
+      return { ...common, maxRetriesPerRequest: null, enableOfflineQueue: true, autoResubscribe: true };
+  }
+}
+
+/**
+ * Creates a connection for a role. It starts connecting immediately; commands issued by a `cache`
+ * connection before it is ready (or while Redis is down) reject at once, which the callers treat as
+ * a cache miss / keep-last-snapshot.
+ */
+export function createRedis(target: RedisTarget, opts: CreateRedisOptions): RedisClient {
+  const log = opts.logger ?? silentLogger;
+  const options: RedisOptions = { ...roleOptions(opts.role), ...opts.overrides };
+  let client: RedisClient;
+  if (typeof target === 'string') {
+    client = new Redis(target, options);
+  } else {
+    if (target.clusterNodes.length === 0) throw new Error('createRedis: clusterNodes is empty');
+    const { retryStrategy, enableOfflineQueue, ...redisOptions } = options;
+    const clusterOptions: ClusterOptions = {
+      enableOfflineQueue,
+      clusterRetryStrategy: (times: number) => (retryStrategy ? retryStrategy(times) : reconnectDelay(times)),
+      redisOptions,
+      ...(redisOptions.maxRetriesPerRequest === null ? {} : { retryDelayOnFailover: 100 }),
+    };
+    client = new Cluster([...target.clusterNodes], clusterOptions);
+  }
+  attachLogging(client, opts.role, log);
+  trackFirstConnection(client);
+  return client;
+}
+
+/** How long the first commands of a fresh connection may wait for it (≈ connectTimeout). */
+export const INITIAL_CONNECT_WAIT_MS = 2_000;
+
+/** Per client: null once the first connection attempt is over (ready or given up), else the wait for it. */
+const initialConnection = new WeakMap<RedisClient, Promise<void> | null>();
+
+function trackFirstConnection(client: RedisClient): Promise<void> | null {
+  const known = initialConnection.get(client);
+  if (known !== undefined) return known;
+  if (client.status === 'ready' || client.status === 'end' || client.status === 'wait') {
+    initialConnection.set(client, null);
+    return null;
+  }
+  const wait = whenReady(client, INITIAL_CONNECT_WAIT_MS).then(() => {
+    initialConnection.set(client, null);
+  });
+  initialConnection.set(client, wait);
+  return wait;
+}
+
+/**
+ * Bridges the start-up gap of a fail-fast connection: while a connection is making its FIRST attempt,
+ * commands wait for it (once, at most INITIAL_CONNECT_WAIT_MS in total) instead of failing with
+ * "Stream isn't writeable". After that first attempt it returns at once, so an outage later fails fast.
+ * Costs one map lookup on the hot path.
+ */
+export function ensureConnected(client: RedisClient): Promise<void> | undefined {
+  if (client.status === 'ready') return undefined;
+  return trackFirstConnection(client) ?? undefined;
+}
+
+/** Logs state transitions once (not every failed reconnect attempt) and swallows 'error' events. */
+function attachLogging(client: RedisClient, role: RedisRole, log: Logger): void {
+  let healthy = true;
+  client.on('ready', () => {
+    if (!healthy) log.info({ redisRole: role }, 'redis connection restored');
+    healthy = true;
+  });
+  client.on('error', (err: unknown) => {
+    const message = err instanceof Error ? err.message : String(err);
+    if (healthy) log.warn({ redisRole: role, err: message }, 'redis connection error');
+    else log.debug({ redisRole: role, err: message }, 'redis still unavailable');
+    healthy = false;
+  });
+}
+
+/** PING with a timeout, for /readyz. Resolves true on PONG; false on error or timeout (never rejects). */
+export async function pingRedis(redis: RedisClient, timeoutMs: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), timeoutMs);
+    timer.unref();
+  });
+  try {
+    const pong = redis.ping().then(
+      (r) => r === 'PONG',
+      () => false,
+    );
+    return await Promise.race([pong, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Resolves true once the connection is ready, or false after `timeoutMs` (never rejects).
+ * A `cache` connection rejects commands until it is ready (no offline queue), so the composition root
+ * and tests await this once after createRedis().
+ */
+export function whenReady(redis: RedisClient, timeoutMs: number): Promise<boolean> {
+  if (redis.status === 'ready') return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const onReady = () => finish(true);
+    const timer = setTimeout(() => finish(false), timeoutMs);
+    timer.unref();
+    function finish(ok: boolean) {
+      clearTimeout(timer);
+      redis.off('ready', onReady);
+      resolve(ok);
+    }
+    redis.once('ready', onReady);
+  });
+}

@@ -1,0 +1,363 @@
+/**
+ * An OpenAI-compatible test server (plain node:http on 127.0.0.1, ephemeral port).
+ *
+ * Speaks the real wire protocol for `POST /v1/chat/completions` (non-streaming) and `GET /v1/models`,
+ * so adapters are exercised through the real openai SDK. Failure modes, latency, chaos and scripted
+ * replies make timeouts, retries and the circuit breaker testable; the default answer is a
+ * deterministic, useful reranking (word overlap with the profile/history), good enough for demos.
+ *
+ * Prompt conventions understood: `<candidates>` with lines `[n] Title — text`, answer
+ * `<ranking>3, 1, 2</ranking>` (or `{"ranking":[3,1,2]}` with a json_schema response_format);
+ * `<profile>` / `<history>` blocks supply the words candidates are scored against.
+ */
+import { createServer } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+
+export type LlmDoubleMode =
+  | 'ok'
+  | 'error500'
+  | 'error429'
+  | 'error400'
+  | 'hang'
+  | 'drop'
+  | 'junk'
+  | 'empty'
+  | 'partial'
+  | 'repairable';
+
+/** Probabilities per request (the rest is 'ok'), drawn from a seeded RNG. */
+export interface ChaosOptions {
+  error500?: number;
+  error429?: number;
+  hang?: number;
+  junk?: number;
+  partial?: number;
+  repairable?: number;
+}
+
+export type Latency = number | { meanMs: number; jitterMs: number };
+
+export interface DoubleMessage {
+  role: string;
+  content: string;
+}
+
+/** What the double received (and what it chose to serve). */
+export interface RecordedCall {
+  role: 'profile' | 'rerank' | 'summarise' | 'edit' | 'reason' | 'unknown';
+  model: string;
+  messages: DoubleMessage[];
+  response_format: unknown;
+  max_tokens: number | undefined;
+  temperature: number | undefined;
+  headers: { authorization: string | undefined };
+  mode: LlmDoubleMode;
+  at: number;
+}
+
+/** A scripted reply: return content, or undefined to fall through to the default answer. */
+export type ScriptFn = (req: RecordedCall) => string | undefined;
+
+export interface LlmDoubleOptions {
+  mode?: LlmDoubleMode;
+  latency?: Latency;
+  chaos?: ChaosOptions;
+  /** Seed for chaos and latency jitter (default 42). */
+  seed?: number;
+  /** `Retry-After` header on 429 (default '1'; null omits it). */
+  retryAfter?: string | null;
+  /** `retry-after-ms` header on 429 (default none). */
+  retryAfterMs?: number | null;
+  /** When set, requests without `Authorization: Bearer <apiKey>` get 401. */
+  apiKey?: string;
+  /** Model ids listed by GET /v1/models (default ['double-model']). */
+  models?: string[];
+}
+
+export interface LlmDouble {
+  /** Base URL ending in /v1. */
+  url: string;
+  port: number;
+  calls: RecordedCall[];
+  setMode(mode: LlmDoubleMode): void;
+  setLatency(latency: Latency): void;
+  setChaos(chaos: ChaosOptions | undefined): void;
+  setRetryAfter(headers: { retryAfter?: string | null; retryAfterMs?: number | null }): void;
+  script(fn: ScriptFn | undefined): void;
+  /** The next `n` chat requests are served with `mode`, before chaos or the current mode apply. */
+  failNext(n: number, mode: LlmDoubleMode): void;
+  /** Clears calls, script and queued failures; back to the construction options. */
+  reset(): void;
+  close(): Promise<void>;
+}
+
+const STOPWORDS = new Set(
+  'the and for with from that this into your you are was were has have not but all any its our out about over'.split(' '),
+);
+
+/** Lower-case words of 3+ characters, minus a few stopwords. */
+export function words(text: string): string[] {
+  return (text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []).filter((w) => w.length >= 3 && !STOPWORDS.has(w));
+}
+
+function block(text: string, tag: string): string | undefined {
+  const m = new RegExp(`<${tag}>([\\s\\S]*?)</${tag}>`, 'i').exec(text);
+  return m?.[1];
+}
+
+/** Candidate lines `[n] Title — text` of a `<candidates>` block. */
+export function parseCandidates(text: string): Array<{ n: number; text: string }> {
+  const body = block(text, 'candidates');
+  if (body === undefined) return [];
+  const out: Array<{ n: number; text: string }> = [];
+  for (const line of body.split('\n')) {
+    const m = /^\s*\[(\d+)\]\s+(.*)$/.exec(line);
+    if (m?.[1] && m[2] !== undefined) out.push({ n: Number(m[1]), text: m[2] });
+  }
+  return out;
+}
+
+/** Candidate numbers ordered by word overlap with the profile/history words; ties keep the original order. */
+export function rankByOverlap(candidates: Array<{ n: number; text: string }>, contextText: string): number[] {
+  const vocab = new Set(words(contextText));
+  return candidates
+    .map((c, i) => ({ n: c.n, i, score: [...new Set(words(c.text))].filter((w) => vocab.has(w)).length }))
+    .sort((a, b) => b.score - a.score || a.i - b.i)
+    .map((c) => c.n);
+}
+
+/** "Enjoys: a, b, c." from the most frequent words of the history titles. */
+export function profileFromHistory(history: string): string {
+  const counts = new Map<string, number>();
+  for (const line of history.split('\n')) {
+    const title = line.replace(/^\s*(?:\[\d+\]|[-*•]|\d+[.)])\s*/, '').split(' — ')[0] ?? '';
+    for (const w of words(title)) counts.set(w, (counts.get(w) ?? 0) + 1);
+  }
+  const top = [...counts.entries()]
+    .sort((a, b) => b[1] - a[1]) // stable: first appearance breaks ties
+    .slice(0, 5)
+    .map(([w]) => w);
+  return top.length > 0 ? `Enjoys: ${top.join(', ')}.` : 'Enjoys: a bit of everything.';
+}
+
+function guessRole(messages: DoubleMessage[]): RecordedCall['role'] {
+  const all = messages.map((m) => m.content).join('\n');
+  if (/<candidates>/i.test(all)) return 'rerank';
+  if (/<history>/i.test(all)) return 'profile';
+  if (/\bsummar/i.test(all)) return 'summarise';
+  if (/\bedit/i.test(all)) return 'edit';
+  if (/\breason/i.test(all)) return 'reason';
+  return 'unknown';
+}
+
+/** mulberry32: small, seeded, good enough for test chaos. */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const tokens = (chars: number) => Math.ceil(chars / 4);
+
+function answerFor(call: RecordedCall, mode: LlmDoubleMode): string {
+  const structured =
+    typeof call.response_format === 'object' &&
+    call.response_format !== null &&
+    (call.response_format as { type?: unknown }).type === 'json_schema';
+  const lastUser = [...call.messages].reverse().find((m) => m.role === 'user')?.content ?? '';
+  const all = call.messages.map((m) => m.content).join('\n');
+  if (mode === 'junk') return 'These all look like wonderful choices; the user will surely enjoy several of them.';
+  if (mode === 'empty') return '';
+  const candidates = parseCandidates(lastUser);
+  if (candidates.length > 0) {
+    let ranking = rankByOverlap(candidates, `${block(all, 'profile') ?? ''}\n${block(all, 'history') ?? ''}`);
+    if (mode === 'partial') ranking = ranking.slice(0, Math.max(1, Math.floor((ranking.length - 1) / 2)));
+    if (mode === 'repairable' && ranking.length >= 2) ranking = [...ranking.slice(0, -1), ranking[0] as number];
+    return structured ? JSON.stringify({ ranking }) : `<ranking>${ranking.join(', ')}</ranking>`;
+  }
+  const history = block(all, 'history');
+  if (history !== undefined) return profileFromHistory(history);
+  return 'Noted. Prefer recent, specific interests over generic ones.';
+}
+
+export async function startLlmDouble(opts: LlmDoubleOptions = {}): Promise<LlmDouble> {
+  let mode: LlmDoubleMode = opts.mode ?? 'ok';
+  let latency: Latency = opts.latency ?? 0;
+  let chaos = opts.chaos;
+  let retryAfter = opts.retryAfter === undefined ? '1' : opts.retryAfter;
+  let retryAfterMsHeader = opts.retryAfterMs ?? null;
+  let scriptFn: ScriptFn | undefined;
+  let random = rng(opts.seed ?? 42);
+  const queued: LlmDoubleMode[] = [];
+  const calls: RecordedCall[] = [];
+  const sockets = new Set<Socket>();
+  const models = opts.models ?? ['double-model'];
+
+  const pickMode = (): LlmDoubleMode => {
+    const next = queued.shift();
+    if (next) return next;
+    if (chaos) {
+      let r = random();
+      for (const m of ['error500', 'error429', 'hang', 'junk', 'partial', 'repairable'] as const) {
+        const p = chaos[m] ?? 0;
+        if (r < p) return m;
+        r -= p;
+      }
+      return 'ok';
+    }
+    return mode;
+  };
+
+  const delayMs = (): number => {
+    if (typeof latency === 'number') return latency;
+    return Math.max(0, latency.meanMs + (random() * 2 - 1) * latency.jitterMs);
+  };
+
+  const sendJson = (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) => {
+    if (res.destroyed) return;
+    const text = JSON.stringify(body);
+    res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...headers });
+    res.end(text);
+  };
+
+  const sendError = (res: ServerResponse, status: number, type: string, headers: Record<string, string> = {}) =>
+    sendJson(res, status, { error: { message: `${type} (llm double)`, type, param: null, code: null } }, headers);
+
+  const handleChat = (req: IncomingMessage, res: ServerResponse, raw: string) => {
+    let parsed: Record<string, unknown>;
+    try {
+      parsed = JSON.parse(raw) as Record<string, unknown>;
+    } catch {
+      return sendError(res, 400, 'invalid_request_error');
+    }
+    const messages = (Array.isArray(parsed.messages) ? parsed.messages : []).map((m: { role?: unknown; content?: unknown }) => ({
+      role: String(m.role),
+      content: typeof m.content === 'string' ? m.content : JSON.stringify(m.content ?? ''),
+    }));
+    const served = pickMode();
+    const call: RecordedCall = {
+      role: guessRole(messages),
+      model: String(parsed.model ?? ''),
+      messages,
+      response_format: parsed.response_format,
+      max_tokens: typeof parsed.max_tokens === 'number' ? parsed.max_tokens : undefined,
+      temperature: typeof parsed.temperature === 'number' ? parsed.temperature : undefined,
+      headers: { authorization: req.headers.authorization },
+      mode: served,
+      at: Date.now(),
+    };
+    calls.push(call);
+
+    if (opts.apiKey !== undefined && req.headers.authorization !== `Bearer ${opts.apiKey}`) {
+      return sendError(res, 401, 'invalid_api_key');
+    }
+    if (served === 'hang') return; // answered never; close() or the client's abort ends it
+    if (served === 'drop') {
+      req.socket.destroy();
+      return;
+    }
+
+    const respond = () => {
+      if (served === 'error500') return sendError(res, 500, 'server_error');
+      if (served === 'error400') return sendError(res, 400, 'invalid_request_error');
+      if (served === 'error429') {
+        const headers: Record<string, string> = {};
+        if (retryAfter !== null) headers['retry-after'] = retryAfter;
+        if (retryAfterMsHeader !== null) headers['retry-after-ms'] = String(retryAfterMsHeader);
+        return sendError(res, 429, 'rate_limit_exceeded', headers);
+      }
+      const scripted = served === 'ok' ? scriptFn?.(call) : undefined;
+      const content = scripted ?? answerFor(call, served);
+      const promptChars = messages.reduce((n, m) => n + m.content.length, 0);
+      const promptTokens = tokens(promptChars);
+      const completionTokens = tokens(content.length);
+      sendJson(res, 200, {
+        id: `chatcmpl-double-${calls.length}`,
+        object: 'chat.completion',
+        created: Math.floor(Date.now() / 1000),
+        model: call.model || (models[0] ?? 'double-model'),
+        choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: 'stop', logprobs: null }],
+        usage: { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens },
+      });
+    };
+
+    const wait = delayMs();
+    if (wait <= 0) return respond();
+    const timer = setTimeout(respond, wait);
+    res.once('close', () => clearTimeout(timer));
+  };
+
+  const server = createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (req.method === 'GET' && path === '/v1/models') {
+      return sendJson(res, 200, {
+        object: 'list',
+        data: models.map((id) => ({ id, object: 'model', created: 0, owned_by: 'llm-double' })),
+      });
+    }
+    if (req.method === 'POST' && path === '/v1/chat/completions') {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => handleChat(req, res, Buffer.concat(chunks).toString('utf8')));
+      return;
+    }
+    sendError(res, 404, 'not_found');
+  });
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+
+  return {
+    url: `http://127.0.0.1:${port}/v1`,
+    port,
+    calls,
+    setMode: (m) => {
+      mode = m;
+    },
+    setLatency: (l) => {
+      latency = l;
+    },
+    setChaos: (c) => {
+      chaos = c;
+    },
+    setRetryAfter: (h) => {
+      if (h.retryAfter !== undefined) retryAfter = h.retryAfter;
+      if (h.retryAfterMs !== undefined) retryAfterMsHeader = h.retryAfterMs;
+    },
+    script: (fn) => {
+      scriptFn = fn;
+    },
+    failNext: (n, m) => {
+      for (let i = 0; i < n; i++) queued.push(m);
+    },
+    reset: () => {
+      calls.length = 0;
+      queued.length = 0;
+      scriptFn = undefined;
+      mode = opts.mode ?? 'ok';
+      latency = opts.latency ?? 0;
+      chaos = opts.chaos;
+      retryAfter = opts.retryAfter === undefined ? '1' : opts.retryAfter;
+      retryAfterMsHeader = opts.retryAfterMs ?? null;
+      random = rng(opts.seed ?? 42);
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}

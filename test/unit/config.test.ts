@@ -1,0 +1,44 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, llmConfigured, loadConfig } from '../../src/config.js';
+
+describe('loadConfig', () => {
+  it('has embedded defaults: no Redis, no LLM, port 8080', () => {
+    const c = loadConfig({});
+    expect(c.port).toBe(8080);
+    expect(c.host).toBe('0.0.0.0');
+    expect(c.redis.url).toBeUndefined();
+    expect(llmConfigured(c)).toBe(false);
+    expect(c.profiles.freshness).toBe('stale-while-revalidate');
+    expect(Object.isFrozen(c) && Object.isFrozen(c.llm)).toBe(true);
+  });
+
+  it('parses booleans explicitly: "false" is false', () => {
+    expect(loadConfig({ LLM_STRUCTURED_OUTPUT: 'false' }).llm.structuredOutput).toBe(false);
+    expect(loadConfig({ LLM_STRUCTURED_OUTPUT: 'true' }).llm.structuredOutput).toBe(true);
+    expect(loadConfig({ WORKER_ENABLED: '0' }).training.workerEnabled).toBe(false);
+    expect(() => loadConfig({ WORKER_ENABLED: 'maybe' })).toThrow(/WORKER_ENABLED/);
+  });
+
+  it('names the offending variable in one line', () => {
+    for (const [k, v] of [['PORT', 'http'], ['REDIS_URL', 'not a url'], ['PROFILE_FRESHNESS', 'sometimes'], ['ADMIN_TOKEN', 'short']] as const) {
+      try {
+        loadConfig({ [k]: v });
+        expect.fail(`${k}=${v} should be rejected`);
+      } catch (err) {
+        expect(err).toBeInstanceOf(ConfigError);
+        expect((err as Error).message).toContain(k);
+        expect((err as Error).message).not.toContain('\n');
+      }
+    }
+  });
+
+  it('derives per-role models from LLM_MODEL unless overridden', () => {
+    const c = loadConfig({ LLM_BASE_URL: 'http://127.0.0.1:1/v1', LLM_MODEL: 'm', LLM_RERANK_MODEL: 'r', LLM_OPTIMIZER_MODEL: 'o' });
+    expect(c.llm.models).toMatchObject({ profile: 'm', rerank: 'r', summarise: 'o', edit: 'o' });
+    expect(llmConfigured(c)).toBe(true);
+  });
+
+  it('rejects a window step that would not advance', () => {
+    expect(() => loadConfig({ RERANK_WINDOW_SIZE: '10', RERANK_WINDOW_STEP: '10' })).toThrow(/RERANK_WINDOW_STEP/);
+  });
+});

@@ -1,0 +1,94 @@
+import { createHash } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { clusterHashTag, createKeySchema, decodeSegment, encodeSegment, userHash } from '../../src/store/key-schema.js';
+
+const base = { domain: 'movies', promptVersion: 'v1', userId: 'u1', historyDigest: 'abc123' };
+
+describe('key schema', () => {
+  it('uses the configured prefix, defaulting to agp', () => {
+    expect(createKeySchema().profileIndex('u1').startsWith('agp:prof:{')).toBe(true);
+    expect(createKeySchema('svc').promptActive()).toBe('svc:prompts:{reg}:active');
+  });
+
+  it('spells the profile keys exactly as documented', () => {
+    const k = createKeySchema('agp');
+    const uh = createHash('sha256').update('u1').digest('hex').slice(0, 32);
+    expect(userHash('u1')).toBe(uh);
+    expect(k.profileExact(base)).toBe(`agp:prof:{${uh}}:movies:v1:abc123`);
+    expect(k.profileLatest(base)).toBe(`agp:prof:{${uh}}:movies:v1:latest`);
+    expect(k.profileIndex('u1')).toBe(`agp:prof:{${uh}}:idx`);
+  });
+
+  it('never puts the raw user id into a key', () => {
+    const k = createKeySchema();
+    const userId = 'alice@example.com';
+    for (const key of [k.profileExact({ ...base, userId }), k.profileLatest({ ...base, userId }), k.profileIndex(userId)]) {
+      expect(key).not.toContain('alice');
+    }
+  });
+
+  it('gives a user id containing braces and colons a single hash tag shared by all of the user’s keys', () => {
+    const k = createKeySchema();
+    const userId = 'evil}{user:1}:{x';
+    const keys = [
+      k.profileExact({ ...base, userId }),
+      k.profileExact({ ...base, userId, domain: 'books', promptVersion: 'v9', historyDigest: 'zz' }),
+      k.profileLatest({ ...base, userId }),
+      k.profileIndex(userId),
+    ];
+    const tags = new Set(keys.map(clusterHashTag));
+    expect(tags.size).toBe(1);
+    expect([...tags][0]).toBe(userHash(userId));
+    expect([...tags][0]).toMatch(/^[0-9a-f]{32}$/);
+    for (const key of keys) {
+      expect(key.split('{').length - 1).toBe(1);
+      expect(key.split('}').length - 1).toBe(1);
+    }
+  });
+
+  it('different users get different tags', () => {
+    const k = createKeySchema();
+    expect(clusterHashTag(k.profileIndex('a'))).not.toBe(clusterHashTag(k.profileIndex('b')));
+  });
+
+  it('escapes domain, version and digest so separators cannot collide', () => {
+    const k = createKeySchema();
+    const a = k.profileExact({ ...base, domain: 'a:b', promptVersion: 'c' });
+    const b = k.profileExact({ ...base, domain: 'a', promptVersion: 'b:c' });
+    expect(a).not.toBe(b);
+    expect(a).toContain(':a%3Ab:c:');
+    const braces = k.profileExact({ ...base, domain: '{x}', promptVersion: 'v 1' });
+    expect(braces.split('{').length - 1).toBe(1);
+    expect(braces).toContain(':%7Bx%7D:v%201:');
+    expect(decodeSegment(encodeSegment('d:{}/ é'))).toBe('d:{}/ é');
+  });
+
+  it('a history digest spelled "latest" does not overwrite the latest entry', () => {
+    const k = createKeySchema();
+    expect(k.profileExact({ ...base, historyDigest: 'latest' })).not.toBe(k.profileLatest(base));
+  });
+
+  it('keeps prompt keys under one {reg} tag, per-domain version hashes and a channel', () => {
+    const k = createKeySchema('p');
+    expect(k.promptVersions('movies')).toBe('p:prompts:{reg}:versions:movies');
+    expect(k.promptVersions('a:b')).toBe('p:prompts:{reg}:versions:a%3Ab');
+    expect(k.promptDomains()).toBe('p:prompts:{reg}:domains');
+    expect(k.promptActive()).toBe('p:prompts:{reg}:active');
+    expect(k.promptActivatedChannel()).toBe('p:prompts:activated');
+    const tags = new Set([k.promptVersions('x'), k.promptDomains(), k.promptActive()].map(clusterHashTag));
+    expect([...tags]).toEqual(['reg']);
+  });
+
+  it('rejects prefixes that would capture the hash tag', () => {
+    expect(() => createKeySchema('a{b')).toThrow(/prefix/);
+    expect(() => createKeySchema('')).toThrow(/prefix/);
+  });
+
+  it('clusterHashTag follows the Redis Cluster rule', () => {
+    expect(clusterHashTag('{user1000}.following')).toBe('user1000');
+    expect(clusterHashTag('foo{}{bar}')).toBe('foo{}{bar}');
+    expect(clusterHashTag('foo{{bar}}zap')).toBe('{bar');
+    expect(clusterHashTag('foo{bar}{zap}')).toBe('bar');
+    expect(clusterHashTag('plain')).toBe('plain');
+  });
+});
