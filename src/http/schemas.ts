@@ -87,7 +87,7 @@ export const DeleteProfilesResponseSchema = z.object({ userId: z.string(), delet
 
 export const HealthResponseSchema = z.object({ status: z.literal('ok') });
 export const ReadyResponseSchema = z.object({
-  status: z.enum(['ready', 'not_ready']),
+  status: z.enum(['ready', 'degraded', 'not_ready']),
   checks: z.object({
     redis: z.enum(['ok', 'down', 'not_configured']),
     prompts: z.enum(['loaded', 'not_loaded']),

@@ -1,7 +1,9 @@
 /**
- * Training checkpoints on Redis, one key per job, with a TTL refreshed on every save. A checkpoint is
- * written after every batch, so a worker killed mid-epoch resumes from its last completed batch when
- * BullMQ hands the job to another worker.
+ * The training queue's own Redis state: checkpoints, per-domain locks and cancellation flags.
+ *
+ * Checkpoints: one key per job, with a TTL refreshed on every save. A checkpoint is written after every
+ * batch, so a worker killed mid-epoch resumes from its last completed batch when BullMQ hands the job to
+ * another worker.
  *
  * Saves can be FENCED by the BullMQ job lock: the checkpoint is written only while the lock still holds
  * the token of the attempt that is saving. A zombie worker (one that lost its lock and whose job was
@@ -91,6 +93,79 @@ export function createRedisCheckpointStore(opts: RedisCheckpointStoreOptions): R
     },
     async clear(): Promise<void> {
       await opts.redis.del(key);
+    },
+  };
+}
+
+// The lock value is `<jobId>:<attempt token>`. A new attempt of the SAME job (a retry, or a resume after
+// a crash) may take the lock over at once; other jobs of the domain must wait for it to be free.
+const ACQUIRE = `
+local v = redis.call('GET', KEYS[1])
+if (not v) or v == ARGV[1] or string.sub(v, 1, string.len(ARGV[2])) == ARGV[2] then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[3])
+  return 1
+end
+return 0`;
+
+const EXTEND = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 0`;
+
+const RELEASE = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0`;
+
+/**
+ * The per-domain training lock: at most one job trains a domain at a time. Held with a TTL and extended
+ * while training; an attempt that finds its lock gone (taken over by a newer attempt of its job) must stop.
+ */
+export interface DomainLock {
+  /** Takes the lock when free or held by an older attempt of the same job. False when another job holds it. */
+  acquire(domain: string, jobId: string, attempt: string, ttlMs: number): Promise<boolean>;
+  /** Extends the lock; false when this attempt no longer holds it. */
+  extend(domain: string, jobId: string, attempt: string, ttlMs: number): Promise<boolean>;
+  /** Releases the lock if this attempt still holds it. */
+  release(domain: string, jobId: string, attempt: string): Promise<void>;
+}
+
+export function createDomainLock(redis: RedisClient, keys: TrainingKeys): DomainLock {
+  const ms = (ttlMs: number) => String(Math.max(1, Math.round(ttlMs)));
+  return {
+    async acquire(domain, jobId, attempt, ttlMs) {
+      const r = await redis.eval(ACQUIRE, 1, keys.domainLock(domain), `${jobId}:${attempt}`, `${jobId}:`, ms(ttlMs));
+      return r === 1;
+    },
+    async extend(domain, jobId, attempt, ttlMs) {
+      const r = await redis.eval(EXTEND, 1, keys.domainLock(domain), `${jobId}:${attempt}`, ms(ttlMs));
+      return r === 1;
+    },
+    async release(domain, jobId, attempt) {
+      await redis.eval(RELEASE, 1, keys.domainLock(domain), `${jobId}:${attempt}`);
+    },
+  };
+}
+
+/** Cancellation flags: set by `cancel`, polled by the running job between batches. */
+export interface CancelFlags {
+  /** Sets the flag (value: ISO time) unless already set; true when this call set it. */
+  set(jobId: string, at: string, ttlMs: number): Promise<boolean>;
+  /** ISO time the job was cancelled, or null. */
+  get(jobId: string): Promise<string | null>;
+  getMany(jobIds: string[]): Promise<Array<string | null>>;
+  clear(jobId: string): Promise<void>;
+}
+
+export function createCancelFlags(redis: RedisClient, keys: TrainingKeys): CancelFlags {
+  return {
+    async set(jobId, at, ttlMs) {
+      const r = await redis.set(keys.cancel(jobId), at, 'PX', Math.max(1, Math.round(ttlMs)), 'NX');
+      return r === 'OK';
+    },
+    get: (jobId) => redis.get(keys.cancel(jobId)),
+    // Every key carries the same hash tag, so MGET stays single-slot on Cluster.
+    getMany: async (jobIds) => (jobIds.length === 0 ? [] : redis.mget(...jobIds.map((id) => keys.cancel(id)))),
+    async clear(jobId) {
+      await redis.del(keys.cancel(jobId));
     },
   };
 }

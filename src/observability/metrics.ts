@@ -47,7 +47,14 @@ export interface Metrics {
 /** Creates a registry with every metric, plus Node's default process metrics. */
 export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics {
   const registry = new Registry();
-  if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: registry });
+  if (opts.defaultMetrics !== false) {
+    collectDefaultMetrics({ register: registry });
+    // prom-client names these gauges *_total, which Prometheus reserves for counters (promtool rejects it);
+    // the same values remain as nodejs_active_{handles,requests,resources}.
+    for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) {
+      registry.removeSingleMetric(name);
+    }
+  }
   const registers = [registry];
 
   const httpDuration = new Histogram({
@@ -128,6 +135,7 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
   // Pre-create zero series so rate() and ratio alerts work before the first event.
   for (const o of ['hit', 'miss', 'coalesced', 'stale']) profileCache.inc({ outcome: o }, 0);
   for (const o of ['ok', 'repaired', 'unparseable']) parse.inc({ outcome: o }, 0);
+  for (const s of ['completed', 'failed', 'cancelled']) trainingJobs.inc({ state: s }, 0);
 
   return {
     registry,

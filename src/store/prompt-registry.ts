@@ -95,6 +95,9 @@ export function createPromptRegistry(opts: PromptRegistryOptions): ManagedPrompt
   let unsubscribe: (() => Promise<void>) | undefined;
   let subscribing: Promise<void> | undefined;
 
+  /** Missing active versions already warned about (each is reported once, not on every poll). */
+  const reportedMissing = new Set<string>();
+
   async function load(): Promise<void> {
     const active = await storage.getActive();
     const next = new Map<string, ActivePrompt>();
@@ -106,11 +109,16 @@ export function createPromptRegistry(opts: PromptRegistryOptions): ManagedPrompt
           return;
         }
         const v = await storage.getVersion(domain, version);
-        if (v) next.set(domain, toActive(v));
-        else if (known) {
-          next.set(domain, known);
-          log.warn({ domain, version }, 'active prompt version is missing from storage; keeping the previous one');
-        } else log.warn({ domain, version }, 'active prompt version is missing from storage; ignoring');
+        if (v) {
+          next.set(domain, toActive(v));
+          return;
+        }
+        if (known) next.set(domain, known);
+        const id = JSON.stringify([domain, version]);
+        if (!reportedMissing.has(id)) {
+          reportedMissing.add(id);
+          log.warn({ domain, version }, `active prompt version is missing from storage; ${known ? 'keeping the previous one' : 'ignoring it'}`);
+        }
       }),
     );
     const nextMap: Record<string, string> = {};
@@ -135,14 +143,25 @@ export function createPromptRegistry(opts: PromptRegistryOptions): ManagedPrompt
   // Refreshes are serialised; a request arriving during one is served by ONE follow-up run, so a
   // caller always observes storage as it was after its call began.
   let running: Promise<void> | null = null;
+  let failing = false;
   let queued: Promise<void> | null = null;
   function refresh(): Promise<void> {
     if (!running) {
       running = load()
-        .catch((err: unknown) => {
-          log.warn({ err: errorMessage(err) }, 'prompt registry refresh failed; keeping the last snapshot');
-          throw err;
-        })
+        .then(
+          () => {
+            if (failing) log.info({}, 'prompt registry refresh recovered');
+            failing = false;
+          },
+          (err: unknown) => {
+            // One warning per outage, not one per poll.
+            const fields = { err: errorMessage(err), ready };
+            if (failing) log.debug(fields, 'prompt registry refresh failed; keeping the last snapshot');
+            else log.warn(fields, 'prompt registry refresh failed; keeping the last snapshot');
+            failing = true;
+            throw err;
+          },
+        )
         .finally(() => {
           running = null;
         });

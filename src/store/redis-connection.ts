@@ -80,7 +80,7 @@ export function createRedis(target: RedisTarget, opts: CreateRedisOptions): Redi
   return client;
 }
 
-/** How long the first commands of a fresh connection may wait for it (≈ connectTimeout). */
+/** Upper bound on how long the first commands of a fresh connection wait for its first attempt (≈ connectTimeout). */
 export const INITIAL_CONNECT_WAIT_MS = 2_000;
 
 /** Per client: null once the first connection attempt is over (ready or given up), else the wait for it. */
@@ -93,17 +93,32 @@ function trackFirstConnection(client: RedisClient): Promise<void> | null {
     initialConnection.set(client, null);
     return null;
   }
-  const wait = whenReady(client, INITIAL_CONNECT_WAIT_MS).then(() => {
+  const wait = firstAttempt(client, INITIAL_CONNECT_WAIT_MS).then(() => {
     initialConnection.set(client, null);
   });
   initialConnection.set(client, wait);
   return wait;
 }
 
+/** Resolves when the first connection attempt is over: ready, failed (error/close) or timed out. */
+function firstAttempt(client: RedisClient, timeoutMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    const events = ['ready', 'error', 'close', 'end'] as const;
+    const timer = setTimeout(finish, timeoutMs);
+    timer.unref();
+    function finish() {
+      clearTimeout(timer);
+      for (const e of events) client.off(e, finish);
+      resolve();
+    }
+    for (const e of events) client.once(e, finish);
+  });
+}
+
 /**
  * Bridges the start-up gap of a fail-fast connection: while a connection is making its FIRST attempt,
- * commands wait for it (once, at most INITIAL_CONNECT_WAIT_MS in total) instead of failing with
- * "Stream isn't writeable". After that first attempt it returns at once, so an outage later fails fast.
+ * commands wait for that attempt to succeed or fail (once, at most INITIAL_CONNECT_WAIT_MS) instead of
+ * failing with "Stream isn't writeable". Afterwards it returns at once, so an outage fails fast.
  * Costs one map lookup on the hot path.
  */
 export function ensureConnected(client: RedisClient): Promise<void> | undefined {

@@ -239,6 +239,18 @@ describe('prompt registry on Redis', () => {
     }
   });
 
+  it('starts ready when created right after its connections (no start-up race)', async () => {
+    const prefix = uniquePrefix();
+    const seed = await startRegistry(await redisStorage(prefix));
+    await seed.put(pv('movies', 'v1', 'seeded'));
+    await seed.activate('movies', 'v1');
+    const raw = createRedis(server.url, { role: 'cache' });
+    clients.push(raw);
+    const reg = await startRegistry(createRedisPromptStorage({ redis: raw, keyPrefix: prefix }));
+    expect(reg.ready).toBe(true);
+    expect(reg.resolve('movies').text).toBe('seeded');
+  });
+
   it('a registry that starts while Redis is down is not ready, serves the built-in, and does not throw', async () => {
     const dead = createRedis('redis://127.0.0.1:1', { role: 'cache' });
     clients.push(dead);
@@ -303,6 +315,20 @@ describe('prompt registry on memory storage', () => {
     await eventually(() => b.resolve('anything').version === 'd1', 1_000);
     await expect(a.put(pv('default', 'd1', 'other'))).rejects.toMatchObject({ code: 'CONFLICT' });
     await expect(a.activate('default', 'nope')).rejects.toMatchObject({ code: 'NOT_FOUND' });
+  });
+
+  it('an active pointer to a missing version is ignored (falls back) and reported once', async () => {
+    const storage = createMemoryPromptStorage();
+    const log = captureLogger();
+    const reg = await startRegistry(storage, { logger: log });
+    await reg.put(pv('default', 'd1'));
+    await reg.activate('default', 'd1');
+    await storage.setActive('movies', 'ghost'); // written by something that bypassed the registry
+    await reg.refresh();
+    await reg.refresh();
+    expect(reg.resolve('movies').version).toBe('d1');
+    expect(reg.activeVersions()).toEqual({ default: 'd1' });
+    expect(log.warnings.filter((w) => /missing from storage/.test(w))).toHaveLength(1);
   });
 
   it('stops polling and listening after close', async () => {

@@ -146,6 +146,32 @@ describe('redis connection', () => {
     }
   });
 
+  it('a brand-new cache connection is usable at once (the first connection attempt is awaited)', async () => {
+    const fresh = createRedis(server.url, { role: 'cache' });
+    try {
+      const store = createRedisProfileStore({ redis: fresh, keyPrefix: uniquePrefix() });
+      await store.save(key(), profile('immediately'), 60); // no whenReady() before this
+      expect((await store.lookup(key())).exact?.text).toBe('immediately');
+    } finally {
+      fresh.disconnect();
+    }
+  });
+
+  it('with Redis unreachable from the start, only the first call waits; later calls fail fast', async () => {
+    const dead = createRedis('redis://127.0.0.1:1', { role: 'cache' });
+    try {
+      const store = createRedisProfileStore({ redis: dead, keyPrefix: uniquePrefix() });
+      const t0 = Date.now();
+      await expect(store.lookup(key())).rejects.toThrow();
+      expect(Date.now() - t0).toBeLessThan(1_000); // connection refused ends the first attempt at once
+      const t1 = Date.now();
+      await expect(store.lookup(key())).rejects.toThrow();
+      expect(Date.now() - t1).toBeLessThan(100);
+    } finally {
+      dead.disconnect();
+    }
+  });
+
   it('a cache connection fails fast while Redis is down and recovers after it restarts', async () => {
     const own = await startRedisServer();
     const client = createRedis(own.url, { role: 'cache' });

@@ -33,6 +33,7 @@ beforeAll(async () => {
   };
   [a, b] = await Promise.all([buildTestApp({ env, jobs: false }), buildTestApp({ env, jobs: false })]);
   client = new Redis(redis.url);
+  client.on('error', () => {}); // expected while the server is killed below
 });
 afterAll(async () => {
   client?.disconnect();
@@ -103,13 +104,14 @@ describe('serving on Redis', () => {
     expect(during.statusCode).toBe(200);
     expect(during.json().fallback).toBeNull();
     const ready = await a.app.inject('/readyz');
-    expect(ready.statusCode).toBe(503);
-    expect(ready.json().checks.redis).toBe('down');
+    // Degraded, not unready: failing readiness on every replica would turn a cache outage into a total one.
+    expect(ready.statusCode).toBe(200);
+    expect(ready.json()).toMatchObject({ status: 'degraded', checks: { redis: 'down' } });
 
     await redis.restart();
     const until = Date.now() + 10_000;
-    while (Date.now() < until && (await a.app.inject('/readyz')).statusCode !== 200) await new Promise((r) => setTimeout(r, 200));
-    expect((await a.app.inject('/readyz')).statusCode).toBe(200);
+    while (Date.now() < until && (await a.app.inject('/readyz')).json().status !== 'ready') await new Promise((r) => setTimeout(r, 200));
+    expect((await a.app.inject('/readyz')).json().status).toBe('ready');
     await post(a, body('outage-2'));
     expect((await post(a, body('outage-2'))).json().profile.cached).toBe(true);
   });

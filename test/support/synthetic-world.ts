@@ -99,24 +99,30 @@ export function keywordPolicy(opts: { badFirst?: boolean } = {}): Policy {
   };
 }
 
-/** The scripted model of the world. */
-export function createWorldLlm(policy: Policy, opts: ScriptedOptions = {}): ScriptedLlm {
-  return createScriptedLlm((req) => {
+/** The world's answer to one request (synchronous; also usable as an HTTP LLM double's script). */
+export function worldAnswer(policy: Policy): (req: Pick<LlmRequest, 'role' | 'messages'>) => string {
+  return (req) => {
+    const r = req as LlmRequest;
     switch (req.role) {
       case 'profile':
-        return profileAnswer(req);
+        return profileAnswer(r);
       case 'rerank':
-        return rankAnswer(req);
+        return rankAnswer(r);
       case 'summarise': {
         const current = block(req.messages[1]?.content ?? '', 'current_prompt');
         return policy(current, req.messages.length > 2);
       }
       case 'edit': {
-        const content = lastUser(req);
+        const content = lastUser(r);
         return `<prompt>${block(content, 'current_prompt')} ${block(content, 'instruction')}</prompt>`;
       }
       case 'reason':
         return 'The profile did not say which genre the user loves.';
     }
-  }, opts);
+  };
+}
+
+/** The scripted model of the world. */
+export function createWorldLlm(policy: Policy, opts: ScriptedOptions = {}): ScriptedLlm {
+  return createScriptedLlm(worldAnswer(policy), opts);
 }

@@ -1,6 +1,8 @@
 /**
- * Liveness and readiness. Readiness fails when configured Redis is unreachable or prompts are not loaded;
- * an unconfigured LLM is reported but does not fail readiness (the service still serves baseline orders).
+ * Liveness and readiness. Readiness fails (503) only when prompts are not loaded. A configured Redis that is
+ * unreachable is reported as `degraded` with 200: the service still answers every rerank (profiles are
+ * regenerated, never errors), and failing readiness on every replica at once would turn a cache outage
+ * into a total outage. An unconfigured LLM is reported the same way.
  */
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
@@ -32,10 +34,10 @@ export function registerHealthRoutes(app: FastifyInstance, opts: HealthOptions):
     async (_req, reply) => {
       const redis = opts.pingRedis ? ((await opts.pingRedis()) ? 'ok' : 'down') : 'not_configured';
       const prompts = opts.registry.ready ? 'loaded' : 'not_loaded';
-      const ready = redis !== 'down' && prompts === 'loaded';
+      const ready = prompts === 'loaded';
       reply.code(ready ? 200 : 503);
       return {
-        status: ready ? ('ready' as const) : ('not_ready' as const),
+        status: !ready ? ('not_ready' as const) : redis === 'down' ? ('degraded' as const) : ('ready' as const),
         checks: { redis, prompts, llm: opts.llmConfigured ? 'configured' : 'unconfigured' } as const,
         activePrompts: opts.registry.activeVersions(),
       };

@@ -1,0 +1,118 @@
+/**
+ * Summarises a V8 .cpuprofile (from `node --cpu-prof`): self time by package / service file and the top
+ * self-time functions, plus inclusive time of selected service functions. Used by `--cpu-prof`.
+ */
+import { readFile } from 'node:fs/promises';
+
+interface CallFrame {
+  functionName: string;
+  url: string;
+  lineNumber: number;
+}
+interface ProfileNode {
+  id: number;
+  callFrame: CallFrame;
+  children?: number[];
+}
+interface CpuProfile {
+  nodes: ProfileNode[];
+  samples: number[];
+  timeDeltas: number[];
+  startTime: number;
+  endTime: number;
+}
+
+export interface ProfileSummary {
+  totalMs: number;
+  /** Non-idle sampled time. */
+  busyMs: number;
+  byModule: Array<{ module: string; selfMs: number; pct: number }>;
+  topFunctions: Array<{ fn: string; module: string; selfMs: number; pct: number }>;
+  /** Inclusive time (self + callees) of frames whose module or name matches, as % of busy time. */
+  inclusive: Array<{ frame: string; totalMs: number; pct: number }>;
+}
+
+/** The bucket a frame's self time is charged to. */
+export function moduleOf(url: string, fn: string, repoRoot: string): string {
+  if (!url) return fn.startsWith('(') ? fn : '(native)';
+  if (url.startsWith('node:')) {
+    const parts = url.slice(5).split('/');
+    return `node:${parts[0] === 'internal' ? `internal/${parts[1] ?? ''}` : (parts[0] ?? '')}`;
+  }
+  const path = url.replace(/^file:\/\//, '');
+  const nm = path.lastIndexOf('/node_modules/');
+  if (nm >= 0) {
+    const rest = path.slice(nm + 14).split('/');
+    return rest[0]?.startsWith('@') ? `${rest[0]}/${rest[1] ?? ''}` : (rest[0] ?? path);
+  }
+  if (path.startsWith(repoRoot)) return path.slice(repoRoot.length + 1);
+  return path;
+}
+
+export async function summariseProfile(file: string, repoRoot: string, inclusiveMatchers: string[]): Promise<ProfileSummary> {
+  const prof = JSON.parse(await readFile(file, 'utf8')) as CpuProfile;
+  const byId = new Map<number, ProfileNode>();
+  const parent = new Map<number, number>();
+  for (const n of prof.nodes) {
+    byId.set(n.id, n);
+    for (const c of n.children ?? []) parent.set(c, n.id);
+  }
+  const selfUs = new Map<number, number>();
+  for (let i = 0; i < prof.samples.length; i++) {
+    const id = prof.samples[i] as number;
+    selfUs.set(id, (selfUs.get(id) ?? 0) + (prof.timeDeltas[i] ?? 0));
+  }
+  let total = 0;
+  let idle = 0;
+  const mod = new Map<string, number>();
+  const fns = new Map<string, { module: string; us: number }>();
+  const incl = new Map<string, number>();
+  for (const [id, us] of selfUs) {
+    const node = byId.get(id);
+    if (!node) continue;
+    total += us;
+    const { functionName, url, lineNumber } = node.callFrame;
+    if (functionName === '(idle)') {
+      idle += us;
+      continue;
+    }
+    const m = moduleOf(url, functionName, repoRoot);
+    mod.set(m, (mod.get(m) ?? 0) + us);
+    const key = `${functionName || '(anonymous)'} ${m}:${lineNumber + 1}`;
+    const f = fns.get(key) ?? { module: m, us: 0 };
+    f.us += us;
+    fns.set(key, f);
+    // Inclusive: charge this sample to every distinct matching frame on its stack.
+    const seen = new Set<string>();
+    for (let cur: number | undefined = id; cur !== undefined; cur = parent.get(cur)) {
+      const cf = byId.get(cur)?.callFrame;
+      if (!cf) break;
+      const frameModule = moduleOf(cf.url, cf.functionName, repoRoot);
+      const label = `${cf.functionName || '(anonymous)'} ${frameModule}`;
+      if (seen.has(label)) continue;
+      if (inclusiveMatchers.some((x) => label.includes(x))) {
+        seen.add(label);
+        incl.set(label, (incl.get(label) ?? 0) + us);
+      }
+    }
+  }
+  const busy = Math.max(1, total - idle);
+  const pct = (us: number) => Math.round((us / busy) * 1000) / 10;
+  const ms = (us: number) => Math.round(us / 100) / 10;
+  return {
+    totalMs: ms(total),
+    busyMs: ms(busy),
+    byModule: [...mod.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 30)
+      .map(([module, us]) => ({ module, selfMs: ms(us), pct: pct(us) })),
+    topFunctions: [...fns.entries()]
+      .sort((a, b) => b[1].us - a[1].us)
+      .slice(0, 40)
+      .map(([fn, v]) => ({ fn, module: v.module, selfMs: ms(v.us), pct: pct(v.us) })),
+    inclusive: [...incl.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 60)
+      .map(([frame, us]) => ({ frame, totalMs: ms(us), pct: pct(us) })),
+  };
+}

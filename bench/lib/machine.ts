@@ -1,0 +1,43 @@
+/** Facts about the machine and toolchain, recorded with every result. */
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { cpus, loadavg, release, totalmem } from 'node:os';
+
+export interface MachineInfo {
+  nproc: number;
+  cpuModel: string;
+  node: string;
+  kernel: string;
+  memTotalMiB: number;
+  redisServer: string;
+  loadAvgAtStart: number[];
+  clkTck: number;
+}
+
+function tryExec(cmd: string, args: string[]): string {
+  try {
+    return execFileSync(cmd, args, { encoding: 'utf8' }).trim();
+  } catch {
+    return 'unknown';
+  }
+}
+
+export function machineInfo(clkTck: number): MachineInfo {
+  let cpuModel = cpus()[0]?.model ?? 'unknown';
+  try {
+    const m = /^model name\s*:\s*(.+)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'));
+    if (m?.[1]) cpuModel = m[1].trim();
+  } catch {
+    // keep os.cpus()
+  }
+  return {
+    nproc: Number(tryExec('nproc', [])) || cpus().length,
+    cpuModel,
+    node: process.version,
+    kernel: release(),
+    memTotalMiB: Math.round(totalmem() / 1_048_576),
+    redisServer: tryExec('redis-server', ['--version']).replace(/^Redis server /, ''),
+    loadAvgAtStart: loadavg().map((v) => Math.round(v * 100) / 100),
+    clkTck,
+  };
+}

@@ -1,0 +1,151 @@
+/**
+ * Freshness comparison: a stream in which every user's history grows by one item per request.
+ * 100 users get a profile (round 0, unmeasured), then 5 rounds follow; in each round every user sends one
+ * request with one more history item (so the digest of the last 10 items changes every time), all 100
+ * concurrently, rounds back to back. Run once per PROFILE_FRESHNESS policy, each against its own service
+ * process, with the simulator at a fixed 200 ms. LLM calls include background refreshes: the count is
+ * read once the simulator has seen no new call for a while after the last round.
+ */
+import { Pool } from 'undici';
+import type { BenchContext, Target } from '../lib/context.js';
+import { startService } from '../lib/context.js';
+import type { LatencySummary } from '../lib/load.js';
+import { summarize } from '../lib/load.js';
+import { counterDelta, scrapeCounters, sumSeries } from '../lib/prom.js';
+import { cpuMicros, sleep } from '../lib/procs.js';
+import { HISTORY_LEN, rerankBody, userCandidates, userHistory } from '../lib/workload.js';
+
+export type Freshness = 'stale-while-revalidate' | 'strict';
+
+export interface FreshnessResult {
+  policy: Freshness;
+  users: number;
+  rounds: number;
+  simLatencyMs: number;
+  requests: number;
+  latencyMs: LatencySummary;
+  llmCalls: number;
+  llmCallsPerRequest: number;
+  llmByRole: Record<string, number>;
+  staleResponses: number;
+  cachedResponses: number;
+  fallbacks: number;
+  backgroundRefreshes: number;
+  serviceUsPerReq: number;
+  non200: number;
+}
+
+interface RerankReply {
+  fallback: { reason: string } | null;
+  profile: { cached: boolean; stale?: boolean } | null;
+}
+
+async function round(pool: Pool, bodies: string[]): Promise<Array<{ ms: number; status: number; reply?: RerankReply }>> {
+  return Promise.all(
+    bodies.map(async (body) => {
+      const t = performance.now();
+      const res = await pool.request({
+        method: 'POST',
+        path: '/v1/rerank',
+        headers: { 'content-type': 'application/json' },
+        body,
+      });
+      const text = await res.body.text();
+      const ms = performance.now() - t;
+      if (res.statusCode !== 200) return { ms, status: res.statusCode };
+      return { ms, status: 200, reply: JSON.parse(text) as RerankReply };
+    }),
+  );
+}
+
+const bodiesFor = (users: number, len: number, tag: string) =>
+  Array.from({ length: users }, (_, u) => rerankBody(`fresh-${tag}-${u}`, userHistory(5_000 + u, len), userCandidates(5_000 + u)));
+
+/** Waits until the simulator has seen no new call for `quietMs` (bounded by `maxMs`). */
+async function simQuiet(ctx: BenchContext, quietMs: number, maxMs: number): Promise<number> {
+  const until = Date.now() + maxMs;
+  let last = (await ctx.sim.stats()).calls;
+  let stableSince = Date.now();
+  while (Date.now() < until) {
+    await sleep(100);
+    const now = (await ctx.sim.stats()).calls;
+    if (now !== last) {
+      last = now;
+      stableSince = Date.now();
+    } else if (Date.now() - stableSince >= quietMs) break;
+  }
+  return last;
+}
+
+export async function runFreshness(ctx: BenchContext, policy: Freshness, users = 100, rounds = 5, latencyMs = 200): Promise<FreshnessResult> {
+  ctx.log(`▶ freshness-${policy}: ${users} users × ${rounds} rounds, each request appends one history item, LLM ${latencyMs} ms`);
+  const tag = policy === 'strict' ? 'strict' : 'swr';
+  let target: Target | undefined;
+  let pool: Pool | undefined;
+  try {
+    target = await startService(ctx, { label: `service-freshness-${tag}`, keyPrefix: `bench-fresh-${tag}-${process.pid}`, freshness: policy });
+    pool = new Pool(target.origin, { connections: users, pipelining: 1 });
+    await ctx.sim.setLatency(latencyMs);
+    // Round 0: every user gets a profile (synchronously: nobody has one yet).
+    await round(pool, bodiesFor(users, HISTORY_LEN, tag));
+    await simQuiet(ctx, latencyMs + 300, 10_000);
+
+    const before = await scrapeCounters(target.origin);
+    const calls0 = await ctx.sim.stats();
+    const cpu0 = cpuMicros(target.child.pid);
+    const samples: number[] = [];
+    let stale = 0;
+    let cached = 0;
+    let fallbacks = 0;
+    let non200 = 0;
+    for (let r = 1; r <= rounds; r++) {
+      for (const res of await round(pool, bodiesFor(users, HISTORY_LEN + r, tag))) {
+        samples.push(res.ms);
+        if (res.status !== 200 || !res.reply) {
+          non200++;
+          continue;
+        }
+        if (res.reply.profile?.stale) stale++;
+        if (res.reply.profile?.cached) cached++;
+        if (res.reply.fallback) fallbacks++;
+      }
+    }
+    const calls1Total = await simQuiet(ctx, latencyMs + 300, 15_000);
+    const cpu1 = cpuMicros(target.child.pid);
+    const calls1 = await ctx.sim.stats();
+    const after = await scrapeCounters(target.origin);
+    const d = counterDelta(before, after);
+    const byRole: Record<string, number> = {};
+    for (const [role, c] of Object.entries(calls1.byRole)) {
+      const delta = c - (calls0.byRole[role] ?? 0);
+      if (delta) byRole[role] = delta;
+    }
+    const requests = samples.length;
+    const llmCalls = calls1Total - calls0.calls;
+    const out: FreshnessResult = {
+      policy,
+      users,
+      rounds,
+      simLatencyMs: latencyMs,
+      requests,
+      latencyMs: summarize(samples),
+      llmCalls,
+      llmCallsPerRequest: llmCalls / requests,
+      llmByRole: byRole,
+      staleResponses: stale,
+      cachedResponses: cached,
+      fallbacks,
+      backgroundRefreshes: sumSeries(d, 'agp_profile_refresh_total'),
+      serviceUsPerReq: (cpu1 - cpu0) / requests,
+      non200,
+    };
+    ctx.log(
+      `  ${requests} req; p50 ${out.latencyMs.p50.toFixed(1)} p99 ${out.latencyMs.p99.toFixed(1)} ms; ` +
+        `LLM calls/req ${out.llmCallsPerRequest.toFixed(2)} (${JSON.stringify(byRole)}); stale ${stale}; fallbacks ${fallbacks}`,
+    );
+    return out;
+  } finally {
+    await pool?.close();
+    await target?.child.stop(15_000);
+  }
+}

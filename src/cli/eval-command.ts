@@ -1,0 +1,85 @@
+/**
+ * `agp eval`: compares base / direct / cot / agp on a labelled dataset, with bootstrap CIs and paired
+ * differences against the baseline order.
+ */
+import { parseArgs } from 'node:util';
+import type { LlmClient } from '../agp/ports.js';
+import type { EvalMethod } from '../agp/evaluate.js';
+import { EVAL_METHODS, evaluateMethods, summarizeEvaluation } from '../agp/evaluate.js';
+import type { CliContainer } from './cli-container.js';
+import { intOpt, readDatasetFile, required, UsageError, writeFileAtomic } from './cli-io.js';
+import { pickPrompt } from './prompt-source.js';
+import { renderEvalTable } from './report.js';
+
+export const EVAL_USAGE = `usage: agp eval --data test.jsonl [options]
+  --methods base,direct,cot,agp   (default: all four)
+  --prompt-file F | --prompt-version V --domain D   the agp prompt (default: built-in)
+  --history-length N   history items given to the LLM (default: the prompt's)
+  --concurrency N  --seed N
+  --json               print exactly one JSON object on stdout
+  --out F              also write the full per-user result as JSON`;
+
+function parseMethods(s: string | undefined): EvalMethod[] {
+  if (s === undefined) return [...EVAL_METHODS];
+  const list = s.split(',').map((m) => m.trim()).filter(Boolean);
+  const bad = list.filter((m) => !(EVAL_METHODS as readonly string[]).includes(m));
+  if (bad.length > 0 || list.length === 0) {
+    throw new UsageError(`--methods takes a comma-separated subset of ${EVAL_METHODS.join(',')}${bad.length ? `; unknown: ${bad.join(', ')}` : ''}`);
+  }
+  return list as EvalMethod[];
+}
+
+/** Runs `agp eval`; returns the exit code. */
+export async function evalCommand(argv: string[], c: CliContainer, signal: AbortSignal): Promise<number> {
+  const { values: v } = parseArgs({
+    args: argv,
+    options: {
+      data: { type: 'string' },
+      methods: { type: 'string' },
+      'prompt-file': { type: 'string' },
+      'prompt-version': { type: 'string' },
+      domain: { type: 'string' },
+      'history-length': { type: 'string' },
+      concurrency: { type: 'string' },
+      seed: { type: 'string' },
+      json: { type: 'boolean' },
+      out: { type: 'string' },
+    },
+    strict: true,
+  });
+  const methods = parseMethods(v.methods);
+  const historyOverride = intOpt(v['history-length'], 'history-length', 1);
+  const concurrency = intOpt(v.concurrency, 'concurrency', 1) ?? c.config.training.concurrency;
+  const seed = intOpt(v.seed, 'seed', 0) ?? 0;
+  const users = await readDatasetFile(required(v.data, 'data'));
+  const needsLlm = methods.some((m) => m !== 'base');
+  const prompt = methods.includes('agp')
+    ? await pickPrompt(c, { promptFile: v['prompt-file'], promptVersion: v['prompt-version'], domain: v.domain })
+    : null;
+  const llm: LlmClient = needsLlm ? await c.llm() : { configured: false, complete: () => Promise.reject(new Error('no LLM')) };
+  let done = 0;
+  const total = users.length * methods.filter((m) => m !== 'base').length;
+  const result = await evaluateMethods(users, methods, {
+    llm,
+    pipeline: c.pipeline,
+    promptText: prompt?.text,
+    historyLength: historyOverride ?? prompt?.historyLength ?? 5,
+    concurrency,
+    seed,
+    signal,
+    onUser: () => {
+      done += 1;
+      if (!v.json && process.stderr.isTTY && total > 0) process.stderr.write(`\r[agp] evaluated ${Math.min(done, total)}/${total}`);
+    },
+  });
+  if (!v.json && process.stderr.isTTY && total > 0) process.stderr.write('\n');
+  if (v.out) await writeFileAtomic(v.out, `${JSON.stringify({ prompt, result }, null, 2)}\n`);
+  if (v.json) {
+    process.stdout.write(`${JSON.stringify(summarizeEvaluation(result))}\n`);
+  } else {
+    if (prompt) process.stdout.write(`agp prompt: ${prompt.version} (${prompt.source})\n`);
+    process.stdout.write(`${renderEvalTable(result)}\n`);
+    process.stdout.write(`LLM calls: ${result.usage.llmCalls}, tokens: ${result.usage.promptTokens + result.usage.completionTokens}\n`);
+  }
+  return 0;
+}

@@ -1,0 +1,84 @@
+/**
+ * Chooses the training-job implementation: BullMQ when a queue Redis is configured (QUEUE_REDIS_URL,
+ * else REDIS_URL; BullMQ needs `maxmemory-policy noeviction`, hence its own URL), with a worker in this
+ * process when WORKER_ENABLED; otherwise the in-process runner (which always runs its jobs itself).
+ */
+import type { Clock, LlmClient, Logger, PromptRegistry } from '../agp/ports.js';
+import type { PipelineOptions } from '../agp/pipeline.js';
+import type { Config } from '../config.js';
+import type { Metrics } from '../observability/metrics.js';
+import { createRedis } from '../store/redis-connection.js';
+import type { RedisClient, RedisTarget } from '../store/redis-connection.js';
+import type { TrainingJobs } from './training-jobs.js';
+import type { TrainingRunDeps } from './run-training-job.js';
+import { createInProcessTrainingJobs } from './in-process-training-jobs.js';
+import type { TrainingWorker, TrainingWorkerTuning } from './bullmq-training-jobs.js';
+import { createBullmqTrainingJobs, startTrainingWorker } from './bullmq-training-jobs.js';
+
+export interface CreateTrainingJobsDeps {
+  config: Config;
+  logger: Logger;
+  clock: Clock;
+  metrics: Metrics;
+  llm: LlmClient;
+  registry: PromptRegistry;
+  pipeline: PipelineOptions;
+  /** The queue Redis; undefined selects the in-process runner. */
+  redisTarget?: RedisTarget | undefined;
+  /** Worker timings (tests shorten them). */
+  worker?: TrainingWorkerTuning | undefined;
+}
+
+/** The dependencies every runner shares, from config. */
+export function trainingRunDeps(d: Pick<CreateTrainingJobsDeps, 'config' | 'logger' | 'clock' | 'llm' | 'registry' | 'pipeline'>): TrainingRunDeps {
+  return {
+    llm: d.llm,
+    registry: d.registry,
+    pipeline: d.pipeline,
+    dataDir: d.config.training.dataDir,
+    defaultConcurrency: d.config.training.concurrency,
+    clock: d.clock,
+    logger: d.logger,
+  };
+}
+
+/** Builds the training job service. Resolves without waiting for Redis (connections are lazy). */
+export async function createTrainingJobs(deps: CreateTrainingJobsDeps): Promise<TrainingJobs | undefined> {
+  const run = trainingRunDeps(deps);
+  const { config, logger } = deps;
+  if (!deps.redisTarget) {
+    logger.info({ dataDir: config.training.dataDir }, 'training jobs: in-process runner (no queue Redis configured)');
+    return createInProcessTrainingJobs({ ...run, metrics: deps.metrics });
+  }
+
+  const connections: RedisClient[] = [];
+  const connect = (): RedisClient => {
+    const c = createRedis(deps.redisTarget as RedisTarget, { role: 'queue', logger });
+    connections.push(c);
+    return c;
+  };
+  const jobs = createBullmqTrainingJobs({ ...run, connection: connect(), keyPrefix: config.redis.keyPrefix, logger });
+  let worker: TrainingWorker | undefined;
+  if (config.training.workerEnabled) {
+    if (deps.llm.configured) {
+      worker = startTrainingWorker({ ...run, ...deps.worker, connection: connect(), keyPrefix: config.redis.keyPrefix, metrics: deps.metrics });
+      logger.info({ queue: jobs.queue.name }, 'training jobs: BullMQ queue with a worker in this process');
+    } else {
+      logger.warn({ queue: jobs.queue.name }, 'training jobs: no LLM configured, so no worker runs here; jobs wait for `agp worker`');
+    }
+  } else {
+    logger.info({ queue: jobs.queue.name }, 'training jobs: BullMQ queue (jobs run in `agp worker`)');
+  }
+  return {
+    submit: (req) => jobs.submit(req),
+    get: (id) => jobs.get(id),
+    list: () => jobs.list(),
+    cancel: (id) => jobs.cancel(id),
+    async close() {
+      // The worker first: it hands its running jobs back to the queue before the connections go.
+      await worker?.close().catch((err: unknown) => logger.warn({ err: String(err) }, 'training worker close failed'));
+      await jobs.close().catch((err: unknown) => logger.warn({ err: String(err) }, 'training queue close failed'));
+      await Promise.allSettled(connections.map((c) => c.quit()));
+    },
+  };
+}

@@ -1,0 +1,101 @@
+/**
+ * `agp worker`: runs ONLY the BullMQ training worker (no HTTP). It needs the queue Redis
+ * (QUEUE_REDIS_URL or REDIS_URL) and the registry's Redis (REDIS_URL or REDIS_CLUSTER_NODES), the same
+ * as the API, so the versions it trains appear in every replica.
+ *
+ * On SIGTERM/SIGINT, running jobs stop between batches, keep their checkpoint and go back to the queue
+ * (another worker resumes them); the process then closes its connections and returns.
+ */
+import { pino } from 'pino';
+import { ConfigError, loadConfig } from '../config.js';
+import type { Config } from '../config.js';
+import { createLlmFromConfig, pipelineOptions } from '../container.js';
+import { systemClock } from '../agp/ports.js';
+import { BUILTIN_PROFILE_PROMPT } from '../agp/prompts.js';
+import { BUILTIN_PROMPT_VERSION, DEFAULT_DOMAIN, DEFAULT_HISTORY_LENGTH } from '../agp/types.js';
+import { createMetrics } from '../observability/metrics.js';
+import { loggerOptions } from '../observability/logger.js';
+import { createRedis } from '../store/redis-connection.js';
+import type { RedisClient } from '../store/redis-connection.js';
+import { createPromptRegistry } from '../store/prompt-registry.js';
+import { createRedisPromptStorage } from '../store/redis-prompt-storage.js';
+import type { TrainingWorkerTuning } from './bullmq-training-jobs.js';
+import { startTrainingWorker } from './bullmq-training-jobs.js';
+import { trainingRunDeps } from './create-training-jobs.js';
+
+/** Options for tests and tooling; the CLI calls `runWorker()` with none. */
+export interface RunWorkerOptions {
+  /** Environment (default process.env). */
+  env?: Record<string, string | undefined>;
+  /** Stops the worker like SIGTERM does (default: SIGTERM/SIGINT only). */
+  signal?: AbortSignal;
+  tuning?: TrainingWorkerTuning;
+}
+
+function registryTarget(config: Config) {
+  if (config.redis.clusterNodes?.length) return { clusterNodes: config.redis.clusterNodes };
+  return config.redis.url;
+}
+
+/**
+ * Runs the training worker until SIGTERM/SIGINT (or `opts.signal`), then shuts down gracefully.
+ * @throws ConfigError when the queue or registry Redis is not configured, or the config is invalid.
+ */
+export async function runWorker(opts: RunWorkerOptions = {}): Promise<void> {
+  const config = loadConfig(opts.env ?? process.env);
+  const queueTarget = config.redis.queueUrl;
+  const regTarget = registryTarget(config);
+  if (!queueTarget) throw new ConfigError('invalid configuration: QUEUE_REDIS_URL: `agp worker` needs QUEUE_REDIS_URL or REDIS_URL');
+  if (!regTarget) throw new ConfigError('invalid configuration: REDIS_URL: `agp worker` needs the prompt registry Redis (REDIS_URL or REDIS_CLUSTER_NODES)');
+  const logger = pino(loggerOptions({ level: config.logLevel, logUserText: config.logUserText }));
+  const metrics = createMetrics();
+  const llm = createLlmFromConfig(config, metrics, logger);
+  if (!llm.configured) logger.warn('no LLM configured (LLM_BASE_URL/LLM_API_KEY and LLM_MODEL): every training job will fail');
+
+  const cache = createRedis(regTarget, { role: 'cache', logger });
+  const subscriber = createRedis(regTarget, { role: 'subscriber', logger });
+  const queue = createRedis(queueTarget, { role: 'queue', logger });
+  const connections: RedisClient[] = [cache, subscriber, queue];
+  const registry = createPromptRegistry({
+    storage: createRedisPromptStorage({ redis: cache, subscriber, keyPrefix: config.redis.keyPrefix, logger }),
+    builtin: { domain: DEFAULT_DOMAIN, version: BUILTIN_PROMPT_VERSION, text: BUILTIN_PROFILE_PROMPT, historyLength: DEFAULT_HISTORY_LENGTH },
+    refreshMs: config.prompts.refreshMs,
+    clock: systemClock,
+    logger,
+  });
+  await registry.start();
+  const run = trainingRunDeps({ config, logger, clock: systemClock, llm, registry, pipeline: pipelineOptions(config) });
+  const worker = startTrainingWorker({ ...run, ...opts.tuning, connection: queue, keyPrefix: config.redis.keyPrefix, metrics });
+  logger.info({ queue: worker.worker.name, dataDir: config.training.dataDir }, 'training worker started');
+
+  await new Promise<void>((resolve) => {
+    const stop = (reason: string) => {
+      logger.info({ reason }, 'training worker stopping: handing running jobs back to the queue');
+      process.off('SIGTERM', onTerm);
+      process.off('SIGINT', onInt);
+      opts.signal?.removeEventListener('abort', onAbort);
+      resolve();
+    };
+    const onTerm = () => stop('SIGTERM');
+    const onInt = () => stop('SIGINT');
+    const onAbort = () => stop('abort');
+    process.once('SIGTERM', onTerm);
+    process.once('SIGINT', onInt);
+    if (opts.signal?.aborted) stop('abort');
+    else opts.signal?.addEventListener('abort', onAbort, { once: true });
+  });
+
+  const grace = setTimeout(() => {
+    logger.error('training worker: shutdown grace period exceeded; closing forcibly');
+    void worker.close({ force: true });
+  }, config.http.shutdownGraceMs);
+  grace.unref();
+  try {
+    await worker.close();
+  } finally {
+    clearTimeout(grace);
+    await registry.close();
+    await Promise.allSettled(connections.map((c) => c.quit()));
+    logger.info('training worker stopped');
+  }
+}

@@ -1,0 +1,376 @@
+/**
+ * Training jobs on BullMQ against a private redis-server, with the real openai SDK talking to the LLM
+ * double: lifecycle and progress, cancellation, one job per domain, a worker crash resumed from the
+ * Redis checkpoint, graceful hand-back, and the `agp worker` entry point.
+ */
+import { mkdtemp, rm, unlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { LlmClient } from '../../src/agp/ports.js';
+import { BUILTIN_PROFILE_PROMPT } from '../../src/agp/prompts.js';
+import { loadConfig } from '../../src/config.js';
+import { createLlmFromConfig, pipelineOptions } from '../../src/container.js';
+import { createMetrics } from '../../src/observability/metrics.js';
+import type { Metrics } from '../../src/observability/metrics.js';
+import { createPromptRegistry } from '../../src/store/prompt-registry.js';
+import type { ManagedPromptRegistry } from '../../src/store/prompt-registry.js';
+import { createRedis, whenReady } from '../../src/store/redis-connection.js';
+import type { RedisClient } from '../../src/store/redis-connection.js';
+import { createRedisPromptStorage } from '../../src/store/redis-prompt-storage.js';
+import type { BullmqTrainingJobs, TrainingWorker, TrainingWorkerTuning } from '../../src/jobs/bullmq-training-jobs.js';
+import { createBullmqTrainingJobs, startTrainingWorker } from '../../src/jobs/bullmq-training-jobs.js';
+import { createRedisCheckpointStore, createTrainingKeys } from '../../src/jobs/redis-checkpoint-store.js';
+import type { TrainingRunDeps } from '../../src/jobs/run-training-job.js';
+import { runWorker } from '../../src/jobs/worker-main.js';
+import type { JobView } from '../../src/jobs/training-jobs.js';
+import { startLlmDouble } from '../support/llm-double.js';
+import type { LlmDouble, RecordedCall } from '../support/llm-double.js';
+import { startRedisServer, uniquePrefix } from '../support/redis.js';
+import type { RedisServerHandle } from '../support/redis.js';
+
+const MARK = 'focus on dragons';
+const TRAINED_PROMPT = `Write a short profile of the user's tastes; ${MARK} and on the recurring themes of their history.`;
+
+/** Summarise/edit replies; profiles written with the trained prompt name the users' real interest. */
+function trainingScript(call: RecordedCall): string | undefined {
+  const user = call.messages.find((m) => m.role === 'user')?.content ?? '';
+  const system = call.messages.find((m) => m.role === 'system')?.content ?? '';
+  if (user.includes('Return the complete revised prompt between <prompt>')) return `<prompt>${TRAINED_PROMPT}</prompt>`;
+  if (user.includes('Reply with the instruction only')) return 'Say which kinds of stories the user keeps choosing.';
+  if (system.includes('user-preference profiles') && user.includes(MARK)) return 'Enjoys: dragons.';
+  return undefined;
+}
+
+/** Space-opera watchers who pick the dragon film (only the trained prompt's profiles rank it first). */
+function makeUsers(n: number): unknown[] {
+  return Array.from({ length: n }, (_, i) => ({
+    userId: `u${i}`,
+    history: Array.from({ length: 5 }, (_, k) => ({ id: `h${i}-${k}`, title: `Space opera ${k}` })),
+    candidates: [
+      { id: 'c1', title: 'Space station' },
+      { id: 'c2', title: 'Space pirates' },
+      { id: 'c3', title: 'Cooking show' },
+      { id: 'c4', title: 'Garden tales' },
+      { id: 'c5', title: 'Dragons rising' },
+    ],
+    target: 'c5',
+  }));
+}
+
+/**
+ * 8 training users in 4 batches of 2, 2 validation users, 1 epoch, no verification. LLM calls:
+ * initial validation 4; batch 1: 4 + summarise + edit = 6; batches 2–4 (already first): 4 each;
+ * final validation 4. Total 26; the checkpoint after batch 2 holds 14.
+ */
+const PARAMS = { epochs: 1, batchSize: 2, valUsers: 2, verifySteps: 0, patience: 0, concurrency: 2 };
+const TOTAL_CALLS = 26;
+const request = (domain: string, over: Record<string, unknown> = {}) => ({
+  domain,
+  dataset: { users: makeUsers(10) },
+  params: PARAMS,
+  activate: 'if-better' as const,
+  ...over,
+});
+
+const FAST: TrainingWorkerTuning = { pollMs: 50, busyDelayMs: 100, lockDurationMs: 1_000, stalledIntervalMs: 250, concurrency: 3 };
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+async function waitFor<T>(fn: () => Promise<T> | T, ok: (v: T) => boolean, timeoutMs = 15_000): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (ok(v)) return v;
+    if (Date.now() > until) throw new Error(`timed out; last value: ${JSON.stringify(v)}`);
+    await sleep(20);
+  }
+}
+
+let server: RedisServerHandle;
+let double: LlmDouble;
+let dataDir: string;
+let llm: LlmClient;
+let llmEnv: Record<string, string>;
+
+/** Everything one test needs, on its own key prefix. */
+interface Env {
+  prefix: string;
+  jobs: BullmqTrainingJobs;
+  registry: ManagedPromptRegistry;
+  metrics: Metrics;
+  run: TrainingRunDeps;
+  redis: RedisClient;
+  startWorker(over?: Partial<TrainingWorkerTuning> & { llm?: LlmClient }): TrainingWorker;
+}
+const cleanups: Array<() => Promise<unknown>> = [];
+
+async function setup(): Promise<Env> {
+  const prefix = uniquePrefix('tj');
+  const cache = createRedis(server.url, { role: 'cache' });
+  const redis = createRedis(server.url, { role: 'queue' });
+  cleanups.push(() => Promise.allSettled([cache.quit(), redis.quit()]));
+  expect(await whenReady(cache, 5_000)).toBe(true);
+  const registry = createPromptRegistry({
+    storage: createRedisPromptStorage({ redis: cache, keyPrefix: prefix }),
+    builtin: { domain: 'default', version: 'builtin-v0', text: BUILTIN_PROFILE_PROMPT, historyLength: 10 },
+    refreshMs: 100,
+  });
+  await registry.start();
+  cleanups.push(() => registry.close());
+  const config = loadConfig({ ...llmEnv, LOG_LEVEL: 'silent' });
+  const run: TrainingRunDeps = { llm, registry, pipeline: pipelineOptions(config), dataDir, defaultConcurrency: 2 };
+  const jobs = createBullmqTrainingJobs({ ...run, connection: redis, keyPrefix: prefix, jobOptions: { backoff: { type: 'fixed', delay: 100 } } });
+  cleanups.push(() => jobs.close());
+  const metrics = createMetrics({ defaultMetrics: false });
+  return {
+    prefix,
+    jobs,
+    registry,
+    metrics,
+    run,
+    redis,
+    startWorker(over = {}) {
+      const conn = createRedis(server.url, { role: 'queue' });
+      const w = startTrainingWorker({ ...run, ...FAST, ...over, llm: over.llm ?? llm, connection: conn, keyPrefix: prefix, metrics });
+      cleanups.push(async () => {
+        await w.close({ force: true });
+        await conn.quit();
+      });
+      return w;
+    },
+  };
+}
+
+const finalStates = new Set(['completed', 'failed', 'cancelled']);
+const waitState = (env: Env, id: string, ok: (v: JobView) => boolean, timeoutMs?: number) =>
+  waitFor(async () => (await env.jobs.get(id)) as JobView, (v) => v !== null && ok(v), timeoutMs);
+const counter = async (m: Metrics, state: string) =>
+  (await m.trainingJobs.get()).values.find((v) => v.labels.state === state)?.value ?? 0;
+
+beforeAll(async () => {
+  [server, double] = await Promise.all([startRedisServer(), startLlmDouble()]);
+  dataDir = await mkdtemp(join(tmpdir(), 'agp-jobs-data-'));
+  llmEnv = { LLM_BASE_URL: double.url, LLM_API_KEY: 'sk-test', LLM_MODEL: 'test-model', BREAKER_FAILURE_THRESHOLD: '1000' };
+  llm = createLlmFromConfig(loadConfig({ ...llmEnv, LOG_LEVEL: 'silent' }));
+});
+
+afterAll(async () => {
+  await double?.close();
+  await server?.stop();
+  if (dataDir) await rm(dataDir, { recursive: true, force: true });
+});
+
+beforeEach(() => {
+  double.reset();
+  double.script(trainingScript);
+});
+
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c().catch(() => undefined);
+});
+
+describe('BullMQ training jobs', () => {
+  it('queued → running (with progress) → completed; the version is saved and activated', async () => {
+    const env = await setup();
+    const { jobId } = await env.jobs.submit(request('fantasy'));
+    const queued = await env.jobs.get(jobId);
+    expect(queued).toMatchObject({ jobId, domain: 'fantasy', state: 'queued', progress: { llmCalls: 0 } });
+    expect(queued?.startedAt).toBeUndefined();
+
+    double.setLatency(15);
+    env.startWorker();
+    const running = await waitState(env, jobId, (v) => v.state === 'running' && v.progress.llmCalls > 0);
+    expect(running.startedAt).toBeDefined();
+    expect(running.progress).toMatchObject({ totalBatches: 4 });
+    expect(running.progress.tokens).toBeGreaterThan(0);
+    expect(running.progress).toHaveProperty('etaSeconds');
+
+    const done = await waitState(env, jobId, (v) => finalStates.has(v.state));
+    expect(done.error).toBeUndefined();
+    expect(done.state).toBe('completed');
+    expect(done.result).toMatchObject({ promptVersion: `train-${jobId}`, activated: true });
+    expect(done.result?.metrics.llmCalls).toBe(TOTAL_CALLS);
+    expect(double.calls).toHaveLength(TOTAL_CALLS);
+    expect(done.progress.llmCalls).toBe(TOTAL_CALLS);
+    expect(Date.parse(done.finishedAt ?? '')).toBeGreaterThanOrEqual(Date.parse(done.startedAt ?? ''));
+
+    const version = await env.registry.get('fantasy', `train-${jobId}`);
+    expect(version).toMatchObject({ text: TRAINED_PROMPT, parentVersion: 'builtin-v0', historyLength: 5 });
+    expect(version?.metrics?.bestValNdcg).toBeGreaterThan(version?.metrics?.initialValNdcg as number);
+    await waitFor(() => env.registry.resolve('fantasy').version, (v) => v === `train-${jobId}`);
+
+    expect((await env.jobs.list()).map((j) => [j.jobId, j.state])).toEqual([[jobId, 'completed']]);
+    expect(await counter(env.metrics, 'completed')).toBe(1);
+    expect(await env.jobs.cancel(jobId)).toBe(false);
+    // The checkpoint is gone once the job is final.
+    const keys = createTrainingKeys(env.prefix);
+    expect(await env.redis.exists(keys.checkpoint(jobId))).toBe(0);
+  });
+
+  it('cancels a queued job at once and a running one between batches (cancelled, not failed)', async () => {
+    const env = await setup();
+    double.setLatency(30);
+    env.startWorker();
+    const a = (await env.jobs.submit(request('slow', { activate: 'never' }))).jobId;
+    const b = (await env.jobs.submit(request('slow', { activate: 'never' }))).jobId;
+    await waitState(env, a, (v) => v.state === 'running' && v.progress.llmCalls > 0);
+    await sleep(200);
+    expect((await env.jobs.get(b))?.state).toBe('queued');
+
+    expect(await env.jobs.cancel(b)).toBe(true);
+    expect((await env.jobs.get(b))?.state).toBe('cancelled');
+    expect(await env.jobs.cancel(b)).toBe(false);
+
+    expect(await env.jobs.cancel(a)).toBe(true);
+    const stopped = await waitState(env, a, (v) => v.state !== 'running');
+    expect(stopped.state).toBe('cancelled');
+    expect(stopped.result).toBeUndefined();
+    expect(stopped.finishedAt).toBeDefined();
+    expect(stopped.progress.llmCalls).toBeLessThan(TOTAL_CALLS);
+    expect(await env.jobs.cancel(a)).toBe(false);
+
+    // Both reach a final BullMQ state and are counted; neither produced a version.
+    await waitFor(() => counter(env.metrics, 'cancelled'), (n) => n === 2);
+    expect(await counter(env.metrics, 'failed')).toBe(0);
+    const states = await Promise.all([a, b].map(async (id) => (await env.jobs.queue.getJob(id))?.getState()));
+    expect(states).toEqual(['completed', 'completed']);
+    expect((await env.jobs.list()).map((j) => j.state)).toEqual(['cancelled', 'cancelled']);
+    expect((await env.registry.list('slow')).length).toBe(0);
+  });
+
+  it('runs one job per domain at a time (other domains run alongside)', async () => {
+    const env = await setup();
+    double.setLatency(5);
+    env.startWorker({ concurrency: 3 });
+    const ids = [
+      (await env.jobs.submit(request('d1', { activate: 'never' }))).jobId,
+      (await env.jobs.submit(request('d1', { activate: 'never' }))).jobId,
+      (await env.jobs.submit(request('d2', { activate: 'never' }))).jobId,
+    ];
+    const views = await Promise.all(ids.map((id) => waitState(env, id, (v) => finalStates.has(v.state), 30_000)));
+    expect(views.map((v) => v.state)).toEqual(['completed', 'completed', 'completed']);
+    const span = (v: JobView) => [Date.parse(v.startedAt ?? ''), Date.parse(v.finishedAt ?? '')] as const;
+    const [a, b, c] = views.map(span) as Array<readonly [number, number]>;
+    if (!a || !b || !c) throw new Error('missing views');
+    // The two d1 jobs never overlap: one finished before the other started.
+    expect(a[1] <= b[0] || b[1] <= a[0]).toBe(true);
+    // The d2 job overlapped with a d1 job.
+    const overlaps = (x: readonly [number, number], y: readonly [number, number]) => x[0] < y[1] && y[0] < x[1];
+    expect(overlaps(c, a) || overlaps(c, b)).toBe(true);
+    // Two versions for d1 (one per job), one for d2.
+    expect((await env.registry.list('d1')).length).toBe(2);
+    expect((await env.registry.list('d2')).length).toBe(1);
+  });
+
+  it('a worker killed mid-epoch is resumed from its checkpoint without repeating completed batches', async () => {
+    const env = await setup();
+    // Worker 1 "dies" on its 16th call: the 2nd user of batch 3. Calls from then on never return.
+    let passed = 0;
+    let onFrozen: () => void = () => undefined;
+    const frozen = new Promise<void>((r) => (onFrozen = r));
+    const dying: LlmClient = {
+      configured: true,
+      complete(req) {
+        if (passed >= 15) {
+          onFrozen();
+          return new Promise(() => undefined);
+        }
+        passed += 1;
+        return llm.complete(req);
+      },
+    };
+    const w1 = env.startWorker({ llm: dying, concurrency: 1 });
+    const { jobId } = await env.jobs.submit(request('crash'));
+    await frozen;
+    await waitFor(() => double.calls.length, (n) => n === 15);
+    const checkpoint = await createRedisCheckpointStore({ redis: env.redis, keys: createTrainingKeys(env.prefix), jobId }).load();
+    expect(checkpoint).toMatchObject({ epoch: 1, batch: 2 });
+    const atCheckpoint = checkpoint?.counters.llmCalls ?? -1;
+    expect(atCheckpoint).toBe(14);
+    expect((await env.jobs.get(jobId))?.state).toBe('running');
+
+    await w1.close({ force: true }); // the process is gone: no more lock renewals
+    const before = double.calls.length;
+    env.startWorker();
+    const done = await waitState(env, jobId, (v) => finalStates.has(v.state), 20_000);
+    expect(done.error).toBeUndefined();
+    expect(done.state).toBe('completed');
+
+    // The resumed run counts exactly what an uninterrupted run makes; the new worker made only the
+    // calls after the checkpoint; the one call of the interrupted batch is the only one wasted.
+    expect(done.result?.metrics.llmCalls).toBe(TOTAL_CALLS);
+    expect(double.calls.length - before).toBe(TOTAL_CALLS - atCheckpoint);
+    expect(before - atCheckpoint).toBe(1);
+
+    // Exactly one new version, named after the job, and it carries the trained prompt.
+    const versions = (await env.registry.list('crash')).map((v) => v.version);
+    expect(versions).toEqual([`train-${jobId}`]);
+    expect((await env.registry.get('crash', `train-${jobId}`))?.text).toBe(TRAINED_PROMPT);
+    expect(await counter(env.metrics, 'completed')).toBe(1);
+  });
+
+  it('a graceful worker shutdown hands the running job back; another worker resumes it', async () => {
+    const env = await setup();
+    double.setLatency(20);
+    const w1 = env.startWorker();
+    const { jobId } = await env.jobs.submit(request('handback', { activate: 'never' }));
+    await waitState(env, jobId, (v) => v.state === 'running' && v.progress.batch >= 1);
+    await w1.close();
+    const parked = await env.jobs.get(jobId);
+    expect(parked?.state).toBe('queued');
+    const calls = double.calls.length;
+    expect(calls).toBeLessThan(TOTAL_CALLS);
+
+    double.setLatency(0);
+    env.startWorker();
+    const done = await waitState(env, jobId, (v) => finalStates.has(v.state));
+    expect(done.state).toBe('completed');
+    expect(done.result?.metrics.llmCalls).toBe(TOTAL_CALLS);
+    // The batch in progress at shutdown is redone; completed ones are not.
+    expect(double.calls.length - TOTAL_CALLS).toBeLessThanOrEqual(6);
+    expect((await env.registry.list('handback')).length).toBe(1);
+  });
+
+  it('fails a job for good on a permanent error (the data file vanished) and counts it', async () => {
+    const env = await setup();
+    await writeFile(join(dataDir, 'gone.jsonl'), makeUsers(10).map((u) => JSON.stringify(u)).join('\n'));
+    const { jobId } = await env.jobs.submit(request('gone', { dataset: { path: 'gone.jsonl' } }));
+    await unlink(join(dataDir, 'gone.jsonl'));
+    env.startWorker();
+    const done = await waitState(env, jobId, (v) => finalStates.has(v.state));
+    expect(done.state).toBe('failed');
+    expect(done.error).toMatch(/not found/);
+    await waitFor(() => counter(env.metrics, 'failed'), (n) => n === 1);
+    expect((await env.jobs.queue.getJob(jobId))?.attemptsMade).toBe(1);
+  });
+});
+
+describe('agp worker (runWorker)', () => {
+  it('processes queued jobs and stops on its signal', async () => {
+    const env = await setup();
+    const { jobId } = await env.jobs.submit(request('cli', { activate: 'never' }));
+    const stop = new AbortController();
+    const running = runWorker({
+      env: {
+        ...llmEnv,
+        LOG_LEVEL: 'silent',
+        REDIS_URL: server.url,
+        REDIS_KEY_PREFIX: env.prefix,
+        TRAINING_DATA_DIR: dataDir,
+        TRAINING_CONCURRENCY: '2',
+      },
+      signal: stop.signal,
+      tuning: FAST,
+    });
+    const done = await waitState(env, jobId, (v) => finalStates.has(v.state));
+    expect(done.state).toBe('completed');
+    expect(await env.registry.get('cli', `train-${jobId}`)).not.toBeNull();
+    stop.abort();
+    await running;
+  });
+
+  it('refuses to start without a queue Redis', async () => {
+    await expect(runWorker({ env: { ...llmEnv, LOG_LEVEL: 'silent' } })).rejects.toThrow(/QUEUE_REDIS_URL/);
+  });
+});
+

@@ -1,0 +1,81 @@
+import { describe, expect, it } from 'vitest';
+import { evaluateMethods, summarizeEvaluation } from '../../src/agp/evaluate.js';
+import type { PipelineOptions } from '../../src/agp/pipeline.js';
+import { LlmCallError } from '../../src/agp/ports.js';
+import { ndcgAtK } from '../../src/agp/metrics.js';
+import { createScriptedLlm } from '../support/scripted-llm.js';
+import { START_PROMPT, createWorldLlm, keywordPolicy, makeUsers } from '../support/synthetic-world.js';
+
+const pipeline: PipelineOptions = {
+  limits: { maxTitleChars: 200, maxTextChars: 500 },
+  windowSize: 20,
+  windowStep: 10,
+  structuredOutput: false,
+  profileMaxTokens: 300,
+  rerankMaxTokens: 400,
+};
+
+describe('evaluateMethods', () => {
+  const users = makeUsers(12, { decoy: true });
+
+  it('scores base, direct, cot and agp with CIs and paired differences vs base', async () => {
+    const llm = createWorldLlm(keywordPolicy());
+    const r = await evaluateMethods(users, ['base', 'direct', 'cot', 'agp'], {
+      llm,
+      pipeline,
+      promptText: `${START_PROMPT} Always name the favourite genre.`,
+      historyLength: 5,
+      concurrency: 4,
+      seed: 3,
+    });
+    expect(r.n).toBe(12);
+    // base: the target sits at rank 2 + (i % 6) in the candidates' own order.
+    const baseExpected = users.map((_, i) => ndcgAtK(2 + (i % 6)));
+    expect(r.methods.base?.perUser.map((u) => u.scores['ndcg@10'])).toEqual(baseExpected);
+    expect(r.methods.base?.aggregate['ndcg@10'].mean).toBeCloseTo(baseExpected.reduce((a, b) => a + b) / 12, 12);
+    // direct / cot / agp name the genre: decoy first, target second.
+    for (const m of ['direct', 'cot', 'agp'] as const) {
+      expect(r.methods[m]?.aggregate['ndcg@10'].mean).toBeCloseTo(ndcgAtK(2), 12);
+      expect(r.methods[m]?.aggregate['hr@1'].mean).toBe(0);
+      expect(r.methods[m]?.aggregate['hr@3'].mean).toBe(1);
+      expect(r.methods[m]?.aggregate.mrr.mean).toBe(0.5);
+      const d = r.methods[m]?.vsBase?.['ndcg@10'];
+      expect(d?.meanDiff).toBeGreaterThan(0);
+      expect(d?.ci95[0]).toBeLessThanOrEqual(d?.meanDiff as number);
+    }
+    const [lo, hi] = r.methods.base?.aggregate['ndcg@10'].ci95 ?? [0, 0];
+    expect(lo).toBeLessThan(hi);
+    expect(r.methods.base?.vsBase).toBeUndefined();
+    // 12 users × (agp 2 calls + direct 1 + cot 1).
+    expect(llm.calls).toHaveLength(48);
+    expect(r.methods.agp?.perUser[0]?.profile).toContain('likes');
+  });
+
+  it('is deterministic for a seed, and summarises to the --json shape', async () => {
+    const run = () =>
+      evaluateMethods(users, ['base', 'agp'], { llm: createWorldLlm(keywordPolicy()), pipeline, promptText: START_PROMPT, historyLength: 5, seed: 9 });
+    const [a, b] = await Promise.all([run(), run()]);
+    expect(summarizeEvaluation(a)).toEqual(summarizeEvaluation(b));
+    const s = summarizeEvaluation(a);
+    expect(Object.keys(s.methods.agp ?? {})).toEqual(['ndcg@10', 'ndcg@10_ci95', 'hr@1', 'hr@3', 'hr@5', 'mrr']);
+    // A vague profile keeps the baseline order.
+    expect(s.methods.agp?.['ndcg@10']).toBe(s.methods.base?.['ndcg@10']);
+  });
+
+  it('scores an LLM failure with the baseline order and counts it', async () => {
+    const llm = createScriptedLlm(() => {
+      throw new LlmCallError('timeout', 'too slow');
+    });
+    const r = await evaluateMethods(users.slice(0, 3), ['base', 'direct'], { llm, pipeline, historyLength: 5 });
+    expect(r.methods.direct?.failures).toBe(3);
+    expect(r.methods.direct?.perUser.every((u) => u.outcome === 'failed' && u.failure === 'timeout')).toBe(true);
+    expect(r.methods.direct?.vsBase?.['ndcg@10'].meanDiff).toBe(0);
+  });
+
+  it('propagates non-LLM errors', async () => {
+    const llm = createScriptedLlm(() => {
+      throw new Error('boom');
+    });
+    await expect(evaluateMethods(users, ['direct'], { llm, pipeline, historyLength: 5 })).rejects.toThrow('boom');
+  });
+});
