@@ -19,15 +19,15 @@ await import('../src/server.js');
 const example = {
   userId: 'demo-user',
   history: [
-    { id: 'm1', title: 'Alien (1979) — space horror' },
-    { id: 'm2', title: 'Blade Runner — science fiction noir' },
-    { id: 'm3', title: 'Interstellar — space exploration drama' },
+    { id: 'm1', title: 'Alien, a space horror classic' },
+    { id: 'm2', title: 'Blade Runner, science fiction noir' },
+    { id: 'm3', title: 'Interstellar, space exploration science fiction' },
   ],
   candidates: [
-    { id: 'c1', title: 'Notting Hill — romantic comedy' },
-    { id: 'c2', title: 'The Martian — space survival science fiction' },
-    { id: 'c3', title: 'Paddington 2 — family comedy' },
-    { id: 'c4', title: 'Arrival — science fiction first contact' },
+    { id: 'c1', title: 'Notting Hill, romantic comedy' },
+    { id: 'c2', title: 'Paddington 2, family comedy' },
+    { id: 'c3', title: 'Arrival, science fiction first contact' },
+    { id: 'c4', title: 'The Martian, space survival science fiction' },
   ],
   includeProfile: true,
 };

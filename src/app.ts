@@ -41,8 +41,19 @@ export async function buildApp(c: Container, opts: BuildAppOptions): Promise<Fas
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   registerErrorHandler(app);
+  // During shutdown, answer in-flight requests with `Connection: close` so keep-alive sockets end with
+  // their last response and close() can finish instead of waiting for clients to hang up.
+  let closing = false;
+  app.addHook('preClose', (done) => {
+    closing = true;
+    done();
+  });
   app.addHook('onRequest', (req, reply, done) => {
     reply.header('x-request-id', req.id);
+    done();
+  });
+  app.addHook('onSend', (_req, reply, _payload, done) => {
+    if (closing) reply.header('connection', 'close');
     done();
   });
 

@@ -207,6 +207,12 @@ export async function optimiseBatch(
   if (before.failures === 0) return { ...out, decision: 'skipped_all_first', note: 'every user already ranks the ground truth first' };
   const tries = Math.max(1, env.params.verifySteps);
   const rejected: string[] = [];
+  const notes: string[] = [];
+  const fail = (decision: BatchDecision, attempt: number, why: string) => {
+    out.decision = decision;
+    notes.push(`attempt ${attempt}: ${why}`);
+    out.note = notes.join('; ');
+  };
   const maxTokens = env.params.optimizerMaxTokens;
   for (let attempt = 1; attempt <= tries; attempt++) {
     out.attempts = attempt;
@@ -218,18 +224,18 @@ export async function optimiseBatch(
       if (rejected.length > 0) msgs.push(retryNote(rejected));
       instruction = parseInstruction(await callLlm(optimizerContext(env), 'summarise', msgs, { maxTokens }));
       if (instruction === '') {
-        Object.assign(out, { decision: 'edit_unusable', note: 'empty instruction' });
+        fail('edit_unusable', attempt, 'empty instruction');
         continue;
       }
       answer = await callLlm(optimizerContext(env), 'edit', buildEditMessages(prompt, instruction), { maxTokens });
     } catch (err) {
       if (!(err instanceof LlmCallError)) throw err;
-      Object.assign(out, { decision: 'optimizer_failed', note: `${err.reason}: ${err.message}` });
+      fail('optimizer_failed', attempt, `${err.reason}: ${err.message}`);
       continue;
     }
     const parsed = parseEditedPrompt(answer, prompt);
     if (!parsed.ok) {
-      Object.assign(out, { decision: 'edit_unusable', note: parsed.reason });
+      fail('edit_unusable', attempt, parsed.reason);
       rejected.push(instruction);
       continue;
     }
@@ -251,7 +257,7 @@ export async function optimiseBatch(
         accepted: { attempt, instruction, before: prompt, after: parsed.text, meanRankAfter: rankAfter },
       };
     }
-    Object.assign(out, { decision: 'rejected', note: `mean rank ${rankBefore.toFixed(2)} → ${rankAfter.toFixed(2)} (not lower)` });
+    fail('rejected', attempt, `mean rank ${rankBefore.toFixed(2)} → ${rankAfter.toFixed(2)} (not lower)`);
     rejected.push(instruction);
   }
   return out;

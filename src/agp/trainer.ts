@@ -117,13 +117,14 @@ export async function train(input: TrainInput, deps: TrainDeps): Promise<Trainin
       remainingEpochs * (unitsPerBatch(trainIds.length) + split.validation.length) +
       (phase === 'done' ? 0 : split.validation.length);
     const rate = unitsDone > 0 ? (clock.now() - started) / 1000 / unitsDone : null;
+    const done = phase === 'done';
     deps.onProgress?.({
-      epoch: s.epoch,
-      batch: s.batch,
+      epoch: done ? Math.min(s.epoch, params.epochs) : s.epoch,
+      batch: done ? totalBatches : s.batch,
       totalBatches,
       llmCalls: meter.counters.llmCalls,
       tokens: meter.counters.promptTokens + meter.counters.completionTokens,
-      etaSeconds: phase === 'done' ? 0 : rate === null ? null : Math.round(rate * remaining),
+      etaSeconds: done ? 0 : rate === null ? null : Math.round(rate * remaining),
       phase,
     });
   };

@@ -30,7 +30,7 @@ export function createTrainingProgress(opts: { enabled: boolean; epochs: number;
         if (key === last && p.phase === 'batch' && p.batch % 10 !== 0) return;
         last = key;
         stream.write(
-          `[agp] epoch ${p.epoch}/${opts.epochs} ${p.phase} batch ${p.batch}/${p.totalBatches} calls ${p.llmCalls} tokens ${p.tokens} eta ${eta(p.etaSeconds)}\n`,
+          `[agp] epoch ${p.epoch}/${opts.epochs} ${p.phase}: ${p.batch}/${p.totalBatches} batches, ${p.llmCalls} LLM calls, ${p.tokens} tokens, ETA ${eta(p.etaSeconds)}\n`,
         );
       },
       stop() {},

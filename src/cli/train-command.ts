@@ -149,7 +149,11 @@ export async function trainCommand(argv: string[], c: CliContainer, signal: Abor
     progress.stop();
   }
   if (result.state === 'cancelled') {
-    process.stderr.write(`training cancelled; the checkpoint is in ${ckptFile} (continue with --resume)\n`);
+    process.stderr.write(
+      existsSync(ckptFile) && !v.replay
+        ? `training cancelled; the checkpoint is in ${ckptFile} (continue with --resume)\n`
+        : 'training cancelled before the first checkpoint; nothing to resume\n',
+    );
     return 1;
   }
   const version = toPromptVersion(result, start.version, new Date());

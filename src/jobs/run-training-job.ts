@@ -75,6 +75,28 @@ export interface TrainingRunContext {
   onProgress?: ((p: JobProgress) => void) | undefined;
 }
 
+/**
+ * The LLM adapter reports a call cut short by the caller's signal as an LlmCallError ('timeout'), which
+ * the trainer's batch step treats as a failed USER and then commits the batch with that user dropped.
+ * At the job boundary an aborted call is not an LLM failure: rethrow the abort reason instead, so the
+ * batch in progress is discarded and a resumed run redoes it.
+ */
+function abortAwareLlm(inner: LlmClient, signal: AbortSignal): LlmClient {
+  return {
+    get configured() {
+      return inner.configured;
+    },
+    async complete(req) {
+      try {
+        return await inner.complete(req);
+      } catch (err) {
+        if (signal.aborted) throw signal.reason instanceof Error ? signal.reason : new Error('training job aborted');
+        throw err;
+      }
+    },
+  };
+}
+
 /** The version name a job produces: deterministic, so retries and resumes converge on one version. */
 export function trainedVersionName(jobId: string): string {
   return `train-${jobId}`;
@@ -255,7 +277,7 @@ export async function runTrainingJob(data: TrainingJobData, ctx: TrainingRunCont
   const result = await train(
     { users, validation, initialPrompt: data.start.text, params, pipeline: deps.pipeline },
     {
-      llm: deps.llm,
+      llm: abortAwareLlm(deps.llm, ctx.signal),
       checkpoints: ctx.checkpoints,
       signal: ctx.signal,
       clock: deps.clock,

@@ -295,6 +295,10 @@ describe('BullMQ training jobs', () => {
     const done = await waitState(env, jobId, (v) => finalStates.has(v.state), 20_000);
     expect(done.error).toBeUndefined();
     expect(done.state).toBe('completed');
+    // BullMQ's stalled-job check handed it over (not a failure + retry).
+    const job = await env.jobs.queue.getJob(jobId);
+    expect(job?.stalledCounter).toBe(1);
+    expect(job?.failedReason ?? "").toBe("");
 
     // The resumed run counts exactly what an uninterrupted run makes; the new worker made only the
     // calls after the checkpoint; the one call of the interrupted batch is the only one wasted.

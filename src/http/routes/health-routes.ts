@@ -39,7 +39,8 @@ export function registerHealthRoutes(app: FastifyInstance, opts: HealthOptions):
       return {
         status: !ready ? ('not_ready' as const) : redis === 'down' ? ('degraded' as const) : ('ready' as const),
         checks: { redis, prompts, llm: opts.llmConfigured ? 'configured' : 'unconfigured' } as const,
-        activePrompts: opts.registry.activeVersions(),
+        // The effective version per domain, including the built-in prompt when nothing was activated.
+        activePrompts: { default: opts.registry.resolve('default').version, ...opts.registry.activeVersions() },
       };
     },
   );

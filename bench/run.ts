@@ -1,0 +1,470 @@
+/**
+ * `npm run bench` — the performance harness (see docs/performance.md).
+ *
+ * Builds the service (`npm run build`) and runs it as `node dist/server.js` in a child process with every
+ * product feature on, next to same-run reference servers (bare Fastify hello; the floor), against an
+ * OpenAI-compatible simulator and a private redis-server, each in its own process. Writes
+ * bench/results/<scenario>.json, summary.json and latest.md.
+ *
+ * Flags:
+ *   --duration <s>   measured seconds per scenario (default 10)
+ *   --quick          3 s scenarios, 1 s warm-ups
+ *   --only <list>    comma list of groups: hello,floor,service,transport,freshness (default: all)
+ *   --no-build       use the existing dist/
+ *   --cpu-prof       profile the service (node --cpu-prof) on the cache-hit path and summarise hot spots
+ *                    into bench/results/cpu-profile-service-cache-hit.json (numbers from this mode are
+ *                    profiler-inflated and are not written to latest.md)
+ */
+import { execFile } from 'node:child_process';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { Pool } from 'undici';
+import { startRedisServer } from '../test/support/redis.js';
+import type { RedisServerHandle } from '../test/support/redis.js';
+import { compileChildren } from './lib/compile.js';
+import type { CompiledChildren } from './lib/compile.js';
+import type { BenchContext, RunOptions, Target } from './lib/context.js';
+import { redisPid, startReference, startService, startSimulator } from './lib/context.js';
+import { summariseProfile } from './lib/cpuprofile.js';
+import { machineInfo } from './lib/machine.js';
+import { CLK_TCK, stopAll } from './lib/procs.js';
+import type { Summary, TargetCheck } from './lib/report.js';
+import { renderMarkdown } from './lib/report.js';
+import { hitBodies, missStream, mixStream, rotate } from './lib/workload.js';
+import type { HttpScenarioResult } from './scenarios/http.js';
+import { runHttpScenario } from './scenarios/http.js';
+import type { FreshnessResult } from './scenarios/freshness.js';
+import { runFreshness } from './scenarios/freshness.js';
+import type { TransportResult } from './scenarios/transport.js';
+import { TRANSPORT_CLIENTS, runTransport } from './scenarios/transport.js';
+
+const GROUPS = ['hello', 'floor', 'service', 'transport', 'freshness'] as const;
+type Group = (typeof GROUPS)[number];
+
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const resultsDir = join(repoRoot, 'bench', 'results');
+const HIT_USERS = 200;
+const execFileP = promisify(execFile);
+
+interface Args extends RunOptions {
+  only: Set<Group>;
+  build: boolean;
+  cpuProf: boolean;
+  argv: string[];
+}
+
+function parseArgs(argv: string[]): Args {
+  let durationSec = 10;
+  let quick = false;
+  let build = true;
+  let cpuProf = false;
+  let only = new Set<Group>(GROUPS);
+  let explicitDuration = false;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--quick') quick = true;
+    else if (a === '--no-build') build = false;
+    else if (a === '--cpu-prof') cpuProf = true;
+    else if (a === '--duration' || a?.startsWith('--duration=')) {
+      const v = a.includes('=') ? a.split('=')[1] : argv[++i];
+      durationSec = Number(v);
+      explicitDuration = true;
+      if (!Number.isFinite(durationSec) || durationSec < 1 || durationSec > 120) throw new Error('--duration must be 1..120 seconds');
+    } else if (a === '--only' || a?.startsWith('--only=')) {
+      const v = (a.includes('=') ? a.split('=')[1] : argv[++i]) ?? '';
+      const groups = v.split(',').map((s) => s.trim()).filter(Boolean);
+      for (const g of groups) if (!(GROUPS as readonly string[]).includes(g)) throw new Error(`--only: unknown group ${g} (${GROUPS.join(',')})`);
+      only = new Set(groups as Group[]);
+    } else if (a === '--help' || a === '-h') {
+      console.log('usage: npm run bench -- [--duration <s>] [--quick] [--only hello,floor,service,transport,freshness] [--no-build] [--cpu-prof]');
+      process.exit(0);
+    } else throw new Error(`unknown argument ${a}`);
+  }
+  if (quick && !explicitDuration) durationSec = 3;
+  const warmupSec = quick ? 1 : Math.min(2, Math.max(1, durationSec / 5));
+  const transportMs = Math.round(Math.min(5, Math.max(2, durationSec / 2)) * 1000);
+  return { durationSec, warmupSec, transportMs, quick, only, build, cpuProf, argv };
+}
+
+const log = (msg: string) => process.stdout.write(`${msg}\n`);
+
+async function build(): Promise<void> {
+  log('building the service (npm run build)…');
+  const t = performance.now();
+  await execFileP('npm', ['run', '--silent', 'build'], { cwd: repoRoot, timeout: 240_000, maxBuffer: 16 * 1024 * 1024 }).catch(
+    (err: { stdout?: string; stderr?: string; message: string }) => {
+      throw new Error(`npm run build failed: ${err.stdout ?? ''}${err.stderr ?? ''}${err.message}`);
+    },
+  );
+  log(`  built in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+}
+
+/** Gives each of the cache-hit users a profile, and checks a repeat is a cache hit. */
+async function warmProfiles(service: Target, bodies: string[]): Promise<void> {
+  const pool = new Pool(service.origin, { connections: 20 });
+  try {
+    let next = 0;
+    const worker = async () => {
+      while (next < bodies.length) {
+        const body = bodies[next++] as string;
+        const res = await pool.request({ method: 'POST', path: '/v1/rerank', headers: { 'content-type': 'application/json' }, body });
+        const reply = (await res.body.json()) as { fallback: unknown };
+        if (res.statusCode !== 200 || reply.fallback) throw new Error(`warm-up rerank failed: ${res.statusCode} ${JSON.stringify(reply)}`);
+      }
+    };
+    await Promise.all(Array.from({ length: 20 }, worker));
+    const res = await pool.request({ method: 'POST', path: '/v1/rerank', headers: { 'content-type': 'application/json' }, body: bodies[0] as string });
+    const reply = (await res.body.json()) as { profile?: { cached?: boolean }; usage?: { llmCalls?: number } };
+    if (!reply.profile?.cached || reply.usage?.llmCalls !== 1) throw new Error(`warm profile is not a 1-call cache hit: ${JSON.stringify(reply)}`);
+  } finally {
+    await pool.close();
+  }
+}
+
+async function runHttpGroups(ctx: BenchContext, only: Set<Group>, results: HttpScenarioResult[]): Promise<void> {
+  const hits = hitBodies(HIT_USERS);
+  const latency200 = 200;
+  const mixLatency = { meanMs: 200, jitterMs: 50 };
+  const misses = (tag: string) => missStream(`${tag}-${process.pid}`, 50);
+  const post = { method: 'POST' as const, path: '/v1/rerank' };
+
+  if (only.has('hello')) {
+    const hello = await startReference(ctx, 'hello');
+    try {
+      results.push(
+        await runHttpScenario(ctx, {
+          name: 'hello',
+          description: 'bare Fastify hello (GET /), 50 connections',
+          target: hello,
+          connections: 50,
+          latency: 0,
+          method: 'GET',
+          path: '/',
+        }),
+      );
+    } finally {
+      await hello.child.stop();
+    }
+  }
+
+  if (only.has('floor')) {
+    const floor = await startReference(ctx, 'floor', HIT_USERS);
+    try {
+      results.push(
+        await runHttpScenario(ctx, {
+          name: 'floor-cache-hit',
+          description: `floor: schema + Redis GET + undici.request to the instant simulator, ${HIT_USERS} users, 50 connections`,
+          target: floor,
+          connections: 50,
+          latency: 0,
+          ...post,
+          bodies: () => rotate(hits),
+        }),
+      );
+      results.push(
+        await runHttpScenario(ctx, {
+          name: 'floor-llm-200ms',
+          description: 'floor with a 200 ms LLM, 200 connections',
+          target: floor,
+          connections: 200,
+          latency: latency200,
+          ...post,
+          bodies: () => rotate(hits),
+        }),
+      );
+      results.push(
+        await runHttpScenario(ctx, {
+          name: 'floor-mix',
+          description: 'floor with the mix body stream (80% warmed users), LLM 200 ± 50 ms, 200 connections',
+          target: floor,
+          connections: 200,
+          latency: mixLatency,
+          ...post,
+          bodies: (phase) => mixStream(hits, misses(`floor-mix-${phase}`), 80),
+        }),
+      );
+    } finally {
+      await floor.child.stop();
+    }
+  }
+
+  if (only.has('service')) {
+    const service = await startService(ctx, { label: 'service', keyPrefix: `bench-${process.pid}` });
+    try {
+      await ctx.sim.setLatency(0);
+      ctx.log(`warming ${HIT_USERS} user profiles…`);
+      await warmProfiles(service, hits);
+      results.push(
+        await runHttpScenario(ctx, {
+          name: 'service-cache-hit',
+          description: `service, warmed profiles (${HIT_USERS} users): 1 Redis lookup + 1 rerank call, instant simulator, 50 connections`,
+          target: service,
+          connections: 50,
+          latency: 0,
+          ...post,
+          bodies: () => rotate(hits),
+        }),
+      );
+      results.push(
+        await runHttpScenario(ctx, {
+          name: 'service-cache-miss',
+          description: 'service, a new user every request: profile + rerank calls, instant simulator, 50 connections',
+          target: service,
+          connections: 50,
+          latency: 0,
+          ...post,
+          bodies: (phase) => misses(`svc-miss-${phase}`),
+        }),
+      );
+      results.push(
+        await runHttpScenario(ctx, {
+          name: 'service-llm-200ms',
+          description: 'service, cache hits, 200 ms LLM, 200 connections',
+          target: service,
+          connections: 200,
+          latency: latency200,
+          ...post,
+          bodies: () => rotate(hits),
+        }),
+      );
+      results.push(
+        await runHttpScenario(ctx, {
+          name: 'service-mix',
+          description: 'service, 80% cache hits / 20% new users, LLM 200 ± 50 ms, 200 connections',
+          target: service,
+          connections: 200,
+          latency: mixLatency,
+          ...post,
+          bodies: (phase) => mixStream(hits, misses(`svc-mix-${phase}`), 80),
+        }),
+      );
+    } finally {
+      await service.child.stop(15_000);
+    }
+  }
+}
+
+function computeRatios(http: HttpScenarioResult[]): { ratios: Summary['ratios']; targets: TargetCheck[] } {
+  const get = (name: string) => http.find((h) => h.scenario === name);
+  const fh = get('floor-cache-hit');
+  const sh = get('service-cache-hit');
+  const f200 = get('floor-llm-200ms');
+  const s200 = get('service-llm-200ms');
+  const fmix = get('floor-mix');
+  const smix = get('service-mix');
+  const hello = get('hello');
+  const div = (a: number | undefined, b: number | undefined) => (a !== undefined && b !== undefined && b !== 0 ? a / b : null);
+  const sub = (a: number | undefined, b: number | undefined) => (a !== undefined && b !== undefined ? a - b : null);
+  const ratios: Summary['ratios'] = {
+    'cache-hit req/s: service ÷ floor': div(sh?.load.rps, fh?.load.rps),
+    'cache-hit CPU µs/req: service ÷ floor': div(sh?.cpu.targetUsPerReq, fh?.cpu.targetUsPerReq),
+    'cache-hit CPU µs/req: service − floor': sub(sh?.cpu.targetUsPerReq, fh?.cpu.targetUsPerReq),
+    'cache-hit p99: service ÷ floor': div(sh?.load.latencyMs.p99, fh?.load.latencyMs.p99),
+    'floor req/s ÷ hello req/s': div(fh?.load.rps, hello?.load.rps),
+    '200 ms LLM @200: req/s service ÷ floor': div(s200?.load.rps, f200?.load.rps),
+    '200 ms LLM @200: p50 service − floor (ms)': sub(s200?.load.latencyMs.p50, f200?.load.latencyMs.p50),
+    '200 ms LLM @200: p99 service − floor (ms)': sub(s200?.load.latencyMs.p99, f200?.load.latencyMs.p99),
+    '200 ms LLM @200: p99 service − 200 ms (ms)': s200 ? s200.load.latencyMs.p99 - 200 : null,
+    '200 ms LLM @200: p99 floor − 200 ms (ms)': f200 ? f200.load.latencyMs.p99 - 200 : null,
+    '200 ms LLM @200: CPU µs/req service ÷ floor': div(s200?.cpu.targetUsPerReq, f200?.cpu.targetUsPerReq),
+    'mix: req/s service ÷ floor': div(smix?.load.rps, fmix?.load.rps),
+    'mix: p99 service − floor (ms)': sub(smix?.load.latencyMs.p99, fmix?.load.latencyMs.p99),
+  };
+  const targets: TargetCheck[] = [];
+  const r = ratios['cache-hit req/s: service ÷ floor'];
+  if (r !== null && r !== undefined) {
+    targets.push({ target: 'Cache-hit throughput vs the floor', goal: '≥ 0.40×', measured: `${r.toFixed(2)}× (${sh?.load.rps.toFixed(0)} vs ${fh?.load.rps.toFixed(0)} req/s)`, met: r >= 0.4 });
+  }
+  if (sh) {
+    targets.push({ target: 'Service CPU per cache-hit rerank', goal: '≤ 500 µs', measured: `${sh.cpu.targetUsPerReq.toFixed(0)} µs`, met: sh.cpu.targetUsPerReq <= 500 });
+    targets.push({
+      target: 'LLM calls per cache-hit rerank',
+      goal: 'exactly 1',
+      measured: `${sh.llm.perRequest.toFixed(3)} (${sh.llm.calls} calls / ${sh.load.completed} requests)`,
+      met: sh.llm.calls === sh.load.completed,
+    });
+  }
+  const addedVsFloor = ratios['200 ms LLM @200: p99 service − floor (ms)'];
+  if (s200) {
+    const vsNominal = s200.load.latencyMs.p99 - 200;
+    const primary = addedVsFloor ?? vsNominal;
+    targets.push({
+      target: 'p99 added latency, 200 ms LLM, 200 connections',
+      goal: '≤ 30 ms',
+      measured:
+        `${addedVsFloor !== null && addedVsFloor !== undefined ? `${addedVsFloor.toFixed(1)} ms over the floor's p99; ` : ''}` +
+        `${vsNominal.toFixed(1)} ms over the LLM's 200 ms (service p99 ${s200.load.latencyMs.p99.toFixed(1)} ms)`,
+      met: primary <= 30,
+    });
+  }
+  return { ratios, targets };
+}
+
+async function cpuProfileMode(ctx: BenchContext): Promise<void> {
+  const profDir = join(ctx.scratch, 'cpu-prof');
+  await mkdir(profDir, { recursive: true });
+  const service = await startService(ctx, {
+    label: 'service-cpu-prof',
+    keyPrefix: `bench-prof-${process.pid}`,
+    nodeFlags: ['--cpu-prof', `--cpu-prof-dir=${profDir}`],
+  });
+  let result: HttpScenarioResult;
+  try {
+    const hits = hitBodies(HIT_USERS);
+    await warmProfiles(service, hits);
+    result = await runHttpScenario(ctx, {
+      name: 'service-cache-hit (profiled)',
+      description: 'service under --cpu-prof, cache hits, instant simulator, 50 connections',
+      target: service,
+      connections: 50,
+      latency: 0,
+      method: 'POST',
+      path: '/v1/rerank',
+      bodies: () => rotate(hits),
+    });
+  } finally {
+    await service.child.stop(20_000);
+  }
+  const files = (await readdir(profDir)).filter((f) => f.endsWith('.cpuprofile'));
+  if (files.length === 0) throw new Error('no .cpuprofile written (did the service exit cleanly?)');
+  const summary = await summariseProfile(join(profDir, files[0] as string), repoRoot, [
+    'dist/',
+    'fastify-type-provider-zod',
+    'zod',
+    'openai',
+    'pino',
+    'prom-client',
+    'ioredis',
+    'undici',
+  ]);
+  const out = {
+    note: 'Profiler-inflated run: use for relative hot spots only. Whole process, warm-up included (the profile covers process life).',
+    command: `npm run bench -- ${ctx.opts.quick ? '--quick ' : ''}--cpu-prof`,
+    load: { completed: result.load.completed, rps: result.load.rps, cpuUsPerReq: result.cpu.targetUsPerReq },
+    ...summary,
+  };
+  await writeFile(join(resultsDir, 'cpu-profile-service-cache-hit.json'), `${JSON.stringify(out, null, 2)}\n`);
+  log('\nself time by module (% of busy):');
+  for (const m of summary.byModule.slice(0, 20)) log(`  ${m.pct.toFixed(1).padStart(5)}%  ${m.module}`);
+  log('\ntop self-time functions:');
+  for (const f of summary.topFunctions.slice(0, 25)) log(`  ${f.pct.toFixed(1).padStart(5)}%  ${f.fn}`);
+  log(`\nwritten: bench/results/cpu-profile-service-cache-hit.json`);
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  const startedAt = new Date();
+  const command = `npm run bench${args.argv.length ? ` -- ${args.argv.join(' ')}` : ''}`;
+  // Whatever happens, the run ends: scenarios have their own bounds, this is the backstop.
+  const capMs = (120 + 15 * (args.durationSec + args.warmupSec)) * 1000 + (args.cpuProf ? 60_000 : 0);
+  const cap = setTimeout(() => {
+    log(`bench exceeded its ${capMs / 1000} s cap; stopping everything`);
+    void shutdown(3);
+  }, capMs);
+  cap.unref();
+
+  const machine = machineInfo(CLK_TCK);
+  log(`agp-rerank bench: ${machine.nproc} × ${machine.cpuModel}, node ${machine.node}; ${command}`);
+  await mkdir(resultsDir, { recursive: true });
+  if (args.build) await build();
+  compiled = await compileChildren(repoRoot);
+  scratch = await mkdtemp(join(tmpdir(), 'agp-bench-scratch-'));
+  redis = await startRedisServer();
+  const sim = await startSimulator(compiled);
+  const ctx: BenchContext = {
+    repoRoot,
+    compiled,
+    scratch,
+    opts: args,
+    sim,
+    redisUrl: redis.url,
+    redisPid: await redisPid(redis.url),
+    log,
+  };
+  log(`redis-server ${redis.url} (pid ${ctx.redisPid}); LLM simulator ${sim.url} (pid ${sim.child.pid})`);
+
+  if (args.cpuProf) {
+    await cpuProfileMode(ctx);
+    return;
+  }
+
+  const http: HttpScenarioResult[] = [];
+  await runHttpGroups(ctx, args.only, http);
+
+  const transport: TransportResult[] = [];
+  if (args.only.has('transport')) for (const c of TRANSPORT_CLIENTS) transport.push(await runTransport(ctx, c));
+
+  const freshness: FreshnessResult[] = [];
+  if (args.only.has('freshness')) {
+    freshness.push(await runFreshness(ctx, 'stale-while-revalidate'));
+    freshness.push(await runFreshness(ctx, 'strict'));
+  }
+
+  const { ratios, targets } = computeRatios(http);
+  const finishedAt = new Date();
+  const summary: Summary = {
+    startedAt: startedAt.toISOString(),
+    finishedAt: finishedAt.toISOString(),
+    wallSec: (finishedAt.getTime() - startedAt.getTime()) / 1000,
+    command,
+    machine,
+    options: { durationSec: args.durationSec, warmupSec: args.warmupSec, transportMs: args.transportMs, quick: args.quick },
+    serviceConfig: {
+      NODE_ENV: 'production',
+      LOG_LEVEL: 'info',
+      REDIS_URL: 'bench redis-server',
+      LLM_MAX_CONCURRENCY: '256',
+      PROFILE_FRESHNESS: 'stale-while-revalidate',
+    },
+    http,
+    transport,
+    freshness,
+    ratios,
+    targets,
+  };
+  const meta = { command, machine, finishedAt: summary.finishedAt, options: summary.options };
+  for (const h of http) await writeFile(join(resultsDir, `${h.scenario}.json`), `${JSON.stringify({ ...meta, ...h }, null, 2)}\n`);
+  if (transport.length) await writeFile(join(resultsDir, 'transport.json'), `${JSON.stringify({ ...meta, clients: transport }, null, 2)}\n`);
+  if (freshness.length) await writeFile(join(resultsDir, 'freshness.json'), `${JSON.stringify({ ...meta, policies: freshness }, null, 2)}\n`);
+  await writeFile(join(resultsDir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
+  await writeFile(join(resultsDir, 'latest.md'), renderMarkdown(summary));
+  log('');
+  for (const t of targets) log(`${t.met ? 'MET  ' : 'MISS '} ${t.target}: ${t.measured} (goal ${t.goal})`);
+  log(`\nwritten: bench/results/latest.md (+ ${http.length + (transport.length ? 1 : 0) + (freshness.length ? 1 : 0)} scenario files); wall ${summary.wallSec.toFixed(0)} s`);
+}
+
+let compiled: CompiledChildren | undefined;
+let scratch: string | undefined;
+let redis: RedisServerHandle | undefined;
+let shuttingDown = false;
+
+async function cleanup(): Promise<void> {
+  await stopAll(5_000);
+  await redis?.stop().catch(() => undefined);
+  await compiled?.remove().catch(() => undefined);
+  if (scratch) await rm(scratch, { recursive: true, force: true }).catch(() => undefined);
+}
+
+async function shutdown(code: number): Promise<never> {
+  if (!shuttingDown) {
+    shuttingDown = true;
+    const force = setTimeout(() => process.exit(code), 20_000);
+    force.unref();
+    await cleanup();
+  }
+  process.exit(code);
+}
+
+process.once('SIGINT', () => void shutdown(130));
+process.once('SIGTERM', () => void shutdown(143));
+
+main().then(
+  () => shutdown(0),
+  (err: unknown) => {
+    process.stderr.write(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    return shutdown(1);
+  },
+);
