@@ -177,6 +177,17 @@ async function runHttpGroups(ctx: BenchContext, only: Set<Group>, results: HttpS
       );
       results.push(
         await runHttpScenario(ctx, {
+          name: 'floor-llm-200ms-jitter',
+          description: 'floor with a 200 ± 50 ms LLM (uniform), 200 connections',
+          target: floor,
+          connections: 200,
+          latency: mixLatency,
+          ...post,
+          bodies: () => rotate(hits),
+        }),
+      );
+      results.push(
+        await runHttpScenario(ctx, {
           name: 'floor-mix',
           description: 'floor with the mix body stream (80% warmed users), LLM 200 ± 50 ms, 200 connections',
           target: floor,
@@ -232,6 +243,17 @@ async function runHttpGroups(ctx: BenchContext, only: Set<Group>, results: HttpS
       );
       results.push(
         await runHttpScenario(ctx, {
+          name: 'service-llm-200ms-jitter',
+          description: 'service, cache hits, 200 ± 50 ms LLM (uniform), 200 connections',
+          target: service,
+          connections: 200,
+          latency: mixLatency,
+          ...post,
+          bodies: () => rotate(hits),
+        }),
+      );
+      results.push(
+        await runHttpScenario(ctx, {
           name: 'service-mix',
           description: 'service, 80% cache hits / 20% new users, LLM 200 ± 50 ms, 200 connections',
           target: service,
@@ -270,6 +292,8 @@ function computeRatios(http: HttpScenarioResult[]): { ratios: Summary['ratios'];
     '200 ms LLM @200: p99 service − 200 ms (ms)': s200 ? s200.load.latencyMs.p99 - 200 : null,
     '200 ms LLM @200: p99 floor − 200 ms (ms)': f200 ? f200.load.latencyMs.p99 - 200 : null,
     '200 ms LLM @200: CPU µs/req service ÷ floor': div(s200?.cpu.targetUsPerReq, f200?.cpu.targetUsPerReq),
+    '200 ± 50 ms LLM @200: p99 service − floor (ms)': sub(get('service-llm-200ms-jitter')?.load.latencyMs.p99, get('floor-llm-200ms-jitter')?.load.latencyMs.p99),
+    '200 ± 50 ms LLM @200: p50 service − floor (ms)': sub(get('service-llm-200ms-jitter')?.load.latencyMs.p50, get('floor-llm-200ms-jitter')?.load.latencyMs.p50),
     'mix: req/s service ÷ floor': div(smix?.load.rps, fmix?.load.rps),
     'mix: p99 service − floor (ms)': sub(smix?.load.latencyMs.p99, fmix?.load.latencyMs.p99),
   };
@@ -303,22 +327,25 @@ function computeRatios(http: HttpScenarioResult[]): { ratios: Summary['ratios'];
   return { ratios, targets };
 }
 
-async function cpuProfileMode(ctx: BenchContext): Promise<void> {
-  const profDir = join(ctx.scratch, 'cpu-prof');
+type ProfileOut = Awaited<ReturnType<typeof summariseProfile>> & { usPerReq: number; completed: number };
+
+/** Runs the cache-hit scenario against one target started under --cpu-prof and summarises the window. */
+async function profileTarget(ctx: BenchContext, kind: 'service' | 'floor'): Promise<ProfileOut> {
+  const profDir = join(ctx.scratch, `cpu-prof-${kind}`);
   await mkdir(profDir, { recursive: true });
-  const service = await startService(ctx, {
-    label: 'service-cpu-prof',
-    keyPrefix: `bench-prof-${process.pid}`,
-    nodeFlags: ['--cpu-prof', `--cpu-prof-dir=${profDir}`],
-  });
+  const nodeFlags = ['--cpu-prof', `--cpu-prof-dir=${profDir}`];
+  const hits = hitBodies(HIT_USERS);
+  const target =
+    kind === 'service'
+      ? await startService(ctx, { label: 'service-cpu-prof', keyPrefix: `bench-prof-${process.pid}`, nodeFlags })
+      : await startReference(ctx, 'floor', HIT_USERS, nodeFlags);
   let result: HttpScenarioResult;
   try {
-    const hits = hitBodies(HIT_USERS);
-    await warmProfiles(service, hits);
+    if (kind === 'service') await warmProfiles(target, hits);
     result = await runHttpScenario(ctx, {
-      name: 'service-cache-hit (profiled)',
-      description: 'service under --cpu-prof, cache hits, instant simulator, 50 connections',
-      target: service,
+      name: `${kind}-cache-hit (profiled)`,
+      description: `${kind} under --cpu-prof, cache hits, instant simulator, 50 connections`,
+      target,
       connections: 50,
       latency: 0,
       method: 'POST',
@@ -326,32 +353,41 @@ async function cpuProfileMode(ctx: BenchContext): Promise<void> {
       bodies: () => rotate(hits),
     });
   } finally {
-    await service.child.stop(20_000);
+    await target.child.stop(20_000);
   }
   const files = (await readdir(profDir)).filter((f) => f.endsWith('.cpuprofile'));
-  if (files.length === 0) throw new Error('no .cpuprofile written (did the service exit cleanly?)');
-  const summary = await summariseProfile(join(profDir, files[0] as string), repoRoot, [
-    'dist/',
-    'fastify-type-provider-zod',
-    'zod',
-    'openai',
-    'pino',
-    'prom-client',
-    'ioredis',
-    'undici',
-  ]);
-  const out = {
-    note: 'Profiler-inflated run: use for relative hot spots only. Whole process, warm-up included (the profile covers process life).',
-    command: `npm run bench -- ${ctx.opts.quick ? '--quick ' : ''}--cpu-prof`,
-    load: { completed: result.load.completed, rps: result.load.rps, cpuUsPerReq: result.cpu.targetUsPerReq },
-    ...summary,
-  };
-  await writeFile(join(resultsDir, 'cpu-profile-service-cache-hit.json'), `${JSON.stringify(out, null, 2)}\n`);
-  log('\nself time by module (% of busy):');
-  for (const m of summary.byModule.slice(0, 20)) log(`  ${m.pct.toFixed(1).padStart(5)}%  ${m.module}`);
-  log('\ntop self-time functions:');
-  for (const f of summary.topFunctions.slice(0, 25)) log(`  ${f.pct.toFixed(1).padStart(5)}%  ${f.fn}`);
-  log(`\nwritten: bench/results/cpu-profile-service-cache-hit.json`);
+  if (files.length === 0) throw new Error(`no .cpuprofile written by the ${kind} (did it exit cleanly?)`);
+  const matchers = ['dist/', 'bench/', 'fastify-type-provider-zod', 'zod', 'openai', 'pino', 'prom-client', 'ioredis', 'undici'];
+  const summary = await summariseProfile(join(profDir, files[0] as string), repoRoot, matchers, result.windowMonoUs);
+  if (summary.samplesInWindow === 0) throw new Error('no profile samples inside the measured window (clock mismatch?)');
+  return { ...summary, usPerReq: result.cpu.targetUsPerReq, completed: result.load.completed };
+}
+
+async function cpuProfileMode(ctx: BenchContext, command: string): Promise<void> {
+  const profiles = { floor: await profileTarget(ctx, 'floor'), service: await profileTarget(ctx, 'service') };
+  const perReq = (p: ProfileOut, pct: number) => ((pct / 100) * p.busyMs * 1000) / Math.max(1, p.completed);
+  for (const [kind, p] of Object.entries(profiles)) {
+    const out = {
+      note: 'Profiler-inflated run: use for relative hot spots only. Samples restricted to the measured window.',
+      command,
+      ...p,
+    };
+    await writeFile(join(resultsDir, `cpu-profile-${kind}-cache-hit.json`), `${JSON.stringify(out, null, 2)}\n`);
+  }
+  const { floor, service } = profiles;
+  log(`\nCPU µs per cache-hit request by owner (nearest package or service file on the stack), under the profiler:`);
+  log(`  ${'owner'.padEnd(42)} ${'service'.padStart(8)} ${'floor'.padStart(8)}`);
+  const owners = new Set([...service.byOwner.map((o) => o.owner), ...floor.byOwner.map((o) => o.owner)]);
+  const rows = [...owners].map((owner) => ({
+    owner,
+    s: perReq(service, service.byOwner.find((o) => o.owner === owner)?.pct ?? 0),
+    f: perReq(floor, floor.byOwner.find((o) => o.owner === owner)?.pct ?? 0),
+  }));
+  for (const r of rows.sort((a, b) => b.s - a.s).slice(0, 28)) log(`  ${r.owner.padEnd(42)} ${r.s.toFixed(0).padStart(8)} ${r.f.toFixed(0).padStart(8)}`);
+  log(`  ${'total (busy samples ÷ requests)'.padEnd(42)} ${perReq(service, 100).toFixed(0).padStart(8)} ${perReq(floor, 100).toFixed(0).padStart(8)}`);
+  log('\nservice: top self-time functions:');
+  for (const f of service.topFunctions.slice(0, 25)) log(`  ${f.pct.toFixed(1).padStart(5)}%  ${f.fn}`);
+  log(`\nwritten: bench/results/cpu-profile-service-cache-hit.json, bench/results/cpu-profile-floor-cache-hit.json`);
 }
 
 async function main(): Promise<void> {
@@ -387,7 +423,7 @@ async function main(): Promise<void> {
   log(`redis-server ${redis.url} (pid ${ctx.redisPid}); LLM simulator ${sim.url} (pid ${sim.child.pid})`);
 
   if (args.cpuProf) {
-    await cpuProfileMode(ctx);
+    await cpuProfileMode(ctx, command);
     return;
   }
 

@@ -10,6 +10,7 @@ import rateLimit from '@fastify/rate-limit';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { Container } from './container.js';
 import { registerErrorHandler, sendError } from './http/plugins/error-handler.js';
+import { registerJsonBodyParser } from './http/plugins/json-body.js';
 import { registerMetrics } from './http/plugins/metrics-plugin.js';
 import { registerSwagger } from './http/plugins/swagger.js';
 import { registerRerankRoutes } from './http/routes/rerank-routes.js';
@@ -37,10 +38,20 @@ export async function buildApp(c: Container, opts: BuildAppOptions): Promise<Fas
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     ajv: { customOptions: { removeAdditional: false } },
+    // Above every path parameter's schema maximum (userId: 256), so over-long ids get the schema's 400 and
+    // every id the API accepts elsewhere can be erased; the router's default (100) answered 414.
+    routerOptions: { maxParamLength: 1024 },
+    // Router-level errors (undecodable `%ZZ` paths, over-long parameters) in the one public error shape.
+    frameworkErrors: (err, req, reply) => {
+      const status = err.statusCode !== undefined && err.statusCode < 500 ? 400 : 500;
+      reply.header('x-request-id', req.id);
+      sendError(reply, status, status === 400 ? ErrorCodes.VALIDATION : ErrorCodes.INTERNAL, err.message, req.id);
+    },
   });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   registerErrorHandler(app);
+  registerJsonBodyParser(app);
   // During shutdown, answer in-flight requests with `Connection: close` so keep-alive sockets end with
   // their last response and close() can finish instead of waiting for clients to hang up.
   let closing = false;

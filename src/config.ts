@@ -3,6 +3,7 @@
  * Every variable is documented in README.md; bad values exit with one line naming the variable.
  */
 import { z } from 'zod';
+import type { PipelineOptions } from './agp/pipeline.js';
 
 /** Booleans are parsed explicitly: "false", "0", "no", "off" and "" are false. */
 const bool = (def: boolean) =>
@@ -101,12 +102,7 @@ function toConfig(e: z.output<typeof envSchema>) {
     host: e.HOST,
     logLevel: e.LOG_LEVEL,
     logUserText: e.LOG_USER_TEXT,
-    redis: {
-      url: e.REDIS_URL,
-      queueUrl: e.QUEUE_REDIS_URL ?? e.REDIS_URL,
-      clusterNodes: e.REDIS_CLUSTER_NODES?.split(',').map((s) => s.trim()).filter(Boolean),
-      keyPrefix: e.REDIS_KEY_PREFIX,
-    },
+    redis: redisTargets(e.REDIS_URL, e.QUEUE_REDIS_URL, e.REDIS_CLUSTER_NODES, e.REDIS_KEY_PREFIX),
     llm: {
       baseUrl: e.LLM_BASE_URL,
       apiKey: e.LLM_API_KEY,
@@ -158,6 +154,25 @@ function toConfig(e: z.output<typeof envSchema>) {
   };
 }
 
+/** Where the cache/registry and the queue live: a URL, or a Cluster seed list. */
+export type RedisTargetConfig = string | { clusterNodes: readonly string[] };
+
+/**
+ * Resolves the Redis targets once: the cache and registry use REDIS_CLUSTER_NODES when set, else REDIS_URL;
+ * the queue uses QUEUE_REDIS_URL when set (BullMQ needs noeviction), else the cache target.
+ */
+function redisTargets(url: string | undefined, queueUrl: string | undefined, clusterNodes: string | undefined, keyPrefix: string) {
+  const nodes = clusterNodes?.split(',').map((s) => s.trim()).filter(Boolean) ?? [];
+  const cacheTarget: RedisTargetConfig | undefined = nodes.length > 0 ? { clusterNodes: nodes } : url;
+  return {
+    url,
+    clusterNodes: nodes.length > 0 ? nodes : undefined,
+    keyPrefix,
+    cacheTarget,
+    queueTarget: (queueUrl ?? cacheTarget) as RedisTargetConfig | undefined,
+  };
+}
+
 /** Raised for invalid configuration; its message is one line naming the variable. */
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -195,4 +210,17 @@ function deepFreeze<T>(o: T): T {
     Object.freeze(o);
   }
   return o;
+}
+
+/** Pipeline settings derived from config; shared by serving, training and offline evaluation. */
+export function pipelineOptions(config: Config): PipelineOptions {
+  return {
+    limits: { maxTitleChars: config.rerank.maxTitleChars, maxTextChars: config.rerank.maxTextChars },
+    windowSize: config.rerank.windowSize,
+    windowStep: config.rerank.windowStep,
+    structuredOutput: config.llm.structuredOutput,
+    profileMaxTokens: config.llm.profileMaxTokens,
+    rerankMaxTokens: config.llm.rerankMaxTokens,
+    temperature: config.llm.temperature,
+  };
 }

@@ -4,15 +4,16 @@
  */
 import type { Redis } from 'ioredis';
 import type { Config } from './config.js';
+import { pipelineOptions } from './config.js';
 import type { Clock, LlmClient, Logger, ProfileStore } from './agp/ports.js';
 import { systemClock } from './agp/ports.js';
 import type { PipelineOptions } from './agp/pipeline.js';
-import { BUILTIN_PROFILE_PROMPT } from './agp/prompts.js';
+import { BUILTIN_ACTIVE_PROMPT } from './agp/prompts.js';
 import { createProfileService, type ProfileService } from './agp/profile-service.js';
 import { createReranker, type Reranker } from './agp/reranker.js';
-import { BUILTIN_PROMPT_VERSION, DEFAULT_DOMAIN, DEFAULT_HISTORY_LENGTH } from './agp/types.js';
+import { BUILTIN_PROMPT_VERSION, DEFAULT_DOMAIN } from './agp/types.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
-import { createOpenAiLlmClient, type OpenAiLlmClient } from './llm/openai-llm-client.js';
+import { TRAINING_LLM_QUEUE_TIMEOUT_MS, createLlmFromConfig } from './llm/llm-from-config.js';
 import { createRedis, pingRedis, type RedisClient } from './store/redis-connection.js';
 import { createMemoryProfileStore } from './store/memory-profile-store.js';
 import { createRedisProfileStore } from './store/redis-profile-store.js';
@@ -53,44 +54,13 @@ export interface ContainerOverrides {
   jobs?: boolean;
 }
 
-/** Pipeline settings derived from config; shared by serving, training and eval. */
-export function pipelineOptions(config: Config): PipelineOptions {
-  return {
-    limits: { maxTitleChars: config.rerank.maxTitleChars, maxTextChars: config.rerank.maxTextChars },
-    windowSize: config.rerank.windowSize,
-    windowStep: config.rerank.windowStep,
-    structuredOutput: config.llm.structuredOutput,
-    profileMaxTokens: config.llm.profileMaxTokens,
-    rerankMaxTokens: config.llm.rerankMaxTokens,
-    temperature: config.llm.temperature,
-  };
-}
-
-/** Builds the LLM client from config (shared with the worker and the CLI). */
-export function createLlmFromConfig(config: Config, metrics?: Metrics, logger?: Logger): OpenAiLlmClient {
-  return createOpenAiLlmClient({
-    baseUrl: config.llm.baseUrl,
-    apiKey: config.llm.apiKey,
-    models: config.llm.models,
-    defaultModel: config.llm.model,
-    temperature: config.llm.temperature,
-    maxConcurrency: config.llm.maxConcurrency,
-    queueTimeoutMs: config.llm.queueTimeoutMs,
-    maxRetries: config.llm.maxRetries,
-    structuredOutput: config.llm.structuredOutput,
-    breaker: config.llm.breaker,
-    ...(metrics ? { metrics } : {}),
-    ...(logger ? { logger } : {}),
-  });
-}
-
 /** Creates every adapter and service. Starts the registry (first load) before returning. */
 export async function createContainer(config: Config, logger: Logger, overrides: ContainerOverrides = {}): Promise<Container> {
   const clock = overrides.clock ?? systemClock;
   const metrics = overrides.metrics ?? createMetrics();
   const closers: Array<() => Promise<unknown>> = [];
 
-  const target = config.redis.clusterNodes?.length ? { clusterNodes: config.redis.clusterNodes } : config.redis.url;
+  const target = config.redis.cacheTarget;
   let redis: RedisClient | undefined;
   let subscriber: RedisClient | undefined;
   if (target) {
@@ -106,7 +76,7 @@ export async function createContainer(config: Config, logger: Logger, overrides:
   let llm: LlmClient;
   if (overrides.llm) llm = overrides.llm;
   else {
-    const client = createLlmFromConfig(config, metrics, logger);
+    const client = createLlmFromConfig(config, { metrics, logger });
     closers.push(() => client.close());
     llm = client;
   }
@@ -119,7 +89,7 @@ export async function createContainer(config: Config, logger: Logger, overrides:
     : createMemoryPromptStorage();
   const registry = createPromptRegistry({
     storage,
-    builtin: { domain: DEFAULT_DOMAIN, version: BUILTIN_PROMPT_VERSION, text: BUILTIN_PROFILE_PROMPT, historyLength: DEFAULT_HISTORY_LENGTH },
+    builtin: BUILTIN_ACTIVE_PROMPT,
     refreshMs: config.prompts.refreshMs,
     clock,
     logger,
@@ -148,10 +118,18 @@ export async function createContainer(config: Config, logger: Logger, overrides:
   });
   const reranker = createReranker({ llm, registry, profiles, clock, logger, telemetry: metrics.telemetry, pipeline });
 
-  const jobs =
-    overrides.jobs === false
-      ? undefined
-      : await createTrainingJobs({ config, logger, clock, metrics, llm, registry, pipeline, redisTarget: config.redis.queueUrl });
+  let jobs: TrainingJobs | undefined;
+  if (overrides.jobs !== false) {
+    // Training is batch work: it waits for an LLM slot instead of shedding like serving, so it gets its
+    // own client (own concurrency gate and breaker) and never starves or trips the serving path.
+    let trainingLlm = llm;
+    if (!overrides.llm) {
+      const client = createLlmFromConfig(config, { metrics, logger, queueTimeoutMs: TRAINING_LLM_QUEUE_TIMEOUT_MS });
+      closers.push(() => client.close());
+      trainingLlm = client;
+    }
+    jobs = await createTrainingJobs({ config, logger, clock, metrics, llm: trainingLlm, registry, pipeline, redisTarget: config.redis.queueTarget });
+  }
   if (jobs) closers.push(() => jobs.close());
 
   return {

@@ -131,7 +131,7 @@ export async function startService(ctx: BenchContext, o: ServiceOptions): Promis
 }
 
 /** Starts a reference server (transpiled, plain node) and waits for its URL. */
-export async function startReference(ctx: BenchContext, kind: 'hello' | 'floor', users = 200): Promise<Target> {
+export async function startReference(ctx: BenchContext, kind: 'hello' | 'floor', users = 200, nodeFlags: string[] = []): Promise<Target> {
   const file = kind === 'hello' ? 'bench/reference-servers/hello.ts' : 'bench/reference-servers/floor.ts';
   const child = spawnNode(`ref-${kind}`, {
     args: [ctx.compiled.path(file)],
@@ -142,6 +142,7 @@ export async function startReference(ctx: BenchContext, kind: 'hello' | 'floor',
       FLOOR_USERS: String(users),
     }),
     ipc: true,
+    nodeFlags,
   });
   const ready = await child.next('ready', 15_000);
   return { kind, label: `ref-${kind}`, child, origin: ready.url.replace(/\/$/, '') };

@@ -102,12 +102,15 @@ export function renderMarkdown(s: Summary): string {
     out.push('Other processes over the same windows (CPU µs per request) and service extras:', '');
     out.push(
       table(
-        ['Scenario', 'simulator', 'redis-server', 'bench (autocannon)', 'service log bytes/req', 'profile cache (hit/miss/stale/coalesced)', 'hard-stopped'],
+        ['Scenario', 'simulator', 'redis-server', 'bench (autocannon)', 'other processes (cores)', 'irq+softirq (cores)', 'steal (cores)', 'service log bytes/req', 'profile cache (hit/miss/stale/coalesced)', 'hard-stopped'],
         s.http.map((h) => [
           h.scenario,
           f0(h.cpu.simUsPerReq),
           f0(h.cpu.redisUsPerReq),
           f0(h.cpu.benchUsPerReq),
+          f2(h.machine.foreignCores),
+          f2(h.machine.irqCores),
+          f2(h.machine.stealCores),
           h.service ? f0(h.service.logBytesPerReq) : '–',
           h.service
             ? ['hit', 'miss', 'stale', 'coalesced'].map((k) => String(h.service?.profileCache[k] ?? 0)).join('/')
@@ -115,6 +118,18 @@ export function renderMarkdown(s: Summary): string {
           h.load.hardStopped ? '**yes**' : 'no',
         ]),
       ),
+      '',
+    );
+  }
+
+  const noisy = [
+    ...s.http.filter((h) => h.machine.foreignCores > 0.25).map((h) => `${h.scenario} (${f2(h.machine.foreignCores)})`),
+    ...s.transport.filter((t) => t.machine.foreignCores > 0.25).map((t) => `transport ${t.client} (${f2(t.machine.foreignCores)})`),
+  ];
+  if (noisy.length) {
+    out.push(
+      `**Noisy windows:** other processes on this machine used more than 0.25 cores during: ${noisy.join(', ')}. ` +
+        'Treat those rows as upper bounds on latency and CPU/request; rerun on a quiet machine for clean numbers.',
       '',
     );
   }
@@ -130,15 +145,17 @@ export function renderMarkdown(s: Summary): string {
     const base = s.transport.find((t) => t.client === 'undici-request');
     out.push(
       table(
-        ['Client', 'calls/s', 'CPU µs/call (/proc)', 'CPU µs/call (self-reported)', '× undici.request CPU', 'failures', 'RSS MiB'],
+        ['Client', 'calls/s', 'CPU µs/call (/proc)', 'CPU µs/call (self-reported)', '× undici.request CPU', 'simulator µs/call', 'failures', 'RSS MiB', 'other processes (cores)'],
         s.transport.map((t) => [
           t.client === 'undici-request' ? '`undici.request` (floor)' : t.client === 'sdk-default-fetch' ? 'openai SDK, default fetch' : 'openai SDK + `createUndiciFetch`',
           f0(t.callsPerSec),
           f0(t.cpuUsPerCall),
           f0(t.selfReportedCpuUsPerCall),
           base ? f2(t.cpuUsPerCall / base.cpuUsPerCall) : '–',
+          f0(t.simUsPerCall),
           String(t.window.failures),
           mib(t.rssKbEnd),
+          f2(t.machine.foreignCores),
         ]),
       ),
       '',

@@ -73,11 +73,13 @@ export function hitBodies(users: number): string[] {
  * the exact nor the latest profile exists and the service must generate one synchronously.
  * The user id is spliced into a pre-serialised template to keep the load generator's own CPU low.
  */
+const PLACEHOLDER = '@@USER@@';
+
 export function missStream(tag: string, templates: number): () => string {
   const parts: Array<[string, string]> = [];
   for (let u = 0; u < templates; u++) {
-    const body = rerankBody('\u0000', userHistory(1_000 + u, HISTORY_LEN), userCandidates(1_000 + u));
-    const [head, tail] = body.split('\u0000') as [string, string];
+    const body = rerankBody(PLACEHOLDER, userHistory(1_000 + u, HISTORY_LEN), userCandidates(1_000 + u));
+    const [head, tail] = body.split(PLACEHOLDER) as [string, string];
     parts.push([head, tail]);
   }
   let n = 0;

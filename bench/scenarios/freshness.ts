@@ -1,8 +1,8 @@
 /**
  * Freshness comparison: a stream in which every user's history grows by one item per request.
- * 100 users get a profile (round 0, unmeasured), then 5 rounds follow; in each round every user sends one
- * request with one more history item (so the digest of the last 10 items changes every time), all 100
- * concurrently, rounds back to back. Run once per PROFILE_FRESHNESS policy, each against its own service
+ * 100 users get a profile (round 0, unmeasured), then each user sends 5 requests in sequence (the next as
+ * soon as the last is answered), each with one more history item than the last (so the digest of the last
+ * 10 items changes every time); the 100 users' streams run concurrently. Run once per PROFILE_FRESHNESS policy, each against its own service
  * process, with the simulator at a fixed 200 ms. LLM calls include background refreshes: the count is
  * read once the simulator has seen no new call for a while after the last round.
  */
@@ -58,8 +58,9 @@ async function round(pool: Pool, bodies: string[]): Promise<Array<{ ms: number; 
   );
 }
 
-const bodiesFor = (users: number, len: number, tag: string) =>
-  Array.from({ length: users }, (_, u) => rerankBody(`fresh-${tag}-${u}`, userHistory(5_000 + u, len), userCandidates(5_000 + u)));
+const bodyFor = (u: number, len: number, tag: string) =>
+  rerankBody(`fresh-${tag}-${u}`, userHistory(5_000 + u, len), userCandidates(5_000 + u));
+const bodiesFor = (users: number, len: number, tag: string) => Array.from({ length: users }, (_, u) => bodyFor(u, len, tag));
 
 /** Waits until the simulator has seen no new call for `quietMs` (bounded by `maxMs`). */
 async function simQuiet(ctx: BenchContext, quietMs: number, maxMs: number): Promise<number> {
@@ -98,8 +99,11 @@ export async function runFreshness(ctx: BenchContext, policy: Freshness, users =
     let cached = 0;
     let fallbacks = 0;
     let non200 = 0;
-    for (let r = 1; r <= rounds; r++) {
-      for (const res of await round(pool, bodiesFor(users, HISTORY_LEN + r, tag))) {
+    // Every user is a sequential stream: its next request (one more history item) follows its last answer.
+    const streams = Array.from({ length: users }, async (_, u) => {
+      for (let r = 1; r <= rounds; r++) {
+        const [res] = await round(pool as Pool, [bodyFor(u, HISTORY_LEN + r, tag)]);
+        if (!res) continue;
         samples.push(res.ms);
         if (res.status !== 200 || !res.reply) {
           non200++;
@@ -109,7 +113,8 @@ export async function runFreshness(ctx: BenchContext, policy: Freshness, users =
         if (res.reply.profile?.cached) cached++;
         if (res.reply.fallback) fallbacks++;
       }
-    }
+    });
+    await Promise.all(streams);
     const calls1Total = await simQuiet(ctx, latencyMs + 300, 15_000);
     const cpu1 = cpuMicros(target.child.pid);
     const calls1 = await ctx.sim.stats();

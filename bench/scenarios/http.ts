@@ -12,7 +12,7 @@ import type { LoadResult } from '../lib/load.js';
 import { runLoad } from '../lib/load.js';
 import type { Counters } from '../lib/prom.js';
 import { counterDelta, scrapeCounters, sumSeries } from '../lib/prom.js';
-import { cpuMicros, rssKb, sleep } from '../lib/procs.js';
+import { cpuMicros, machineCpuMicros, machineLoad, rssKb, sleep } from '../lib/procs.js';
 
 export interface HttpScenario {
   name: string;
@@ -42,7 +42,14 @@ export interface HttpScenarioResult {
     redisUsPerReq: number;
     benchUsPerReq: number;
   };
+  /**
+   * The rest of the machine during the window, in cores: CPU of processes outside this bench (other
+   * users' builds and tests: non-zero means a shared, noisy machine), irq+softirq (loopback TCP), steal.
+   */
+  machine: { foreignCores: number; irqCores: number; stealCores: number };
   rssKb: { start: number; end: number };
+  /** CLOCK_MONOTONIC (µs) at the start and end of the measured run: selects a --cpu-prof window. */
+  windowMonoUs: { start: number; end: number };
   llm: { calls: number; perRequest: number; byRole: Record<string, number> };
   /** Service only: counter deltas over the measured run. */
   service?: {
@@ -84,11 +91,15 @@ export async function runHttpScenario(ctx: BenchContext, sc: HttpScenario): Prom
   const s0 = cpuMicros(sim.child.pid);
   const r0 = cpuMicros(ctx.redisPid);
   const b0 = process.cpuUsage();
+  const m0 = machineCpuMicros();
+  const monoStart = Number(process.hrtime.bigint() / 1000n);
   const started = performance.now();
 
   const result = await runLoad({ ...load('measure'), amount, hardStopMs: opts.durationSec * 3_000 + 10_000 });
 
   const wall = performance.now() - started;
+  const monoEnd = Number(process.hrtime.bigint() / 1000n);
+  const m1 = machineCpuMicros();
   const b1 = process.cpuUsage(b0);
   const t1 = cpuMicros(target.child.pid);
   const s1 = cpuMicros(sim.child.pid);
@@ -119,7 +130,9 @@ export async function runHttpScenario(ctx: BenchContext, sc: HttpScenario): Prom
       redisUsPerReq: (r1 - r0) / n,
       benchUsPerReq: (b1.user + b1.system) / n,
     },
+    machine: machineLoad(m0, m1, t1 - t0 + (s1 - s0) + (r1 - r0) + b1.user + b1.system, wall * 1000),
     rssKb: { start: rssStart, end: rssEnd },
+    windowMonoUs: { start: monoStart, end: monoEnd },
     llm: { calls: llmCalls, perRequest: llmCalls / n, byRole },
   };
   if (isService) {
@@ -147,6 +160,7 @@ export async function runHttpScenario(ctx: BenchContext, sc: HttpScenario): Prom
       `p50 ${l.p50.toFixed(1)} p95 ${l.p95.toFixed(1)} p99 ${l.p99.toFixed(1)} ms; ` +
       `${target.label} ${out.cpu.targetUsPerReq.toFixed(0)} µs CPU/req; LLM calls/req ${out.llm.perRequest.toFixed(3)}` +
       (out.service ? `; fallbacks ${out.service.fallbacks}` : '') +
+      `; other processes ${out.machine.foreignCores.toFixed(2)} cores, irq ${out.machine.irqCores.toFixed(2)}, steal ${out.machine.stealCores.toFixed(2)}` +
       (result.non2xx || result.errors ? `; non2xx ${result.non2xx} errors ${result.errors}` : ''),
   );
   return out;

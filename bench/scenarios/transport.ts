@@ -7,7 +7,7 @@
 import type { BenchContext } from '../lib/context.js';
 import { baseEnv } from '../lib/context.js';
 import type { TransportWindow } from '../lib/ipc.js';
-import { cpuMicros, rssKb, sleep, spawnNode } from '../lib/procs.js';
+import { cpuMicros, machineCpuMicros, machineLoad, rssKb, sleep, spawnNode } from '../lib/procs.js';
 
 export const TRANSPORT_CLIENTS = ['undici-request', 'sdk-default-fetch', 'sdk-undici-fetch'] as const;
 export type TransportClient = (typeof TRANSPORT_CLIENTS)[number];
@@ -23,6 +23,8 @@ export interface TransportResult {
   selfReportedCpuUsPerCall: number;
   simUsPerCall: number;
   rssKbEnd: number;
+  /** The rest of the machine during the window (see HttpScenarioResult.machine). */
+  machine: { foreignCores: number; irqCores: number; stealCores: number };
 }
 
 export async function runTransport(ctx: BenchContext, client: TransportClient, concurrency = 50): Promise<TransportResult> {
@@ -45,9 +47,15 @@ export async function runTransport(ctx: BenchContext, client: TransportClient, c
     await child.next('window-start', warmupMs + 15_000);
     const c0 = cpuMicros(child.pid);
     const s0 = cpuMicros(ctx.sim.child.pid);
+    const m0 = machineCpuMicros();
+    const b0 = process.cpuUsage();
+    const w0 = performance.now();
     const res = await child.next('transport-result', ctx.opts.transportMs * 3 + 15_000);
     const c1 = cpuMicros(child.pid);
     const s1 = cpuMicros(ctx.sim.child.pid);
+    const m1 = machineCpuMicros();
+    const b1 = process.cpuUsage(b0);
+    const wallUs = (performance.now() - w0) * 1000;
     const rss = rssKb(child.pid);
     const w = res.window;
     const calls = Math.max(1, w.calls);
@@ -60,10 +68,11 @@ export async function runTransport(ctx: BenchContext, client: TransportClient, c
       selfReportedCpuUsPerCall: (w.cpuUserUs + w.cpuSystemUs) / calls,
       simUsPerCall: (s1 - s0) / calls,
       rssKbEnd: rss,
+      machine: machineLoad(m0, m1, c1 - c0 + (s1 - s0) + b1.user + b1.system, wallUs),
     };
     ctx.log(
       `  ${w.calls} calls (${w.failures} failed) = ${out.callsPerSec.toFixed(0)} calls/s; ` +
-        `${out.cpuUsPerCall.toFixed(0)} µs CPU/call (/proc), ${out.selfReportedCpuUsPerCall.toFixed(0)} µs (self)`,
+        `${out.cpuUsPerCall.toFixed(0)} µs CPU/call (/proc), ${out.selfReportedCpuUsPerCall.toFixed(0)} µs (self); other processes ${out.machine.foreignCores.toFixed(2)} cores`,
     );
     return out;
   } finally {

@@ -14,6 +14,7 @@ import {
   buildDirectMessages,
   buildProfileMessages,
   buildRerankMessages,
+  stripPromptEcho,
 } from './prompts.js';
 import { parseRanking } from './permutation.js';
 import { planWindows } from './sliding-window.js';
@@ -86,11 +87,14 @@ export async function callLlm(
   }
 }
 
-/** AGP step 1: LLM(history, profile-generation prompt) → profile text. */
+/**
+ * AGP step 1: LLM(history, profile-generation prompt) → profile text. Sentences that echo our system
+ * messages or the profile prompt are removed (a crafted history must not exfiltrate them).
+ */
 export async function generateProfile(ctx: CallContext, promptText: string, history: Item[]): Promise<string> {
   const messages = buildProfileMessages(promptText, history, ctx.opts.limits);
   const text = await callLlm(ctx, 'profile', messages, { maxTokens: ctx.opts.profileMaxTokens });
-  return text.replace(/<think>[\s\S]*?<\/think>/gi, '').trim();
+  return stripPromptEcho(text.replace(/<think>[\s\S]*?<\/think>/gi, '').trim(), [promptText]);
 }
 
 /** Input to a ranking step: AGP needs a profile, the baselines need the history. */

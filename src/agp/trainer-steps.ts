@@ -110,6 +110,16 @@ export async function settleAll<T, R>(env: StepEnv, items: T[], fn: (x: T) => Pr
   return settled.map((s) => (s as PromiseFulfilledResult<R>).value);
 }
 
+/**
+ * An LlmCallError from a user's call drops that user, as in the authors' code. Anything else, and any
+ * error while the run is being cancelled or shut down (the adapter reports an aborted call as `timeout`),
+ * propagates: an interrupted batch must be redone on resume, not recorded as finished with failed users.
+ */
+function rethrowUnlessUserFailure(env: StepEnv, err: unknown): asserts err is LlmCallError {
+  if (env.signal.aborted) throw env.signal.reason ?? err;
+  if (!(err instanceof LlmCallError)) throw err;
+}
+
 /** Profile → rerank → position feedback for every user of a batch, with `prompt`. */
 export function runBatchUsers(env: StepEnv, users: UserRecord[], prompt: string): Promise<UserRun[]> {
   return settleAll(env, users, async (user) => {
@@ -128,7 +138,7 @@ export function runBatchUsers(env: StepEnv, users: UserRecord[], prompt: string)
       });
       return { user, feedback, ndcg: ndcgAtK(feedback.rank) };
     } catch (err) {
-      if (!(err instanceof LlmCallError)) throw err;
+      rethrowUnlessUserFailure(env, err);
       return { user, feedback: null, failure: err.reason, ndcg: 0 };
     }
   });
@@ -156,7 +166,7 @@ export async function collectReasons(
       });
       reasons[fb.userId] = text.trim();
     } catch (err) {
-      if (!(err instanceof LlmCallError)) throw err;
+      rethrowUnlessUserFailure(env, err);
       dropped.add(fb.userId);
     }
   });
@@ -229,7 +239,7 @@ export async function optimiseBatch(
       }
       answer = await callLlm(optimizerContext(env), 'edit', buildEditMessages(prompt, instruction), { maxTokens });
     } catch (err) {
-      if (!(err instanceof LlmCallError)) throw err;
+      rethrowUnlessUserFailure(env, err);
       fail('optimizer_failed', attempt, `${err.reason}: ${err.message}`);
       continue;
     }

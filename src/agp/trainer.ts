@@ -119,7 +119,7 @@ export async function train(input: TrainInput, deps: TrainDeps): Promise<Trainin
     const rate = unitsDone > 0 ? (clock.now() - started) / 1000 / unitsDone : null;
     const done = phase === 'done';
     deps.onProgress?.({
-      epoch: done ? Math.min(s.epoch, params.epochs) : s.epoch,
+      epoch: done ? Math.max(0, Math.min(s.epoch - 1, params.epochs)) : s.epoch,
       batch: done ? totalBatches : s.batch,
       totalBatches,
       llmCalls: meter.counters.llmCalls,
@@ -211,7 +211,7 @@ export async function train(input: TrainInput, deps: TrainDeps): Promise<Trainin
       }
       progress(state, 'validation');
       const v = await validate(state.prompt, false);
-      const stop = closeEpoch(state, v, params, meter.counters, rng.shuffle.bind(rng), trainIds);
+      const stop = closeEpoch(state, { ...v, allFailed: v.failures === split.validation.length }, params, meter.counters, rng.shuffle.bind(rng), trainIds);
       state.rngState = rng.getState();
       state.traceSeq = tracer?.seq ?? 0;
       if (stop) state.finished = { stoppedBy: stop };
@@ -239,7 +239,7 @@ export async function train(input: TrainInput, deps: TrainDeps): Promise<Trainin
  */
 function closeEpoch(
   s: TrainingCheckpoint,
-  v: { ndcg: number; failures: number },
+  v: { ndcg: number; failures: number; allFailed: boolean },
   params: TrainingParams,
   counters: TrainingCheckpoint['counters'],
   shuffle: (xs: string[]) => string[],
@@ -264,7 +264,8 @@ function closeEpoch(
     skipped: mine.filter((b) => b.decision.startsWith('skipped')).length,
     droppedUsers: s.epochAcc.droppedUsers,
   });
-  if (v.ndcg > s.bestValNdcg) {
+  // A validation in which every LLM call failed scored the baseline order: it says nothing about the prompt.
+  if (!v.allFailed && v.ndcg > s.bestValNdcg) {
     s.bestValNdcg = v.ndcg;
     s.bestPrompt = s.prompt;
     s.bestEpoch = s.epoch;

@@ -12,7 +12,7 @@ const positiveInt = (max: number) => z.number().int().min(1).max(max);
 export const trainingParamsSchema = z
   .object({
     /** The prompt's domain (e.g. "movies"). */
-    domain: z.string().trim().min(1).max(64).default('default'),
+    domain: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be 1-64 letters, digits, dots, dashes or underscores').default('default'),
     epochs: positiveInt(100).default(10),
     batchSize: positiveInt(100).default(10),
     /** History items per user given to the profile step (the last N). */

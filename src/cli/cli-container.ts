@@ -4,10 +4,10 @@
  * `agp prompts` / `agp eval --prompt-version` connect to Redis.
  */
 import type { Config } from '../config.js';
-import { llmConfigured, loadConfig } from '../config.js';
+import { llmConfigured, loadConfig, pipelineOptions } from '../config.js';
 import type { PipelineOptions } from '../agp/pipeline.js';
 import type { LlmClient, PromptRegistry, PromptVersion } from '../agp/ports.js';
-import { BUILTIN_PROFILE_PROMPT } from '../agp/prompts.js';
+import { BUILTIN_ACTIVE_PROMPT, BUILTIN_PROFILE_PROMPT } from '../agp/prompts.js';
 import { BUILTIN_PROMPT_VERSION, DEFAULT_DOMAIN, DEFAULT_HISTORY_LENGTH } from '../agp/types.js';
 import { UsageError } from './cli-io.js';
 
@@ -34,19 +34,6 @@ export function builtinPromptVersion(domain = DEFAULT_DOMAIN): PromptVersion {
   };
 }
 
-/** Pipeline settings from config (the same mapping the service's container uses). */
-export function pipelineFromConfig(config: Config): PipelineOptions {
-  return {
-    limits: { maxTitleChars: config.rerank.maxTitleChars, maxTextChars: config.rerank.maxTextChars },
-    windowSize: config.rerank.windowSize,
-    windowStep: config.rerank.windowStep,
-    structuredOutput: config.llm.structuredOutput,
-    profileMaxTokens: config.llm.profileMaxTokens,
-    rerankMaxTokens: config.llm.rerankMaxTokens,
-    temperature: config.llm.temperature,
-  };
-}
-
 /**
  * Builds the container from the environment.
  * @throws ConfigError (one line naming the variable) for a bad environment.
@@ -61,26 +48,15 @@ export function createCliContainer(env: Record<string, string | undefined> = pro
     if (!llmConfigured(config)) {
       throw new UsageError('no LLM is configured: set LLM_BASE_URL (or LLM_API_KEY) and LLM_MODEL');
     }
-    const { createOpenAiLlmClient } = await import('../llm/openai-llm-client.js');
+    const { TRAINING_LLM_QUEUE_TIMEOUT_MS, createLlmFromConfig } = await import('../llm/llm-from-config.js');
     // Training is a batch job: wait for a concurrency slot instead of shedding load like serving does.
-    const client = createOpenAiLlmClient({
-      baseUrl: config.llm.baseUrl,
-      apiKey: config.llm.apiKey,
-      models: config.llm.models,
-      defaultModel: config.llm.model,
-      temperature: config.llm.temperature,
-      maxConcurrency: config.llm.maxConcurrency,
-      queueTimeoutMs: Math.max(config.llm.queueTimeoutMs, 60_000),
-      maxRetries: config.llm.maxRetries,
-      structuredOutput: config.llm.structuredOutput,
-      breaker: config.llm.breaker,
-    });
+    const client = createLlmFromConfig(config, { queueTimeoutMs: Math.max(config.llm.queueTimeoutMs, TRAINING_LLM_QUEUE_TIMEOUT_MS) });
     closers.push(() => client.close());
     return client;
   }
 
   async function makeRegistry(): Promise<PromptRegistry> {
-    const target = config.redis.clusterNodes?.length ? { clusterNodes: config.redis.clusterNodes } : config.redis.url;
+    const target = config.redis.cacheTarget;
     if (!target) throw new UsageError('REDIS_URL is not set: the prompt registry lives in Redis');
     const [{ createRedis, whenReady }, { createRedisPromptStorage }, { createPromptRegistry }] = await Promise.all([
       import('../store/redis-connection.js'),
@@ -92,7 +68,7 @@ export function createCliContainer(env: Record<string, string | undefined> = pro
     if (!(await whenReady(redis, 5_000))) throw new Error('cannot connect to Redis (REDIS_URL) within 5 s');
     const reg = createPromptRegistry({
       storage: createRedisPromptStorage({ redis, keyPrefix: config.redis.keyPrefix }),
-      builtin: { domain: DEFAULT_DOMAIN, version: BUILTIN_PROMPT_VERSION, text: BUILTIN_PROFILE_PROMPT, historyLength: DEFAULT_HISTORY_LENGTH },
+      builtin: BUILTIN_ACTIVE_PROMPT,
       refreshMs: config.prompts.refreshMs,
     });
     closers.unshift(() => reg.close());
@@ -102,7 +78,7 @@ export function createCliContainer(env: Record<string, string | undefined> = pro
 
   return {
     config,
-    pipeline: pipelineFromConfig(config),
+    pipeline: pipelineOptions(config),
     llm: () => (llm ??= makeLlm()),
     registry: () => (registry ??= makeRegistry()),
     async close() {

@@ -96,13 +96,23 @@ export const ReadyResponseSchema = z.object({
   activePrompts: z.record(z.string(), z.string()),
 });
 
-/** Standard error responses for documentation. */
+/**
+ * Error responses of POST /v1/rerank: 400 validation, 413 body over BODY_LIMIT_BYTES, 415 not JSON,
+ * 429 RATE_LIMIT_MAX, 503 load shedding (MAX_EVENT_LOOP_DELAY_MS).
+ */
 export const errorResponses = {
   400: ErrorResponseSchema,
   413: ErrorResponseSchema,
+  415: ErrorResponseSchema,
   429: ErrorResponseSchema,
   503: ErrorResponseSchema,
 } as const;
+
+/** Every route, probes included, is shed with 503 + Retry-After under event-loop pressure. */
+export const overloadedResponse = { 503: ErrorResponseSchema } as const;
+
+/** Routes without authentication, stated explicitly (the admin routes require `adminBearer`). */
+export const PUBLIC: Array<Record<string, string[]>> = [];
 
 export type RerankRequest = z.infer<typeof RerankRequestSchema>;
 export type RerankResponse = z.infer<typeof RerankResponseSchema>;

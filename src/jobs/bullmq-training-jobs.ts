@@ -137,9 +137,15 @@ export function createBullmqTrainingJobs(opts: BullmqTrainingJobsOptions): Bullm
   const flags = createCancelFlags(opts.connection, keys);
   const limit = Math.max(1, opts.listLimit ?? 200);
 
-  async function view(job: TrainingJob | undefined): Promise<JobView | null> {
+  async function view(jobId: string): Promise<JobView | null> {
+    let job = (await queue.getJob(jobId)) as TrainingJob | undefined;
     if (!job) return null;
-    const [state, cancelledAt] = await Promise.all([job.getState(), flags.get(String(job.id))]);
+    const [state, cancelledAt] = await Promise.all([job.getState(), flags.get(jobId)]);
+    // The job may have finished between reading its data and its state: read the final data.
+    if ((state === 'completed' || state === 'failed') && !job.finishedOn) {
+      job = (await queue.getJob(jobId)) as TrainingJob | undefined;
+      if (!job) return null;
+    }
     return toJobView(job, state, cancelledAt);
   }
 
@@ -155,7 +161,7 @@ export function createBullmqTrainingJobs(opts: BullmqTrainingJobsOptions): Bullm
     },
 
     async get(jobId) {
-      return view((await queue.getJob(jobId)) as TrainingJob | undefined);
+      return view(jobId);
     },
 
     async list() {
@@ -167,7 +173,7 @@ export function createBullmqTrainingJobs(opts: BullmqTrainingJobsOptions): Bullm
           const id = String(job?.id ?? '');
           if (!job || !id || seen.has(id)) continue;
           seen.add(id);
-          found.push({ job, state: types[0] === 'waiting' ? 'waiting' : (types[0] as string) });
+          found.push({ job, state: types[0] as string });
         }
       }
       const cancelled = await flags.getMany(found.map((f) => String(f.job.id)));

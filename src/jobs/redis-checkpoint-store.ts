@@ -36,11 +36,12 @@ export interface TrainingKeys {
 /** Builds the training keys of a prefix (REDIS_KEY_PREFIX). */
 export function createTrainingKeys(keyPrefix: string): TrainingKeys {
   if (keyPrefix.length === 0 || /[{}\s:]/.test(keyPrefix)) {
-    throw new Error(`invalid Redis key prefix "${keyPrefix}": must be non-empty without braces, colons or whitespace`);
+    // Braces would break the hash tag; BullMQ refuses ':' in queue names.
+    throw new Error(`invalid REDIS_KEY_PREFIX "${keyPrefix}" for the training queue: must be non-empty without braces, colons or whitespace`);
   }
   const bullPrefix = `{${keyPrefix}}`;
   const queueName = `${keyPrefix}-training`;
-  const base = `${bullPrefix}:${keyPrefix}-training-agp`;
+  const base = `${bullPrefix}:${keyPrefix}-training-state`;
   return Object.freeze({
     bullPrefix,
     queueName,

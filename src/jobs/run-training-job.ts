@@ -42,6 +42,8 @@ export interface TrainingJobData {
   params: Record<string, unknown>;
   activate: 'never' | 'if-better';
   start: StartingPrompt;
+  /** ISO time of submission (part of the version name). */
+  submittedAt: string;
 }
 
 /** The result of a finished job, as shown in JobView.result. */
@@ -97,9 +99,15 @@ function abortAwareLlm(inner: LlmClient, signal: AbortSignal): LlmClient {
   };
 }
 
-/** The version name a job produces: deterministic, so retries and resumes converge on one version. */
-export function trainedVersionName(jobId: string): string {
-  return `train-${jobId}`;
+/**
+ * The version name a job produces, `<domain>-YYYYMMDD-HHMMSS-<job id, 12 hex>` like the CLI's names. It
+ * depends only on the job, so retries and resumes converge on ONE version.
+ */
+export function trainedVersionName(jobId: string, domain: string, submittedAt: string): string {
+  const t = new Date(submittedAt);
+  const stamp = Number.isNaN(t.getTime()) ? '00000000-000000' : t.toISOString().replace(/\.\d+Z$/, '').replace(/-|:/g, '').replace('T', '-');
+  const id = jobId.replace(/[^A-Za-z0-9]/g, '').toLowerCase().slice(0, 12) || 'job';
+  return `${domain}-${stamp}-${id}`;
 }
 
 /** Zero progress, for jobs that have not reported yet. */
@@ -211,7 +219,10 @@ async function loadUsers(
  * Submit-time validation. Returns what to queue.
  * @throws AppError 400 VALIDATION_ERROR for any problem with the dataset, the parameters or the split.
  */
-export async function prepareTrainingJob(req: TrainingJobRequest, deps: Pick<TrainingRunDeps, 'registry' | 'dataDir' | 'defaultConcurrency'>): Promise<TrainingJobData> {
+export async function prepareTrainingJob(
+  req: TrainingJobRequest,
+  deps: Pick<TrainingRunDeps, 'registry' | 'dataDir' | 'defaultConcurrency' | 'clock'>,
+): Promise<TrainingJobData> {
   const params = jobParams(req.domain, req.params, deps.defaultConcurrency);
   const resolved = resolveParams(params);
   const { users, validation } = await loadUsers(req, deps.dataDir);
@@ -231,6 +242,7 @@ export async function prepareTrainingJob(req: TrainingJobRequest, deps: Pick<Tra
     params,
     activate: req.activate,
     start: { version: active.version, text: active.text },
+    submittedAt: new Date((deps.clock ?? systemClock).now()).toISOString(),
   };
 }
 
@@ -266,7 +278,7 @@ async function finish(version: PromptVersion, data: TrainingJobData, deps: Train
  * @throws on LLM unavailability (retryable) and on permanent errors (see isPermanentTrainingError).
  */
 export async function runTrainingJob(data: TrainingJobData, ctx: TrainingRunContext, deps: TrainingRunDeps): Promise<TrainingRunOutcome> {
-  const name = trainedVersionName(ctx.jobId);
+  const name = trainedVersionName(ctx.jobId, data.domain, data.submittedAt);
   // A previous attempt may have saved the version and died before reporting: finish from it.
   const existing = await deps.registry.get(data.domain, name);
   if (existing) return finish(existing, data, deps);

@@ -1,18 +1,16 @@
 /**
  * `agp worker`: runs ONLY the BullMQ training worker (no HTTP). It needs the queue Redis
- * (QUEUE_REDIS_URL or REDIS_URL) and the registry's Redis (REDIS_URL or REDIS_CLUSTER_NODES), the same
- * as the API, so the versions it trains appear in every replica.
+ * (QUEUE_REDIS_URL, else REDIS_URL, else the Cluster) and the registry's Redis (REDIS_URL or
+ * REDIS_CLUSTER_NODES), the same as the API, so the versions it trains appear in every replica.
  *
  * On SIGTERM/SIGINT, running jobs stop between batches, keep their checkpoint and go back to the queue
  * (another worker resumes them); the process then closes its connections and returns.
  */
 import { pino } from 'pino';
-import { ConfigError, loadConfig } from '../config.js';
-import type { Config } from '../config.js';
-import { createLlmFromConfig, pipelineOptions } from '../container.js';
+import { ConfigError, loadConfig, pipelineOptions } from '../config.js';
 import { systemClock } from '../agp/ports.js';
-import { BUILTIN_PROFILE_PROMPT } from '../agp/prompts.js';
-import { BUILTIN_PROMPT_VERSION, DEFAULT_DOMAIN, DEFAULT_HISTORY_LENGTH } from '../agp/types.js';
+import { BUILTIN_ACTIVE_PROMPT } from '../agp/prompts.js';
+import { TRAINING_LLM_QUEUE_TIMEOUT_MS, createLlmFromConfig } from '../llm/llm-from-config.js';
 import { createMetrics } from '../observability/metrics.js';
 import { loggerOptions } from '../observability/logger.js';
 import { createRedis } from '../store/redis-connection.js';
@@ -22,6 +20,7 @@ import { createRedisPromptStorage } from '../store/redis-prompt-storage.js';
 import type { TrainingWorkerTuning } from './bullmq-training-jobs.js';
 import { startTrainingWorker } from './bullmq-training-jobs.js';
 import { trainingRunDeps } from './create-training-jobs.js';
+import { createTrainingKeys } from './redis-checkpoint-store.js';
 
 /** Options for tests and tooling; the CLI calls `runWorker()` with none. */
 export interface RunWorkerOptions {
@@ -32,24 +31,26 @@ export interface RunWorkerOptions {
   tuning?: TrainingWorkerTuning;
 }
 
-function registryTarget(config: Config) {
-  if (config.redis.clusterNodes?.length) return { clusterNodes: config.redis.clusterNodes };
-  return config.redis.url;
-}
-
 /**
  * Runs the training worker until SIGTERM/SIGINT (or `opts.signal`), then shuts down gracefully.
  * @throws ConfigError when the queue or registry Redis is not configured, or the config is invalid.
  */
 export async function runWorker(opts: RunWorkerOptions = {}): Promise<void> {
   const config = loadConfig(opts.env ?? process.env);
-  const queueTarget = config.redis.queueUrl;
-  const regTarget = registryTarget(config);
+  const regTarget = config.redis.cacheTarget;
+  // The queue: QUEUE_REDIS_URL, else the cache target (the queue prefix is hash-tagged for a Cluster).
+  const queueTarget = config.redis.queueTarget;
   if (!queueTarget) throw new ConfigError('invalid configuration: QUEUE_REDIS_URL: `agp worker` needs QUEUE_REDIS_URL or REDIS_URL');
   if (!regTarget) throw new ConfigError('invalid configuration: REDIS_URL: `agp worker` needs the prompt registry Redis (REDIS_URL or REDIS_CLUSTER_NODES)');
+  try {
+    createTrainingKeys(config.redis.keyPrefix);
+  } catch (err) {
+    throw new ConfigError(`invalid configuration: REDIS_KEY_PREFIX: ${(err as Error).message}`);
+  }
   const logger = pino(loggerOptions({ level: config.logLevel, logUserText: config.logUserText }));
   const metrics = createMetrics();
-  const llm = createLlmFromConfig(config, metrics, logger);
+  // Training is batch work: wait for an LLM slot instead of shedding like serving does.
+  const llm = createLlmFromConfig(config, { metrics, logger, queueTimeoutMs: Math.max(config.llm.queueTimeoutMs, TRAINING_LLM_QUEUE_TIMEOUT_MS) });
   if (!llm.configured) logger.warn('no LLM configured (LLM_BASE_URL/LLM_API_KEY and LLM_MODEL): every training job will fail');
 
   const cache = createRedis(regTarget, { role: 'cache', logger });
@@ -58,7 +59,7 @@ export async function runWorker(opts: RunWorkerOptions = {}): Promise<void> {
   const connections: RedisClient[] = [cache, subscriber, queue];
   const registry = createPromptRegistry({
     storage: createRedisPromptStorage({ redis: cache, subscriber, keyPrefix: config.redis.keyPrefix, logger }),
-    builtin: { domain: DEFAULT_DOMAIN, version: BUILTIN_PROMPT_VERSION, text: BUILTIN_PROFILE_PROMPT, historyLength: DEFAULT_HISTORY_LENGTH },
+    builtin: BUILTIN_ACTIVE_PROMPT,
     refreshMs: config.prompts.refreshMs,
     clock: systemClock,
     logger,
@@ -95,7 +96,7 @@ export async function runWorker(opts: RunWorkerOptions = {}): Promise<void> {
   } finally {
     clearTimeout(grace);
     await registry.close();
-    await Promise.allSettled(connections.map((c) => c.quit()));
+    await Promise.allSettled([...connections.map((c) => c.quit()), llm.close()]);
     logger.info('training worker stopped');
   }
 }

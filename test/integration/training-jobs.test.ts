@@ -8,9 +8,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { LlmClient } from '../../src/agp/ports.js';
-import { BUILTIN_PROFILE_PROMPT } from '../../src/agp/prompts.js';
-import { loadConfig } from '../../src/config.js';
-import { createLlmFromConfig, pipelineOptions } from '../../src/container.js';
+import { BUILTIN_ACTIVE_PROMPT } from '../../src/agp/prompts.js';
+import { loadConfig, pipelineOptions } from '../../src/config.js';
+import { createLlmFromConfig } from '../../src/llm/llm-from-config.js';
+import type { OpenAiLlmClient } from '../../src/llm/openai-llm-client.js';
 import { createMetrics } from '../../src/observability/metrics.js';
 import type { Metrics } from '../../src/observability/metrics.js';
 import { createPromptRegistry } from '../../src/store/prompt-registry.js';
@@ -24,6 +25,7 @@ import { createRedisCheckpointStore, createTrainingKeys } from '../../src/jobs/r
 import type { TrainingRunDeps } from '../../src/jobs/run-training-job.js';
 import { runWorker } from '../../src/jobs/worker-main.js';
 import type { JobView } from '../../src/jobs/training-jobs.js';
+import { buildTestApp } from '../support/build-test-app.js';
 import { startLlmDouble } from '../support/llm-double.js';
 import type { LlmDouble, RecordedCall } from '../support/llm-double.js';
 import { startRedisServer, uniquePrefix } from '../support/redis.js';
@@ -89,7 +91,7 @@ async function waitFor<T>(fn: () => Promise<T> | T, ok: (v: T) => boolean, timeo
 let server: RedisServerHandle;
 let double: LlmDouble;
 let dataDir: string;
-let llm: LlmClient;
+let llm: OpenAiLlmClient;
 let llmEnv: Record<string, string>;
 
 /** Everything one test needs, on its own key prefix. */
@@ -112,7 +114,7 @@ async function setup(): Promise<Env> {
   expect(await whenReady(cache, 5_000)).toBe(true);
   const registry = createPromptRegistry({
     storage: createRedisPromptStorage({ redis: cache, keyPrefix: prefix }),
-    builtin: { domain: 'default', version: 'builtin-v0', text: BUILTIN_PROFILE_PROMPT, historyLength: 10 },
+    builtin: BUILTIN_ACTIVE_PROMPT,
     refreshMs: 100,
   });
   await registry.start();
@@ -155,6 +157,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  await llm?.close();
   await double?.close();
   await server?.stop();
   if (dataDir) await rm(dataDir, { recursive: true, force: true });
@@ -188,16 +191,18 @@ describe('BullMQ training jobs', () => {
     const done = await waitState(env, jobId, (v) => finalStates.has(v.state));
     expect(done.error).toBeUndefined();
     expect(done.state).toBe('completed');
-    expect(done.result).toMatchObject({ promptVersion: `train-${jobId}`, activated: true });
+    expect(done.result?.activated).toBe(true);
+    const name = done.result?.promptVersion ?? '';
+    expect(name).toMatch(new RegExp(`^fantasy-\\d{8}-\\d{6}-${jobId.replace(/-/g, '').slice(0, 12)}$`));
     expect(done.result?.metrics.llmCalls).toBe(TOTAL_CALLS);
     expect(double.calls).toHaveLength(TOTAL_CALLS);
     expect(done.progress.llmCalls).toBe(TOTAL_CALLS);
     expect(Date.parse(done.finishedAt ?? '')).toBeGreaterThanOrEqual(Date.parse(done.startedAt ?? ''));
 
-    const version = await env.registry.get('fantasy', `train-${jobId}`);
+    const version = await env.registry.get('fantasy', name);
     expect(version).toMatchObject({ text: TRAINED_PROMPT, parentVersion: 'builtin-v0', historyLength: 5 });
     expect(version?.metrics?.bestValNdcg).toBeGreaterThan(version?.metrics?.initialValNdcg as number);
-    await waitFor(() => env.registry.resolve('fantasy').version, (v) => v === `train-${jobId}`);
+    await waitFor(() => env.registry.resolve('fantasy').version, (v) => v === name);
 
     expect((await env.jobs.list()).map((j) => [j.jobId, j.state])).toEqual([[jobId, 'completed']]);
     expect(await counter(env.metrics, 'completed')).toBe(1);
@@ -308,8 +313,8 @@ describe('BullMQ training jobs', () => {
 
     // Exactly one new version, named after the job, and it carries the trained prompt.
     const versions = (await env.registry.list('crash')).map((v) => v.version);
-    expect(versions).toEqual([`train-${jobId}`]);
-    expect((await env.registry.get('crash', `train-${jobId}`))?.text).toBe(TRAINED_PROMPT);
+    expect(versions).toEqual([done.result?.promptVersion]);
+    expect((await env.registry.get('crash', versions[0] ?? ''))?.text).toBe(TRAINED_PROMPT);
     expect(await counter(env.metrics, 'completed')).toBe(1);
   });
 
@@ -325,13 +330,22 @@ describe('BullMQ training jobs', () => {
     const calls = double.calls.length;
     expect(calls).toBeLessThan(TOTAL_CALLS);
 
+    const checkpoint = await createRedisCheckpointStore({ redis: env.redis, keys: createTrainingKeys(env.prefix), jobId }).load();
+    expect(checkpoint?.batch).toBeGreaterThanOrEqual(1);
+    const counted = checkpoint?.counters.llmCalls ?? -1;
+
     double.setLatency(0);
     env.startWorker();
     const done = await waitState(env, jobId, (v) => finalStates.has(v.state));
     expect(done.state).toBe('completed');
-    expect(done.result?.metrics.llmCalls).toBe(TOTAL_CALLS);
-    // The batch in progress at shutdown is redone; completed ones are not.
-    expect(double.calls.length - TOTAL_CALLS).toBeLessThanOrEqual(6);
+    // Every call is counted once; the new worker continued from the checkpoint (only the batch that was
+    // interrupted is redone, so at most one batch's calls are spent twice).
+    const llmCalls = done.result?.metrics.llmCalls as number;
+    expect(llmCalls).toBe(counted + (double.calls.length - calls));
+    expect(double.calls.length).toBeLessThanOrEqual(llmCalls);
+    expect(llmCalls).toBeGreaterThanOrEqual(TOTAL_CALLS);
+    expect(llmCalls - TOTAL_CALLS).toBeLessThanOrEqual(6);
+    expect((await env.registry.get('handback', done.result?.promptVersion ?? ''))?.text).toBe(TRAINED_PROMPT);
     expect((await env.registry.list('handback')).length).toBe(1);
   });
 
@@ -346,6 +360,32 @@ describe('BullMQ training jobs', () => {
     expect(done.error).toMatch(/not found/);
     await waitFor(() => counter(env.metrics, 'failed'), (n) => n === 1);
     expect((await env.jobs.queue.getJob(jobId))?.attemptsMade).toBe(1);
+  });
+});
+
+describe('through the container (QUEUE_REDIS_URL, worker in the API process)', () => {
+  it('admin API → BullMQ → in-process worker → completed', async () => {
+    const prefix = uniquePrefix('tjapp');
+    const token = 'admin-token-0123456789abcdef';
+    const app = await buildTestApp({
+      env: { ...llmEnv, ADMIN_TOKEN: token, QUEUE_REDIS_URL: server.url, REDIS_KEY_PREFIX: prefix, TRAINING_DATA_DIR: dataDir },
+    });
+    cleanups.push(() => app.close());
+    const headers = { authorization: `Bearer ${token}` };
+    const submit = await app.app.inject({ method: 'POST', url: '/admin/v1/training-jobs', headers, payload: request('app') });
+    expect(submit.statusCode).toBe(202);
+    const { jobId } = submit.json() as { jobId: string };
+    const get = async () => (await app.app.inject({ method: 'GET', url: `/admin/v1/training-jobs/${jobId}`, headers })).json() as JobView;
+    const done = await waitFor(get, (v) => finalStates.has(v.state));
+    expect(done.state).toBe('completed');
+    expect(done.result?.activated).toBe(true);
+    const version = await app.app.inject({ method: 'GET', url: `/admin/v1/prompts/app/${done.result?.promptVersion ?? ''}`, headers });
+    expect(version.json()).toMatchObject({ active: true, text: TRAINED_PROMPT });
+    const listed = (await app.app.inject({ method: 'GET', url: '/admin/v1/training-jobs', headers })).json() as { jobs: JobView[] };
+    expect(listed.jobs.map((j) => j.jobId)).toEqual([jobId]);
+    const traversal = await app.app.inject({ method: 'POST', url: '/admin/v1/training-jobs', headers, payload: request('app', { dataset: { path: '../../etc/passwd' } }) });
+    expect(traversal.statusCode).toBe(400);
+    expect(await app.container.metrics.registry.getSingleMetricAsString('agp_training_jobs_total')).toMatch(/state="completed"\} 1/);
   });
 });
 
@@ -368,7 +408,7 @@ describe('agp worker (runWorker)', () => {
     });
     const done = await waitState(env, jobId, (v) => finalStates.has(v.state));
     expect(done.state).toBe('completed');
-    expect(await env.registry.get('cli', `train-${jobId}`)).not.toBeNull();
+    expect(await env.registry.get('cli', done.result?.promptVersion ?? '')).not.toBeNull();
     stop.abort();
     await running;
   });

@@ -1,14 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { train } from '../../src/agp/trainer.js';
-import type { TrainInput } from '../../src/agp/trainer.js';
+import type { TrainInput, TrainingProgress } from '../../src/agp/trainer.js';
+import { LlmCallError } from '../../src/agp/ports.js';
+import { createScriptedLlm } from '../support/scripted-llm.js';
 import { createMemoryCheckpointStore } from '../../src/agp/checkpoint.js';
-import { createReplayLlm } from '../../src/agp/trace.js';
+import { TraceMissError, createReplayLlm, createTracingLlm, parseTrace, requestHash } from '../../src/agp/trace.js';
 import type { TraceEntry } from '../../src/agp/trace.js';
 import type { UserRecord } from '../../src/agp/dataset.js';
 import type { PipelineOptions } from '../../src/agp/pipeline.js';
 import type { TrainingParamsInput } from '../../src/agp/training-params.js';
 import type { Policy } from '../support/synthetic-world.js';
-import { START_PROMPT, createWorldLlm, keywordPolicy, makeUsers } from '../support/synthetic-world.js';
+import { START_PROMPT, createWorldLlm, keywordPolicy, makeUsers, worldAnswer } from '../support/synthetic-world.js';
 
 const pipeline: PipelineOptions = {
   limits: { maxTitleChars: 200, maxTextChars: 500 },
@@ -101,6 +103,31 @@ describe('trainer (scripted LLM)', () => {
     expect(v1).toBeGreaterThan(r.metrics.initialValNdcg);
     expect(v2).toBeLessThan(v1 as number);
     expect(r.metrics.trainNdcgPerEpoch[2]).toBe(1);
+  });
+
+  it('drops users whose LLM calls fail from the batch average, and counts them', async () => {
+    const world = worldAnswer(keywordPolicy());
+    const llm = createScriptedLlm((req) => {
+      if (req.role === 'profile' && req.messages[1]?.content.includes('tale 3-0')) throw new LlmCallError('timeout', 'too slow');
+      return world(req);
+    });
+    const r = await train(input({ epochs: 1 }), { llm });
+    const hit = r.batches.filter((b) => b.dropped > 0);
+    expect(hit).toHaveLength(1);
+    expect(hit[0]).toMatchObject({ users: 4, dropped: 1 });
+    expect(r.epochs[0]?.droppedUsers).toBe(1);
+    expect(r.counters.failedCalls).toBeGreaterThanOrEqual(1);
+  });
+
+  it('reports progress through every phase', async () => {
+    const seen: TrainingProgress[] = [];
+    await train(input({ epochs: 2 }), { llm: createWorldLlm(keywordPolicy()), onProgress: (p) => seen.push(p) });
+    expect(seen[0]?.phase).toBe('initial-validation');
+    expect(seen.filter((p) => p.phase === 'batch')).toHaveLength(8);
+    expect(seen.filter((p) => p.phase === 'validation')).toHaveLength(2);
+    expect(seen.at(-1)).toMatchObject({ phase: 'done', epoch: 2, batch: 4, totalBatches: 4, etaSeconds: 0 });
+    const calls = seen.map((p) => p.llmCalls);
+    expect(calls).toEqual([...calls].sort((a, b) => a - b));
   });
 
   it('stops cleanly on the LLM-call budget', async () => {
@@ -219,5 +246,38 @@ describe('trainer (scripted LLM)', () => {
     expect(rows['llm reasons, verify 1'].train).toBe(520);
     expect(rows['structured, verify 1, converging']).toEqual({ train: 244, profile: 140, rerank: 140, summarise: 2, edit: 2, reason: 0 });
     expect(rows['llm reasons, verify 1, converging']).toEqual({ train: 264, profile: 140, rerank: 140, summarise: 2, edit: 2, reason: 20 });
+  });
+});
+
+describe('trace and replay', () => {
+  const req = (content: string) => ({ role: 'profile' as const, messages: [{ role: 'user' as const, content }], deadline: Date.now() + 1000 });
+
+  it('serves repeated requests in order, replays failures, and refuses unknown requests', async () => {
+    const trace: TraceEntry[] = [];
+    let n = 0;
+    const inner = createScriptedLlm(() => {
+      n += 1;
+      if (n === 3) throw new LlmCallError('llm_error', 'HTTP 500', { llmCalls: 1, promptTokens: 0, completionTokens: 0 });
+      return `answer ${n}`;
+    });
+    const traced = createTracingLlm(inner, (e) => trace.push(e));
+    expect((await traced.complete(req('a'))).text).toBe('answer 1');
+    expect((await traced.complete(req('a'))).text).toBe('answer 2');
+    await expect(traced.complete(req('b'))).rejects.toBeInstanceOf(LlmCallError);
+    expect(trace.map((e) => e.seq)).toEqual([0, 1, 2]);
+    expect(trace[0]?.requestHash).toBe(requestHash('profile', undefined, req('a').messages));
+
+    const replay = createReplayLlm(trace);
+    expect((await replay.complete(req('a'))).text).toBe('answer 1');
+    expect((await replay.complete(req('a'))).text).toBe('answer 2');
+    await expect(replay.complete(req('b'))).rejects.toMatchObject({ name: 'LlmCallError', reason: 'llm_error' });
+    await expect(replay.complete(req('a'))).rejects.toBeInstanceOf(TraceMissError);
+    await expect(replay.complete(req('zzz'))).rejects.toThrow('diverged');
+  });
+
+  it('parses a JSONL trace and names a bad line', () => {
+    const line = JSON.stringify({ seq: 0, role: 'edit', model: '', requestHash: 'h', response: 'r', promptTokens: 1, completionTokens: 1, latencyMs: 1 });
+    expect(parseTrace(`${line}\n\n`)).toHaveLength(1);
+    expect(() => parseTrace(`${line}\n{"seq": 1}`, 'trace.jsonl')).toThrow('trace.jsonl:2');
   });
 });

@@ -5,10 +5,45 @@
 import type { FastifyInstance } from 'fastify';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
-import { jsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod';
+import { createJsonSchemaTransformObject, jsonSchemaTransform } from 'fastify-type-provider-zod';
 
 /** Package version reported in the spec. */
 export const API_VERSION = '1.0.0';
+
+/**
+ * Named (`.meta({ id })`) schemas as OpenAPI 3.0 Schema Objects. fastify-type-provider-zod converts route
+ * schemas for the document's version but renders the registry as JSON Schema 2020-12 unless told otherwise,
+ * which put `type: [T, "null"]` and `{type: "null"}` (invalid in 3.0) into components.
+ */
+const componentsTransform = createJsonSchemaTransformObject({ zodToJsonConfig: { target: 'openapi-3.0' } });
+
+/**
+ * Drops component schemas no operation reaches. The registry yields an input and an output variant of every
+ * named schema (RerankRequest and RerankRequestInput, ...); only one side of each is used, and the other
+ * would become a misleading, unused type in generated clients.
+ */
+function pruneUnusedSchemas<T extends object>(doc: T): T {
+  const { paths, components } = doc as { paths?: unknown; components?: { schemas?: Record<string, unknown> } };
+  const schemas = components?.schemas;
+  if (!schemas) return doc;
+  const reached = new Set<string>();
+  const visit = (node: unknown): void => {
+    if (Array.isArray(node)) return node.forEach(visit);
+    if (node === null || typeof node !== 'object') return;
+    for (const [key, value] of Object.entries(node)) {
+      if (key === '$ref' && typeof value === 'string' && value.startsWith('#/components/schemas/')) {
+        const name = value.slice('#/components/schemas/'.length);
+        if (!reached.has(name)) {
+          reached.add(name);
+          visit(schemas[name]);
+        }
+      } else visit(value);
+    }
+  };
+  visit(paths);
+  const kept = Object.fromEntries(Object.entries(schemas).filter(([name]) => reached.has(name)));
+  return { ...doc, components: { ...components, schemas: kept } };
+}
 
 /** Registers the spec generator, /openapi.json and /docs. Call before routes are added. */
 export async function registerSwagger(app: FastifyInstance): Promise<void> {
@@ -20,9 +55,11 @@ export async function registerSwagger(app: FastifyInstance): Promise<void> {
         description:
           'Online LLM reranking with AGP (Auto-Guided Prompt Refinement). Recommenders send a user history and their top-k candidates; the service returns a permutation of exactly those candidates.',
         version: API_VERSION,
-        license: { name: 'Apache-2.0' },
+        license: { name: 'Apache-2.0', url: 'https://www.apache.org/licenses/LICENSE-2.0' },
       },
-      servers: [{ url: 'http://localhost:8080' }],
+      // Relative: the spec is served by every deployment (/openapi.json, /docs), so "Try it out" must call
+      // the origin it was loaded from, not the developer's localhost.
+      servers: [{ url: '/', description: 'The server that serves this document' }],
       tags: [
         { name: 'rerank', description: 'Reranking' },
         { name: 'profiles', description: 'Cached user profiles' },
@@ -34,7 +71,7 @@ export async function registerSwagger(app: FastifyInstance): Promise<void> {
       },
     },
     transform: jsonSchemaTransform,
-    transformObject: jsonSchemaTransformObject,
+    transformObject: (input) => pruneUnusedSchemas(componentsTransform(input)),
   });
   await app.register(fastifySwaggerUi, { routePrefix: '/docs', logLevel: 'warn' });
   app.get('/openapi.json', { schema: { hide: true }, logLevel: 'warn' }, async () => app.swagger());

@@ -32,7 +32,9 @@ export interface AdminRouteOptions {
   jobs?: TrainingJobs | undefined;
 }
 
-const errors = { 400: ErrorResponseSchema, 401: ErrorResponseSchema, 404: ErrorResponseSchema, 409: ErrorResponseSchema };
+const errors = { 400: ErrorResponseSchema, 401: ErrorResponseSchema, 404: ErrorResponseSchema, 409: ErrorResponseSchema, 503: ErrorResponseSchema };
+/** Routes with a JSON body can also get 413 (over BODY_LIMIT_BYTES) and 415 (not JSON). */
+const bodyErrors = { ...errors, 413: ErrorResponseSchema, 415: ErrorResponseSchema };
 const security = [{ adminBearer: [] }];
 
 /** Maps registry errors (which carry a `code`) onto API errors. */
@@ -58,7 +60,9 @@ function summary(v: PromptVersion & { active: boolean }) {
 /** Registers every admin route under one encapsulated, authenticated scope. */
 export function registerAdminRoutes(app: FastifyInstance, opts: AdminRouteOptions): void {
   app.register(async (scope) => {
-    scope.addHook('preHandler', adminAuth(opts.token));
+    // onRequest, before the body is read: unauthenticated callers get 401 without making the server parse a
+    // body or learn the schemas from validation errors.
+    scope.addHook('onRequest', adminAuth(opts.token));
     const r = scope.withTypeProvider<ZodTypeProvider>();
     const jobs = (): TrainingJobs => {
       if (!opts.jobs) throw unavailable('training is not available in this process', 60);
@@ -66,11 +70,11 @@ export function registerAdminRoutes(app: FastifyInstance, opts: AdminRouteOption
     };
 
     r.get('/admin/v1/prompts', {
-      schema: { tags: ['admin'], security, summary: 'List prompt versions', querystring: PromptListQuerySchema, response: { 200: PromptListResponseSchema, ...errors } },
+      schema: { tags: ['admin'], security, operationId: 'listPrompts', summary: 'List prompt versions', querystring: PromptListQuerySchema, response: { 200: PromptListResponseSchema, ...errors } },
     }, async (req) => ({ prompts: (await opts.registry.list(req.query.domain)).map(summary) }));
 
     r.get('/admin/v1/prompts/:domain/:version', {
-      schema: { tags: ['admin'], security, summary: 'Get one prompt version', params: PromptParamsSchema, response: { 200: PromptDetailSchema, ...errors } },
+      schema: { tags: ['admin'], security, operationId: 'getPrompt', summary: 'Get one prompt version', params: PromptParamsSchema, response: { 200: PromptDetailSchema, ...errors } },
     }, async (req) => {
       const v = await opts.registry.get(req.params.domain, req.params.version);
       if (!v) throw notFound(`prompt ${req.params.domain}/${req.params.version}`);
@@ -79,7 +83,7 @@ export function registerAdminRoutes(app: FastifyInstance, opts: AdminRouteOption
     });
 
     r.post('/admin/v1/prompts', {
-      schema: { tags: ['admin'], security, summary: 'Import a prompt version', body: PromptVersionSchema, response: { 201: PromptDetailSchema, ...errors } },
+      schema: { tags: ['admin'], security, operationId: 'importPrompt', summary: 'Import a prompt version', body: PromptVersionSchema, response: { 201: PromptDetailSchema, ...bodyErrors } },
     }, async (req, reply) => {
       const v: PromptVersion = { ...req.body, createdAt: req.body.createdAt ?? new Date().toISOString() };
       await opts.registry.put(v).catch(mapRegistryError);
@@ -88,14 +92,14 @@ export function registerAdminRoutes(app: FastifyInstance, opts: AdminRouteOption
     });
 
     r.post('/admin/v1/prompts/:domain/:version/activate', {
-      schema: { tags: ['admin'], security, summary: 'Activate a version (rollback = activate an older one)', params: PromptParamsSchema, response: { 200: ActivateResponseSchema, ...errors } },
+      schema: { tags: ['admin'], security, operationId: 'activatePrompt', summary: 'Activate a version (rollback = activate an older one)', params: PromptParamsSchema, response: { 200: ActivateResponseSchema, ...errors } },
     }, async (req) => {
       await opts.registry.activate(req.params.domain, req.params.version).catch(mapRegistryError);
       return { domain: req.params.domain, version: req.params.version, active: true as const };
     });
 
     r.post('/admin/v1/training-jobs', {
-      schema: { tags: ['admin'], security, summary: 'Start a training job', body: TrainingJobRequestSchema, response: { 202: JobAcceptedSchema, ...errors, 503: ErrorResponseSchema } },
+      schema: { tags: ['admin'], security, operationId: 'submitTrainingJob', summary: 'Start a training job', body: TrainingJobRequestSchema, response: { 202: JobAcceptedSchema, ...bodyErrors } },
     }, async (req, reply) => {
       const accepted = await jobs().submit(req.body);
       reply.code(202);
@@ -103,11 +107,11 @@ export function registerAdminRoutes(app: FastifyInstance, opts: AdminRouteOption
     });
 
     r.get('/admin/v1/training-jobs', {
-      schema: { tags: ['admin'], security, summary: 'List training jobs', response: { 200: JobListSchema, ...errors } },
+      schema: { tags: ['admin'], security, operationId: 'listTrainingJobs', summary: 'List training jobs', response: { 200: JobListSchema, ...errors } },
     }, async () => ({ jobs: await jobs().list() }));
 
     r.get('/admin/v1/training-jobs/:id', {
-      schema: { tags: ['admin'], security, summary: 'Get a training job', params: JobIdParamsSchema, response: { 200: JobViewSchema, ...errors } },
+      schema: { tags: ['admin'], security, operationId: 'getTrainingJob', summary: 'Get a training job', params: JobIdParamsSchema, response: { 200: JobViewSchema, ...errors } },
     }, async (req) => {
       const job = await jobs().get(req.params.id);
       if (!job) throw notFound(`training job ${req.params.id}`);
@@ -115,7 +119,7 @@ export function registerAdminRoutes(app: FastifyInstance, opts: AdminRouteOption
     });
 
     r.delete('/admin/v1/training-jobs/:id', {
-      schema: { tags: ['admin'], security, summary: 'Cancel a training job', params: JobIdParamsSchema, response: { 200: CancelResponseSchema, ...errors } },
+      schema: { tags: ['admin'], security, operationId: 'cancelTrainingJob', summary: 'Cancel a training job', params: JobIdParamsSchema, response: { 200: CancelResponseSchema, ...errors } },
     }, async (req) => {
       const job = await jobs().get(req.params.id);
       if (!job) throw notFound(`training job ${req.params.id}`);

@@ -7,7 +7,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { PromptRegistry } from '../../agp/ports.js';
-import { HealthResponseSchema, ReadyResponseSchema } from '../schemas.js';
+import { z } from 'zod';
+import { ErrorResponseSchema, HealthResponseSchema, PUBLIC, ReadyResponseSchema, overloadedResponse } from '../schemas.js';
 
 /** What readiness needs to know. */
 export interface HealthOptions {
@@ -22,13 +23,23 @@ export function registerHealthRoutes(app: FastifyInstance, opts: HealthOptions):
   const typed = app.withTypeProvider<ZodTypeProvider>();
   typed.get(
     '/healthz',
-    { schema: { summary: 'Liveness', tags: ['ops'], response: { 200: HealthResponseSchema } }, logLevel: 'warn' },
+    {
+      schema: { summary: 'Liveness', tags: ['ops'], operationId: 'getLiveness', security: PUBLIC, response: { 200: HealthResponseSchema, ...overloadedResponse } },
+      logLevel: 'warn',
+    },
     async () => ({ status: 'ok' as const }),
   );
   typed.get(
     '/readyz',
     {
-      schema: { summary: 'Readiness', tags: ['ops'], response: { 200: ReadyResponseSchema, 503: ReadyResponseSchema } },
+      schema: {
+        summary: 'Readiness',
+        tags: ['ops'],
+        operationId: 'getReadiness',
+        security: PUBLIC,
+        // 503 is either this check (prompts not loaded) or the load-shedding error body.
+        response: { 200: ReadyResponseSchema, 503: z.union([ReadyResponseSchema, ErrorResponseSchema]) },
+      },
       logLevel: 'warn',
     },
     async (_req, reply) => {

@@ -5,7 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { ProfileStore } from '../../agp/ports.js';
 import { unavailable } from '../../errors.js';
-import { DeleteProfilesParamsSchema, DeleteProfilesResponseSchema, errorResponses } from '../schemas.js';
+import { DeleteProfilesParamsSchema, DeleteProfilesResponseSchema, ErrorResponseSchema, PUBLIC, overloadedResponse } from '../schemas.js';
 
 /** Registers the profile routes. */
 export function registerProfileRoutes(app: FastifyInstance, opts: { store: ProfileStore }): void {
@@ -15,8 +15,11 @@ export function registerProfileRoutes(app: FastifyInstance, opts: { store: Profi
       schema: {
         summary: 'Erase every cached profile of a user',
         tags: ['profiles'],
+        operationId: 'deleteUserProfiles',
+        security: PUBLIC,
         params: DeleteProfilesParamsSchema,
-        response: { 200: DeleteProfilesResponseSchema, ...errorResponses },
+        // 400 bad userId; 503 store unavailable (erasure not performed) or load shedding. No body, not rate limited.
+        response: { 200: DeleteProfilesResponseSchema, 400: ErrorResponseSchema, ...overloadedResponse },
       },
     },
     async (req) => {

@@ -6,7 +6,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Reranker } from '../../agp/reranker.js';
 import type { Metrics } from '../../observability/metrics.js';
 import { AppError, ErrorCodes } from '../../errors.js';
-import { RerankRequestSchema, RerankResponseSchema, errorResponses } from '../schemas.js';
+import { PUBLIC, RerankRequestSchema, RerankResponseSchema, errorResponses } from '../schemas.js';
 
 /** Options the rerank route needs from config. */
 export interface RerankRouteOptions {
@@ -28,6 +28,8 @@ export function registerRerankRoutes(app: FastifyInstance, opts: RerankRouteOpti
         description:
           'Returns a permutation of exactly the given candidates. LLM faults never become errors: the baseline order is returned with `fallback.reason`.',
         tags: ['rerank'],
+        operationId: 'rerank',
+        security: PUBLIC,
         body: RerankRequestSchema,
         response: { 200: RerankResponseSchema, ...errorResponses },
       },

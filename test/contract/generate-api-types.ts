@@ -1,0 +1,34 @@
+/**
+ * TypeScript types for the public API, generated from the checked-in openapi/openapi.json with
+ * openapi-typescript. test/contract/api-types.d.ts is this output, committed so the contract test type-checks
+ * its openapi-fetch client statically; the contract test regenerates it and fails when it drifts.
+ *
+ *   npx tsx test/contract/generate-api-types.ts      # rewrite test/contract/api-types.d.ts
+ */
+import { writeFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import openapiTS, { astToString } from 'openapi-typescript';
+
+/** The checked-in spec. */
+export const SPEC_URL = new URL('../../openapi/openapi.json', import.meta.url);
+/** The committed output. */
+export const API_TYPES_URL = new URL('./api-types.d.ts', import.meta.url);
+
+const HEADER = [
+  '// Generated from openapi/openapi.json by test/contract/generate-api-types.ts (openapi-typescript).',
+  '// Do not edit: run `npx tsx test/contract/generate-api-types.ts` after `npm run openapi:generate`.',
+  '',
+].join('\n');
+
+/** Renders the types module for the spec at `spec` (default: the checked-in spec). */
+export async function generateApiTypes(spec: URL = SPEC_URL): Promise<string> {
+  // defaultNonNullable: false keeps fields with a server-side default optional in request bodies (`method`,
+  // `domain`, `includeProfile`, ...). Responses are unaffected: zod lists every defaulted field as required there.
+  const ast = await openapiTS(spec, { alphabetize: false, exportType: false, defaultNonNullable: false });
+  return `${HEADER}${astToString(ast)}`;
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  await writeFile(API_TYPES_URL, await generateApiTypes());
+  process.stdout.write(`wrote ${fileURLToPath(API_TYPES_URL)}\n`);
+}
