@@ -1,9 +1,11 @@
 /**
- * `npm run openapi:generate` writes openapi/openapi.json from the routes;
- * `--check` exits 1 when the checked-in file has drifted.
+ * `npm run openapi:generate` writes openapi/openapi.json from the routes and regenerates the typed client
+ * types the contract test uses (test/contract/api-types.d.ts); `--check` exits 1 when the spec has drifted.
  */
 import { readFile, writeFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
 import { OPENAPI_PATH, renderOpenApi } from './openapi-document.js';
+import { API_TYPES_URL, generateApiTypes } from '../test/contract/generate-api-types.js';
 
 const spec = await renderOpenApi();
 if (process.argv.includes('--check')) {
@@ -15,5 +17,6 @@ if (process.argv.includes('--check')) {
   process.stdout.write(`${OPENAPI_PATH} is up to date\n`);
 } else {
   await writeFile(OPENAPI_PATH, spec);
-  process.stdout.write(`wrote ${OPENAPI_PATH}\n`);
+  await writeFile(API_TYPES_URL, await generateApiTypes());
+  process.stdout.write(`wrote ${OPENAPI_PATH} and ${fileURLToPath(API_TYPES_URL)}\n`);
 }

@@ -84,6 +84,10 @@ const envSchema = z.object({
   /** Run the training worker inside the API process (set false when `agp worker` runs separately). */
   WORKER_ENABLED: bool(true),
   TRAINING_CONCURRENCY: int(8, 1, 256),
+  /** BullMQ lock of a running training job: a crashed worker's job is handed over after about this long. */
+  TRAINING_LOCK_DURATION_MS: int(30_000, 1_000, 3_600_000),
+  /** How often training workers look for stalled jobs (jobs whose worker died). */
+  TRAINING_STALLED_INTERVAL_MS: int(15_000, 100, 3_600_000),
 
   SHUTDOWN_GRACE_MS: int(10_000, 0, 600_000),
   /** Event-loop lag above which requests are shed with 503 + Retry-After (0 disables). */
@@ -150,6 +154,8 @@ function toConfig(e: z.output<typeof envSchema>) {
       dataDir: e.TRAINING_DATA_DIR,
       workerEnabled: e.WORKER_ENABLED,
       concurrency: e.TRAINING_CONCURRENCY,
+      lockDurationMs: e.TRAINING_LOCK_DURATION_MS,
+      stalledIntervalMs: e.TRAINING_STALLED_INTERVAL_MS,
     },
   };
 }

@@ -1,6 +1,7 @@
 /**
  * Entry point: loadConfig → logger → createContainer → buildApp → listen, and a graceful SIGTERM:
- * stop accepting, finish in-flight requests, drain background refreshes, close Redis.
+ * stop accepting, finish in-flight requests, drain background refreshes (aborting the ones still running
+ * one second before SHUTDOWN_GRACE_MS ends), close Redis.
  */
 import { pino } from 'pino';
 import { ConfigError, loadConfig } from './config.js';
@@ -32,6 +33,7 @@ async function main(): Promise<void> {
     if (closing) return;
     closing = true;
     logger.info({ signal }, 'shutting down: draining in-flight requests');
+    const graceEndsAt = Date.now() + config.http.shutdownGraceMs;
     const force = setTimeout(() => {
       logger.error('shutdown grace period exceeded; exiting');
       process.exit(1);
@@ -39,6 +41,9 @@ async function main(): Promise<void> {
     force.unref();
     app
       .close()
+      // Background profile refreshes serve no one: let them finish while there is time, but abort them with
+      // a second of the grace period left, so a hung LLM cannot turn a clean exit into a forced one.
+      .then(() => container.profiles.drain({ abortAfterMs: graceEndsAt - Date.now() - 1_000 }))
       .then(() => container.close())
       .then(() => {
         logger.info('shutdown complete');

@@ -78,13 +78,14 @@ export function renderMarkdown(s: Summary): string {
     out.push('## HTTP scenarios', '');
     out.push(
       table(
-        ['Scenario', 'Target', 'Conns', 'LLM latency', 'Requests', 'req/s', 'p50 ms', 'p95 ms', 'p99 ms', 'CPU µs/req', 'core util', 'RSS start→end MiB', 'LLM calls/req', 'Fallbacks', 'non-2xx'],
+        ['Scenario', 'Target', 'Conns', 'LLM latency', 'Requests', 'window s', 'req/s', 'p50 ms', 'p95 ms', 'p99 ms', 'CPU µs/req', 'core util', 'RSS start→end MiB', 'LLM calls/req', 'Fallbacks', 'non-2xx'],
         s.http.map((h) => [
           h.scenario,
           h.target,
           String(h.connections),
           latencyLabel(h.simLatency),
           String(h.load.completed),
+          f1(h.load.elapsedMs / 1000),
           f0(h.load.rps),
           f1(h.load.latencyMs.p50),
           f1(h.load.latencyMs.p95),

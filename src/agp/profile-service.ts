@@ -8,7 +8,7 @@
 import type { CallContext } from './pipeline.js';
 import { generateProfile, newContext } from './pipeline.js';
 import type { ActivePrompt, Clock, Logger, ProfileKey, ProfileStore, RerankTelemetry, StoredProfile } from './ports.js';
-import { noTelemetry } from './ports.js';
+import { LlmCallError, noTelemetry } from './ports.js';
 import { historyDigest } from './history.js';
 import type { Item } from './types.js';
 
@@ -38,8 +38,12 @@ export interface ProfileServiceDeps {
 export interface ProfileService {
   /** Returns the profile to rerank with, generating it (once per key) when needed. Throws LlmCallError. */
   getProfile(ctx: CallContext, prompt: ActivePrompt, userId: string, domain: string, history: Item[]): Promise<ProfileOutcome>;
-  /** Resolves when every background refresh has settled (graceful shutdown). */
-  drain(): Promise<void>;
+  /**
+   * Resolves when every background refresh has settled (graceful shutdown). With `abortAfterMs`, refreshes
+   * still running after that long are aborted (no caller waits for them; a hung LLM must not hold up the
+   * shutdown until it is forced), and no new ones start from then on.
+   */
+  drain(opts?: { abortAfterMs?: number }): Promise<void>;
   /** Generations in flight (foreground and background). */
   readonly inflight: number;
 }
@@ -54,6 +58,8 @@ export function createProfileService(deps: ProfileServiceDeps): ProfileService {
   const telemetry = deps.telemetry ?? noTelemetry;
   const flights = new Map<string, Promise<string>>();
   const background = new Set<Promise<unknown>>();
+  /** Aborts background refreshes at shutdown (see drain). */
+  const stopBackground = new AbortController();
 
   async function lookup(key: ProfileKey): Promise<{ exact: StoredProfile | null; latest: StoredProfile | null }> {
     try {
@@ -85,9 +91,13 @@ export function createProfileService(deps: ProfileServiceDeps): ProfileService {
   }
 
   function refreshInBackground(ctx: CallContext, prompt: ActivePrompt, key: ProfileKey, history: Item[]): void {
-    if (flights.has(flightKey(key))) return;
-    // Its own deadline and no caller signal: the caller has already been answered with the stale profile.
-    const bgCtx = newContext(ctx.llm, ctx.opts, deps.clock.now() + deps.refreshDeadlineMs, { telemetry: ctx.telemetry });
+    if (stopBackground.signal.aborted || flights.has(flightKey(key))) return;
+    // Its own deadline and no caller signal (the caller has already been answered with the stale profile);
+    // only a shutdown that stops waiting for it aborts it.
+    const bgCtx = newContext(ctx.llm, ctx.opts, deps.clock.now() + deps.refreshDeadlineMs, {
+      telemetry: ctx.telemetry,
+      signal: stopBackground.signal,
+    });
     const p = generate(bgCtx, prompt, key, history)
       .promise.then(
         () => telemetry.backgroundRefresh('ok'),
@@ -118,13 +128,41 @@ export function createProfileService(deps: ProfileServiceDeps): ProfileService {
       }
       const { promise, coalesced } = generate(ctx, prompt, key, history);
       telemetry.profileCache(coalesced ? 'coalesced' : 'miss');
-      const text = await promise;
+      // A shared generation runs under the deadline and signal of whoever started it (another request, or a
+      // background refresh with its own long budget): a caller that joins it still answers by ITS deadline.
+      const text = coalesced ? await withinDeadline(promise, ctx, deps.clock) : await promise;
       return { text, cached: false, stale: false };
     },
-    async drain() {
-      while (background.size > 0) await Promise.allSettled([...background]);
+    async drain(opts = {}) {
+      const timer =
+        opts.abortAfterMs === undefined ? undefined : setTimeout(() => stopBackground.abort(), Math.max(0, opts.abortAfterMs));
+      try {
+        while (background.size > 0) await Promise.allSettled([...background]);
+      } finally {
+        clearTimeout(timer);
+      }
     },
   };
+}
+
+/** Settles like `promise`, or rejects with a `timeout` LlmCallError at the caller's deadline or abort. */
+function withinDeadline<T>(promise: Promise<T>, ctx: CallContext, clock: Clock): Promise<T> {
+  const remaining = ctx.deadline - clock.now();
+  if (remaining <= 0 || ctx.signal?.aborted) return Promise.reject(new LlmCallError('timeout', 'deadline passed while waiting for a shared profile'));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => finish(() => reject(new LlmCallError('timeout', 'aborted while waiting for a shared profile')));
+    const timer = setTimeout(() => finish(() => reject(new LlmCallError('timeout', 'deadline passed while waiting for a shared profile'))), remaining);
+    ctx.signal?.addEventListener('abort', onAbort, { once: true });
+    function finish(settle: () => void) {
+      clearTimeout(timer);
+      ctx.signal?.removeEventListener('abort', onAbort);
+      settle();
+    }
+    promise.then(
+      (v) => finish(() => resolve(v)),
+      (err: unknown) => finish(() => reject(err)),
+    );
+  });
 }
 
 function errMessage(err: unknown): string {

@@ -27,7 +27,14 @@ const MAX_ABOVE_SHOWN = 10;
 const OUR_TAGS = 'history|candidates?|ranking|profile|prompt|current_prompt|instruction|feedback|think|thinking|reasoning';
 /** A tag in any script (`</саndidates>` with Cyrillic letters reads like ours to a model). */
 const ANY_TAG = /<\s*\/?\s*\p{L}[\p{L}\p{M}\p{N}_:-]*(?:\s[^<>]*)?\/?\s*>/gu;
-const DANGLING_OUR_TAG = new RegExp(`<\\s*/?\\s*(?=(?:${OUR_TAGS})\\b)`, 'gi');
+/**
+ * An unclosed `<` before a word (closed tags are removed first): `<ranking`, or `<rаnking` in Cyrillic, which
+ * the ` — ` before a candidate's text and a `>` in that text would otherwise close into a tag.
+ */
+const DANGLING_TAG = /<(?=[\s</]*\p{L})/gu;
+/** Halves of a chat-template token (`<|`, `|>`): a title ending in one and a text starting with the other
+ * would meet around the ` — ` separator of a candidate line. */
+const TOKEN_HALVES = /<\s*\||\|\s*>/g;
 /** Chat-template tokens (ChatML, Llama, DeepSeek after NFKC), Llama 2/Mistral markers, the authors' markers. */
 const SPECIAL_TOKENS =
   /<\|[^<>|]{0,40}\|>|\|\s*(?:beginoftext|endoftext)\s*\||\[\s*\/?\s*(?:INST|SYS|SYSTEM_PROMPT|AVAILABLE_TOOLS|TOOL_CALLS|TOOL_RESULTS)\s*\]|<<\s*\/?\s*SYS\s*>>/gi;
@@ -67,10 +74,17 @@ export function sanitizeText(s: string, maxChars: number): string {
     .replace(ENTITY_GT, '>')
     .replace(LOOKALIKE_OPEN, '(')
     .replace(LOOKALIKE_CLOSE, ')');
-  // Removing one tag can join the halves of another (`<cand<x>idates>`), so repeat until stable.
-  for (let prev = ''; prev !== t; ) {
-    prev = t;
-    t = t.replace(SPECIAL_TOKENS, ' ').replace(ANY_TAG, ' ').replace(DANGLING_OUR_TAG, '');
+  // Removing one tag can join the halves of another (`<cand<x>idates>`, `|<endoftext|`), so repeat until
+  // stable; an unclosed `<` goes only once nothing else matches, so it cannot split a tag still to be removed.
+  for (;;) {
+    const next = t.replace(SPECIAL_TOKENS, ' ').replace(ANY_TAG, ' ').replace(TOKEN_HALVES, ' ');
+    if (next !== t) {
+      t = next;
+      continue;
+    }
+    const undangled = t.replace(DANGLING_TAG, '');
+    if (undangled === t) break;
+    t = undangled;
   }
   t = t.replace(/\s+/g, ' ').trim().replace(LEADING_LABELS, '').replace(/\[\s*(\d{1,6})\s*\]/g, '($1)').trim();
   const cps = Array.from(t);

@@ -4,6 +4,7 @@
  * selection, early stopping, budgets, cancellation, tracing, and a checkpoint after every batch so a
  * killed run resumes exactly where it stopped.
  */
+import { setMaxListeners } from 'node:events';
 import pLimit from 'p-limit';
 import type { PipelineOptions } from './pipeline.js';
 import type { Clock, LlmClient, Logger } from './ports.js';
@@ -98,6 +99,10 @@ export async function train(input: TrainInput, deps: TrainDeps): Promise<Trainin
   const tracer: TracingLlm | undefined = deps.traceSink ? createTracingLlm(deps.llm, deps.traceSink, loaded?.traceSeq ?? 0) : undefined;
   const llm = createMeteredLlm(tracer ?? deps.llm, meter, params);
   const inner = new AbortController();
+  // Every LLM call in flight (and every call queued for a concurrency slot) listens on this signal and
+  // removes its listener when it settles: up to 2 × concurrency at once is expected, not a leak, so raise
+  // Node's warning threshold (10) above that instead of printing MaxListenersExceededWarning.
+  setMaxListeners(2 * params.concurrency + 10, inner.signal);
   const onAbort = () => inner.abort(deps.signal?.reason);
   if (deps.signal?.aborted) onAbort();
   deps.signal?.addEventListener('abort', onAbort, { once: true });

@@ -61,7 +61,8 @@ export async function createTrainingJobs(deps: CreateTrainingJobsDeps): Promise<
   let worker: TrainingWorker | undefined;
   if (config.training.workerEnabled) {
     if (deps.llm.configured) {
-      worker = startTrainingWorker({ ...run, ...deps.worker, connection: connect(), keyPrefix: config.redis.keyPrefix, metrics: deps.metrics });
+      const tuning = { lockDurationMs: config.training.lockDurationMs, stalledIntervalMs: config.training.stalledIntervalMs, ...deps.worker };
+      worker = startTrainingWorker({ ...run, ...tuning, connection: connect(), keyPrefix: config.redis.keyPrefix, metrics: deps.metrics });
       logger.info({ queue: jobs.queue.name }, 'training jobs: BullMQ queue with a worker in this process');
     } else {
       logger.warn({ queue: jobs.queue.name }, 'training jobs: no LLM configured, so no worker runs here; jobs wait for `agp worker`');

@@ -66,7 +66,8 @@ export async function runWorker(opts: RunWorkerOptions = {}): Promise<void> {
   });
   await registry.start();
   const run = trainingRunDeps({ config, logger, clock: systemClock, llm, registry, pipeline: pipelineOptions(config) });
-  const worker = startTrainingWorker({ ...run, ...opts.tuning, connection: queue, keyPrefix: config.redis.keyPrefix, metrics });
+  const tuning = { lockDurationMs: config.training.lockDurationMs, stalledIntervalMs: config.training.stalledIntervalMs, ...opts.tuning };
+  const worker = startTrainingWorker({ ...run, ...tuning, connection: queue, keyPrefix: config.redis.keyPrefix, metrics });
   logger.info({ queue: worker.worker.name, dataDir: config.training.dataDir }, 'training worker started');
 
   await new Promise<void>((resolve) => {

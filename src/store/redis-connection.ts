@@ -9,7 +9,8 @@
  *   ioredis re-subscribes by itself after a reconnect.
  *
  * Every role reconnects forever with capped exponential backoff, so the service recovers on its own
- * after a Redis restart.
+ * after a Redis restart. On a Redis Cluster (REDIS_CLUSTER_NODES) the same roles also get the
+ * Cluster-level options of clusterRoleOptions() (the cache one fails fast on a dead master or CLUSTERDOWN).
  */
 import { Cluster, Redis } from 'ioredis';
 import type { ClusterOptions, RedisOptions } from 'ioredis';
@@ -54,6 +55,35 @@ export function roleOptions(role: RedisRole): RedisOptions {
 }
 
 /**
+ * The Cluster-level options per role (exported for tests and documentation); see ClusterOptions in ioredis.
+ *
+ * Every role reconnects to the cluster forever (`clusterRetryStrategy`), bounds a topology refresh
+ * (`slotsRefreshTimeout`) and refreshes the slot map every 5 s (`slotsRefreshInterval`; ioredis 5 has no
+ * periodic refresh by default), so a failover or a resharding is picked up even without MOVED replies.
+ *
+ * - `cache`: fail fast. No offline queue, and no retry loop on a master that is down or a cluster that
+ *   is down (`retryDelayOnFailover: 0`, `retryDelayOnClusterDown: 0`). With the ioredis defaults a
+ *   command for a slot whose master is dead bounces between MOVED and "Connection is closed" for about
+ *   1 s (16 redirections, 100 ms apart) before failing; serving would spend its deadline on a cache
+ *   lookup. `maxRedirections: 4` still follows a MOVED/ASK after a resharding or a failover.
+ * - `queue`, `subscriber`: patient, as BullMQ and SUBSCRIBE need: offline queue and the default retries.
+ */
+export function clusterRoleOptions(role: RedisRole): ClusterOptions {
+  const common: ClusterOptions = {
+    clusterRetryStrategy: (times: number) => reconnectDelay(times),
+    slotsRefreshTimeout: 1_000,
+    slotsRefreshInterval: 5_000,
+  };
+  switch (role) {
+    case 'cache':
+      return { ...common, enableOfflineQueue: false, retryDelayOnFailover: 0, retryDelayOnClusterDown: 0, maxRedirections: 4 };
+    case 'queue':
+    case 'subscriber':
+      return { ...common, enableOfflineQueue: true };
+  }
+}
+
+/**
  * Creates a connection for a role. It starts connecting immediately; commands issued by a `cache`
  * connection before it is ready (or while Redis is down) reject at once, which the callers treat as
  * a cache miss / keep-last-snapshot.
@@ -66,12 +96,13 @@ export function createRedis(target: RedisTarget, opts: CreateRedisOptions): Redi
     client = new Redis(target, options);
   } else {
     if (target.clusterNodes.length === 0) throw new Error('createRedis: clusterNodes is empty');
+    // Per-node connections get the role's socket options; reconnecting and queueing are Cluster-level.
     const { retryStrategy, enableOfflineQueue, ...redisOptions } = options;
     const clusterOptions: ClusterOptions = {
-      enableOfflineQueue,
-      clusterRetryStrategy: (times: number) => (retryStrategy ? retryStrategy(times) : reconnectDelay(times)),
+      ...clusterRoleOptions(opts.role),
+      ...(enableOfflineQueue === undefined ? {} : { enableOfflineQueue }),
+      ...(retryStrategy ? { clusterRetryStrategy: (times: number) => retryStrategy(times) } : {}),
       redisOptions,
-      ...(redisOptions.maxRetriesPerRequest === null ? {} : { retryDelayOnFailover: 100 }),
     };
     client = new Cluster([...target.clusterNodes], clusterOptions);
   }

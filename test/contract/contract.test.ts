@@ -357,7 +357,6 @@ describe('admin: prompt versions', () => {
 
 describe('admin: training jobs (BullMQ on the private Redis, worker in the service)', () => {
   const domain = 'contract-train';
-  let jobId = '';
 
   it('202 submit, 200 get and list, then completed with a saved prompt version', async () => {
     const submit = await admin.POST('/admin/v1/training-jobs', {
@@ -370,7 +369,7 @@ describe('admin: training jobs (BullMQ on the private Redis, worker in the servi
       },
     });
     expect(submit.response.status).toBe(202);
-    jobId = submit.data?.jobId ?? '';
+    const jobId = submit.data?.jobId ?? '';
     expect(jobId).not.toBe('');
 
     const got = await admin.GET('/admin/v1/training-jobs/{id}', { params: { path: { id: jobId } } });
@@ -398,13 +397,14 @@ describe('admin: training jobs (BullMQ on the private Redis, worker in the servi
     const saved = await admin.GET('/admin/v1/prompts/{domain}/{version}', { params: { path: { domain, version } } });
     expect(saved.response.status).toBe(200);
     expect(saved.data?.active).toBe(false);
-  }, 35_000);
 
-  it('409 cancelling a finished job; 404 for an unknown one', async () => {
-    expect(jobId).not.toBe('');
+    // A finished job cannot be cancelled.
     const finished = await admin.DELETE('/admin/v1/training-jobs/{id}', { params: { path: { id: jobId } } });
     expect(finished.response.status).toBe(409);
     expect(finished.error?.error.code).toBe('CONFLICT');
+  }, 35_000);
+
+  it('404 for an unknown job (get and cancel)', async () => {
     const unknown = { params: { path: { id: 'no-such-job' } } };
     expect((await admin.DELETE('/admin/v1/training-jobs/{id}', unknown)).response.status).toBe(404);
     expect((await admin.GET('/admin/v1/training-jobs/{id}', unknown)).response.status).toBe(404);
@@ -464,11 +464,9 @@ describe('load shedding (in-process app, MAX_EVENT_LOOP_DELAY_MS=5)', () => {
     const shed = new Set<string>();
     const until = Date.now() + 15_000;
     while (shed.size < 4 && Date.now() < until) {
-      // Block the event loop well past the threshold; under-pressure's next sample sees the lag.
-      const end = Date.now() + 1_500;
-      while (Date.now() < end) {
-        /* busy */
-      }
+      // Block the event loop well past the threshold (sleeping, not spinning: no CPU taken from parallel
+      // suites); under-pressure's next sample sees the lag.
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1_500);
       await sleep(30);
       const results = await Promise.all([
         local.GET('/healthz').then((r) => ['GET /healthz', r.response.status] as const),

@@ -16,7 +16,7 @@ export const API_TYPES_URL = new URL('./api-types.d.ts', import.meta.url);
 
 const HEADER = [
   '// Generated from openapi/openapi.json by test/contract/generate-api-types.ts (openapi-typescript).',
-  '// Do not edit: run `npx tsx test/contract/generate-api-types.ts` after `npm run openapi:generate`.',
+  '// Do not edit: `npm run openapi:generate` rewrites it with the spec.',
   '',
 ].join('\n');
 

@@ -162,7 +162,7 @@ describe('admin routes over HTTP', () => {
       ['a parent-directory escape', '../../etc/passwd'],
       ['a deep parent-directory escape', `sets/${'../'.repeat(20)}etc/passwd`],
       ['an absolute path outside', '/etc/passwd'],
-      ['an absolute path into the outside dir', '/tmp/../etc/passwd'],
+      ['an absolute path with dot segments', '/tmp/../etc/passwd'],
       ['a symlinked file pointing outside', 'escape.jsonl'],
       ['a file under a symlinked directory pointing outside', 'escape-dir/secret.jsonl'],
       ['the data directory itself', '.'],

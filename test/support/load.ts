@@ -57,6 +57,8 @@ export interface LoadOptions {
   timeoutMs?: number;
   /** Pause of each worker between its requests (ms, or a function of the worker for jitter). Default 0. */
   pauseMs?: number | ((worker: number) => number);
+  /** Worker w starts after w/concurrency × rampUpMs, so the first requests do not all arrive in one burst. */
+  rampUpMs?: number;
   /** Stops starting new requests (in-flight ones still finish). */
   signal?: AbortSignal;
   /** Called for every sample as it settles. */
@@ -141,6 +143,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
   const stop = () => performance.now() >= until || (opts.requests !== undefined && nextIndex >= opts.requests) || opts.signal?.aborted === true;
 
   const worker = async (w: number) => {
+    if (opts.rampUpMs) await sleep((w / opts.concurrency) * opts.rampUpMs);
     while (!stop()) {
       const index = nextIndex++;
       const s = await sendOne(opts.origin, opts.next(index, w), { dispatcher, timeoutMs: opts.timeoutMs, index, worker: w });

@@ -2,7 +2,7 @@
  * The one error handler: every error leaves as `{error:{code,message,requestId}}` with a stable code.
  * A 5xx never leaks internals; the details go to the log only.
  */
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { AppError, ErrorCodes } from '../../errors.js';
 
@@ -19,7 +19,7 @@ const FASTIFY_CODES: Record<string, string> = {
 
 /** Writes an error body in the one public shape. */
 export function sendError(
-  reply: { code(n: number): unknown; header(k: string, v: string): unknown; send(b: unknown): unknown },
+  reply: Pick<FastifyReply, 'code' | 'header' | 'send'>,
   status: number,
   code: string,
   message: string,

@@ -16,7 +16,8 @@ export function registerMetrics(app: FastifyInstance, metrics: Metrics): void {
     done();
   });
 
-  app.get('/metrics', { schema: { hide: true }, logLevel: 'warn' }, async (_req, reply) => {
+  // Exempt from load shedding so Prometheus still sees an overloaded instance.
+  app.get('/metrics', { schema: { hide: true }, logLevel: 'warn', config: { pressureHandler: () => undefined } }, async (_req, reply) => {
     reply.header('content-type', metrics.registry.contentType);
     return metrics.registry.metrics();
   });

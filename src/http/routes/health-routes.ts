@@ -8,7 +8,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { PromptRegistry } from '../../agp/ports.js';
 import { z } from 'zod';
-import { ErrorResponseSchema, HealthResponseSchema, PUBLIC, ReadyResponseSchema, overloadedResponse } from '../schemas.js';
+import { ErrorResponseSchema, HealthResponseSchema, PUBLIC, ReadyResponseSchema } from '../schemas.js';
 
 /** What readiness needs to know. */
 export interface HealthOptions {
@@ -24,8 +24,11 @@ export function registerHealthRoutes(app: FastifyInstance, opts: HealthOptions):
   typed.get(
     '/healthz',
     {
-      schema: { summary: 'Liveness', tags: ['ops'], operationId: 'getLiveness', security: PUBLIC, response: { 200: HealthResponseSchema, ...overloadedResponse } },
+      schema: { summary: 'Liveness', tags: ['ops'], operationId: 'getLiveness', security: PUBLIC, response: { 200: HealthResponseSchema } },
       logLevel: 'warn',
+      // Exempt from load shedding: a busy pod is alive, and failing liveness would make Kubernetes restart
+      // it exactly when it is needed. Readiness does shed, which takes the pod out of rotation instead.
+      config: { pressureHandler: () => undefined },
     },
     async () => ({ status: 'ok' as const }),
   );
