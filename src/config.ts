@@ -83,7 +83,7 @@ const envSchema = z.object({
   TRAINING_DATA_DIR: z.string().default('./data'),
   /** Run the training worker inside the API process (set false when `agp worker` runs separately). */
   WORKER_ENABLED: bool(true),
-  TRAINING_CONCURRENCY: int(8, 1, 256),
+  TRAINING_CONCURRENCY: int(20, 1, 256),
   /** BullMQ lock of a running training job: a crashed worker's job is handed over after about this long. */
   TRAINING_LOCK_DURATION_MS: int(30_000, 1_000, 3_600_000),
   /** How often training workers look for stalled jobs (jobs whose worker died). */

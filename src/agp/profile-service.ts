@@ -32,6 +32,8 @@ export interface ProfileServiceDeps {
   ttlSeconds: number;
   /** Budget for background regenerations, which no caller waits for. */
   refreshDeadlineMs: number;
+  /** Longest wait for a cache lookup before it counts as a miss (default 250 ms). */
+  lookupTimeoutMs?: number;
 }
 
 /** Profiles for serving, with a single-flight table and background refreshes that can be drained. */
@@ -48,6 +50,9 @@ export interface ProfileService {
   readonly inflight: number;
 }
 
+/** Cache lookups slower than this are treated as misses, so a sick Redis cannot eat the caller's deadline. */
+export const DEFAULT_LOOKUP_TIMEOUT_MS = 250;
+
 /** Canonical single-flight key; the same fields as the cache key. */
 function flightKey(k: ProfileKey): string {
   return JSON.stringify([k.domain, k.promptVersion, k.userId, k.historyDigest]);
@@ -56,18 +61,26 @@ function flightKey(k: ProfileKey): string {
 /** Creates the serving profile service. */
 export function createProfileService(deps: ProfileServiceDeps): ProfileService {
   const telemetry = deps.telemetry ?? noTelemetry;
+  const lookupTimeoutMs = deps.lookupTimeoutMs ?? DEFAULT_LOOKUP_TIMEOUT_MS;
   const flights = new Map<string, Promise<string>>();
   const background = new Set<Promise<unknown>>();
   /** Aborts background refreshes at shutdown (see drain). */
   const stopBackground = new AbortController();
 
   async function lookup(key: ProfileKey): Promise<{ exact: StoredProfile | null; latest: StoredProfile | null }> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
     try {
-      return await deps.store.lookup(key);
+      // A slow cache must not eat the caller's deadline: past the budget, treat the lookup as a miss.
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`lookup exceeded ${lookupTimeoutMs} ms`)), lookupTimeoutMs);
+      });
+      return await Promise.race([deps.store.lookup(key), timeout]);
     } catch (err) {
       // A cache outage must not fail reranks: treat it as a miss and let the LLM regenerate.
       deps.logger.warn({ err: errMessage(err) }, 'profile cache lookup failed; treating as miss');
       return { exact: null, latest: null };
+    } finally {
+      clearTimeout(timer);
     }
   }
 
@@ -76,16 +89,22 @@ export function createProfileService(deps: ProfileServiceDeps): ProfileService {
     const fk = flightKey(key);
     const existing = flights.get(fk);
     if (existing) return { promise: existing, coalesced: true };
-    const promise = (async () => {
-      const text = await generateProfile(ctx, prompt.text, history);
-      const profile: StoredProfile = { text, historyDigest: key.historyDigest, createdAt: deps.clock.now() };
-      try {
-        await deps.store.save(key, profile, deps.ttlSeconds);
-      } catch (err) {
-        deps.logger.warn({ err: errMessage(err) }, 'profile cache write failed');
-      }
-      return text;
-    })().finally(() => flights.delete(fk));
+    const promise = generateProfile(ctx, prompt.text, history);
+    // Callers get the text as soon as it exists; the cache write finishes off their path. The flight stays
+    // registered until the write lands, so requests arriving meanwhile coalesce instead of regenerating.
+    const saved = promise
+      .then(async (text) => {
+        const profile: StoredProfile = { text, historyDigest: key.historyDigest, createdAt: deps.clock.now() };
+        await deps.store.save(key, profile, deps.ttlSeconds).catch((err: unknown) => {
+          deps.logger.warn({ err: errMessage(err) }, 'profile cache write failed');
+        });
+      })
+      .catch(() => undefined)
+      .finally(() => {
+        flights.delete(fk);
+        background.delete(saved);
+      });
+    background.add(saved);
     flights.set(fk, promise);
     return { promise, coalesced: false };
   }

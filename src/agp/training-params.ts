@@ -27,7 +27,7 @@ export const trainingParamsSchema = z
     valUsers: positiveInt(100_000).optional(),
     seed: z.number().int().default(42),
     /** Users processed at once (p-limit). */
-    concurrency: positiveInt(256).default(8),
+    concurrency: positiveInt(256).default(20),
     /** structured: position feedback goes straight to the summariser; llm: one "reason" call per user not ranked first (authors' code). */
     reasons: z.enum(['structured', 'llm']).default('structured'),
     /** Per-role model overrides. */

@@ -125,4 +125,36 @@ describe('graceful shutdown under load', () => {
         `slowest ${Math.max(...probes.map((p) => p.elapsedMs)).toFixed(1)} ms; LLM arrivals spread over ${spread} ms`,
     );
   }, 50_000);
+
+  it('does not let a background profile refresh stuck on a hung LLM force the exit', async () => {
+    // Found by this file: the drain waited for background refreshes, whose own budget (15 s by default)
+    // outlasts SHUTDOWN_GRACE_MS (10 s), so a hung LLM turned every shutdown into the forced exit 1.
+    const GRACE_MS = 3_000;
+    const hung = await startLlmDouble({ latency: 10 });
+    const proc = await startServerProcess({
+      env: { LLM_BASE_URL: hung.url, LLM_API_KEY: 'k', LLM_MODEL: 'double-model', SHUTDOWN_GRACE_MS: String(GRACE_MS), LOG_LEVEL: 'info' },
+    });
+    try {
+      const body = (h: string) => ({ userId: 'refresh-user', method: 'agp', deadlineMs: 300, history: [{ id: h, title: `Film ${h}` }], candidates });
+      expect(((await sendOne(proc.origin, { path: '/v1/rerank', body: body('a') })).body as RerankBody).fallback).toBeNull();
+      hung.setMode('hang');
+      // Changed history: answered at once with the stale profile; a background refresh now hangs on the LLM.
+      const stale = (await sendOne(proc.origin, { path: '/v1/rerank', body: body('b') })).body as RerankBody;
+      expect(stale.profile).toEqual({ cached: true, stale: true });
+      expect(hung.calls.filter((c) => c.role === 'profile' && c.mode === 'hang')).toHaveLength(1);
+
+      const t0 = performance.now();
+      proc.child.kill('SIGTERM');
+      const exit = await proc.exited;
+      const tookMs = performance.now() - t0;
+      expect(exit).toEqual({ code: 0, signal: null });
+      expect(tookMs).toBeLessThan(GRACE_MS);
+      expect(proc.output()).toContain('shutdown complete');
+      expect(proc.output()).not.toContain('shutdown grace period exceeded');
+      console.log(`[shutdown] hung background refresh: exit 0 after ${tookMs.toFixed(0)} ms (grace ${GRACE_MS} ms)`);
+    } finally {
+      await proc.stop(1_000);
+      await hung.close();
+    }
+  }, 30_000);
 });

@@ -3,6 +3,7 @@
  * digests), 401s in the one error shape on every admin route BEFORE the body is looked at, admin routes off
  * (404, and a log line) without ADMIN_TOKEN, and training dataset paths confined to TRAINING_DATA_DIR.
  */
+import type * as NodeCrypto from 'node:crypto';
 import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,7 +17,7 @@ import { createScriptedLlm } from '../support/scripted-llm.js';
 // Spy on the real timingSafeEqual (and createHash) so the tests can see what admin-auth compares.
 const spies = vi.hoisted(() => ({ calls: [] as Array<[number, number]> }));
 vi.mock('node:crypto', async (importOriginal) => {
-  const actual = await importOriginal<typeof import('node:crypto')>();
+  const actual = await importOriginal<typeof NodeCrypto>();
   return {
     ...actual,
     timingSafeEqual: (a: NodeJS.ArrayBufferView, b: NodeJS.ArrayBufferView) => {

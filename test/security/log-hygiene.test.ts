@@ -5,6 +5,7 @@
  * the LLM API key, the admin token, profile text, prompt text nor history/candidate titles may appear in any
  * captured line, while every request id must. The redaction paths themselves are checked directly too.
  */
+import type { InjectOptions } from 'fastify';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loggerOptions } from '../../src/observability/logger.js';
@@ -59,7 +60,7 @@ async function runFlow(env: Record<string, string>): Promise<{ logs: string[]; r
     history: [{ id: 'h1', title: HISTORY_TITLE }, { id: 'h2', title: 'Plain film' }],
     candidates: [{ id: 'c1', title: CANDIDATE_TITLE, text: CANDIDATE_TEXT }, { id: 'c2', title: 'Other film' }],
   });
-  const send = async (opts: Parameters<typeof t.app.inject>[0]) => {
+  const send = async (opts: InjectOptions) => {
     const res = await t.app.inject(opts);
     requestIds.push(String(res.headers['x-request-id']));
     statuses.push(res.statusCode);

@@ -347,8 +347,13 @@ export interface LagMonitor {
   windows: LagWindow[];
   /** The most recent window (undefined before the first scrape). */
   latest(): LagWindow | undefined;
-  /** Largest server and client lag over the windows that overlap [from, to]. */
+  /**
+   * Event-loop stall each side suffered while [from, to] was in flight: the sum, over the windows that overlap
+   * it, of each window's largest delay (a request can be hit by more than one stall).
+   */
   during(from: number, to: number): { serverLagMs: number; clientLagMs: number };
+  /** The largest single delay each side reported over the whole run. */
+  max(): { serverLagMs: number; clientLagMs: number };
   stop(): Promise<void>;
 }
 
@@ -393,10 +398,16 @@ export function monitorLag(origin: string, intervalMs = 250): LagMonitor {
       let clientLagMs = 0;
       for (const w of windows) {
         if (w.to < a || w.from > b) continue;
-        serverLagMs = Math.max(serverLagMs, w.serverLagMs);
-        clientLagMs = Math.max(clientLagMs, w.clientLagMs);
+        serverLagMs += w.serverLagMs;
+        clientLagMs += w.clientLagMs;
       }
       return { serverLagMs, clientLagMs };
+    },
+    max() {
+      return {
+        serverLagMs: Math.max(0, ...windows.map((w) => w.serverLagMs)),
+        clientLagMs: Math.max(0, ...windows.map((w) => w.clientLagMs)),
+      };
     },
     async stop() {
       stopped = true;

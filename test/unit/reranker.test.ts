@@ -114,6 +114,20 @@ describe('reranker', () => {
     expect(calls.filter((c) => c.role === 'profile')).toHaveLength(2);
   });
 
+  it('treats a hanging cache lookup as a miss instead of spending the deadline on it', async () => {
+    const { llm, calls } = fakeLlm();
+    const store = createMemoryProfileStore({ maxEntries: 10 });
+    const hanging = { ...store, lookup: () => new Promise<never>(() => {}) };
+    const profiles = createProfileService({ store: hanging, clock: { now: Date.now }, logger: silentLogger, freshness: 'strict', ttlSeconds: 60, refreshDeadlineMs: 1000, lookupTimeoutMs: 30 });
+    const reranker = createReranker({ llm, registry, profiles, clock: { now: Date.now }, logger: silentLogger, pipeline });
+    const started = Date.now();
+    const out = await reranker.rerank(input());
+    expect(Date.now() - started).toBeLessThan(500);
+    expect(out.fallback).toBeNull();
+    expect(out.profile).toEqual({ cached: false });
+    expect(calls.map((c) => c.role)).toEqual(['profile', 'rerank']);
+  });
+
   it('strict freshness regenerates before reranking', async () => {
     const { llm, calls } = fakeLlm();
     const { reranker } = setup(llm, 'strict');

@@ -35,7 +35,7 @@ export function registerJsonBodyParser(app: FastifyInstance): void {
   const parse = app.getDefaultJsonParser('error', 'error');
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
-    parse(req, body, (err: Error | null, value?: unknown) => {
+    parse(req, body as string, (err: Error | null, value?: unknown) => {
       if (err) return done(err, undefined);
       if (nestingExceeds(value, MAX_JSON_DEPTH)) {
         return done(validationError(`body: JSON nested deeper than ${MAX_JSON_DEPTH} levels`), undefined);
