@@ -34,6 +34,11 @@ export interface ProfileServiceDeps {
   refreshDeadlineMs: number;
   /** Longest wait for a cache lookup before it counts as a miss (default 250 ms). */
   lookupTimeoutMs?: number;
+  /**
+   * Most background refreshes in flight at once (default DEFAULT_MAX_BACKGROUND_REFRESHES). A stale hit
+   * beyond it serves the stale profile without starting another; a later stale hit will.
+   */
+  maxBackgroundRefreshes?: number;
 }
 
 /** Profiles for serving, with a single-flight table and background refreshes that can be drained. */
@@ -53,6 +58,14 @@ export interface ProfileService {
 /** Cache lookups slower than this are treated as misses, so a sick Redis cannot eat the caller's deadline. */
 export const DEFAULT_LOOKUP_TIMEOUT_MS = 250;
 
+/**
+ * Background refreshes hold an LLM concurrency slot for up to PROFILE_REFRESH_DEADLINE_MS (15 s) when the LLM
+ * hangs, and no caller waits for them: uncapped, they piled up to all 64 slots in the soak and foreground
+ * reranks fell back with `overloaded`. A quarter of the default LLM_MAX_CONCURRENCY keeps most slots for
+ * requests someone is waiting for.
+ */
+export const DEFAULT_MAX_BACKGROUND_REFRESHES = 16;
+
 /** Canonical single-flight key; the same fields as the cache key. */
 function flightKey(k: ProfileKey): string {
   return JSON.stringify([k.domain, k.promptVersion, k.userId, k.historyDigest]);
@@ -66,6 +79,8 @@ export function createProfileService(deps: ProfileServiceDeps): ProfileService {
   const background = new Set<Promise<unknown>>();
   /** Aborts background refreshes at shutdown (see drain). */
   const stopBackground = new AbortController();
+  const maxRefreshes = deps.maxBackgroundRefreshes ?? DEFAULT_MAX_BACKGROUND_REFRESHES;
+  let refreshing = 0;
 
   async function lookup(key: ProfileKey): Promise<{ exact: StoredProfile | null; latest: StoredProfile | null }> {
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -111,12 +126,17 @@ export function createProfileService(deps: ProfileServiceDeps): ProfileService {
 
   function refreshInBackground(ctx: CallContext, prompt: ActivePrompt, key: ProfileKey, history: Item[]): void {
     if (stopBackground.signal.aborted || flights.has(flightKey(key))) return;
+    if (refreshing >= maxRefreshes) {
+      deps.logger.debug({ refreshing }, 'background profile refresh skipped: too many in flight');
+      return;
+    }
     // Its own deadline and no caller signal (the caller has already been answered with the stale profile);
     // only a shutdown that stops waiting for it aborts it.
     const bgCtx = newContext(ctx.llm, ctx.opts, deps.clock.now() + deps.refreshDeadlineMs, {
       telemetry: ctx.telemetry,
       signal: stopBackground.signal,
     });
+    refreshing++;
     const p = generate(bgCtx, prompt, key, history)
       .promise.then(
         () => telemetry.backgroundRefresh('ok'),
@@ -125,7 +145,10 @@ export function createProfileService(deps: ProfileServiceDeps): ProfileService {
           deps.logger.warn({ err: errMessage(err) }, 'background profile refresh failed');
         },
       )
-      .finally(() => background.delete(p));
+      .finally(() => {
+        refreshing--;
+        background.delete(p);
+      });
     background.add(p);
   }
 

@@ -31,7 +31,14 @@ const ANY_TAG = /<\s*\/?\s*\p{L}[\p{L}\p{M}\p{N}_:-]*(?:\s[^<>]*)?\/?\s*>/gu;
  * An unclosed `<` before a word (closed tags are removed first): `<ranking`, or `<rаnking` in Cyrillic, which
  * the ` — ` before a candidate's text and a `>` in that text would otherwise close into a tag.
  */
-const DANGLING_TAG = /<(?=[\s</]*\p{L})/gu;
+const DANGLING_TAG = /((?:<[\s/]*)+)(\p{L})?/gu;
+const undangle = (m: string, lts: string, letter: string | undefined): string => (letter ? `${lts.replace(/</g, '')}${letter}` : m);
+/**
+ * Each pass of the removal loop is linear, but nesting (`<a<a<a…>>>`) needs one pass per level: quadratic
+ * CPU for a 16 KB text. No real title nests this deep; past the cap every markup character goes at once.
+ */
+const MAX_PASSES = 8;
+const MARKUP = /[<>|[\]]/g;
 /** Halves of a chat-template token (`<|`, `|>`): a title ending in one and a text starting with the other
  * would meet around the ` — ` separator of a candidate line. */
 const TOKEN_HALVES = /<\s*\||\|\s*>/g;
@@ -76,13 +83,17 @@ export function sanitizeText(s: string, maxChars: number): string {
     .replace(LOOKALIKE_CLOSE, ')');
   // Removing one tag can join the halves of another (`<cand<x>idates>`, `|<endoftext|`), so repeat until
   // stable; an unclosed `<` goes only once nothing else matches, so it cannot split a tag still to be removed.
-  for (;;) {
+  for (let pass = 1; ; pass++) {
+    if (pass > MAX_PASSES) {
+      t = t.replace(MARKUP, ' ');
+      break;
+    }
     const next = t.replace(SPECIAL_TOKENS, ' ').replace(ANY_TAG, ' ').replace(TOKEN_HALVES, ' ');
     if (next !== t) {
       t = next;
       continue;
     }
-    const undangled = t.replace(DANGLING_TAG, '');
+    const undangled = t.replace(DANGLING_TAG, undangle);
     if (undangled === t) break;
     t = undangled;
   }

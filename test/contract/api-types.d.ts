@@ -1,5 +1,5 @@
 // Generated from openapi/openapi.json by test/contract/generate-api-types.ts (openapi-typescript).
-// Do not edit: run `npx tsx test/contract/generate-api-types.ts` after `npm run openapi:generate`.
+// Do not edit: `npm run openapi:generate` rewrites it with the spec.
 export interface paths {
     "/healthz": {
         parameters: {
@@ -342,15 +342,6 @@ export interface operations {
                         /** @enum {string} */
                         status: "ok";
                     };
-                };
-            };
-            /** @description Default Response */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };

@@ -275,6 +275,7 @@ const PUBLIC_ROUTES = new Set(['rerank', 'erase', 'ops', 'unknown']);
 describe('fuzzed requests on every route', () => {
   it(`${RUNS} requests: never a 5xx, every error in the one shape, bad admin tokens are 401`, async () => {
     const seen = new Map<string, Set<number>>();
+    const prototypeBefore = Object.getOwnPropertyNames(Object.prototype).sort();
     await fc.assert(
       fc.asyncProperty(request, auth, requestIdHeader, async (r, a, rid) => {
         const headers: Record<string, string> = {};
@@ -318,6 +319,9 @@ describe('fuzzed requests on every route', () => {
       }),
       { numRuns: RUNS, seed: SEED, endOnFailure: true },
     );
+    // No `__proto__` / `constructor.prototype` key polluted the process.
+    expect(Object.getOwnPropertyNames(Object.prototype).sort()).toEqual(prototypeBefore);
+    expect(({} as Record<string, unknown>).admin).toBeUndefined();
     if (process.env.FUZZ_STATS) console.log([...seen].map(([k, v]) => `${k}: ${[...v].sort().join(',')}`).join('\n'));
     // The mix really reached every route, with successes and failures where both are possible.
     for (const route of ['rerank', 'erase', 'ops', 'listPrompts', 'getPrompt', 'importPrompt', 'activate', 'submitJob', 'listJobs', 'getJob', 'cancelJob', 'unknown']) {

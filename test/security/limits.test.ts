@@ -169,6 +169,33 @@ describe('JSON nesting depth', () => {
   });
 });
 
+describe('CPU bound of prompt sanitisation', () => {
+  // Tag removal repeats until stable; without a pass cap, nesting made it quadratic (~0.5 s for one 16 KB text).
+  const shapes: Record<string, string> = {
+    'nested tags': `${'<a'.repeat(5_400)}${'>'.repeat(5_400)}`,
+    'nested chat tokens': `${'<|<|'.repeat(2_000)}${'x|>|>'.repeat(2_000)}`,
+    'nested [INST]': `${'[[INST]'.repeat(2_000)}${'INST]'.repeat(2_000)}`,
+    'a run of <': `${'<'.repeat(16_000)}a`,
+    'encoded nesting': `${'&lt;a'.repeat(3_000)}${'&gt;'.repeat(3_000)}`,
+  };
+
+  it.each(Object.entries(shapes))('%s (16 KB) is sanitised in linear time', (_name, text) => {
+    const started = performance.now();
+    const out = sanitizeText(text, 500);
+    expect(performance.now() - started).toBeLessThan(100);
+    expect(out).not.toMatch(/<\s*\/?\s*\p{L}|<\||\|>|\[\s*INST/u);
+  });
+
+  it('a 1 MB rerank of 16 KB nested-tag texts is answered promptly (it blocked the event loop for seconds)', async () => {
+    const text = shapes['nested tags'] as string;
+    const candidates = Array.from({ length: 50 }, (_, i) => ({ id: `n${i}`, title: `Film ${i}`, text }));
+    const started = performance.now();
+    const res = await rerank(t, { ...body({ userId: 'cpu-bound' }), method: 'direct', candidates });
+    expect(res.statusCode).toBe(200);
+    expect(performance.now() - started).toBeLessThan(5_000);
+  });
+});
+
 describe('path parameters', () => {
   it('a 256-character user id (the schema maximum) can be reranked AND erased', async () => {
     const userId = 'u'.repeat(256);
