@@ -32,8 +32,7 @@ import { paperCallsPerEpoch } from '../src/agp/training-params.js';
 import type { LlmRole } from '../src/agp/types.js';
 import { loadConfig, pipelineOptions } from '../src/config.js';
 import { TRAINING_LLM_QUEUE_TIMEOUT_MS, createLlmFromConfig } from '../src/llm/llm-from-config.js';
-import { startLlmDouble } from '../test/support/llm-double.js';
-import type { RecordedCall } from '../test/support/llm-double.js';
+import { knownRole, startLlmDouble } from '../test/support/llm-double.js';
 import type { Policy } from '../test/support/synthetic-world.js';
 import { keywordPolicy, makeUsers, worldAnswer } from '../test/support/synthetic-world.js';
 
@@ -51,17 +50,6 @@ const SCENARIOS: Record<Scenario, { policy: Policy; decoy: boolean; what: string
   converging: { policy: keywordPolicy(), decoy: true, what: 'the first two edits help, then every user ranks the target first and batches are skipped' },
 };
 
-/** The trainer's role of a request, from the prompt builders' fixed wording. */
-function roleOf(call: RecordedCall): LlmRole {
-  const system = call.messages.find((m) => m.role === 'system')?.content ?? '';
-  const user = call.messages.filter((m) => m.role === 'user').at(-1)?.content ?? '';
-  if (user.includes('Reply with the instruction only')) return 'summarise';
-  if (user.includes('Return the complete revised prompt between <prompt>')) return 'edit';
-  if (user.includes('<feedback>')) return 'reason';
-  if (user.includes('<candidates>')) return 'rerank';
-  if (system.includes('user-preference profiles')) return 'profile';
-  throw new Error(`unrecognised LLM request: ${user.slice(0, 120)}`);
-}
 
 /** Sequential LLM steps of one batch, from its log line (the brief's formula, per batch). */
 function batchSteps(b: TrainingResult['batches'][number], reasons: Reasons, verifySteps: number): number {
@@ -120,7 +108,7 @@ async function runOne(reasons: Reasons, scenario: Scenario, concurrency: number,
   const { policy, decoy } = SCENARIOS[scenario];
   const answer = worldAnswer(policy);
   const double = await startLlmDouble({ latency: latencyMs });
-  double.script((call) => answer({ role: roleOf(call), messages: call.messages as ChatMessage[] }));
+  double.script((call) => answer({ role: knownRole(call), messages: call.messages as ChatMessage[] }));
   const config = loadConfig({ LLM_BASE_URL: double.url, LLM_API_KEY: 'sk-bench', LLM_MODEL: 'double-model', LOG_LEVEL: 'silent' });
   // As `agp worker` builds it: training waits for an LLM slot instead of shedding.
   const llm = createLlmFromConfig(config, { queueTimeoutMs: TRAINING_LLM_QUEUE_TIMEOUT_MS });

@@ -7,40 +7,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { buildTestApp, type TestApp } from '../support/build-test-app.js';
-import { startLlmDouble, type LlmDouble, type RecordedCall } from '../support/llm-double.js';
+import { startLlmDouble, type LlmDouble } from '../support/llm-double.js';
+import { TRAINED_PROMPT, dragonUsers as makeUsers, trainingScript } from '../support/training-script.js';
 
 const TOKEN = 'admin-token-0123456789abcdef';
 const auth = { authorization: `Bearer ${TOKEN}` };
-
-/** A phrase only the trained prompt contains; profiles written with it name the users' real interest. */
-const MARK = 'focus on dragons';
-const TRAINED_PROMPT = `Write a short profile of the user's tastes; ${MARK} and on the recurring themes of their history.`;
-
-/** Summarise and edit replies for training; profiles follow the prompt (the default double answers the rest). */
-function trainingScript(call: RecordedCall): string | undefined {
-  const user = call.messages.find((m) => m.role === 'user')?.content ?? '';
-  const system = call.messages.find((m) => m.role === 'system')?.content ?? '';
-  if (user.includes('Return the complete revised prompt between <prompt>')) return `<prompt>${TRAINED_PROMPT}</prompt>`;
-  if (user.includes('Reply with the instruction only')) return 'Say which kinds of stories the user keeps choosing.';
-  if (system.includes('user-preference profiles') && user.includes(MARK)) return 'Enjoys: dragons.';
-  return undefined;
-}
-
-/** Users who watch space operas but pick the dragon film: only the trained prompt's profiles find it. */
-function makeUsers(n: number, prefix = 'u'): unknown[] {
-  return Array.from({ length: n }, (_, i) => ({
-    userId: `${prefix}${i}`,
-    history: Array.from({ length: 5 }, (_, k) => ({ id: `h${i}-${k}`, title: `Space opera ${k}` })),
-    candidates: [
-      { id: 'c1', title: 'Space station' },
-      { id: 'c2', title: 'Space pirates' },
-      { id: 'c3', title: 'Cooking show' },
-      { id: 'c4', title: 'Garden tales' },
-      { id: 'c5', title: 'Dragons rising' },
-    ],
-    target: 'c5',
-  }));
-}
 
 const tinyParams = { epochs: 1, batchSize: 3, verifySteps: 0, patience: 0, concurrency: 2 };
 

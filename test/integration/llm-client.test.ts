@@ -318,7 +318,7 @@ describe('LLM double', () => {
   it('scripts replies, falls through on undefined, and answers profile requests deterministically', async () => {
     const c = client();
     double.script((r) => (r.role === 'summarise' ? 'SCRIPTED' : undefined));
-    const summary = await c.complete(req({ role: 'summarise', messages: [{ role: 'user', content: 'Please summarise the errors.' }] }));
+    const summary = await c.complete(req({ role: 'summarise', messages: [{ role: 'user', content: 'Feedback for a batch. Reply with the instruction only.' }] }));
     expect(summary.text).toBe('SCRIPTED');
     const history = '<history>\n[1] Space robots — a\n[2] Robots at sea — b\n[3] Space cats — c\n</history>';
     const profile = await c.complete(req({ role: 'profile', messages: [{ role: 'user', content: history }] }));

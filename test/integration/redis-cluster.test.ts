@@ -26,45 +26,17 @@ import type { KeySchema } from '../../src/store/key-schema.js';
 import { buildTestApp } from '../support/build-test-app.js';
 import type { TestApp } from '../support/build-test-app.js';
 import { startLlmDouble } from '../support/llm-double.js';
-import type { LlmDouble, RecordedCall } from '../support/llm-double.js';
+import type { LlmDouble } from '../support/llm-double.js';
 import { uniquePrefix } from '../support/redis.js';
 import { startRedisCluster } from '../support/redis-cluster.js';
+import { TRAINED_PROMPT, dragonUsers, trainingScript } from '../support/training-script.js';
 import type { RedisClusterHandle } from '../support/redis-cluster.js';
 
 const ADMIN_TOKEN = 'cluster-admin-token-0123456789';
 const auth = { authorization: `Bearer ${ADMIN_TOKEN}` };
-const MARK = 'focus on dragons';
-const TRAINED_PROMPT = `Write a short profile of the user's tastes; ${MARK} and on the recurring themes of their history.`;
-
-/**
- * Summarise and edit replies the trainer accepts (the edit carries `<prompt>…</prompt>`); profiles
- * written with the edited prompt name the users' real interest, so it wins on validation.
- */
-function trainingScript(call: RecordedCall): string | undefined {
-  const user = call.messages.find((m) => m.role === 'user')?.content ?? '';
-  const system = call.messages.find((m) => m.role === 'system')?.content ?? '';
-  if (user.includes('Return the complete revised prompt between <prompt>')) return `<prompt>${TRAINED_PROMPT}</prompt>`;
-  if (user.includes('Reply with the instruction only')) return 'Say which kinds of stories the user keeps choosing.';
-  if (system.includes('user-preference profiles') && user.includes(MARK)) return 'Enjoys: dragons.';
-  return undefined;
-}
-
 const items = (n: number, p = 'c') => Array.from({ length: n }, (_, i) => ({ id: `${p}${i + 1}`, title: `Title ${p}${i + 1}` }));
 const CANDIDATES = items(6);
 const rerankBody = (userId: string, over: Record<string, unknown> = {}) => ({ userId, history: items(4, 'h'), candidates: CANDIDATES, ...over });
-
-const trainingUsers = (n: number) =>
-  Array.from({ length: n }, (_, i) => ({
-    userId: `tu${i}`,
-    history: Array.from({ length: 5 }, (_, k) => ({ id: `h${i}-${k}`, title: `Space opera ${k}` })),
-    candidates: [
-      { id: 'c1', title: 'Space station' },
-      { id: 'c2', title: 'Cooking show' },
-      { id: 'c3', title: 'Garden tales' },
-      { id: 'c4', title: 'Dragons rising' },
-    ],
-    target: 'c4',
-  }));
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 async function waitFor<T>(fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 5_000): Promise<T> {
@@ -247,7 +219,7 @@ describe('Redis Cluster (3 masters, REDIS_CLUSTER_NODES)', () => {
       headers: auth,
       payload: {
         domain: 'cluster',
-        dataset: { users: trainingUsers(5) },
+        dataset: { users: dragonUsers(5, 'tu') },
         params: { epochs: 1, batchSize: 2, verifySteps: 0, trainUsers: 4, valUsers: 1 },
         activate: 'never',
       },

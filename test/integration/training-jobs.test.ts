@@ -27,38 +27,10 @@ import { runWorker } from '../../src/jobs/worker-main.js';
 import type { JobView } from '../../src/jobs/training-jobs.js';
 import { buildTestApp } from '../support/build-test-app.js';
 import { startLlmDouble } from '../support/llm-double.js';
-import type { LlmDouble, RecordedCall } from '../support/llm-double.js';
+import type { LlmDouble } from '../support/llm-double.js';
+import { TRAINED_PROMPT, dragonUsers as makeUsers, trainingScript } from '../support/training-script.js';
 import { startRedisServer, uniquePrefix } from '../support/redis.js';
 import type { RedisServerHandle } from '../support/redis.js';
-
-const MARK = 'focus on dragons';
-const TRAINED_PROMPT = `Write a short profile of the user's tastes; ${MARK} and on the recurring themes of their history.`;
-
-/** Summarise/edit replies; profiles written with the trained prompt name the users' real interest. */
-function trainingScript(call: RecordedCall): string | undefined {
-  const user = call.messages.find((m) => m.role === 'user')?.content ?? '';
-  const system = call.messages.find((m) => m.role === 'system')?.content ?? '';
-  if (user.includes('Return the complete revised prompt between <prompt>')) return `<prompt>${TRAINED_PROMPT}</prompt>`;
-  if (user.includes('Reply with the instruction only')) return 'Say which kinds of stories the user keeps choosing.';
-  if (system.includes('user-preference profiles') && user.includes(MARK)) return 'Enjoys: dragons.';
-  return undefined;
-}
-
-/** Space-opera watchers who pick the dragon film (only the trained prompt's profiles rank it first). */
-function makeUsers(n: number): unknown[] {
-  return Array.from({ length: n }, (_, i) => ({
-    userId: `u${i}`,
-    history: Array.from({ length: 5 }, (_, k) => ({ id: `h${i}-${k}`, title: `Space opera ${k}` })),
-    candidates: [
-      { id: 'c1', title: 'Space station' },
-      { id: 'c2', title: 'Space pirates' },
-      { id: 'c3', title: 'Cooking show' },
-      { id: 'c4', title: 'Garden tales' },
-      { id: 'c5', title: 'Dragons rising' },
-    ],
-    target: 'c5',
-  }));
-}
 
 /**
  * 8 training users in 4 batches of 2, 2 validation users, 1 epoch, no verification. LLM calls:

@@ -28,13 +28,12 @@ import type { TrainingCheckpoint } from '../../src/agp/checkpoint.js';
 import type { ChatMessage } from '../../src/agp/ports.js';
 import { BUILTIN_ACTIVE_PROMPT } from '../../src/agp/prompts.js';
 import { train } from '../../src/agp/trainer.js';
-import type { LlmRole } from '../../src/agp/types.js';
 import { loadConfig, pipelineOptions } from '../../src/config.js';
 import { createRedisCheckpointStore, createTrainingKeys } from '../../src/jobs/redis-checkpoint-store.js';
 import type { JobView } from '../../src/jobs/training-jobs.js';
 import { createRedis } from '../../src/store/redis-connection.js';
 import type { RedisClient } from '../../src/store/redis-connection.js';
-import { startLlmDouble } from '../support/llm-double.js';
+import { knownRole, startLlmDouble } from '../support/llm-double.js';
 import type { LlmDouble, RecordedCall } from '../support/llm-double.js';
 import { sendOne, startServerProcess } from '../support/load.js';
 import type { ServerProcess } from '../support/load.js';
@@ -55,24 +54,13 @@ const PARAMS = { epochs: 2, batchSize: 3, verifySteps: 1, trainUsers: 9, valUser
 const policy = keywordPolicy();
 const answer = worldAnswer(policy);
 
-/** The trainer's role of a request, from the prompt builders' fixed wording (the double only guesses). */
-function roleOf(call: RecordedCall): LlmRole {
-  const system = call.messages.find((m) => m.role === 'system')?.content ?? '';
-  const user = call.messages.filter((m) => m.role === 'user').at(-1)?.content ?? '';
-  if (user.includes('Reply with the instruction only')) return 'summarise';
-  if (user.includes('Return the complete revised prompt between <prompt>')) return 'edit';
-  if (user.includes('<feedback>')) return 'reason';
-  if (user.includes('<candidates>')) return 'rerank';
-  if (system.includes('user-preference profiles')) return 'profile';
-  throw new Error(`unrecognised LLM request: ${user.slice(0, 200)}`);
-}
 
 /** The synthetic world answering over HTTP. */
-const worldScript = (call: RecordedCall): string => answer({ role: roleOf(call), messages: call.messages as ChatMessage[] });
+const worldScript = (call: RecordedCall): string => answer({ role: knownRole(call), messages: call.messages as ChatMessage[] });
 
 /** The user a profile request is about (history titles are `H <genre> tale <i>-<j>`). */
 function profileUser(call: RecordedCall): string | undefined {
-  if (roleOf(call) !== 'profile') return undefined;
+  if (knownRole(call) !== 'profile') return undefined;
   const m = / tale (\d+)-\d+/.exec(call.messages.at(-1)?.content ?? '');
   return m ? `u${m[1]}` : undefined;
 }

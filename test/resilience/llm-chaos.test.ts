@@ -14,6 +14,8 @@
 import { performance } from 'node:perf_hooks';
 import { Agent } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_MAX_BACKGROUND_REFRESHES } from '../../src/agp/profile-service.js';
+import { buildTestApp } from '../support/build-test-app.js';
 import { startLlmDouble, type ChaosOptions, type LlmDouble, type LlmDoubleMode, type RecordedCall } from '../support/llm-double.js';
 import {
   metricByLabel,
@@ -303,4 +305,47 @@ describe('LLM chaos at steady load', () => {
       double.setLatency({ meanMs: 60, jitterMs: 40 });
     }
   }, 20_000);
+
+  it('background profile refreshes stuck on a hung LLM leave LLM slots for requests someone waits for', async () => {
+    // Found by scripts/soak.ts: with rotating histories, stale-while-revalidate starts a background refresh per
+    // stale hit; when the LLM hangs each holds a concurrency slot for PROFILE_REFRESH_DEADLINE_MS (15 s), and
+    // they filled all 64 slots, so foreground reranks (20 clients) fell back with `overloaded`.
+    const USERS = 100;
+    const hung = await startLlmDouble({ latency: 5 });
+    // The breaker would open on the hung rerank calls and hide the slots behind circuit_open; when it probes
+    // again, the probe needs a slot too, so the starvation delays recovery just the same. Keep it closed here.
+    const t = await buildTestApp({
+      env: { LLM_BASE_URL: hung.url, LLM_API_KEY: 'k', LLM_MODEL: 'double-model', BREAKER_FAILURE_THRESHOLD: '1000' },
+      jobs: false,
+    });
+    try {
+      const post = (payload: object) => t.app.inject({ method: 'POST', url: '/v1/rerank', payload });
+      const agp = (u: number, h: string) => ({
+        userId: `bg-${u}`,
+        method: 'agp',
+        deadlineMs: 150,
+        history: [{ id: `${h}${u}`, title: `Film ${h} ${u}` }],
+        candidates: [{ id: 'a', title: 'A' }, { id: 'b', title: 'B' }],
+      });
+      const inBatches = async (n: number, f: (u: number) => Promise<unknown>) => {
+        for (let u = 0; u < n; u += 10) await Promise.all(Array.from({ length: Math.min(10, n - u) }, (_, k) => f(u + k)));
+      };
+      await inBatches(USERS, (u) => post({ ...agp(u, 'a'), deadlineMs: 5_000 }));
+      hung.setMode('hang');
+      // Every user comes back with a changed history: served stale at once, and a refresh starts... and hangs.
+      await inBatches(USERS, async (u) => expect((await post(agp(u, 'b'))).json().profile).toEqual({ cached: true, stale: true }));
+      await new Promise((r) => setTimeout(r, 100));
+      const inflight = (await t.container.metrics.llmInflight.get()).values[0]?.value ?? 0;
+      const hungRefreshes = hung.calls.filter((c) => c.role === 'profile' && c.mode === 'hang').length;
+      hung.setMode('ok');
+      const direct = await post({ userId: 'fg', method: 'direct', history: [{ id: 'h', title: 'H' }], candidates: [{ id: 'a', title: 'A' }, { id: 'b', title: 'B' }] });
+      expect(direct.json().fallback).toBeNull();
+      expect(hungRefreshes).toBe(DEFAULT_MAX_BACKGROUND_REFRESHES);
+      expect(inflight).toBeLessThanOrEqual(DEFAULT_MAX_BACKGROUND_REFRESHES);
+      console.log(`[llm-chaos] ${USERS} stale users on a hung LLM: ${hungRefreshes} background refreshes hold slots (${inflight} in flight); a foreground rerank still gets one`);
+    } finally {
+      await hung.close(); // fails the hung calls fast, so the drain in close() does not wait 15 s
+      await t.close();
+    }
+  }, 30_000);
 });

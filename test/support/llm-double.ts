@@ -141,14 +141,25 @@ export function profileFromHistory(history: string): string {
   return top.length > 0 ? `Enjoys: ${top.join(', ')}.` : 'Enjoys: a bit of everything.';
 }
 
-function guessRole(messages: DoubleMessage[]): RecordedCall['role'] {
-  const all = messages.map((m) => m.content).join('\n');
-  if (/<candidates>/i.test(all)) return 'rerank';
-  if (/<history>/i.test(all)) return 'profile';
-  if (/\bsummar/i.test(all)) return 'summarise';
-  if (/\bedit/i.test(all)) return 'edit';
-  if (/\breason/i.test(all)) return 'reason';
+/**
+ * The role of a request, from the prompt builders' fixed wording (src/agp/prompts.ts): the optimiser's
+ * summarise and edit requests name their reply format, reason requests carry one <feedback> block.
+ */
+export function roleOf(messages: readonly DoubleMessage[]): RecordedCall['role'] {
+  const system = messages.find((m) => m.role === 'system')?.content ?? '';
+  const user = messages.filter((m) => m.role === 'user').at(-1)?.content ?? '';
+  if (user.includes('Reply with the instruction only')) return 'summarise';
+  if (user.includes('Return the complete revised prompt between <prompt>')) return 'edit';
+  if (user.includes('<feedback>')) return 'reason';
+  if (user.includes('<candidates>')) return 'rerank';
+  if (user.includes('<history>') || system.includes('user-preference profiles')) return 'profile';
   return 'unknown';
+}
+
+/** The role of a recorded call, or an error for a request no prompt builder makes. */
+export function knownRole(call: RecordedCall): Exclude<RecordedCall['role'], 'unknown'> {
+  if (call.role === 'unknown') throw new Error(`unrecognised LLM request: ${call.messages.at(-1)?.content.slice(0, 200) ?? ''}`);
+  return call.role;
 }
 
 /** mulberry32: small, seeded, good enough for test chaos. */
@@ -242,7 +253,7 @@ export async function startLlmDouble(opts: LlmDoubleOptions = {}): Promise<LlmDo
     }));
     const served = pickMode();
     const call: RecordedCall = {
-      role: guessRole(messages),
+      role: roleOf(messages),
       model: String(parsed.model ?? ''),
       messages,
       response_format: parsed.response_format,
