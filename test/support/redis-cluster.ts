@@ -7,14 +7,14 @@
  * It never touches the Redis on 127.0.0.1:6379; every process and its temporary directory is removed
  * by stop(), and killed on process exit if a test forgot to.
  */
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { freePort } from './redis.js';
+import { freePort, spawnRedisServer } from './redis.js';
 
 const run = promisify(execFile);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -62,10 +62,9 @@ interface Node {
   output: () => string;
 }
 
-const live = new Set<ChildProcess>();
+// Processes are killed on exit by spawnRedisServer's safety net; the working directories are ours to remove.
 const dirs = new Set<string>();
 process.once('exit', () => {
-  for (const child of live) child.kill('SIGKILL');
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
@@ -120,16 +119,8 @@ function spawnNode(port: number, busPort: number, dir: string, opts: Required<Om
     '--daemonize', 'no',
     '--loglevel', 'warning',
   ];
-  const child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  const collect = (d: Buffer) => {
-    out = (out + d.toString('utf8')).slice(-4000);
-  };
-  child.stdout?.on('data', collect);
-  child.stderr?.on('data', collect);
-  live.add(child);
-  child.once('exit', () => live.delete(child));
-  return { port, busPort, child, output: () => out };
+  const { child, output } = spawnRedisServer(args);
+  return { port, busPort, child, output };
 }
 
 async function waitPing(node: Node, until: number): Promise<void> {

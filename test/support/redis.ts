@@ -40,6 +40,23 @@ process.once('exit', () => {
   for (const child of live) child.kill('SIGKILL');
 });
 
+/**
+ * Spawns `redis-server` with the given arguments, keeps the last 4 kB of its output for error messages,
+ * and registers it for the kill-on-exit safety net. Shared by the single-server and cluster helpers.
+ */
+export function spawnRedisServer(args: string[]): { child: ChildProcess; output: () => string } {
+  const child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  const collect = (d: Buffer) => {
+    out = (out + d.toString('utf8')).slice(-4000);
+  };
+  child.stdout?.on('data', collect);
+  child.stderr?.on('data', collect);
+  live.add(child);
+  child.once('exit', () => live.delete(child));
+  return { child, output: () => out };
+}
+
 /** A free TCP port on 127.0.0.1 (bind port 0, read it, close). */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -143,16 +160,7 @@ function spawnServer(port: number, dir: string, mode: ServerMode): { child: Chil
     '--daemonize', 'no',
     '--loglevel', 'warning',
   ];
-  const child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  const collect = (d: Buffer) => {
-    out = (out + d.toString('utf8')).slice(-4000);
-  };
-  child.stdout?.on('data', collect);
-  child.stderr?.on('data', collect);
-  live.add(child);
-  child.once('exit', () => live.delete(child));
-  return { child, output: () => out };
+  return spawnRedisServer(args);
 }
 
 async function waitReady(child: ChildProcess, port: number, output: () => string, timeoutMs = 10_000): Promise<void> {

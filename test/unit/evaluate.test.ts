@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { loadConfig, pipelineOptions } from '../../src/config.js';
 import { evaluateMethods, summarizeEvaluation } from '../../src/agp/evaluate.js';
 import type { PipelineOptions } from '../../src/agp/pipeline.js';
 import { LlmCallError } from '../../src/agp/ports.js';
@@ -6,14 +7,8 @@ import { ndcgAtK } from '../../src/agp/metrics.js';
 import { createScriptedLlm } from '../support/scripted-llm.js';
 import { START_PROMPT, createWorldLlm, keywordPolicy, makeUsers } from '../support/synthetic-world.js';
 
-const pipeline: PipelineOptions = {
-  limits: { maxTitleChars: 200, maxTextChars: 500 },
-  windowSize: 20,
-  windowStep: 10,
-  structuredOutput: false,
-  profileMaxTokens: 300,
-  rerankMaxTokens: 400,
-};
+/** The service's defaults: tests exercise the same settings production starts with. */
+const pipeline: PipelineOptions = pipelineOptions(loadConfig({}));
 
 describe('evaluateMethods', () => {
   const users = makeUsers(12, { decoy: true });

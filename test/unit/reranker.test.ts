@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { loadConfig, pipelineOptions } from '../../src/config.js';
 import { createReranker, type RerankInput } from '../../src/agp/reranker.js';
 import { createProfileService, type FreshnessPolicy } from '../../src/agp/profile-service.js';
 import type { PipelineOptions } from '../../src/agp/pipeline.js';
@@ -19,14 +20,8 @@ const registry: PromptRegistry = {
   ready: true,
 };
 
-const pipeline: PipelineOptions = {
-  limits: { maxTitleChars: 100, maxTextChars: 100 },
-  windowSize: 20,
-  windowStep: 10,
-  structuredOutput: false,
-  profileMaxTokens: 100,
-  rerankMaxTokens: 100,
-};
+/** The service's defaults: tests exercise the same settings production starts with. */
+const pipeline: PipelineOptions = pipelineOptions(loadConfig({}));
 
 type Answer = (req: LlmRequest) => string | Promise<string>;
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { loadConfig, pipelineOptions } from '../../src/config.js';
 import { train } from '../../src/agp/trainer.js';
 import type { TrainInput, TrainingProgress } from '../../src/agp/trainer.js';
 import { LlmCallError } from '../../src/agp/ports.js';
@@ -12,14 +13,8 @@ import type { TrainingParamsInput } from '../../src/agp/training-params.js';
 import type { Policy } from '../support/synthetic-world.js';
 import { START_PROMPT, createWorldLlm, keywordPolicy, makeUsers, worldAnswer } from '../support/synthetic-world.js';
 
-const pipeline: PipelineOptions = {
-  limits: { maxTitleChars: 200, maxTextChars: 500 },
-  windowSize: 20,
-  windowStep: 10,
-  structuredOutput: false,
-  profileMaxTokens: 300,
-  rerankMaxTokens: 400,
-};
+/** The service's defaults: tests exercise the same settings production starts with. */
+const pipeline: PipelineOptions = pipelineOptions(loadConfig({}));
 
 /** 16 training + 4 validation users, batch 4 → 4 batches per epoch. */
 function input(params: TrainingParamsInput, world: { decoy?: boolean } = { decoy: true }): TrainInput {
