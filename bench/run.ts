@@ -9,8 +9,11 @@
  * Flags:
  *   --duration <s>   measured seconds per scenario (default 10)
  *   --quick          3 s scenarios, 1 s warm-ups
- *   --only <list>    comma list of groups: hello,floor,service,transport,freshness (default: all)
+ *   --only <list>    comma list of groups (default: all): hello, floor, service, transport, freshness, and
+ *                    sizing (the 200 ms / 200 connections scenario at the default LLM_MAX_CONCURRENCY=64)
  *   --no-build       use the existing dist/
+ *   --service-node-flags "<flags>"  extra node flags for the service process (e.g. --max-semi-space-size=64),
+ *                    recorded in the results; default none
  *   --cpu-prof       profile the service (node --cpu-prof) on the cache-hit path and summarise hot spots
  *                    into bench/results/cpu-profile-service-cache-hit.json (numbers from this mode are
  *                    profiler-inflated and are not written to latest.md)
@@ -29,7 +32,7 @@ import type { CompiledChildren } from './lib/compile.js';
 import type { BenchContext, RunOptions, Target } from './lib/context.js';
 import { redisPid, startReference, startService, startSimulator } from './lib/context.js';
 import { summariseProfile } from './lib/cpuprofile.js';
-import { machineInfo } from './lib/machine.js';
+import { machineInfo, sourceInfo } from './lib/machine.js';
 import { CLK_TCK, stopAll } from './lib/procs.js';
 import type { Summary, TargetCheck } from './lib/report.js';
 import { renderMarkdown } from './lib/report.js';
@@ -41,8 +44,9 @@ import { runFreshness } from './scenarios/freshness.js';
 import type { TransportResult } from './scenarios/transport.js';
 import { TRANSPORT_CLIENTS, runTransport } from './scenarios/transport.js';
 
-const GROUPS = ['hello', 'floor', 'service', 'transport', 'freshness'] as const;
+const GROUPS = ['hello', 'floor', 'service', 'transport', 'freshness', 'sizing'] as const;
 type Group = (typeof GROUPS)[number];
+const DEFAULT_GROUPS: Group[] = [...GROUPS];
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const resultsDir = join(repoRoot, 'bench', 'results');
@@ -51,6 +55,7 @@ const execFileP = promisify(execFile);
 
 interface Args extends RunOptions {
   only: Set<Group>;
+  serviceNodeFlags: string[];
   build: boolean;
   cpuProf: boolean;
   argv: string[];
@@ -61,8 +66,9 @@ function parseArgs(argv: string[]): Args {
   let quick = false;
   let build = true;
   let cpuProf = false;
-  let only = new Set<Group>(GROUPS);
+  let only = new Set<Group>(DEFAULT_GROUPS);
   let explicitDuration = false;
+  let serviceNodeFlags: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--quick') quick = true;
@@ -78,15 +84,22 @@ function parseArgs(argv: string[]): Args {
       const groups = v.split(',').map((s) => s.trim()).filter(Boolean);
       for (const g of groups) if (!(GROUPS as readonly string[]).includes(g)) throw new Error(`--only: unknown group ${g} (${GROUPS.join(',')})`);
       only = new Set(groups as Group[]);
+    } else if (a === '--service-node-flags' || a?.startsWith('--service-node-flags=')) {
+      const v = (a.includes('=') ? a.slice(a.indexOf('=') + 1) : argv[++i]) ?? '';
+      serviceNodeFlags = v.split(/\s+/).filter(Boolean);
+      if (serviceNodeFlags.some((f) => !f.startsWith('--'))) throw new Error('--service-node-flags takes node flags such as --max-semi-space-size=64');
     } else if (a === '--help' || a === '-h') {
-      console.log('usage: npm run bench -- [--duration <s>] [--quick] [--only hello,floor,service,transport,freshness] [--no-build] [--cpu-prof]');
+      console.log(
+        'usage: npm run bench -- [--duration <s>] [--quick] [--only hello,floor,service,transport,freshness,sizing] [--no-build] ' +
+          '[--service-node-flags "<node flags>"] [--cpu-prof]',
+      );
       process.exit(0);
     } else throw new Error(`unknown argument ${a}`);
   }
   if (quick && !explicitDuration) durationSec = 3;
   const warmupSec = quick ? 1 : Math.min(2, Math.max(1, durationSec / 5));
   const transportMs = Math.round(Math.min(5, Math.max(2, durationSec / 2)) * 1000);
-  return { durationSec, warmupSec, transportMs, quick, only, build, cpuProf, argv };
+  return { durationSec, warmupSec, transportMs, quick, only, build, cpuProf, argv, serviceNodeFlags };
 }
 
 const log = (msg: string) => process.stdout.write(`${msg}\n`);
@@ -203,7 +216,7 @@ async function runHttpGroups(ctx: BenchContext, only: Set<Group>, results: HttpS
   }
 
   if (only.has('service')) {
-    const service = await startService(ctx, { label: 'service', keyPrefix: `bench-${process.pid}` });
+    const service = await startService(ctx, { label: 'service', keyPrefix: `bench-${process.pid}`, nodeFlags: ctx.opts.serviceNodeFlags });
     try {
       await ctx.sim.setLatency(0);
       ctx.log(`warming ${HIT_USERS} user profiles…`);
@@ -266,6 +279,35 @@ async function runHttpGroups(ctx: BenchContext, only: Set<Group>, results: HttpS
     } finally {
       await service.child.stop(15_000);
     }
+  }
+}
+
+/** What the default LLM_MAX_CONCURRENCY (64) does at 200 connections with a 200 ms LLM. */
+async function runSizing(ctx: BenchContext, results: HttpScenarioResult[]): Promise<void> {
+  const hits = hitBodies(HIT_USERS);
+  const service = await startService(ctx, {
+    label: 'service-default-concurrency',
+    keyPrefix: `bench-sizing-${process.pid}`,
+    env: { LLM_MAX_CONCURRENCY: '64' },
+    nodeFlags: ctx.opts.serviceNodeFlags,
+  });
+  try {
+    await ctx.sim.setLatency(0);
+    await warmProfiles(service, hits);
+    results.push(
+      await runHttpScenario(ctx, {
+        name: 'service-llm-200ms-default-concurrency',
+        description: 'service at the default LLM_MAX_CONCURRENCY=64, cache hits, 200 ms LLM, 200 connections',
+        target: service,
+        connections: 200,
+        latency: 200,
+        method: 'POST',
+        path: '/v1/rerank',
+        bodies: () => rotate(hits),
+      }),
+    );
+  } finally {
+    await service.child.stop(15_000);
   }
 }
 
@@ -337,7 +379,7 @@ async function profileTarget(ctx: BenchContext, kind: 'service' | 'floor'): Prom
   const hits = hitBodies(HIT_USERS);
   const target =
     kind === 'service'
-      ? await startService(ctx, { label: 'service-cpu-prof', keyPrefix: `bench-prof-${process.pid}`, nodeFlags })
+      ? await startService(ctx, { label: 'service-cpu-prof', keyPrefix: `bench-prof-${process.pid}`, nodeFlags: [...ctx.opts.serviceNodeFlags, ...nodeFlags] })
       : await startReference(ctx, 'floor', HIT_USERS, nodeFlags);
   let result: HttpScenarioResult;
   try {
@@ -403,6 +445,7 @@ async function main(): Promise<void> {
   cap.unref();
 
   const machine = machineInfo(CLK_TCK);
+  const source = sourceInfo(repoRoot);
   log(`agp-rerank bench: ${machine.nproc} × ${machine.cpuModel}, node ${machine.node}; ${command}`);
   await mkdir(resultsDir, { recursive: true });
   if (args.build) await build();
@@ -429,6 +472,7 @@ async function main(): Promise<void> {
 
   const http: HttpScenarioResult[] = [];
   await runHttpGroups(ctx, args.only, http);
+  if (args.only.has('sizing')) await runSizing(ctx, http);
 
   const transport: TransportResult[] = [];
   if (args.only.has('transport')) for (const c of TRANSPORT_CLIENTS) transport.push(await runTransport(ctx, c));
@@ -447,6 +491,7 @@ async function main(): Promise<void> {
     wallSec: (finishedAt.getTime() - startedAt.getTime()) / 1000,
     command,
     machine,
+    source,
     options: { durationSec: args.durationSec, warmupSec: args.warmupSec, transportMs: args.transportMs, quick: args.quick },
     serviceConfig: {
       NODE_ENV: 'production',
@@ -454,6 +499,7 @@ async function main(): Promise<void> {
       REDIS_URL: 'bench redis-server',
       LLM_MAX_CONCURRENCY: '256',
       PROFILE_FRESHNESS: 'stale-while-revalidate',
+      ...(args.serviceNodeFlags.length ? { 'node flags': args.serviceNodeFlags.join(' ') } : {}),
     },
     http,
     transport,
@@ -461,7 +507,7 @@ async function main(): Promise<void> {
     ratios,
     targets,
   };
-  const meta = { command, machine, finishedAt: summary.finishedAt, options: summary.options };
+  const meta = { command, machine, source, finishedAt: summary.finishedAt, options: summary.options };
   for (const h of http) await writeFile(join(resultsDir, `${h.scenario}.json`), `${JSON.stringify({ ...meta, ...h }, null, 2)}\n`);
   if (transport.length) await writeFile(join(resultsDir, 'transport.json'), `${JSON.stringify({ ...meta, clients: transport }, null, 2)}\n`);
   if (freshness.length) await writeFile(join(resultsDir, 'freshness.json'), `${JSON.stringify({ ...meta, policies: freshness }, null, 2)}\n`);

@@ -18,7 +18,7 @@ import { dirname } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { startLlmDouble, type ChaosOptions } from '../test/support/llm-double.js';
-import { metricValue, percentile, rerankProblem, rssKb, runLoad, scrape, startServerProcess, type LoadSample, type RerankBody } from '../test/support/load.js';
+import { metricByLabel, metricValue, percentile, rerankProblem, rssKb, runLoad, scrape, startServerProcess, type LoadSample, type RerankBody } from '../test/support/load.js';
 
 const CHAOS: ChaosOptions = { error500: 0.2, error429: 0.05, hang: 0.05, junk: 0.1, partial: 0.05 };
 const EXPLAINED = new Set(['llm_error', 'timeout', 'unparseable', 'circuit_open']);
@@ -74,6 +74,8 @@ interface MemorySample {
   heapUsedMb: number | undefined;
   eventLoopLagMaxMs: number | undefined;
   circuitState: number | undefined;
+  /** agp_llm_inflight at the sample: LLM calls holding a concurrency slot (foreground and background). */
+  llmInflight: number | undefined;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -169,8 +171,9 @@ async function main(): Promise<void> {
             heapUsedMb: heap === undefined ? undefined : round(heap / 1024 / 1024),
             eventLoopLagMaxMs: lag === undefined ? undefined : round(lag * 1000 - 10, 0),
             circuitState: metricValue(text, 'agp_llm_circuit_state'),
+            llmInflight: metricValue(text, 'agp_llm_inflight'),
           });
-          process.stderr.write(`soak: t=${memory.at(-1)?.tS}s rss=${mb(kb)} MB requests=${requests}\n`);
+          process.stderr.write(`soak: t=${memory.at(-1)?.tS}s rss=${mb(kb)} MB llm-inflight=${memory.at(-1)?.llmInflight} requests=${requests}\n`);
         }
         double.calls.length = 0; // the double records every call; the soak does not need them
         const next = performance.now() + sampleEveryMs;
@@ -192,7 +195,10 @@ async function main(): Promise<void> {
     sampling = false;
     await sampler;
     const lastRss = rssKb(server.pid);
-    if (lastRss !== undefined) memory.push({ tS: round((performance.now() - t0) / 1000), rssMb: mb(lastRss), heapUsedMb: undefined, eventLoopLagMaxMs: undefined, circuitState: undefined });
+    if (lastRss !== undefined) {
+      memory.push({ tS: round((performance.now() - t0) / 1000), rssMb: mb(lastRss), heapUsedMb: undefined, eventLoopLagMaxMs: undefined, circuitState: undefined, llmInflight: undefined });
+    }
+    const endText = await scrape(server.origin);
 
     // ---- recovery: chaos off; the breaker must close (if it was open) and fallbacks stop
     double.setChaos(undefined);
@@ -243,6 +249,9 @@ async function main(): Promise<void> {
       },
       heapUsedMb: { start: heaps[0], end: heaps.at(-1), max: heaps.length ? Math.max(...heaps) : undefined },
       eventLoopLagMaxMs: lags.length ? Math.max(...lags) : undefined,
+      llmInflightMaxSampled: Math.max(0, ...chaosMem.map((m) => m.llmInflight ?? 0)),
+      profileCache: metricByLabel(endText, 'agp_profile_cache_total', 'outcome'),
+      backgroundRefreshes: metricByLabel(endText, 'agp_profile_refresh_total', 'outcome'),
       recovery: { breakerClosedAfterMs: closedAfterMs === undefined ? null : Math.round(closedAfterMs), calmRequests: calm.samples.length, calmFallbacks },
       memorySamples: memory,
       problems,
@@ -264,6 +273,8 @@ async function main(): Promise<void> {
       `| Latency, client p50 / p99 / max | ${report.latencyMs.client.p50} / ${report.latencyMs.client.p99} / ${report.latencyMs.client.max} ms |`,
       `| Latency, server timingsMs.total p50 / p99 / max | ${report.latencyMs.server.p50} / ${report.latencyMs.server.p99} / ${report.latencyMs.server.max} ms (deadline ${deadlineMs} ms; ${overDeadline50} answers over deadline + 50 ms) |`,
       `| Server event-loop lag, max of ${sampleEveryMs / 1000} s windows | ${report.eventLoopLagMaxMs ?? '?'} ms |`,
+      `| LLM calls in flight (agp_llm_inflight), max of the samples | ${report.llmInflightMaxSampled} |`,
+      `| Profile cache / background refreshes | ${JSON.stringify(report.profileCache)} / ${JSON.stringify(report.backgroundRefreshes)} |`,
       `| RSS start / end / max | ${report.rss.startMb} / ${report.rss.endMb} / ${report.rss.maxMb} MB |`,
       `| RSS growth | ${report.rss.growthMb} MB (${report.rss.growthPct} %); slope after warm-up ${rssSlopeMbPerMin} MB/min |`,
       `| Heap used start / end / max | ${report.heapUsedMb.start} / ${report.heapUsedMb.end} / ${report.heapUsedMb.max} MB |`,
@@ -273,6 +284,9 @@ async function main(): Promise<void> {
       '|---|---:|---:|',
       ...h.map(([r, n]) => `| ${r} | ${n} | ${round((n / requests) * 100)} % |`),
       '',
+      ...(durationS < 120
+        ? ['_Under 2 minutes the RSS/heap figures mostly show V8 growing its heap before its first major collections; judge leaks on a run of 5 minutes or more._', '']
+        : []),
       problems.length ? `**${problems.length} problem(s):**\n${problems.map((p) => `- ${p}`).join('\n')}` : 'All invariants held.',
       '',
       `JSON: ${args.out}`,

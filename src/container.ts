@@ -109,6 +109,8 @@ export async function createContainer(config: Config, logger: Logger, overrides:
   const pipeline = pipelineOptions(config);
   const profiles = createProfileService({
     store: profileStore,
+    // Background refreshes may use a quarter of the LLM slots, so foreground reranks never starve.
+    maxBackgroundRefreshes: Math.max(1, Math.floor(config.llm.maxConcurrency / 4)),
     clock,
     logger,
     telemetry: metrics.telemetry,

@@ -16,6 +16,8 @@ export interface RunOptions {
   quick: boolean;
   /** Transport comparison window (ms). */
   transportMs: number;
+  /** Extra node flags for every service process. */
+  serviceNodeFlags: string[];
 }
 
 export interface Simulator {

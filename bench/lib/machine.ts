@@ -41,3 +41,24 @@ export function machineInfo(clkTck: number): MachineInfo {
     clkTck,
   };
 }
+
+export interface SourceInfo {
+  /** HEAD commit (short). */
+  commit: string;
+  /** Files under src/ that differ from HEAD when the run started (the build measures the working tree). */
+  modifiedSrcFiles: number;
+}
+
+export function sourceInfo(repoRoot: string): SourceInfo {
+  const commit = tryExecIn(repoRoot, 'git', ['rev-parse', '--short', 'HEAD']);
+  const status = tryExecIn(repoRoot, 'git', ['status', '--porcelain', '--', 'src']);
+  return { commit, modifiedSrcFiles: status === 'unknown' || status === '' ? 0 : status.split('\n').length };
+}
+
+function tryExecIn(cwd: string, cmd: string, args: string[]): string {
+  try {
+    return execFileSync(cmd, args, { cwd, encoding: 'utf8' }).trim();
+  } catch {
+    return 'unknown';
+  }
+}

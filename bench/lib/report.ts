@@ -5,7 +5,7 @@
 import type { HttpScenarioResult } from '../scenarios/http.js';
 import type { FreshnessResult } from '../scenarios/freshness.js';
 import type { TransportResult } from '../scenarios/transport.js';
-import type { MachineInfo } from './machine.js';
+import type { MachineInfo, SourceInfo } from './machine.js';
 import type { SimLatency } from './ipc.js';
 
 export interface TargetCheck {
@@ -21,6 +21,7 @@ export interface Summary {
   wallSec: number;
   command: string;
   machine: MachineInfo;
+  source: SourceInfo;
   options: { durationSec: number; warmupSec: number; transportMs: number; quick: boolean };
   serviceConfig: Record<string, string>;
   http: HttpScenarioResult[];
@@ -54,6 +55,11 @@ export function renderMarkdown(s: Summary): string {
     ),
   );
   out.push('', '```bash', s.command, '```', '');
+  out.push(
+    `Service source: commit \`${s.source.commit}\`` +
+      (s.source.modifiedSrcFiles ? ` plus ${s.source.modifiedSrcFiles} uncommitted file(s) under src/ (the build measures the working tree).` : '.'),
+    '',
+  );
   out.push(
     `Measured window per scenario: ≈ ${s.options.durationSec} s (a fixed request count sized from a ${s.options.warmupSec} s warm-up); ` +
       `transport window ${s.options.transportMs / 1000} s. Load generator (autocannon), LLM simulator, Redis and the process under ` +
@@ -171,7 +177,7 @@ export function renderMarkdown(s: Summary): string {
     );
     out.push(
       table(
-        ['PROFILE_FRESHNESS', 'Requests', 'p50 ms', 'p95 ms', 'p99 ms', 'LLM calls/req', 'calls by role', 'stale answers', 'background refreshes', 'fallbacks', 'service CPU µs/req'],
+        ['PROFILE_FRESHNESS', 'Requests', 'p50 ms', 'p95 ms', 'p99 ms', 'LLM calls/req', 'calls by role', 'stale answers', 'profile generated in-request', 'mean profile / rerank step ms', 'background refreshes', 'fallbacks', 'service CPU µs/req'],
         s.freshness.map((r) => [
           r.policy,
           String(r.requests),
@@ -181,6 +187,8 @@ export function renderMarkdown(s: Summary): string {
           f2(r.llmCallsPerRequest),
           Object.entries(r.llmByRole).map(([k, v]) => `${k} ${v}`).join(', '),
           String(r.staleResponses),
+          String(r.syncProfileResponses),
+          `${f0(r.meanProfileMs)} / ${f0(r.meanRerankMs)}`,
           String(r.backgroundRefreshes),
           String(r.fallbacks),
           f0(r.serviceUsPerReq),

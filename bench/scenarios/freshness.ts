@@ -2,7 +2,7 @@
  * Freshness comparison: a stream in which every user's history grows by one item per request.
  * 100 users get a profile (round 0, unmeasured), then each user sends 5 requests in sequence (the next as
  * soon as the last is answered), each with one more history item than the last (so the digest of the last
- * 10 items changes every time); the 100 users' streams run concurrently. Run once per PROFILE_FRESHNESS policy, each against its own service
+ * 10 items changes every time); the 100 users' streams run concurrently, their starts spread over one LLM latency. Run once per PROFILE_FRESHNESS policy, each against its own service
  * process, with the simulator at a fixed 200 ms. LLM calls include background refreshes: the count is
  * read once the simulator has seen no new call for a while after the last round.
  */
@@ -29,6 +29,11 @@ export interface FreshnessResult {
   llmByRole: Record<string, number>;
   staleResponses: number;
   cachedResponses: number;
+  /** Answers whose profile was generated while the caller waited (profile.cached false). */
+  syncProfileResponses: number;
+  /** Mean of the service's own timingsMs.profile / timingsMs.rerank. */
+  meanProfileMs: number;
+  meanRerankMs: number;
   fallbacks: number;
   backgroundRefreshes: number;
   serviceUsPerReq: number;
@@ -38,6 +43,7 @@ export interface FreshnessResult {
 interface RerankReply {
   fallback: { reason: string } | null;
   profile: { cached: boolean; stale?: boolean } | null;
+  timingsMs: { total: number; profile?: number; rerank?: number };
 }
 
 async function round(pool: Pool, bodies: string[]): Promise<Array<{ ms: number; status: number; reply?: RerankReply }>> {
@@ -84,7 +90,12 @@ export async function runFreshness(ctx: BenchContext, policy: Freshness, users =
   let target: Target | undefined;
   let pool: Pool | undefined;
   try {
-    target = await startService(ctx, { label: `service-freshness-${tag}`, keyPrefix: `bench-fresh-${tag}-${process.pid}`, freshness: policy });
+    target = await startService(ctx, {
+      label: `service-freshness-${tag}`,
+      keyPrefix: `bench-fresh-${tag}-${process.pid}`,
+      freshness: policy,
+      nodeFlags: ctx.opts.serviceNodeFlags,
+    });
     pool = new Pool(target.origin, { connections: users, pipelining: 1 });
     await ctx.sim.setLatency(latencyMs);
     // Round 0: every user gets a profile (synchronously: nobody has one yet).
@@ -97,10 +108,15 @@ export async function runFreshness(ctx: BenchContext, policy: Freshness, users =
     const samples: number[] = [];
     let stale = 0;
     let cached = 0;
+    let profileMs = 0;
+    let rerankMs = 0;
     let fallbacks = 0;
     let non200 = 0;
     // Every user is a sequential stream: its next request (one more history item) follows its last answer.
+    // Starts are spread over one LLM latency so the streams do not move in lockstep (with a constant-latency
+    // LLM, simultaneous starts would make every round a burst of 100 arrivals and 100 completions).
     const streams = Array.from({ length: users }, async (_, u) => {
+      await sleep((u * latencyMs) / users);
       for (let r = 1; r <= rounds; r++) {
         const [res] = await round(pool as Pool, [bodyFor(u, HISTORY_LEN + r, tag)]);
         if (!res) continue;
@@ -112,6 +128,8 @@ export async function runFreshness(ctx: BenchContext, policy: Freshness, users =
         if (res.reply.profile?.stale) stale++;
         if (res.reply.profile?.cached) cached++;
         if (res.reply.fallback) fallbacks++;
+        profileMs += res.reply.timingsMs.profile ?? 0;
+        rerankMs += res.reply.timingsMs.rerank ?? 0;
       }
     });
     await Promise.all(streams);
@@ -139,6 +157,9 @@ export async function runFreshness(ctx: BenchContext, policy: Freshness, users =
       llmByRole: byRole,
       staleResponses: stale,
       cachedResponses: cached,
+      syncProfileResponses: requests - non200 - cached,
+      meanProfileMs: profileMs / Math.max(1, requests - non200),
+      meanRerankMs: rerankMs / Math.max(1, requests - non200),
       fallbacks,
       backgroundRefreshes: sumSeries(d, 'agp_profile_refresh_total'),
       serviceUsPerReq: (cpu1 - cpu0) / requests,
@@ -146,7 +167,8 @@ export async function runFreshness(ctx: BenchContext, policy: Freshness, users =
     };
     ctx.log(
       `  ${requests} req; p50 ${out.latencyMs.p50.toFixed(1)} p99 ${out.latencyMs.p99.toFixed(1)} ms; ` +
-        `LLM calls/req ${out.llmCallsPerRequest.toFixed(2)} (${JSON.stringify(byRole)}); stale ${stale}; fallbacks ${fallbacks}`,
+        `LLM calls/req ${out.llmCallsPerRequest.toFixed(2)} (${JSON.stringify(byRole)}); stale ${stale}, generated in-request ${out.syncProfileResponses}; ` +
+        `service timings: profile ${out.meanProfileMs.toFixed(0)} ms, rerank ${out.meanRerankMs.toFixed(0)} ms; fallbacks ${fallbacks}`,
     );
     return out;
   } finally {

@@ -77,8 +77,13 @@ export function createProfileService(deps: ProfileServiceDeps): ProfileService {
   const lookupTimeoutMs = deps.lookupTimeoutMs ?? DEFAULT_LOOKUP_TIMEOUT_MS;
   const flights = new Map<string, Promise<string>>();
   const background = new Set<Promise<unknown>>();
-  /** Aborts background refreshes at shutdown (see drain). */
-  const stopBackground = new AbortController();
+  /**
+   * One controller per background refresh, aborted at shutdown (see drain). Not one shared signal: every
+   * LLM call adds an abort listener to its signal, and 16 refreshes on one signal trip Node's
+   * MaxListenersExceededWarning ("possible EventTarget memory leak").
+   */
+  const refreshControllers = new Set<AbortController>();
+  let stopped = false;
   const maxRefreshes = deps.maxBackgroundRefreshes ?? DEFAULT_MAX_BACKGROUND_REFRESHES;
   let refreshing = 0;
 
@@ -125,17 +130,19 @@ export function createProfileService(deps: ProfileServiceDeps): ProfileService {
   }
 
   function refreshInBackground(ctx: CallContext, prompt: ActivePrompt, key: ProfileKey, history: Item[]): void {
-    if (stopBackground.signal.aborted || flights.has(flightKey(key))) return;
+    if (stopped || flights.has(flightKey(key))) return;
     if (refreshing >= maxRefreshes) {
       deps.logger.debug({ refreshing }, 'background profile refresh skipped: too many in flight');
       return;
     }
     // Its own deadline and no caller signal (the caller has already been answered with the stale profile);
     // only a shutdown that stops waiting for it aborts it.
+    const controller = new AbortController();
     const bgCtx = newContext(ctx.llm, ctx.opts, deps.clock.now() + deps.refreshDeadlineMs, {
       telemetry: ctx.telemetry,
-      signal: stopBackground.signal,
+      signal: controller.signal,
     });
+    refreshControllers.add(controller);
     refreshing++;
     const p = generate(bgCtx, prompt, key, history)
       .promise.then(
@@ -147,6 +154,7 @@ export function createProfileService(deps: ProfileServiceDeps): ProfileService {
       )
       .finally(() => {
         refreshing--;
+        refreshControllers.delete(controller);
         background.delete(p);
       });
     background.add(p);
@@ -168,16 +176,22 @@ export function createProfileService(deps: ProfileServiceDeps): ProfileService {
         if (ctx.llm.configured) refreshInBackground(ctx, prompt, key, history);
         return { text: found.latest.text, cached: true, stale: true };
       }
-      const { promise, coalesced } = generate(ctx, prompt, key, history);
+      // The generation may be shared, so it runs under its starter's deadline but not its starter's signal: a
+      // client that disconnects must not cancel the call others joined. Each caller (starter included) stops
+      // waiting at ITS own deadline or abort; usage is still charged to the starter (same usage object).
+      const { promise, coalesced } = generate({ ...ctx, signal: undefined }, prompt, key, history);
       telemetry.profileCache(coalesced ? 'coalesced' : 'miss');
-      // A shared generation runs under the deadline and signal of whoever started it (another request, or a
-      // background refresh with its own long budget): a caller that joins it still answers by ITS deadline.
-      const text = coalesced ? await withinDeadline(promise, ctx, deps.clock) : await promise;
+      const text = await withinDeadline(promise, ctx, deps.clock);
       return { text, cached: false, stale: false };
     },
     async drain(opts = {}) {
       const timer =
-        opts.abortAfterMs === undefined ? undefined : setTimeout(() => stopBackground.abort(), Math.max(0, opts.abortAfterMs));
+        opts.abortAfterMs === undefined
+          ? undefined
+          : setTimeout(() => {
+              stopped = true;
+              for (const c of refreshControllers) c.abort();
+            }, Math.max(0, opts.abortAfterMs));
       try {
         while (background.size > 0) await Promise.allSettled([...background]);
       } finally {

@@ -44,7 +44,10 @@ describe('graceful shutdown', () => {
     const inflight = Array.from({ length: 20 }, () =>
       request(`${url}/v1/rerank`, { method: 'POST', body, headers: { 'content-type': 'application/json' } }).then(async (r) => ({ status: r.statusCode, json: (await r.body.json()) as { fallback: unknown } })),
     );
-    await new Promise((r) => setTimeout(r, 150));
+    // SIGTERM only once every request is in flight at the LLM (a fixed sleep races on a loaded machine).
+    const until = Date.now() + 10_000;
+    while (double.calls.length < 20 && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
+    expect(double.calls.length).toBe(20);
     child.kill('SIGTERM');
     const results = await Promise.all(inflight);
     expect(results.map((r) => r.status)).toEqual(Array(20).fill(200));

@@ -94,6 +94,20 @@ describe('reranker', () => {
     expect(outs.every((o) => o.fallback === null)).toBe(true);
   });
 
+  it('a starter that disconnects does not cancel the profile call others joined', async () => {
+    const { llm, calls } = fakeLlm({ delayMs: 40 });
+    const { reranker } = setup(llm);
+    const abort = new AbortController();
+    const first = reranker.rerank(input({ signal: abort.signal }));
+    const second = reranker.rerank(input());
+    setTimeout(() => abort.abort(), 5);
+    const [a, b] = await Promise.all([first, second]);
+    expect(a.fallback).toEqual({ reason: 'timeout' });
+    expect(b.fallback).toBeNull();
+    expect(calls.filter((c) => c.role === 'profile')).toHaveLength(1);
+    expect(calls.filter((c) => c.role === 'profile')[0]?.signal).toBeUndefined();
+  });
+
   it('stale-while-revalidate answers with the old profile and refreshes in the background', async () => {
     let version = 1;
     const { llm, calls } = fakeLlm({ profile: () => `profile v${version++}` });
