@@ -32,7 +32,8 @@ export async function buildApp(c: Container, opts: BuildAppOptions): Promise<Fas
     loggerInstance: opts.logger,
     bodyLimit: config.http.bodyLimitBytes,
     requestIdHeader: 'x-request-id',
-    logController: new LogController({ requestIdLogLabel: 'requestId' }),
+    // One access-log line per request (written in onResponse below) instead of Fastify's two.
+    logController: new LogController({ requestIdLogLabel: 'requestId', disableRequestLogging: true }),
     genReqId: () => randomUUID(),
     // Let in-flight requests finish on close, but answer new ones on kept-alive sockets with 503.
     return503OnClosing: true,
@@ -65,6 +66,14 @@ export async function buildApp(c: Container, opts: BuildAppOptions): Promise<Fas
   });
   app.addHook('onSend', (_req, reply, _payload, done) => {
     if (closing) reply.header('connection', 'close');
+    done();
+  });
+  app.addHook('onResponse', (req, reply, done) => {
+    // req.log carries the route's log level, so probe and scrape routes (logLevel 'warn') stay quiet.
+    req.log.info(
+      { req: { method: req.method, url: req.url }, res: { statusCode: reply.statusCode }, responseTime: reply.elapsedTime },
+      'request completed',
+    );
     done();
   });
 

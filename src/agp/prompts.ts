@@ -73,6 +73,25 @@ const DATA_MARKERS = new RegExp(
  */
 export function sanitizeText(s: string, maxChars: number): string {
   if (!(maxChars > 0)) return '';
+  // Catalogue titles repeat across requests, so the (pure) result is memoised: on the cache-hit path this
+  // turns the dominant CPU cost of building a ranking prompt into a map lookup.
+  if (s.length > MEMO_MAX_INPUT) return sanitizeUncached(s, maxChars);
+  const key = `${maxChars}\u0000${s}`;
+  const hit = sanitizeMemo.get(key);
+  if (hit !== undefined) return hit;
+  const out = sanitizeUncached(s, maxChars);
+  if (sanitizeMemo.size >= MEMO_MAX_ENTRIES) sanitizeMemo.delete(sanitizeMemo.keys().next().value as string);
+  sanitizeMemo.set(key, out);
+  return out;
+}
+
+/** Inputs longer than this are not memoised (long texts rarely repeat and would bloat the memo). */
+const MEMO_MAX_INPUT = 512;
+/** Bound of the memo: oldest-first eviction keeps it at most this many entries (a few MB at worst). */
+const MEMO_MAX_ENTRIES = 20_000;
+const sanitizeMemo = new Map<string, string>();
+
+function sanitizeUncached(s: string, maxChars: number): string {
   let t = s
     .normalize('NFKC')
     .replace(/[\t\n\v\f\r\u0085\u2028\u2029]/g, ' ')
