@@ -5,7 +5,7 @@
  */
 import { rankOf } from './metrics.js';
 import { applyOrder } from './permutation.js';
-import { renderFeedbackText } from './prompts.js';
+import { renderFeedbackText } from './optimizer-prompts.js';
 import type { TextLimits } from './prompts.js';
 import type { Item } from './types.js';
 
@@ -70,7 +70,7 @@ export function positionFeedback(args: {
  * Compact text of one user's feedback for the summarise and reason prompts: the history used, the
  * profile, where the ground truth landed versus rank 1, and the titles ranked above it. User-derived
  * text is sanitised and the user id is left out (the optimiser must learn general rules; ids are personal).
- * The wording lives in prompts.ts with the other prompt text, so this module does not import it back.
+ * The wording lives in optimizer-prompts.ts with the other optimiser prompt text.
  */
 export function renderFeedback(fb: UserFeedback, limits?: TextLimits): string {
   return renderFeedbackText(fb, limits);

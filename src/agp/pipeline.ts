@@ -8,14 +8,7 @@ import { LlmCallError } from './ports.js';
 import type { Item, LlmRole, ParseOutcome, Usage } from './types.js';
 import { emptyUsage } from './types.js';
 import type { TextLimits } from './prompts.js';
-import {
-  RANKING_JSON_SCHEMA,
-  buildCotMessages,
-  buildDirectMessages,
-  buildProfileMessages,
-  buildRerankMessages,
-  stripPromptEcho,
-} from './prompts.js';
+import { RANKING_JSON_SCHEMA, buildCotMessages, buildDirectMessages, buildProfileMessages, buildRerankMessages, stripPromptEcho } from './prompts.js';
 import { parseRanking } from './permutation.js';
 import { planWindows } from './sliding-window.js';
 

@@ -5,7 +5,7 @@
  * admin routes); path parameters up to their schema maximum reach the handler (erasure of a 256-char user id).
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { sanitizeText } from '../../src/agp/prompts.js';
+import { sanitizeText } from '../../src/agp/untrusted-text.js';
 import { MAX_JSON_DEPTH, nestingExceeds } from '../../src/http/plugins/json-body.js';
 import { buildTestApp, type TestApp } from '../support/build-test-app.js';
 import { startLlmDouble, type LlmDouble } from '../support/llm-double.js';

@@ -4,14 +4,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { newContext, generateProfile, type PipelineOptions } from '../../src/agp/pipeline.js';
-import {
-  BUILTIN_PROFILE_PROMPT,
-  buildCotMessages,
-  buildEditMessages,
-  buildProfileMessages,
-  buildRerankMessages,
-  stripPromptEcho,
-} from '../../src/agp/prompts.js';
+import { BUILTIN_PROFILE_PROMPT, buildCotMessages, buildProfileMessages, buildRerankMessages, stripPromptEcho } from '../../src/agp/prompts.js';
+import { buildEditMessages } from '../../src/agp/optimizer-prompts.js';
 import type { Item } from '../../src/agp/types.js';
 import { createScriptedLlm } from '../support/scripted-llm.js';
 

@@ -10,16 +10,8 @@ import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { ChatMessage } from '../../src/agp/ports.js';
-import {
-  BUILTIN_PROFILE_PROMPT,
-  PROFILE_MAX_CHARS,
-  buildCotMessages,
-  buildDirectMessages,
-  buildProfileMessages,
-  buildRerankMessages,
-  sanitizeText,
-  type TextLimits,
-} from '../../src/agp/prompts.js';
+import { BUILTIN_PROFILE_PROMPT, PROFILE_MAX_CHARS, buildCotMessages, buildDirectMessages, buildProfileMessages, buildRerankMessages, type TextLimits } from '../../src/agp/prompts.js';
+import { sanitizeText } from '../../src/agp/untrusted-text.js';
 import type { Item } from '../../src/agp/types.js';
 
 interface CorpusEntry {

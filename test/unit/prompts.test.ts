@@ -1,19 +1,7 @@
 import { describe, it, expect } from 'vitest';
-import {
-  BUILTIN_PROFILE_PROMPT,
-  RANKING_JSON_SCHEMA,
-  buildCotMessages,
-  buildDirectMessages,
-  buildEditMessages,
-  buildProfileMessages,
-  buildReasonMessages,
-  buildRerankMessages,
-  buildSummariseMessages,
-  containsDataDelimiters,
-  parseEditedPrompt,
-  parseInstruction,
-  sanitizeText,
-} from '../../src/agp/prompts.js';
+import { BUILTIN_PROFILE_PROMPT, RANKING_JSON_SCHEMA, buildCotMessages, buildDirectMessages, buildProfileMessages, buildRerankMessages } from '../../src/agp/prompts.js';
+import { containsDataDelimiters, sanitizeText } from '../../src/agp/untrusted-text.js';
+import { buildEditMessages, buildReasonMessages, buildSummariseMessages, parseEditedPrompt, parseInstruction } from '../../src/agp/optimizer-prompts.js';
 import type { TextLimits } from '../../src/agp/prompts.js';
 import { positionFeedback } from '../../src/agp/feedback.js';
 import { parseRanking } from '../../src/agp/permutation.js';
