@@ -12,8 +12,9 @@ import type { RedisClient, RedisTarget } from '../store/redis-connection.js';
 import type { TrainingJobs } from './training-jobs.js';
 import type { TrainingRunDeps } from './run-training-job.js';
 import { createInProcessTrainingJobs } from './in-process-training-jobs.js';
-import type { TrainingWorker, TrainingWorkerTuning } from './bullmq-training-jobs.js';
-import { createBullmqTrainingJobs, startTrainingWorker } from './bullmq-training-jobs.js';
+import type { TrainingWorker, TrainingWorkerTuning } from './bullmq-training-worker.js';
+import { createBullmqTrainingJobs } from './bullmq-training-jobs.js';
+import { startTrainingWorker } from './bullmq-training-worker.js';
 
 export interface CreateTrainingJobsDeps {
   config: Config;

@@ -17,8 +17,8 @@ import { createRedis } from '../store/redis-connection.js';
 import type { RedisClient } from '../store/redis-connection.js';
 import { createPromptRegistry } from '../store/prompt-registry.js';
 import { createRedisPromptStorage } from '../store/redis-prompt-storage.js';
-import type { TrainingWorkerTuning } from './bullmq-training-jobs.js';
-import { startTrainingWorker } from './bullmq-training-jobs.js';
+import type { TrainingWorkerTuning } from './bullmq-training-worker.js';
+import { startTrainingWorker } from './bullmq-training-worker.js';
 import { trainingRunDeps } from './create-training-jobs.js';
 import { createTrainingKeys } from './redis-checkpoint-store.js';
 
