@@ -7,9 +7,10 @@ import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { FastifyBaseLogger } from 'fastify';
 import underPressure from '@fastify/under-pressure';
 import rateLimit from '@fastify/rate-limit';
-import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import { validatorCompiler } from 'fastify-type-provider-zod';
 import type { Container } from './container.js';
 import { registerErrorHandler, sendError } from './http/plugins/error-handler.js';
+import { fastSerializerCompiler } from './http/plugins/fast-serializer.js';
 import { registerJsonBodyParser } from './http/plugins/json-body.js';
 import { registerMetrics } from './http/plugins/metrics-plugin.js';
 import { registerSwagger } from './http/plugins/swagger.js';
@@ -50,7 +51,7 @@ export async function buildApp(c: Container, opts: BuildAppOptions): Promise<Fas
     },
   });
   app.setValidatorCompiler(validatorCompiler);
-  app.setSerializerCompiler(serializerCompiler);
+  app.setSerializerCompiler(fastSerializerCompiler);
   registerErrorHandler(app);
   registerJsonBodyParser(app);
   // During shutdown, answer in-flight requests with `Connection: close` so keep-alive sockets end with

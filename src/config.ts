@@ -52,7 +52,7 @@ const envSchema = z.object({
   LLM_RERANK_MODEL: optionalString,
   LLM_OPTIMIZER_MODEL: optionalString,
   LLM_TEMPERATURE: z.coerce.number().min(0).max(2).default(0),
-  LLM_MAX_CONCURRENCY: int(64, 1, 10_000),
+  LLM_MAX_CONCURRENCY: int(256, 1, 10_000),
   /** How long a call may wait for a concurrency slot before falling back with `overloaded`. */
   LLM_QUEUE_TIMEOUT_MS: int(50, 0, 60_000),
   LLM_MAX_RETRIES: int(2, 0, 10),

@@ -177,7 +177,7 @@ export function renderMarkdown(s: Summary): string {
     );
     out.push(
       table(
-        ['PROFILE_FRESHNESS', 'Requests', 'p50 ms', 'p95 ms', 'p99 ms', 'LLM calls/req', 'calls by role', 'stale answers', 'profile generated in-request', 'mean profile / rerank step ms', 'background refreshes', 'fallbacks', 'service CPU µs/req'],
+        ['PROFILE_FRESHNESS', 'Requests', 'p50 ms', 'p95 ms', 'p99 ms', 'LLM calls/req', 'calls by role', 'stale answers', 'profile generated in-request', 'mean profile / rerank step ms', 'background refreshes', 'fallbacks'],
         s.freshness.map((r) => [
           r.policy,
           String(r.requests),
@@ -191,7 +191,6 @@ export function renderMarkdown(s: Summary): string {
           `${f0(r.meanProfileMs)} / ${f0(r.meanRerankMs)}`,
           String(r.backgroundRefreshes),
           String(r.fallbacks),
-          f0(r.serviceUsPerReq),
         ]),
       ),
       '',

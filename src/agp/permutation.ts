@@ -196,6 +196,29 @@ function readBareNumbers(lines: string[]): number[] {
   return out;
 }
 
+/** The answer exactly as the prompt asks for it: `<ranking>3, 1, 2</ranking>` and nothing else. */
+const EXACT_ANSWER = /^\s*<ranking>\s*(\d{1,6}(?:\s*,\s*\d{1,6})*)\s*<\/ranking>\s*$/;
+
+/**
+ * Fast path for the common case, a well-formed answer that ranks every candidate exactly once: the order,
+ * or null to fall through to the general readers (which give the same result for such an answer).
+ */
+function exactAnswer(answer: string, n: number): number[] | null {
+  const m = EXACT_ANSWER.exec(answer);
+  if (!m) return null;
+  const labels = (m[1] as string).split(',');
+  if (labels.length !== n) return null;
+  const seen = new Uint8Array(n);
+  const order = new Array<number>(n);
+  for (let i = 0; i < n; i++) {
+    const k = Number(labels[i]) - 1;
+    if (!(k >= 0 && k < n) || seen[k]) return null;
+    seen[k] = 1;
+    order[i] = k;
+  }
+  return order;
+}
+
 /**
  * Parses a model's ranking answer over `n` candidates labelled 1..n.
  * Each label convention is tried; the one yielding the most distinct valid labels wins (ties go to the
@@ -208,6 +231,9 @@ export function parseRanking(answer: string, n: number, opts?: ParseRankingOptio
   if (!Number.isInteger(n) || n < 0) throw new RangeError(`candidate count must be a non-negative integer, got ${n}`);
   const identity = Array.from({ length: n }, (_, i) => i);
   if (n <= 1) return { order: identity, outcome: 'ok', rankedCount: n, duplicates: 0, unknown: 0 };
+
+  const exact = exactAnswer(answer, n);
+  if (exact) return { order: exact, outcome: 'ok', rankedCount: n, duplicates: 0, unknown: 0 };
 
   const idIndex = new Map<string, number>();
   opts?.ids?.forEach((id, i) => {

@@ -67,7 +67,17 @@ export function createKeySchema(prefix: string = DEFAULT_KEY_PREFIX): KeySchema 
     throw new Error(`invalid Redis key prefix "${prefix}": must be non-empty without braces or whitespace`);
   }
   const p = prefix;
-  const profileBase = (userId: string) => `${p}:prof:{${userHash(userId)}}`;
+  // Every lookup and save spells 2–3 keys of the same user in a row: remember the last user's tag so the
+  // sha256 runs once per operation instead of once per key.
+  let lastUser: string | undefined;
+  let lastBase = '';
+  const profileBase = (userId: string) => {
+    if (userId !== lastUser) {
+      lastBase = `${p}:prof:{${userHash(userId)}}`;
+      lastUser = userId;
+    }
+    return lastBase;
+  };
   const reg = `${p}:prompts:{reg}`;
   return Object.freeze({
     prefix: p,
