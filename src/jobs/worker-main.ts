@@ -1,17 +1,22 @@
 /**
- * `agp worker`: runs ONLY the BullMQ training worker (no HTTP). It needs the queue Redis
- * (QUEUE_REDIS_URL, else REDIS_URL, else the Cluster) and the registry's Redis (REDIS_URL or
- * REDIS_CLUSTER_NODES), the same as the API, so the versions it trains appear in every replica.
+ * `agp worker`: runs ONLY the BullMQ training worker, plus a tiny HTTP server on PORT/HOST
+ * (./worker-http.ts: GET /metrics for Prometheus, GET /healthz for the kubelet; no API routes). It needs
+ * the queue Redis (QUEUE_REDIS_URL, else REDIS_URL, else the Cluster) and the registry's Redis (REDIS_URL
+ * or REDIS_CLUSTER_NODES), the same as the API, so the versions it trains appear in every replica.
  *
  * On SIGTERM/SIGINT, running jobs stop between batches, keep their checkpoint and go back to the queue
- * (another worker resumes them); the process then closes its connections and returns.
+ * (another worker resumes them); the process then closes its connections and, last, the HTTP server (so
+ * the counters of jobs that end during the drain can still be scraped, and liveness keeps passing).
  */
 import { pino } from 'pino';
+import type { Logger } from 'pino';
 import { ConfigError, loadConfig, pipelineOptions } from '../config.js';
+import type { Config, RedisTargetConfig } from '../config.js';
 import { systemClock } from '../agp/ports.js';
 import { BUILTIN_ACTIVE_PROMPT } from '../agp/prompts.js';
 import { TRAINING_LLM_QUEUE_TIMEOUT_MS, createLlmFromConfig } from '../llm/llm-from-config.js';
 import { createMetrics } from '../observability/metrics.js';
+import type { Metrics } from '../observability/metrics.js';
 import { loggerOptions } from '../observability/logger.js';
 import { createRedis } from '../store/redis-connection.js';
 import type { RedisClient } from '../store/redis-connection.js';
@@ -21,6 +26,7 @@ import type { TrainingWorkerTuning } from './bullmq-training-worker.js';
 import { startTrainingWorker } from './bullmq-training-worker.js';
 import { trainingRunDeps } from './create-training-jobs.js';
 import { createTrainingKeys } from './redis-checkpoint-store.js';
+import { startWorkerHttp } from './worker-http.js';
 
 /** Options for tests and tooling; the CLI calls `runWorker()` with none. */
 export interface RunWorkerOptions {
@@ -49,6 +55,26 @@ export async function runWorker(opts: RunWorkerOptions = {}): Promise<void> {
   }
   const logger = pino(loggerOptions({ level: config.logLevel, logUserText: config.logUserText }));
   const metrics = createMetrics();
+  // Bound first: a port that cannot be bound fails the start before any connection is opened.
+  const http = await startWorkerHttp({ port: config.port, host: config.host, metrics, logger });
+  try {
+    await trainUntilStopped({ config, logger, metrics, regTarget, queueTarget }, opts);
+  } finally {
+    await http.close();
+  }
+}
+
+interface WorkerContext {
+  config: Config;
+  logger: Logger;
+  metrics: Metrics;
+  regTarget: RedisTargetConfig;
+  queueTarget: RedisTargetConfig;
+}
+
+/** The worker proper: connections, registry, BullMQ worker; returns once stopped and drained. */
+async function trainUntilStopped(ctx: WorkerContext, opts: RunWorkerOptions): Promise<void> {
+  const { config, logger, metrics, regTarget, queueTarget } = ctx;
   // Training is batch work: wait for an LLM slot instead of shedding like serving does.
   const llm = createLlmFromConfig(config, { metrics, logger, queueTimeoutMs: Math.max(config.llm.queueTimeoutMs, TRAINING_LLM_QUEUE_TIMEOUT_MS) });
   if (!llm.configured) logger.warn('no LLM configured (LLM_BASE_URL/LLM_API_KEY and LLM_MODEL): every training job will fail');

@@ -1,7 +1,8 @@
 /**
  * Helm chart tests: `helm lint --strict` and `helm template` over every ci/*-values.yaml, each rendered
  * object validated against the Kubernetes / Prometheus Operator schemas (kubernetes-models), the pod
- * hardening, probes, shutdown budget, worker split and Redis wiring asserted, the values schema shown
+ * hardening, probes, shutdown budget, worker split (its /metrics + /healthz port, PodMonitor and NetworkPolicy)
+ * and Redis wiring asserted, the values schema shown
  * to reject bad values, the PrometheusRule shown to be the same rules file promtool checks, and the
  * Grafana dashboard checked for its panels and for PromQL that parses and names real metrics.
  *
@@ -21,7 +22,7 @@ import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import { ConfigMap, Secret, Service, ServiceAccount } from 'kubernetes-models/v1';
 import type { IContainer, IEnvVar, IPodSpec } from 'kubernetes-models/v1';
-import { PrometheusRule, ServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1';
+import { PodMonitor, PrometheusRule, ServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1';
 import { METRIC } from '../../src/observability/metrics.js';
 import { loadConfig } from '../../src/config.js';
 
@@ -85,7 +86,7 @@ type K8sObject = {
 type ModelCtor = { apiVersion: string; kind: string; new (data: never): { validate(): void } };
 
 const MODELS: Record<string, ModelCtor> = Object.fromEntries(
-  [Deployment, Service, ServiceAccount, ConfigMap, Secret, HorizontalPodAutoscaler, PodDisruptionBudget, NetworkPolicy, ServiceMonitor, PrometheusRule].map(
+  [Deployment, Service, ServiceAccount, ConfigMap, Secret, HorizontalPodAutoscaler, PodDisruptionBudget, NetworkPolicy, ServiceMonitor, PodMonitor, PrometheusRule].map(
     (m) => [m.kind, m as unknown as ModelCtor],
   ),
 );
@@ -135,6 +136,9 @@ const apiDeployment = (objs: K8sObject[]) => one(objs, 'Deployment', fullname);
 const workerDeployment = (objs: K8sObject[]) => byKind(objs, 'Deployment').find((d) => d.metadata.name === `${fullname}-worker`);
 const appConfigMap = (objs: K8sObject[]) => one(objs, 'ConfigMap', fullname) as K8sObject & { data: Record<string, string> };
 
+function podTemplateLabels(d: K8sObject): Record<string, string> {
+  return (d as unknown as { spec: { template: { metadata: { labels: Record<string, string> } } } }).spec.template.metadata.labels;
+}
 function podSpec(d: K8sObject): IPodSpec {
   return (d as unknown as { spec: { template: { spec: IPodSpec } } }).spec.template.spec;
 }
@@ -446,6 +450,17 @@ describe('ci/default-values.yaml: single replica, chart-managed Secret, worker i
     expect(appConfigMap(full).data.REDIS_CLUSTER_NODES).toBe('redis-0:6379,redis-1:6379');
   });
 
+  it('worker.livenessProbe replaces the default worker liveness probe; readiness stays on /healthz', () => {
+    const objs2 = template('default-values.yaml', [
+      '--set', 'worker.enabled=true',
+      '--set-json', 'worker.livenessProbe={"tcpSocket":{"port":"http"},"periodSeconds":20}',
+    ]);
+    const wc = mainContainer(workerDeployment(objs2)!);
+    expect(wc.livenessProbe).toEqual({ tcpSocket: { port: 'http' }, periodSeconds: 20 });
+    expect(wc.readinessProbe?.httpGet).toEqual({ path: '/healthz', port: 'http' });
+    expect(() => new Deployment(workerDeployment(objs2) as never).validate()).not.toThrow();
+  });
+
   it('renders large integers without exponent notation', () => {
     const big = appConfigMap(template('default-values.yaml', ['--set', 'config.profiles.cacheMaxEntries=25000000']));
     expect(big.data.PROFILE_CACHE_MAX_ENTRIES).toBe('25000000');
@@ -483,12 +498,40 @@ describe('ci/autoscale-workers-values.yaml: HPA + worker Deployment + separate q
     const wc = mainContainer(worker!);
     expect(wc.args).toEqual(['node', 'dist/cli/agp.js', 'worker']);
     expect(envNamed(wc, 'WORKER_ENABLED')?.value).toBe('true');
-    expect(wc.ports ?? []).toEqual([]);
     expect(envNamed(wc, 'ADMIN_TOKEN'), 'the worker gets no admin token').toBeUndefined();
     expect(podSpec(worker!).terminationGracePeriodSeconds).toBe(120);
     // The Service and PDB select API pods only.
     const svc = one(objs, 'Service') as K8sObject & { spec: { selector: Record<string, string> } };
     expect(svc.spec.selector['app.kubernetes.io/component']).toBe('api');
+  });
+
+  it('the worker serves /metrics and /healthz on its http port (PORT), probed on /healthz', () => {
+    const wc = mainContainer(workerDeployment(objs)!);
+    expect(wc.ports).toEqual([{ name: 'http', containerPort: 8080, protocol: 'TCP' }]);
+    // The process listens on PORT from the ConfigMap: the same number as the named port.
+    expect(loadConfig(effectiveEnv(wc, objs)).port).toBe(8080);
+    for (const p of [wc.livenessProbe, wc.readinessProbe]) {
+      expect(p?.httpGet).toEqual({ path: '/healthz', port: 'http' });
+      expect(p?.periodSeconds).toBeGreaterThan(0);
+      expect(p?.timeoutSeconds).toBeGreaterThan(0);
+    }
+    // No preStop sleep: no Service routes traffic to the worker.
+    expect(wc.lifecycle).toBeUndefined();
+  });
+
+  it('a PodMonitor scrapes /metrics on the worker pods\' http port', () => {
+    const pm = one(objs, 'PodMonitor') as K8sObject & {
+      spec: { selector: { matchLabels: Record<string, string> }; podMetricsEndpoints: Array<{ port: string; path: string; interval: string; scrapeTimeout: string }>; namespaceSelector: { matchNames: string[] } };
+    };
+    expect(pm.metadata.name).toBe(`${fullname}-worker`);
+    expect(pm.metadata.labels?.release).toBe('kube-prometheus-stack');
+    expect(pm.spec.selector.matchLabels).toEqual({ 'app.kubernetes.io/name': 'agp-rerank', 'app.kubernetes.io/instance': RELEASE, 'app.kubernetes.io/component': 'worker' });
+    // Selects the worker pods and no API pod.
+    expect(podTemplateLabels(workerDeployment(objs)!)).toMatchObject(pm.spec.selector.matchLabels);
+    expect(podTemplateLabels(apiDeployment(objs))).not.toMatchObject(pm.spec.selector.matchLabels);
+    expect(pm.spec.podMetricsEndpoints).toEqual([{ port: 'http', path: '/metrics', interval: '30s', scrapeTimeout: '10s' }]);
+    expect(mainContainer(workerDeployment(objs)!).ports?.map((p) => p.name)).toContain(pm.spec.podMetricsEndpoints[0]?.port);
+    expect(pm.spec.namespaceSelector.matchNames).toEqual([NAMESPACE]);
   });
 
   it('builds both Redis URLs from Secret passwords, password defined before use', () => {
@@ -519,18 +562,40 @@ describe('ci/autoscale-workers-values.yaml: HPA + worker Deployment + separate q
     expect(envNamed(c, 'ADMIN_TOKEN')?.valueFrom?.secretKeyRef).toEqual({ name: 'agp-rerank-secrets', key: 'ADMIN_TOKEN' });
   });
 
-  it('restricts ingress to the API port and egress to DNS + the configured rules', () => {
-    const np = one(objs, 'NetworkPolicy') as K8sObject & {
-      spec: { policyTypes: string[]; ingress: Array<{ ports: Array<{ port: unknown }> }>; egress: unknown[] };
+  type Policy = K8sObject & {
+    spec: {
+      podSelector: { matchLabels: Record<string, string> };
+      policyTypes: string[];
+      ingress: Array<{ ports: Array<{ port: unknown }>; from?: unknown[] }>;
+      egress: unknown[];
     };
+  };
+  const monitoringPeer = [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } }];
+
+  it('restricts ingress to the API port and egress to DNS + the configured rules', () => {
+    const np = one(objs, 'NetworkPolicy', fullname) as Policy;
+    expect(np.spec.podSelector.matchLabels['app.kubernetes.io/component']).toBe('api');
+    expect(podTemplateLabels(apiDeployment(objs))).toMatchObject(np.spec.podSelector.matchLabels);
     expect(np.spec.policyTypes).toEqual(['Ingress', 'Egress']);
     for (const rule of np.spec.ingress) expect(rule.ports.map((p) => p.port)).toEqual(['http']);
     expect(np.spec.ingress).toHaveLength(2);
+    expect(np.spec.ingress[1]?.from).toEqual(monitoringPeer);
     expect(np.spec.egress).toHaveLength(3);
+  });
+
+  it('lets only the metrics scrapers (metricsFrom) reach the worker port, with the same egress', () => {
+    const api = one(objs, 'NetworkPolicy', fullname) as Policy;
+    const np = one(objs, 'NetworkPolicy', `${fullname}-worker`) as Policy;
+    expect(podTemplateLabels(workerDeployment(objs)!)).toMatchObject(np.spec.podSelector.matchLabels);
+    expect(podTemplateLabels(apiDeployment(objs))).not.toMatchObject(np.spec.podSelector.matchLabels);
+    expect(np.spec.policyTypes).toEqual(['Ingress', 'Egress']);
+    expect(np.spec.ingress).toEqual([{ ports: [{ port: 'http', protocol: 'TCP' }], from: monitoringPeer }]);
+    expect(np.spec.egress).toEqual(api.spec.egress);
   });
 
   it('labels the monitoring objects for the operator', () => {
     expect(one(objs, 'ServiceMonitor').metadata.labels?.release).toBe('kube-prometheus-stack');
+    expect(one(objs, 'PodMonitor').metadata.labels?.release).toBe('kube-prometheus-stack');
     expect(one(objs, 'PrometheusRule').metadata.labels?.release).toBe('kube-prometheus-stack');
   });
 });
@@ -563,9 +628,9 @@ describe('ci/external-redis-secret-values.yaml: existingSecret everywhere', () =
 });
 
 describe('ci/monitoring-off-values.yaml', () => {
-  it('renders no ServiceMonitor, PrometheusRule, dashboard, NetworkPolicy or PDB', () => {
+  it('renders no ServiceMonitor, PodMonitor, PrometheusRule, dashboard, NetworkPolicy or PDB', () => {
     const objs = template('monitoring-off-values.yaml');
-    for (const kind of ['ServiceMonitor', 'PrometheusRule', 'NetworkPolicy', 'PodDisruptionBudget']) {
+    for (const kind of ['ServiceMonitor', 'PodMonitor', 'PrometheusRule', 'NetworkPolicy', 'PodDisruptionBudget']) {
       expect(byKind(objs, kind), kind).toHaveLength(0);
     }
     expect(byKind(objs, 'ConfigMap').map((c) => c.metadata.name)).toEqual([fullname]);
@@ -581,6 +646,28 @@ describe('monitoring objects follow the monitoring.coreos.com/v1 API', () => {
     const forced = template('default-values.yaml', ['--set', 'metrics.serviceMonitor.force=true,metrics.prometheusRule.force=true'], false);
     expect(byKind(forced, 'ServiceMonitor')).toHaveLength(1);
     expect(byKind(forced, 'PrometheusRule')).toHaveLength(1);
+  });
+
+  it('the worker PodMonitor follows the ServiceMonitor switch, the API and the worker Deployment', () => {
+    const worker = ['--set', 'worker.enabled=true'];
+    const count = (extra: string[], api = true) => byKind(template('default-values.yaml', extra, api), 'PodMonitor').length;
+    expect(count(worker)).toBe(1);
+    expect(count([]), 'no worker Deployment, no PodMonitor').toBe(0);
+    expect(count(worker, false), 'monitoring API absent').toBe(0);
+    expect(count([...worker, '--set', 'metrics.serviceMonitor.force=true'], false), 'forced').toBe(1);
+    expect(count([...worker, '--set', 'metrics.serviceMonitor.enabled=false']), 'serviceMonitor disabled').toBe(0);
+    expect(count([...worker, '--set', 'metrics.serviceMonitor.enabled=false,metrics.serviceMonitor.force=true'])).toBe(0);
+    const off = template('monitoring-off-values.yaml', ['--set', 'worker.enabled=true,redis.url=redis://redis:6379/0']);
+    expect(workerDeployment(off)).toBeDefined();
+    expect(byKind(off, 'PodMonitor')).toHaveLength(0);
+  });
+
+  it('the rendered PodMonitor is valid against the prometheus-operator schema', () => {
+    const pm = one(template('default-values.yaml', ['--set', 'worker.enabled=true,metrics.serviceMonitor.interval=15s']), 'PodMonitor');
+    expect(() => new PodMonitor(pm as never).validate()).not.toThrow();
+    expect((pm as unknown as { spec: { podMetricsEndpoints: Array<{ interval: string }> } }).spec.podMetricsEndpoints[0]?.interval).toBe('15s');
+    // The model rejects a malformed endpoint list, so the check above is not a no-op.
+    expect(() => new PodMonitor({ ...pm, spec: { ...(pm as unknown as { spec: object }).spec, podMetricsEndpoints: 'http' } } as never).validate()).toThrow();
   });
 
   it('the ServiceMonitor scrapes /metrics on the API Service port', () => {
@@ -670,6 +757,8 @@ describe('values.schema.json rejects bad values', () => {
     ['a Redis URL with a password', ['--set', 'redis.url=redis://:hunter2@redis:6379'], /redis\.url/],
     ['a bad pull policy', ['--set', 'image.pullPolicy=Sometimes'], /pullPolicy/],
     ['worker.enabled as a string', ['--set-string', 'worker.enabled=yes'], /worker\.enabled/],
+    ['a zero worker probe period', ['--set', 'worker.probes.liveness.periodSeconds=0'], /periodSeconds/],
+    ['an unknown worker probe key', ['--set', 'worker.probes.startup.periodSeconds=2'], /startup/],
   ];
   it.each(cases)('%s', (_name, args, message) => {
     const r = helm(['template', RELEASE, CHART, ...args]);

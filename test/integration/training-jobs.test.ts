@@ -376,6 +376,9 @@ describe('agp worker (runWorker)', () => {
         REDIS_KEY_PREFIX: env.prefix,
         TRAINING_DATA_DIR: dataDir,
         TRAINING_CONCURRENCY: '2',
+        // An ephemeral port for the worker's /metrics server: test files run in parallel.
+        PORT: '0',
+        HOST: '127.0.0.1',
       },
       signal: stop.signal,
       tuning: FAST,

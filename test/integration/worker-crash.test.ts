@@ -158,7 +158,8 @@ describe('training worker killed with SIGKILL mid-epoch (real processes)', () =>
       TRAINING_STALLED_INTERVAL_MS: '500',
       MAX_EVENT_LOOP_DELAY_MS: '0',
     };
-    const workerEnv = { ...env, LOG_LEVEL: 'info' };
+    // An ephemeral port for each worker's /metrics server: test files run in parallel.
+    const workerEnv = { ...env, LOG_LEVEL: 'info', PORT: '0', HOST: '127.0.0.1' };
 
     // Freeze the double once the second batch of epoch 1 has begun: every later request hangs, so the
     // worker is stuck inside that batch with calls in flight when it is killed.
