@@ -121,10 +121,6 @@ export class LeanHeaders {
   [Symbol.iterator](): IterableIterator<[string, string]> {
     return this.entries();
   }
-
-  get [Symbol.toStringTag](): string {
-    return 'Headers';
-  }
 }
 
 /**
@@ -170,8 +166,9 @@ export class LeanResponse {
     if (this.#stream === undefined) {
       this.#stream = new ReadableStream<Uint8Array>({
         pull: (controller) => {
+          // A body already consumed by text()/json()/… reads as empty, like a disturbed fetch body.
+          if (!this.#used && bytes.length > 0) controller.enqueue(new Uint8Array(bytes));
           this.#used = true;
-          if (bytes.length > 0) controller.enqueue(new Uint8Array(bytes));
           controller.close();
         },
         cancel: () => {
@@ -225,10 +222,6 @@ export class LeanResponse {
   clone(): LeanResponse {
     if (this.#used || this.#stream?.locked) throw new TypeError('Response.clone: Body has already been consumed.');
     return new LeanResponse(this.status, this.statusText, this.url, this.headers, this.#bytes);
-  }
-
-  get [Symbol.toStringTag](): string {
-    return 'Response';
   }
 }
 

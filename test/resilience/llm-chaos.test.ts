@@ -14,7 +14,8 @@
 import { performance } from 'node:perf_hooks';
 import { Agent } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_MAX_BACKGROUND_REFRESHES } from '../../src/agp/profile-service.js';
+/** LLM slots in the hung-refresh test: 64 slots leave 16 for background refreshes. */
+const LLM_SLOTS = 64;
 import { buildTestApp } from '../support/build-test-app.js';
 import { startLlmDouble, type ChaosOptions, type LlmDouble, type LlmDoubleMode, type RecordedCall } from '../support/llm-double.js';
 import {
@@ -315,7 +316,7 @@ describe('LLM chaos at steady load', () => {
     // The breaker would open on the hung rerank calls and hide the slots behind circuit_open; when it probes
     // again, the probe needs a slot too, so the starvation delays recovery just the same. Keep it closed here.
     const t = await buildTestApp({
-      env: { LLM_BASE_URL: hung.url, LLM_API_KEY: 'k', LLM_MODEL: 'double-model', BREAKER_FAILURE_THRESHOLD: '1000' },
+      env: { LLM_BASE_URL: hung.url, LLM_API_KEY: 'k', LLM_MODEL: 'double-model', BREAKER_FAILURE_THRESHOLD: '1000', LLM_MAX_CONCURRENCY: String(LLM_SLOTS) },
       jobs: false,
     });
     try {
@@ -340,8 +341,9 @@ describe('LLM chaos at steady load', () => {
       hung.setMode('ok');
       const direct = await post({ userId: 'fg', method: 'direct', history: [{ id: 'h', title: 'H' }], candidates: [{ id: 'a', title: 'A' }, { id: 'b', title: 'B' }] });
       expect(direct.json().fallback).toBeNull();
-      expect(hungRefreshes).toBe(DEFAULT_MAX_BACKGROUND_REFRESHES);
-      expect(inflight).toBeLessThanOrEqual(DEFAULT_MAX_BACKGROUND_REFRESHES);
+      // The container gives background refreshes a quarter of the LLM slots.
+      expect(hungRefreshes).toBe(LLM_SLOTS / 4);
+      expect(inflight).toBeLessThanOrEqual(LLM_SLOTS / 4);
       console.log(`[llm-chaos] ${USERS} stale users on a hung LLM: ${hungRefreshes} background refreshes hold slots (${inflight} in flight); a foreground rerank still gets one`);
     } finally {
       await hung.close(); // fails the hung calls fast, so the drain in close() does not wait 15 s
