@@ -10,7 +10,7 @@
  *   --duration <s>   measured seconds per scenario (default 10)
  *   --quick          3 s scenarios, 1 s warm-ups
  *   --only <list>    comma list of groups (default: all): hello, floor, service, transport, freshness, and
- *                    sizing (the 200 ms / 200 connections scenario at the default LLM_MAX_CONCURRENCY=64)
+ *                    sizing (the 200 ms / 200 connections scenario at LLM_MAX_CONCURRENCY=64, the old default)
  *   --no-build       use the existing dist/
  *   --service-node-flags "<flags>"  extra node flags for the service process (e.g. --max-semi-space-size=64),
  *                    recorded in the results; default none
@@ -282,7 +282,7 @@ async function runHttpGroups(ctx: BenchContext, only: Set<Group>, results: HttpS
   }
 }
 
-/** What the default LLM_MAX_CONCURRENCY (64) does at 200 connections with a 200 ms LLM. */
+/** What LLM_MAX_CONCURRENCY=64 (the old default; now 256) does at 200 connections with a 200 ms LLM. */
 async function runSizing(ctx: BenchContext, results: HttpScenarioResult[]): Promise<void> {
   const hits = hitBodies(HIT_USERS);
   const service = await startService(ctx, {
@@ -297,7 +297,7 @@ async function runSizing(ctx: BenchContext, results: HttpScenarioResult[]): Prom
     results.push(
       await runHttpScenario(ctx, {
         name: 'service-llm-200ms-default-concurrency',
-        description: 'service at the default LLM_MAX_CONCURRENCY=64, cache hits, 200 ms LLM, 200 connections',
+        description: 'service at LLM_MAX_CONCURRENCY=64 (the old default; the default is now 256), cache hits, 200 ms LLM, 200 connections',
         target: service,
         connections: 200,
         latency: 200,
