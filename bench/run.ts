@@ -143,6 +143,36 @@ async function runHttpGroups(ctx: BenchContext, only: Set<Group>, results: HttpS
   const mixLatency = { meanMs: 200, jitterMs: 50 };
   const misses = (tag: string) => missStream(`${tag}-${process.pid}`, 50);
   const post = { method: 'POST' as const, path: '/v1/rerank' };
+  // The three 200-connection scenarios, identical for the floor and the service so their rows compare.
+  const llmScenarios = (label: 'floor' | 'service', target: Parameters<typeof runHttpScenario>[1]['target']) => [
+    {
+      name: `${label}-llm-200ms`,
+      description: `${label}, cache hits, 200 ms LLM, 200 connections`,
+      target,
+      connections: 200,
+      latency: latency200 as number | { meanMs: number; jitterMs: number },
+      ...post,
+      bodies: () => rotate(hits),
+    },
+    {
+      name: `${label}-llm-200ms-jitter`,
+      description: `${label}, cache hits, 200 ± 50 ms LLM (uniform), 200 connections`,
+      target,
+      connections: 200,
+      latency: mixLatency,
+      ...post,
+      bodies: () => rotate(hits),
+    },
+    {
+      name: `${label}-mix`,
+      description: `${label}, 80% cache hits / 20% new users, LLM 200 ± 50 ms, 200 connections`,
+      target,
+      connections: 200,
+      latency: mixLatency,
+      ...post,
+      bodies: (phase: string) => mixStream(hits, misses(`${label === 'floor' ? 'floor' : 'svc'}-mix-${phase}`), 80),
+    },
+  ];
 
   if (only.has('hello')) {
     const hello = await startReference(ctx, 'hello');
@@ -177,39 +207,7 @@ async function runHttpGroups(ctx: BenchContext, only: Set<Group>, results: HttpS
           bodies: () => rotate(hits),
         }),
       );
-      results.push(
-        await runHttpScenario(ctx, {
-          name: 'floor-llm-200ms',
-          description: 'floor with a 200 ms LLM, 200 connections',
-          target: floor,
-          connections: 200,
-          latency: latency200,
-          ...post,
-          bodies: () => rotate(hits),
-        }),
-      );
-      results.push(
-        await runHttpScenario(ctx, {
-          name: 'floor-llm-200ms-jitter',
-          description: 'floor with a 200 ± 50 ms LLM (uniform), 200 connections',
-          target: floor,
-          connections: 200,
-          latency: mixLatency,
-          ...post,
-          bodies: () => rotate(hits),
-        }),
-      );
-      results.push(
-        await runHttpScenario(ctx, {
-          name: 'floor-mix',
-          description: 'floor with the mix body stream (80% warmed users), LLM 200 ± 50 ms, 200 connections',
-          target: floor,
-          connections: 200,
-          latency: mixLatency,
-          ...post,
-          bodies: (phase) => mixStream(hits, misses(`floor-mix-${phase}`), 80),
-        }),
-      );
+      for (const spec of llmScenarios('floor', floor)) results.push(await runHttpScenario(ctx, spec));
     } finally {
       await floor.child.stop();
     }
@@ -243,39 +241,7 @@ async function runHttpGroups(ctx: BenchContext, only: Set<Group>, results: HttpS
           bodies: (phase) => misses(`svc-miss-${phase}`),
         }),
       );
-      results.push(
-        await runHttpScenario(ctx, {
-          name: 'service-llm-200ms',
-          description: 'service, cache hits, 200 ms LLM, 200 connections',
-          target: service,
-          connections: 200,
-          latency: latency200,
-          ...post,
-          bodies: () => rotate(hits),
-        }),
-      );
-      results.push(
-        await runHttpScenario(ctx, {
-          name: 'service-llm-200ms-jitter',
-          description: 'service, cache hits, 200 ± 50 ms LLM (uniform), 200 connections',
-          target: service,
-          connections: 200,
-          latency: mixLatency,
-          ...post,
-          bodies: () => rotate(hits),
-        }),
-      );
-      results.push(
-        await runHttpScenario(ctx, {
-          name: 'service-mix',
-          description: 'service, 80% cache hits / 20% new users, LLM 200 ± 50 ms, 200 connections',
-          target: service,
-          connections: 200,
-          latency: mixLatency,
-          ...post,
-          bodies: (phase) => mixStream(hits, misses(`svc-mix-${phase}`), 80),
-        }),
-      );
+      for (const spec of llmScenarios('service', service)) results.push(await runHttpScenario(ctx, spec));
     } finally {
       await service.child.stop(15_000);
     }
