@@ -7,7 +7,7 @@
  *
  * Logs carry role, model, status, attempts and latency only: never the API key or message contents.
  */
-import OpenAI, { APIConnectionError, APIError } from 'openai';
+import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError } from 'openai';
 import type { ChatCompletion, ChatCompletionCreateParamsNonStreaming } from 'openai/resources/chat/completions';
 import type { Clock, LlmClient, LlmFailureReason, LlmRequest, LlmResponse, Logger } from '../agp/ports.js';
 import { LlmCallError, silentLogger, systemClock } from '../agp/ports.js';
@@ -222,7 +222,11 @@ export function createOpenAiLlmClient(opts: OpenAiLlmClientOptions): OpenAiLlmCl
             maxRetries: 0,
           });
         } catch (err) {
-          if (ctl.signal.aborted || clock.now() >= deadline) throw timedOut(permit, 'deadline exceeded');
+          // The SDK's own timeout is our remaining budget, so its timeout is our deadline even when its timer
+          // fires a millisecond before the clock reads the deadline (libuv caches loop time).
+          if (ctl.signal.aborted || clock.now() >= deadline || err instanceof APIConnectionTimeoutError) {
+            throw timedOut(permit, 'deadline exceeded');
+          }
           const httpStatus = err instanceof APIError ? err.status : undefined;
           status = httpStatus;
           const retryable =
