@@ -5,23 +5,14 @@
  * into the profile. Whatever it does, the response ranks exactly the candidates sent, each once, and the
  * profile returned with includeProfile never carries our system prompt or the (trained) profile prompt.
  */
-import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { FALLBACK_REASONS } from '../../src/agp/types.js';
 import { BUILTIN_PROFILE_PROMPT } from '../../src/agp/prompts.js';
 import { LIMITS } from '../../src/http/schemas.js';
 import { buildTestApp, type TestApp } from '../support/build-test-app.js';
 import { startLlmDouble, type LlmDouble, type RecordedCall } from '../support/llm-double.js';
+import { corpus, expand } from '../support/injection-corpus.js';
 
-interface CorpusEntry {
-  id: string;
-  category: string;
-  text: string;
-  repeat?: number;
-  note: string;
-}
-const corpus = JSON.parse(readFileSync(new URL('../fixtures/injection-corpus.json', import.meta.url), 'utf8')) as { entries: CorpusEntry[] };
-const expand = (e: CorpusEntry): string => e.text.repeat(e.repeat ?? 1);
 
 const TOKEN = 'injection-admin-token-0123456789';
 const TRAINED_PROMPT =

@@ -6,23 +6,14 @@
  * invisible characters; and the untrusted text appears exactly as sanitizeText renders it. A fast-check
  * property then throws random mixtures of the dangerous fragments at the same invariants.
  */
-import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { ChatMessage } from '../../src/agp/ports.js';
 import { BUILTIN_PROFILE_PROMPT, PROFILE_MAX_CHARS, buildCotMessages, buildDirectMessages, buildProfileMessages, buildRerankMessages, type TextLimits } from '../../src/agp/prompts.js';
 import { sanitizeText } from '../../src/agp/untrusted-text.js';
 import type { Item } from '../../src/agp/types.js';
+import { corpus, expand } from '../support/injection-corpus.js';
 
-interface CorpusEntry {
-  id: string;
-  category: string;
-  text: string;
-  repeat?: number;
-  note: string;
-}
-const corpus = JSON.parse(readFileSync(new URL('../fixtures/injection-corpus.json', import.meta.url), 'utf8')) as { entries: CorpusEntry[] };
-const expand = (e: CorpusEntry): string => e.text.repeat(e.repeat ?? 1);
 
 const limits: TextLimits = { maxTitleChars: 200, maxTextChars: 500 };
 const OUR_TAGS = ['history', 'candidates', 'candidate', 'ranking', 'profile', 'prompt', 'current_prompt', 'instruction', 'feedback', 'think'];
