@@ -10,10 +10,11 @@ import type { LimitFunction } from 'p-limit';
 import { createMemoryCheckpointStore } from '../agp/checkpoint.js';
 import { silentLogger, systemClock } from '../agp/ports.js';
 import { unavailable } from '../errors.js';
+import { CancelRequested, FINAL_STATES, INTERRUPTED_MESSAGE, isCancellable, judgeFailedAttempt, ShuttingDown, stopReasonOf } from './job-semantics.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { JobProgress, JobState, JobView, TrainingJobRequest, TrainingJobs } from './training-jobs.js';
 import type { TrainingJobData, TrainingJobResult, TrainingRunDeps } from './run-training-job.js';
-import { emptyProgress, isPermanentTrainingError, prepareTrainingJob, runTrainingJob } from './run-training-job.js';
+import { emptyProgress, prepareTrainingJob, runTrainingJob } from './run-training-job.js';
 
 export interface InProcessTrainingJobsOptions extends TrainingRunDeps {
   metrics?: Pick<Metrics, 'trainingJobs'> | undefined;
@@ -39,16 +40,6 @@ interface JobRecord {
   error?: string | undefined;
   controller?: AbortController | undefined;
 }
-
-/** Abort reasons, so a run can tell a user's cancel from a shutdown. */
-class CancelRequested extends Error {
-  override readonly name = 'CancelRequested';
-}
-class ShuttingDown extends Error {
-  override readonly name = 'ShuttingDown';
-}
-
-const FINAL: ReadonlySet<JobState> = new Set(['completed', 'failed', 'cancelled']);
 
 function toView(r: JobRecord): JobView {
   return {
@@ -85,7 +76,7 @@ export function createInProcessTrainingJobs(opts: InProcessTrainingJobsOptions):
   }
 
   function evict(): void {
-    const finished = [...jobs.values()].filter((j) => FINAL.has(j.state));
+    const finished = [...jobs.values()].filter((j) => FINAL_STATES.has(j.state));
     for (const j of finished.slice(0, Math.max(0, finished.length - keepFinished))) jobs.delete(j.id);
   }
 
@@ -98,10 +89,16 @@ export function createInProcessTrainingJobs(opts: InProcessTrainingJobsOptions):
     return l;
   }
 
+  /** A run stopped by its signal: nothing here survives a shutdown, so an interrupted job fails. */
+  function stopped(r: JobRecord, signal: AbortSignal): void {
+    if (stopReasonOf(signal) === 'cancelled') finalise(r, 'cancelled');
+    else finalise(r, 'failed', { error: INTERRUPTED_MESSAGE });
+  }
+
   async function execute(r: JobRecord): Promise<void> {
     if (r.state !== 'queued') return; // cancelled while waiting
     if (closed) {
-      finalise(r, 'failed', { error: 'interrupted: the service shut down before the job started' });
+      finalise(r, 'failed', { error: `${INTERRUPTED_MESSAGE} before the job started` });
       return;
     }
     const controller = new AbortController();
@@ -115,22 +112,17 @@ export function createInProcessTrainingJobs(opts: InProcessTrainingJobsOptions):
           opts,
         );
         if (out.outcome === 'completed') finalise(r, 'completed', { result: out.result });
-        else if (controller.signal.reason instanceof ShuttingDown) finalise(r, 'failed', { error: 'interrupted: the service shut down' });
-        else finalise(r, 'cancelled');
+        else stopped(r, controller.signal);
         return;
       } catch (err) {
-        const message = err instanceof Error ? err.message : String(err);
-        if (controller.signal.aborted) {
-          const cancelled = controller.signal.reason instanceof CancelRequested;
-          finalise(r, cancelled ? 'cancelled' : 'failed', cancelled ? {} : { error: 'interrupted: the service shut down' });
+        const verdict = judgeFailedAttempt(err, controller.signal, attempt, attempts);
+        if (verdict.action === 'stopped') return stopped(r, controller.signal);
+        if (verdict.action === 'fail') {
+          log.warn({ jobId: r.id, kind: verdict.kind, err: verdict.message }, 'training job failed');
+          finalise(r, 'failed', { error: verdict.message });
           return;
         }
-        if (attempt >= attempts || isPermanentTrainingError(err)) {
-          log.warn({ jobId: r.id, err: message }, 'training job failed');
-          finalise(r, 'failed', { error: message });
-          return;
-        }
-        log.warn({ jobId: r.id, attempt, err: message }, 'training job attempt failed; retrying from its checkpoint');
+        log.warn({ jobId: r.id, attempt, err: verdict.message }, 'training job attempt failed; retrying from its checkpoint');
         await new Promise((res) => setTimeout(res, opts.retryDelayMs ?? 1000));
       }
     }
@@ -167,7 +159,7 @@ export function createInProcessTrainingJobs(opts: InProcessTrainingJobsOptions):
 
     cancel(jobId) {
       const r = jobs.get(jobId);
-      if (!r || FINAL.has(r.state)) return Promise.resolve(false);
+      if (!r || !isCancellable(r.state)) return Promise.resolve(false);
       if (r.state === 'queued') finalise(r, 'cancelled');
       else r.controller?.abort(new CancelRequested(`job ${jobId} cancelled`));
       return Promise.resolve(true);
