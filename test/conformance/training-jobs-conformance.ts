@@ -24,6 +24,7 @@ import { createPromptRegistry } from '../../src/store/prompt-registry.js';
 import { startLlmDouble } from '../support/llm-double.js';
 import type { LlmDouble } from '../support/llm-double.js';
 import { dragonUsers, trainingScript } from '../support/training-script.js';
+import type { PortHarness } from './port-harness.js';
 
 /** What an engine runs its jobs with. */
 export interface EngineDeps extends TrainingRunDeps {
@@ -32,14 +33,8 @@ export interface EngineDeps extends TrainingRunDeps {
   attempts: number;
 }
 
-/** How the suite builds one engine under test. */
-export interface JobEngineHarness {
-  /** Once per suite (e.g. start a redis-server). */
-  start(): Promise<void>;
-  stop(): Promise<void>;
-  /** A fresh engine, running its own jobs; `close()` stops everything it built and may be called twice. */
-  create(deps: EngineDeps): Promise<TrainingJobs>;
-}
+/** Builds one engine under test, running its own jobs; its `close()` stops everything it built and may be called twice. */
+export type JobEngineHarness = PortHarness<TrainingJobs, EngineDeps>;
 
 /** 8 training users in 4 batches of 2, 2 validation users, 1 epoch: 26 LLM calls. */
 const PARAMS = { epochs: 1, batchSize: 2, valUsers: 2, verifySteps: 0, patience: 0, concurrency: 2 };

@@ -8,13 +8,13 @@ import { createInProcessTrainingJobs } from '../../src/jobs/in-process-training-
 import { createRedis } from '../../src/store/redis-connection.js';
 import { startRedisServer, uniquePrefix } from '../support/redis.js';
 import type { RedisServerHandle } from '../support/redis.js';
+import { standalone } from './port-harness.js';
 import { describeTrainingJobsConformance } from './training-jobs-conformance.js';
 
-describeTrainingJobsConformance('in-process', {
-  start: () => Promise.resolve(),
-  stop: () => Promise.resolve(),
-  create: (deps) => Promise.resolve(createInProcessTrainingJobs({ ...deps, retryDelayMs: 50 })),
-});
+describeTrainingJobsConformance(
+  'in-process',
+  standalone((deps) => createInProcessTrainingJobs({ ...deps, retryDelayMs: 50 })),
+);
 
 let server: RedisServerHandle | undefined;
 describeTrainingJobsConformance('BullMQ', {
