@@ -5,7 +5,7 @@ import type { RedisClient } from '../../src/store/redis-connection.js';
 import { createRedisProfileStore } from '../../src/store/redis-profile-store.js';
 import { startRedisServer, uniquePrefix } from '../support/redis.js';
 import type { RedisServerHandle } from '../support/redis.js';
-import { standalone } from './port-harness.js';
+import { sleep, standalone } from './port-harness.js';
 import { describeProfileStoreConformance } from './profile-store-conformance.js';
 
 describeProfileStoreConformance(
@@ -33,6 +33,6 @@ describeProfileStoreConformance('Redis', {
     Promise.resolve({
       store: createRedisProfileStore({ redis: redis as RedisClient, keyPrefix: uniquePrefix() }),
       // Redis expires keys on its own clock.
-      elapse: (ms: number) => new Promise<void>((r) => setTimeout(r, ms)),
+      elapse: sleep,
     }),
 });

@@ -10,6 +10,7 @@ import { BUILTIN_ACTIVE_PROMPT } from '../../src/agp/prompts.js';
 import { ConflictError, InvalidInputError, NotFoundError } from '../../src/errors.js';
 import { createPromptRegistry } from '../../src/store/prompt-registry.js';
 import type { PromptStorage } from '../../src/store/prompt-registry.js';
+import { sleep, waitFor } from './port-harness.js';
 import type { PortHarness } from './port-harness.js';
 
 const pv = (domain: string, version: string, over: Partial<PromptVersion> = {}): PromptVersion => ({
@@ -21,14 +22,6 @@ const pv = (domain: string, version: string, over: Partial<PromptVersion> = {}):
   historyLength: 15,
   ...over,
 });
-
-async function eventually(check: () => boolean, timeoutMs = 2_000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > until) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 /** Registers the suite for one adapter. `create()` gives a fresh, empty storage. */
 export function describePromptStorageConformance(name: string, harness: PortHarness<PromptStorage>): void {
@@ -86,10 +79,10 @@ export function describePromptStorageConformance(name: string, harness: PortHarn
       let heard = 0;
       const unsubscribe = await s.subscribe(() => void (heard += 1));
       await s.setActive('movies', 'v1');
-      await eventually(() => heard === 1);
+      await waitFor(() => heard, (n) => n === 1, 2_000);
       await unsubscribe();
       await s.setActive('movies', 'v2');
-      await new Promise((r) => setTimeout(r, 100));
+      await sleep(100);
       expect(heard).toBe(1);
     });
 

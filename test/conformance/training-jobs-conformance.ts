@@ -24,6 +24,7 @@ import { createPromptRegistry } from '../../src/store/prompt-registry.js';
 import { startLlmDouble } from '../support/llm-double.js';
 import type { LlmDouble } from '../support/llm-double.js';
 import { dragonUsers, trainingScript } from '../support/training-script.js';
+import { sleep, waitFor } from './port-harness.js';
 import type { PortHarness } from './port-harness.js';
 
 /** What an engine runs its jobs with. */
@@ -46,17 +47,6 @@ const request = (domain: string, over: Record<string, unknown> = {}) => ({
   ...over,
 });
 const FINAL = new Set(['completed', 'failed', 'cancelled']);
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function waitFor<T>(fn: () => Promise<T> | T, ok: (v: T) => boolean, timeoutMs = 20_000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (ok(v)) return v;
-    if (Date.now() > until) throw new Error(`timed out; last value: ${JSON.stringify(v)}`);
-    await sleep(20);
-  }
-}
 
 /** A registry whose `get` (the first thing every attempt of a job does) can be made to fail per domain. */
 function countingRegistry(inner: PromptRegistry, failure: (domain: string, call: number) => Error | undefined) {
