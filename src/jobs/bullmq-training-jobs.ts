@@ -27,7 +27,7 @@ import type { JobProgress, JobState, JobView, TrainingJobRequest, TrainingJobs }
 import type { TrainingJobData, TrainingJobResult, TrainingRunDeps } from './run-training-job.js';
 import { emptyProgress, prepareTrainingJob } from './run-training-job.js';
 import { createCancelFlags, createTrainingKeys } from './redis-checkpoint-store.js';
-import { isCancellable } from './job-semantics.js';
+import { isCancellable, JOB_RETRY_DEFAULTS } from './job-semantics.js';
 
 /** What a finished job returns to BullMQ (its `returnvalue`). */
 export type TrainingReturnValue =
@@ -46,8 +46,8 @@ const KEEP_SECONDS = 7 * 24 * 3600;
 /** Defaults of the queued jobs: retries resume from the checkpoint; finished jobs stay listable. */
 export function defaultTrainingJobOptions(overrides: Partial<JobsOptions> = {}): JobsOptions {
   return {
-    attempts: 3,
-    backoff: { type: 'exponential', delay: 10_000 },
+    attempts: JOB_RETRY_DEFAULTS.attempts,
+    backoff: { type: 'exponential', delay: JOB_RETRY_DEFAULTS.backoffMs },
     removeOnComplete: { age: KEEP_SECONDS, count: 1000 },
     removeOnFail: { age: 4 * KEEP_SECONDS, count: 1000 },
     ...overrides,

@@ -1,8 +1,8 @@
 /**
  * Training jobs without Redis: an in-memory job table, one job per domain at a time (p-limit(1) per
- * domain), a small global cap across domains, checkpoints in memory, and one retry from the checkpoint
- * after a transient failure. Same states and semantics as the BullMQ implementation, but nothing survives
- * a restart: a job running when the process shuts down ends `failed`.
+ * domain), a small global cap across domains, checkpoints in memory, and retries from the checkpoint
+ * after a transient failure. The same states, attempts, backoff, retry and cancel rules as the BullMQ
+ * engine (job-semantics.ts), but nothing survives a restart: a job running at shutdown ends `failed`.
  */
 import { randomUUID } from 'node:crypto';
 import pLimit from 'p-limit';
@@ -10,7 +10,18 @@ import type { LimitFunction } from 'p-limit';
 import { createMemoryCheckpointStore } from '../agp/checkpoint.js';
 import { silentLogger, systemClock } from '../agp/ports.js';
 import { unavailable } from '../errors.js';
-import { CancelRequested, FINAL_STATES, INTERRUPTED_MESSAGE, isCancellable, judgeFailedAttempt, ShuttingDown, stopReasonOf } from './job-semantics.js';
+import {
+  abortableDelay,
+  CancelRequested,
+  FINAL_STATES,
+  INTERRUPTED_MESSAGE,
+  isCancellable,
+  JOB_RETRY_DEFAULTS,
+  judgeFailedAttempt,
+  retryDelayMs,
+  ShuttingDown,
+  stopReasonOf,
+} from './job-semantics.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { JobProgress, JobState, JobView, TrainingJobRequest, TrainingJobs } from './training-jobs.js';
 import type { TrainingJobData, TrainingJobResult, TrainingRunDeps } from './run-training-job.js';
@@ -20,9 +31,9 @@ export interface InProcessTrainingJobsOptions extends TrainingRunDeps {
   metrics?: Pick<Metrics, 'trainingJobs'> | undefined;
   /** Jobs trained at once across all domains (default 2). */
   maxConcurrentJobs?: number | undefined;
-  /** Attempts per job; a retry resumes from the in-memory checkpoint (default 2). */
+  /** Attempts per job; a retry resumes from the in-memory checkpoint (default JOB_RETRY_DEFAULTS.attempts). */
   attempts?: number | undefined;
-  /** Delay before a retry (default 1000 ms). */
+  /** Base of the exponential backoff between attempts (default JOB_RETRY_DEFAULTS.backoffMs). */
   retryDelayMs?: number | undefined;
   /** Finished jobs kept for listing; the oldest are forgotten first (default 500). */
   keepFinished?: number | undefined;
@@ -59,7 +70,7 @@ function toView(r: JobRecord): JobView {
 export function createInProcessTrainingJobs(opts: InProcessTrainingJobsOptions): TrainingJobs {
   const log = opts.logger ?? silentLogger;
   const clock = opts.clock ?? systemClock;
-  const attempts = Math.max(1, opts.attempts ?? 2);
+  const attempts = Math.max(1, opts.attempts ?? JOB_RETRY_DEFAULTS.attempts);
   const keepFinished = Math.max(1, opts.keepFinished ?? 500);
   const jobs = new Map<string, JobRecord>();
   const running = new Set<Promise<void>>();
@@ -123,7 +134,9 @@ export function createInProcessTrainingJobs(opts: InProcessTrainingJobsOptions):
           return;
         }
         log.warn({ jobId: r.id, attempt, err: verdict.message }, 'training job attempt failed; retrying from its checkpoint');
-        await new Promise((res) => setTimeout(res, opts.retryDelayMs ?? 1000));
+        // A cancel or a shutdown must not wait out the backoff.
+        await abortableDelay(retryDelayMs(attempt, opts.retryDelayMs), controller.signal);
+        if (controller.signal.aborted) return stopped(r, controller.signal);
       }
     }
   }

@@ -51,6 +51,28 @@ export function isRetryable(err: unknown): boolean {
   return kind === 'unavailable' || kind === 'rate_limited';
 }
 
+/** Attempts per job and the base of the exponential backoff between them, the same in both engines. */
+export const JOB_RETRY_DEFAULTS = Object.freeze({ attempts: 3, backoffMs: 10_000 });
+
+/** The wait after failed attempt number `attempt` (1-based): `baseMs`·2^(attempt−1), as BullMQ's `exponential`. */
+export function retryDelayMs(attempt: number, baseMs: number = JOB_RETRY_DEFAULTS.backoffMs): number {
+  return Math.round(baseMs * 2 ** Math.max(0, attempt - 1));
+}
+
+/** Resolves after `ms`, or at once when `signal` fires (never rejects). */
+export function abortableDelay(ms: number, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
 /** Why a run's signal fired. */
 export type StopReason = 'cancelled' | 'shutdown' | 'lock_lost';
 

@@ -32,6 +32,8 @@ export interface EngineDeps extends TrainingRunDeps {
   metrics: Metrics;
   /** Attempts per job (first run included). */
   attempts: number;
+  /** Base of the exponential backoff between attempts. */
+  backoffMs: number;
 }
 
 /** Builds one engine under test, running its own jobs; its `close()` stops everything it built and may be called twice. */
@@ -92,14 +94,14 @@ export function describeTrainingJobsConformance(name: string, harness: JobEngine
     }
 
     /** An engine over a fresh LLM client (its own metrics) and an in-memory registry. */
-    async function engine(failure: (domain: string, call: number) => Error | undefined = () => undefined): Promise<Engine> {
+    async function engine(failure: (domain: string, call: number) => Error | undefined = () => undefined, backoffMs = 50): Promise<Engine> {
       const config = loadConfig({ LLM_BASE_URL: double.url, LLM_API_KEY: 'sk-test', LLM_MODEL: 'test-model', BREAKER_FAILURE_THRESHOLD: '1000', LOG_LEVEL: 'silent' });
       const metrics = createMetrics({ defaultMetrics: false });
       const llm: OpenAiLlmClient = createLlmFromConfig(config, { metrics });
       const base = createPromptRegistry({ storage: createMemoryPromptStorage(), builtin: BUILTIN_ACTIVE_PROMPT, refreshMs: 60_000 });
       await base.start();
       const { registry, attemptsOf } = countingRegistry(base, failure);
-      const deps: EngineDeps = { llm: llm as LlmClient, registry, pipeline: pipelineOptions(config), dataDir, defaultConcurrency: 2, metrics, attempts: 3 };
+      const deps: EngineDeps = { llm: llm as LlmClient, registry, pipeline: pipelineOptions(config), dataDir, defaultConcurrency: 2, metrics, attempts: 3, backoffMs };
       const jobs = await harness.create(deps);
       open.push(jobs, base, llm);
       const view = (id: string, ok: (v: JobView) => boolean, timeoutMs?: number) =>
@@ -213,6 +215,18 @@ export function describeTrainingJobsConformance(name: string, harness: JobEngine
       expect(f?.state).toBe('completed');
       expect(e.attemptsOf('flaky')).toBe(2);
       await waitFor(() => counterValue(e.metrics.trainingJobs, { state: 'failed' }), (n) => n === 2);
+    });
+
+    it('a job waiting out its backoff after a transient failure is cancelled at once, not retried', async () => {
+      const e = await engine((domain) => (domain === 'waiting' ? new UnavailableError('LLM endpoint down') : undefined), 60_000);
+      const { jobId } = await e.jobs.submit(request('waiting'));
+      await waitFor(() => e.attemptsOf('waiting'), (n) => n === 1);
+      await sleep(200);
+      expect(FINAL.has((await e.jobs.get(jobId))?.state ?? 'completed')).toBe(false);
+      expect(await e.jobs.cancel(jobId)).toBe(true);
+      expect((await e.view(jobId, (v) => FINAL.has(v.state), 5_000)).state).toBe('cancelled');
+      await waitFor(() => counterValue(e.metrics.trainingJobs, { state: 'cancelled' }), (n) => n === 1, 5_000);
+      expect(e.attemptsOf('waiting')).toBe(1);
     });
   });
 }

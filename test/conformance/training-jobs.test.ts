@@ -13,7 +13,7 @@ import { describeTrainingJobsConformance } from './training-jobs-conformance.js'
 
 describeTrainingJobsConformance(
   'in-process',
-  standalone((deps) => createInProcessTrainingJobs({ ...deps, retryDelayMs: 50 })),
+  standalone((deps) => createInProcessTrainingJobs({ ...deps, retryDelayMs: deps.backoffMs })),
 );
 
 let server: RedisServerHandle | undefined;
@@ -33,7 +33,7 @@ describeTrainingJobsConformance('BullMQ', {
       ...deps,
       connection: producer,
       keyPrefix,
-      jobOptions: { attempts: deps.attempts, backoff: { type: 'fixed', delay: 50 } },
+      jobOptions: { attempts: deps.attempts, backoff: { type: 'exponential', delay: deps.backoffMs } },
     });
     const worker = startTrainingWorker({
       ...deps,

@@ -33,8 +33,11 @@ import {
   failureKindOf,
   isCancellable,
   isRetryable,
+  JOB_RETRY_DEFAULTS,
   judgeFailedAttempt,
+  retryDelayMs,
 } from '../../src/jobs/job-semantics.js';
+import { defaultTrainingJobOptions } from '../../src/jobs/bullmq-training-jobs.js';
 import { JOB_STATES } from '../../src/jobs/training-jobs.js';
 
 /** One error of every kind, with the response it must become. */
@@ -130,6 +133,15 @@ describe('failure kind and retry classification (both job engines)', () => {
     expect(stopWith(new CancelRequested('user'))).toEqual({ action: 'stopped', reason: 'cancelled' });
     expect(stopWith(new ShuttingDown('bye'))).toEqual({ action: 'stopped', reason: 'shutdown' });
     expect(stopWith(new LockLost('lost'))).toEqual({ action: 'stopped', reason: 'lock_lost' });
+  });
+
+  it('backs off exponentially from the same base in both engines (BullMQ `exponential`: base·2^(n−1))', () => {
+    expect([1, 2, 3].map((n) => retryDelayMs(n, 100))).toEqual([100, 200, 400]);
+    expect(retryDelayMs(1)).toBe(JOB_RETRY_DEFAULTS.backoffMs);
+    expect(defaultTrainingJobOptions()).toMatchObject({
+      attempts: JOB_RETRY_DEFAULTS.attempts,
+      backoff: { type: 'exponential', delay: JOB_RETRY_DEFAULTS.backoffMs },
+    });
   });
 
   it('a job can be cancelled until it is final', () => {
