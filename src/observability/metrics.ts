@@ -29,6 +29,18 @@ export const METRIC = {
  */
 export type LlmCallOutcome = 'ok' | 'cancelled' | LlmFailureReason;
 
+/** Every LlmCallOutcome (a Record, so the compiler catches a missing one); alert rules and dashboards are checked against it. */
+const LLM_OUTCOME_SET: Readonly<Record<LlmCallOutcome, true>> = {
+  ok: true,
+  cancelled: true,
+  timeout: true,
+  llm_error: true,
+  overloaded: true,
+  circuit_open: true,
+  llm_unconfigured: true,
+};
+export const LLM_CALL_OUTCOMES = Object.freeze(Object.keys(LLM_OUTCOME_SET) as LlmCallOutcome[]);
+
 /** The metrics of one service instance (its own Registry, so tests can build many apps). */
 export interface Metrics {
   registry: Registry;
