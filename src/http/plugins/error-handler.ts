@@ -44,7 +44,6 @@ const FASTIFY_CODES: Record<string, string> = {
   FST_ERR_CTP_EMPTY_JSON_BODY: ErrorCodes.BAD_JSON,
   FST_ERR_CTP_INVALID_JSON_BODY: ErrorCodes.BAD_JSON,
   FST_ERR_VALIDATION: ErrorCodes.VALIDATION,
-  FST_ERR_RATE_LIMITED: ErrorCodes.RATE_LIMITED,
 };
 
 /** Writes an error body in the one public shape. */
