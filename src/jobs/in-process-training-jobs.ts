@@ -10,6 +10,10 @@ import type { LimitFunction } from 'p-limit';
 import { createMemoryCheckpointStore } from '../agp/checkpoint.js';
 import { silentLogger, systemClock } from '../agp/ports.js';
 import { unavailable } from '../errors.js';
+import type { Metrics } from '../observability/metrics.js';
+import type { JobProgress, JobState, JobView, TrainingJobRequest, TrainingJobs } from './training-jobs.js';
+import type { TrainingJobData, TrainingJobResult, TrainingRunDeps } from './run-training-job.js';
+import { emptyProgress, prepareTrainingJob, runTrainingJob } from './run-training-job.js';
 import {
   abortableDelay,
   CancelRequested,
@@ -22,10 +26,6 @@ import {
   ShuttingDown,
   stopReasonOf,
 } from './job-semantics.js';
-import type { Metrics } from '../observability/metrics.js';
-import type { JobProgress, JobState, JobView, TrainingJobRequest, TrainingJobs } from './training-jobs.js';
-import type { TrainingJobData, TrainingJobResult, TrainingRunDeps } from './run-training-job.js';
-import { emptyProgress, prepareTrainingJob, runTrainingJob } from './run-training-job.js';
 
 export interface InProcessTrainingJobsOptions extends TrainingRunDeps {
   metrics?: Pick<Metrics, 'trainingJobs'> | undefined;
