@@ -5,7 +5,8 @@
  * retried, a transient one is retried up to the attempts) and one cancel rule (queued or running → true,
  * final or unknown → false; the LLM call in flight counts as `cancelled`, not `timeout`).
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { rmSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -227,6 +228,19 @@ export function describeTrainingJobsConformance(name: string, harness: JobEngine
       expect((await e.view(jobId, (v) => FINAL.has(v.state), 5_000)).state).toBe('cancelled');
       await waitFor(() => counterValue(e.metrics.trainingJobs, { state: 'cancelled' }), (n) => n === 1, 5_000);
       expect(e.attemptsOf('waiting')).toBe(1);
+    });
+
+    it('a dataset file gone by run time fails the job as invalid input, once, without a retry', async () => {
+      const file = join(dataDir, 'vanishing.jsonl');
+      await writeFile(file, dragonUsers(10).map((u) => JSON.stringify(u)).join('\n'));
+      // The registry read that opens every attempt removes the file first: submit saw it, the run does not.
+      const e = await engine((domain) => void (domain === 'vanish' && rmSync(file, { force: true })));
+      const { jobId } = await e.jobs.submit(request('vanish', { dataset: { path: 'vanishing.jsonl' } }));
+      const done = await e.view(jobId, (v) => FINAL.has(v.state));
+      expect(done.state).toBe('failed');
+      expect(done.error).toMatch(/vanishing\.jsonl" not found/);
+      expect(e.attemptsOf('vanish')).toBe(1);
+      expect(double.calls).toHaveLength(0);
     });
   });
 }
