@@ -18,7 +18,7 @@ import { registerRerankRoutes } from './http/routes/rerank-routes.js';
 import { registerProfileRoutes } from './http/routes/profile-routes.js';
 import { registerHealthRoutes } from './http/routes/health-routes.js';
 import { registerAdminRoutes } from './http/routes/admin-routes.js';
-import { ErrorCodes } from './errors.js';
+import { ErrorCodes, RateLimitedError } from './errors.js';
 
 /** Options for building the app. */
 export interface BuildAppOptions {
@@ -93,12 +93,9 @@ export async function buildApp(c: Container, opts: BuildAppOptions): Promise<Fas
       global: false,
       ...(c.rateLimitRedis ? { redis: c.rateLimitRedis, nameSpace: `${config.redis.keyPrefix}:rl:` } : {}),
       keyGenerator: (req) => (req.headers['x-client-id'] as string | undefined) ?? req.ip,
-      errorResponseBuilder: (req, ctx) => ({
-        statusCode: 429,
-        code: 'FST_ERR_RATE_LIMITED',
-        message: `rate limit of ${ctx.max} requests per ${ctx.after} exceeded`,
-        requestId: req.id,
-      }),
+      // Thrown by the plugin; the error handler turns the rate_limited kind into 429 with Retry-After.
+      errorResponseBuilder: (_req, ctx) =>
+        new RateLimitedError(`rate limit of ${ctx.max} requests per ${ctx.after} exceeded`, Math.ceil(ctx.ttl / 1000)),
     });
   }
 

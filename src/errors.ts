@@ -1,22 +1,21 @@
 /**
- * The catalogue of coded errors. Each has a stable `code` (part of the API) and an HTTP status.
- * No fastify import: the error handler plugin maps these onto responses.
+ * The domain errors. Each has a `kind` (what went wrong, in domain terms) and a stable public `code`
+ * (part of the API; clients switch on it). None carries an HTTP status: the HTTP error handler
+ * (src/http/plugins/error-handler.ts) is the one place that maps a kind onto a status, and the job engines
+ * decide retries from the kind (src/jobs/job-semantics.ts). No fastify import here.
  */
 
-/** An error that is safe to show to the caller. */
-export class AppError extends Error {
-  override readonly name: string = 'AppError';
-  constructor(
-    readonly code: string,
-    readonly statusCode: number,
-    message: string,
-    /** Seconds, for 429/503. */
-    readonly retryAfterSeconds?: number,
-    readonly details?: unknown,
-  ) {
-    super(message);
-  }
-}
+/** What went wrong, independent of any transport. */
+export const ERROR_KINDS = [
+  'invalid_input',
+  'unauthorized',
+  'not_found',
+  'conflict',
+  'rate_limited',
+  'unavailable',
+  'permanent',
+] as const;
+export type ErrorKind = (typeof ERROR_KINDS)[number];
 
 /** Stable error codes. Clients switch on these; never rename one. */
 export const ErrorCodes = {
@@ -34,11 +33,101 @@ export const ErrorCodes = {
   UNAVAILABLE: 'SERVICE_UNAVAILABLE',
   INTERNAL: 'INTERNAL_ERROR',
 } as const;
+export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
 
-export const validationError = (message: string, details?: unknown) =>
-  new AppError(ErrorCodes.VALIDATION, 400, message, undefined, details);
-export const notFound = (what: string) => new AppError(ErrorCodes.NOT_FOUND, 404, `${what} not found`);
-export const conflict = (message: string) => new AppError(ErrorCodes.CONFLICT, 409, message);
-export const unauthorized = () => new AppError(ErrorCodes.UNAUTHORIZED, 401, 'missing or invalid bearer token');
-export const unavailable = (message: string, retryAfterSeconds = 1) =>
-  new AppError(ErrorCodes.UNAVAILABLE, 503, message, retryAfterSeconds);
+/** An error that is safe to show to the caller: its message is written for them, its code is stable. */
+export abstract class DomainError extends Error {
+  abstract readonly kind: ErrorKind;
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    /** Structured detail for the caller (e.g. numbered dataset issues). */
+    readonly details?: unknown,
+  ) {
+    super(message);
+  }
+}
+
+/** The input can never be accepted as it is (bad request body, bad dataset, bad parameters). */
+export class InvalidInputError extends DomainError {
+  override readonly name = 'InvalidInputError';
+  readonly kind = 'invalid_input' as const;
+  constructor(message: string, details?: unknown, code: ErrorCode = ErrorCodes.VALIDATION) {
+    super(code, message, details);
+  }
+}
+
+/** The caller did not prove who it is. */
+export class UnauthorizedError extends DomainError {
+  override readonly name = 'UnauthorizedError';
+  readonly kind = 'unauthorized' as const;
+  constructor(message = 'missing or invalid bearer token') {
+    super(ErrorCodes.UNAUTHORIZED, message);
+  }
+}
+
+/** The thing asked for does not exist. */
+export class NotFoundError extends DomainError {
+  override readonly name = 'NotFoundError';
+  readonly kind = 'not_found' as const;
+  constructor(message: string) {
+    super(ErrorCodes.NOT_FOUND, message);
+  }
+}
+
+/** The request contradicts the current state (a different version under a taken name, a finished job). */
+export class ConflictError extends DomainError {
+  override readonly name = 'ConflictError';
+  readonly kind = 'conflict' as const;
+  constructor(message: string) {
+    super(ErrorCodes.CONFLICT, message);
+  }
+}
+
+/** The caller is over its quota; it may retry after `retryAfterSeconds`. */
+export class RateLimitedError extends DomainError {
+  override readonly name = 'RateLimitedError';
+  readonly kind = 'rate_limited' as const;
+  constructor(message: string, readonly retryAfterSeconds = 1) {
+    super(ErrorCodes.RATE_LIMITED, message);
+  }
+}
+
+/** A dependency or the service itself cannot serve this now; the same request may succeed later. */
+export class UnavailableError extends DomainError {
+  override readonly name = 'UnavailableError';
+  readonly kind = 'unavailable' as const;
+  constructor(message: string, readonly retryAfterSeconds = 1, code: ErrorCode = ErrorCodes.UNAVAILABLE) {
+    super(code, message);
+  }
+}
+
+/** A failure that no retry can fix, though the input was accepted (e.g. a checkpoint from another run). */
+export class PermanentError extends DomainError {
+  override readonly name = 'PermanentError';
+  readonly kind = 'permanent' as const;
+  constructor(message: string) {
+    super(ErrorCodes.INTERNAL, message);
+  }
+}
+
+/** Any of the domain errors above, narrowed by `kind`. */
+export type AnyDomainError =
+  | InvalidInputError
+  | UnauthorizedError
+  | NotFoundError
+  | ConflictError
+  | RateLimitedError
+  | UnavailableError
+  | PermanentError;
+
+/** True for the errors of this module (narrowed so a `switch (err.kind)` is exhaustive). */
+export function isDomainError(err: unknown): err is AnyDomainError {
+  return err instanceof DomainError;
+}
+
+export const validationError = (message: string, details?: unknown): InvalidInputError => new InvalidInputError(message, details);
+export const notFound = (what: string): NotFoundError => new NotFoundError(`${what} not found`);
+export const conflict = (message: string): ConflictError => new ConflictError(message);
+export const unauthorized = (): UnauthorizedError => new UnauthorizedError();
+export const unavailable = (message: string, retryAfterSeconds = 1): UnavailableError => new UnavailableError(message, retryAfterSeconds);

@@ -20,12 +20,14 @@ import { randomUUID } from 'node:crypto';
 import { Queue } from 'bullmq';
 import type { Job, JobsOptions, JobType } from 'bullmq';
 import { silentLogger } from '../agp/ports.js';
+import { unavailable } from '../errors.js';
 import type { Logger } from '../agp/ports.js';
 import type { RedisClient } from '../store/redis-connection.js';
 import type { JobProgress, JobState, JobView, TrainingJobRequest, TrainingJobs } from './training-jobs.js';
 import type { TrainingJobData, TrainingJobResult, TrainingRunDeps } from './run-training-job.js';
 import { emptyProgress, prepareTrainingJob } from './run-training-job.js';
 import { createCancelFlags, createTrainingKeys } from './redis-checkpoint-store.js';
+import { isCancellable, JOB_RETRY_DEFAULTS } from './job-semantics.js';
 
 /** What a finished job returns to BullMQ (its `returnvalue`). */
 export type TrainingReturnValue =
@@ -44,8 +46,8 @@ const KEEP_SECONDS = 7 * 24 * 3600;
 /** Defaults of the queued jobs: retries resume from the checkpoint; finished jobs stay listable. */
 export function defaultTrainingJobOptions(overrides: Partial<JobsOptions> = {}): JobsOptions {
   return {
-    attempts: 3,
-    backoff: { type: 'exponential', delay: 10_000 },
+    attempts: JOB_RETRY_DEFAULTS.attempts,
+    backoff: { type: 'exponential', delay: JOB_RETRY_DEFAULTS.backoffMs },
     removeOnComplete: { age: KEEP_SECONDS, count: 1000 },
     removeOnFail: { age: 4 * KEEP_SECONDS, count: 1000 },
     ...overrides,
@@ -137,6 +139,7 @@ export function createBullmqTrainingJobs(opts: BullmqTrainingJobsOptions): Bullm
   queue.on('error', (err) => log.warn({ err: err.message }, 'training queue error'));
   const flags = createCancelFlags(opts.connection, keys);
   const limit = Math.max(1, opts.listLimit ?? 200);
+  let closed = false;
 
   async function view(jobId: string): Promise<JobView | null> {
     let job = (await queue.getJob(jobId)) as TrainingJob | undefined;
@@ -154,6 +157,7 @@ export function createBullmqTrainingJobs(opts: BullmqTrainingJobsOptions): Bullm
     queue,
 
     async submit(req: TrainingJobRequest) {
+      if (closed) throw unavailable('the training service is shutting down', 5);
       const data = await prepareTrainingJob(req, opts);
       const jobId = randomUUID();
       await queue.add('train', data, { jobId });
@@ -189,7 +193,8 @@ export function createBullmqTrainingJobs(opts: BullmqTrainingJobsOptions): Bullm
       const job = (await queue.getJob(jobId)) as TrainingJob | undefined;
       if (!job) return false;
       const state = await job.getState();
-      if (state === 'completed' || state === 'failed' || state === 'unknown') return false;
+      const current = toJobView(job, state, null);
+      if (!current || !isCancellable(current.state)) return false;
       if (!(await flags.set(jobId, new Date().toISOString(), KEEP_SECONDS * 1000))) return false; // already cancelled
       // A job waiting for its domain: let a worker finalise it now instead of after its delay.
       if (state === 'delayed') await job.promote().catch(() => undefined);
@@ -198,6 +203,7 @@ export function createBullmqTrainingJobs(opts: BullmqTrainingJobsOptions): Bullm
     },
 
     async close() {
+      closed = true;
       await queue.close();
     },
   };

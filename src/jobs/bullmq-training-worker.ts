@@ -10,7 +10,8 @@ import type { Metrics } from '../observability/metrics.js';
 import type { RedisClient } from '../store/redis-connection.js';
 import type { JobProgress } from './training-jobs.js';
 import type { TrainingJobData, TrainingRunDeps } from './run-training-job.js';
-import { isPermanentTrainingError, runTrainingJob } from './run-training-job.js';
+import { runTrainingJob } from './run-training-job.js';
+import { CancelRequested, judgeFailedAttempt, LockLost, ShuttingDown, stopReasonOf } from './job-semantics.js';
 import type { TrainingKeys } from './redis-checkpoint-store.js';
 import { createCancelFlags, createDomainLock, createRedisCheckpointStore, createTrainingKeys } from './redis-checkpoint-store.js';
 import { progressOf } from './bullmq-training-jobs.js';
@@ -49,16 +50,6 @@ export interface TrainingWorker {
    * for any worker to resume. `force`: stop at once without waiting (used to simulate a crash).
    */
   close(opts?: { force?: boolean }): Promise<void>;
-}
-
-class CancelRequested extends Error {
-  override readonly name = 'CancelRequested';
-}
-class ShuttingDown extends Error {
-  override readonly name = 'ShuttingDown';
-}
-class LockLost extends Error {
-  override readonly name = 'LockLost';
 }
 
 export function startTrainingWorker(opts: TrainingWorkerOptions): TrainingWorker {
@@ -124,12 +115,12 @@ export function startTrainingWorker(opts: TrainingWorkerOptions): TrainingWorker
         .catch((err: unknown) => log.debug({ jobId, err: String(err) }, 'progress update failed'));
     };
     const stopped = async (): Promise<TrainingReturnValue> => {
-      const reason: unknown = controller.signal.reason;
+      const reason = stopReasonOf(controller.signal);
       // Shutdown: keep the checkpoint and hand the job back to the queue; the lock goes first, so the
       // next attempt (any worker) can take it. A lost lock means another attempt owns the job now.
-      if (reason instanceof ShuttingDown || reason instanceof LockLost) {
+      if (reason !== 'cancelled') {
         await release();
-        if (reason instanceof LockLost) throw new Error(reason.message);
+        if (reason === 'lock_lost') throw new Error((controller.signal.reason as Error).message);
         return backToQueue(0);
       }
       await checkpoints.clear().catch(() => undefined);
@@ -144,10 +135,11 @@ export function startTrainingWorker(opts: TrainingWorkerOptions): TrainingWorker
       return { ...out, finishedAt: now() };
     } catch (err) {
       if (err instanceof DelayedError) throw err;
-      if (controller.signal.aborted) return await stopped();
-      const message = err instanceof Error ? err.message : String(err);
-      log.warn({ jobId, domain, err: message }, 'training job attempt failed');
-      if (isPermanentTrainingError(err)) throw new UnrecoverableError(message);
+      // BullMQ retries what is thrown while attempts are left; UnrecoverableError fails the job at once.
+      const verdict = judgeFailedAttempt(err, controller.signal, job.attemptsMade + 1, job.opts.attempts ?? 1);
+      if (verdict.action === 'stopped') return await stopped();
+      log.warn({ jobId, domain, err: verdict.message }, 'training job attempt failed');
+      if (verdict.action === 'fail') throw new UnrecoverableError(verdict.message);
       throw err;
     } finally {
       await release();

@@ -1,8 +1,8 @@
 /**
  * Training jobs without Redis: an in-memory job table, one job per domain at a time (p-limit(1) per
- * domain), a small global cap across domains, checkpoints in memory, and one retry from the checkpoint
- * after a transient failure. Same states and semantics as the BullMQ implementation, but nothing survives
- * a restart: a job running when the process shuts down ends `failed`.
+ * domain), a small global cap across domains, checkpoints in memory, and retries from the checkpoint
+ * after a transient failure. The same states, attempts, backoff, retry and cancel rules as the BullMQ
+ * engine (job-semantics.ts), but nothing survives a restart: a job running at shutdown ends `failed`.
  */
 import { randomUUID } from 'node:crypto';
 import pLimit from 'p-limit';
@@ -13,15 +13,27 @@ import { unavailable } from '../errors.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { JobProgress, JobState, JobView, TrainingJobRequest, TrainingJobs } from './training-jobs.js';
 import type { TrainingJobData, TrainingJobResult, TrainingRunDeps } from './run-training-job.js';
-import { emptyProgress, isPermanentTrainingError, prepareTrainingJob, runTrainingJob } from './run-training-job.js';
+import { emptyProgress, prepareTrainingJob, runTrainingJob } from './run-training-job.js';
+import {
+  abortableDelay,
+  CancelRequested,
+  FINAL_STATES,
+  INTERRUPTED_MESSAGE,
+  isCancellable,
+  JOB_RETRY_DEFAULTS,
+  judgeFailedAttempt,
+  retryDelayMs,
+  ShuttingDown,
+  stopReasonOf,
+} from './job-semantics.js';
 
 export interface InProcessTrainingJobsOptions extends TrainingRunDeps {
   metrics?: Pick<Metrics, 'trainingJobs'> | undefined;
   /** Jobs trained at once across all domains (default 2). */
   maxConcurrentJobs?: number | undefined;
-  /** Attempts per job; a retry resumes from the in-memory checkpoint (default 2). */
+  /** Attempts per job; a retry resumes from the in-memory checkpoint (default JOB_RETRY_DEFAULTS.attempts). */
   attempts?: number | undefined;
-  /** Delay before a retry (default 1000 ms). */
+  /** Base of the exponential backoff between attempts (default JOB_RETRY_DEFAULTS.backoffMs). */
   retryDelayMs?: number | undefined;
   /** Finished jobs kept for listing; the oldest are forgotten first (default 500). */
   keepFinished?: number | undefined;
@@ -39,16 +51,6 @@ interface JobRecord {
   error?: string | undefined;
   controller?: AbortController | undefined;
 }
-
-/** Abort reasons, so a run can tell a user's cancel from a shutdown. */
-class CancelRequested extends Error {
-  override readonly name = 'CancelRequested';
-}
-class ShuttingDown extends Error {
-  override readonly name = 'ShuttingDown';
-}
-
-const FINAL: ReadonlySet<JobState> = new Set(['completed', 'failed', 'cancelled']);
 
 function toView(r: JobRecord): JobView {
   return {
@@ -68,7 +70,7 @@ function toView(r: JobRecord): JobView {
 export function createInProcessTrainingJobs(opts: InProcessTrainingJobsOptions): TrainingJobs {
   const log = opts.logger ?? silentLogger;
   const clock = opts.clock ?? systemClock;
-  const attempts = Math.max(1, opts.attempts ?? 2);
+  const attempts = Math.max(1, opts.attempts ?? JOB_RETRY_DEFAULTS.attempts);
   const keepFinished = Math.max(1, opts.keepFinished ?? 500);
   const jobs = new Map<string, JobRecord>();
   const running = new Set<Promise<void>>();
@@ -85,7 +87,7 @@ export function createInProcessTrainingJobs(opts: InProcessTrainingJobsOptions):
   }
 
   function evict(): void {
-    const finished = [...jobs.values()].filter((j) => FINAL.has(j.state));
+    const finished = [...jobs.values()].filter((j) => FINAL_STATES.has(j.state));
     for (const j of finished.slice(0, Math.max(0, finished.length - keepFinished))) jobs.delete(j.id);
   }
 
@@ -98,10 +100,16 @@ export function createInProcessTrainingJobs(opts: InProcessTrainingJobsOptions):
     return l;
   }
 
+  /** A run stopped by its signal: nothing here survives a shutdown, so an interrupted job fails. */
+  function stopped(r: JobRecord, signal: AbortSignal): void {
+    if (stopReasonOf(signal) === 'cancelled') finalise(r, 'cancelled');
+    else finalise(r, 'failed', { error: INTERRUPTED_MESSAGE });
+  }
+
   async function execute(r: JobRecord): Promise<void> {
     if (r.state !== 'queued') return; // cancelled while waiting
     if (closed) {
-      finalise(r, 'failed', { error: 'interrupted: the service shut down before the job started' });
+      finalise(r, 'failed', { error: `${INTERRUPTED_MESSAGE} before the job started` });
       return;
     }
     const controller = new AbortController();
@@ -115,23 +123,20 @@ export function createInProcessTrainingJobs(opts: InProcessTrainingJobsOptions):
           opts,
         );
         if (out.outcome === 'completed') finalise(r, 'completed', { result: out.result });
-        else if (controller.signal.reason instanceof ShuttingDown) finalise(r, 'failed', { error: 'interrupted: the service shut down' });
-        else finalise(r, 'cancelled');
+        else stopped(r, controller.signal);
         return;
       } catch (err) {
-        const message = err instanceof Error ? err.message : String(err);
-        if (controller.signal.aborted) {
-          const cancelled = controller.signal.reason instanceof CancelRequested;
-          finalise(r, cancelled ? 'cancelled' : 'failed', cancelled ? {} : { error: 'interrupted: the service shut down' });
+        const verdict = judgeFailedAttempt(err, controller.signal, attempt, attempts);
+        if (verdict.action === 'stopped') return stopped(r, controller.signal);
+        if (verdict.action === 'fail') {
+          log.warn({ jobId: r.id, kind: verdict.kind, err: verdict.message }, 'training job failed');
+          finalise(r, 'failed', { error: verdict.message });
           return;
         }
-        if (attempt >= attempts || isPermanentTrainingError(err)) {
-          log.warn({ jobId: r.id, err: message }, 'training job failed');
-          finalise(r, 'failed', { error: message });
-          return;
-        }
-        log.warn({ jobId: r.id, attempt, err: message }, 'training job attempt failed; retrying from its checkpoint');
-        await new Promise((res) => setTimeout(res, opts.retryDelayMs ?? 1000));
+        log.warn({ jobId: r.id, attempt, err: verdict.message }, 'training job attempt failed; retrying from its checkpoint');
+        // A cancel or a shutdown must not wait out the backoff.
+        await abortableDelay(retryDelayMs(attempt, opts.retryDelayMs), controller.signal);
+        if (controller.signal.aborted) return stopped(r, controller.signal);
       }
     }
   }
@@ -167,7 +172,7 @@ export function createInProcessTrainingJobs(opts: InProcessTrainingJobsOptions):
 
     cancel(jobId) {
       const r = jobs.get(jobId);
-      if (!r || FINAL.has(r.state)) return Promise.resolve(false);
+      if (!r || !isCancellable(r.state)) return Promise.resolve(false);
       if (r.state === 'queued') finalise(r, 'cancelled');
       else r.controller?.abort(new CancelRequested(`job ${jobId} cancelled`));
       return Promise.resolve(true);

@@ -4,7 +4,7 @@
  * - `prepareTrainingJob` (SUBMIT time): confines a `{path}` dataset to TRAINING_DATA_DIR (realpath, so
  *   `..`, outside absolute paths and escaping symlinks are refused), reads and validates the users,
  *   validates the parameters and the split, and pins the starting prompt (the domain's active one).
- *   Every problem is an AppError 400 VALIDATION_ERROR, raised before anything is queued.
+ *   Every problem is an InvalidInputError (VALIDATION_ERROR), raised before anything is queued.
  * - `runTrainingJob` (RUN time): loads the data again, trains from the starting prompt (resuming from
  *   the checkpoint store), saves ONE PromptVersion whose name is derived from the job id (so a resumed
  *   or retried job never creates a second version), and with `activate: 'if-better'` activates it only
@@ -18,10 +18,10 @@ import { DatasetError, parseDataset, splitUsers } from '../agp/dataset.js';
 import type { PipelineOptions } from '../agp/pipeline.js';
 import type { Clock, LlmClient, Logger, PromptMetrics, PromptRegistry, PromptVersion } from '../agp/ports.js';
 import { systemClock } from '../agp/ports.js';
-import { train, TrainingError } from '../agp/trainer.js';
+import { train } from '../agp/trainer.js';
 import type { TrainingParams } from '../agp/training-params.js';
 import { resolveTrainingParams, TrainingParamsError } from '../agp/training-params.js';
-import { AppError, validationError } from '../errors.js';
+import { UnavailableError, validationError } from '../errors.js';
 import type { DatasetRef, JobProgress, TrainingJobRequest } from './training-jobs.js';
 
 /** Dataset files larger than this are refused (they would not fit a worker's memory comfortably). */
@@ -124,7 +124,7 @@ function isInside(root: string, child: string): boolean {
 /**
  * Resolves a dataset path against the data directory and confines it there. The lexical check refuses
  * `..` escapes and absolute paths elsewhere; the realpath check refuses symlinks pointing outside.
- * @throws AppError 400 when the path escapes, does not exist or is not a regular file.
+ * @throws InvalidInputError when the path escapes, does not exist or is not a regular file.
  */
 export async function resolveDatasetPath(dataDir: string, path: string): Promise<string> {
   if (path.includes('\0')) throw validationError('dataset path is invalid');
@@ -166,7 +166,7 @@ function toValidationError(err: unknown): unknown {
 /**
  * Loads and validates the users of a dataset reference: inline users, or a JSONL file (a file holding a
  * JSON array of users is accepted too) confined to the data directory.
- * @throws AppError 400 on a bad path or invalid users (with line/entry numbered issues in `details`).
+ * @throws InvalidInputError on a bad path or invalid users (with line/entry numbered issues in `details`).
  */
 export async function loadDatasetRef(ref: DatasetRef, dataDir: string, label: string): Promise<UserRecord[]> {
   try {
@@ -217,7 +217,7 @@ async function loadUsers(
 
 /**
  * Submit-time validation. Returns what to queue.
- * @throws AppError 400 VALIDATION_ERROR for any problem with the dataset, the parameters or the split.
+ * @throws InvalidInputError (VALIDATION_ERROR) for any problem with the dataset, the parameters or the split.
  */
 export async function prepareTrainingJob(
   req: TrainingJobRequest,
@@ -246,16 +246,6 @@ export async function prepareTrainingJob(
   };
 }
 
-/** True when the error can never succeed on a retry (bad data, bad parameters, foreign checkpoint). */
-export function isPermanentTrainingError(err: unknown): boolean {
-  return (
-    (err instanceof AppError && err.statusCode < 500) ||
-    err instanceof TrainingError ||
-    err instanceof TrainingParamsError ||
-    err instanceof DatasetError
-  );
-}
-
 function shouldActivate(m: PromptMetrics): boolean {
   const best = typeof m.bestValNdcg === 'number' ? m.bestValNdcg : Number.NaN;
   const initial = typeof m.initialValNdcg === 'number' ? m.initialValNdcg : Number.NaN;
@@ -275,7 +265,7 @@ async function finish(version: PromptVersion, data: TrainingJobData, deps: Train
  * Runs one job to its end: trains (resuming from `ctx.checkpoints`), saves the version, activates it when
  * asked and better. Returns `cancelled` when `ctx.signal` stopped the run (the checkpoint is kept: the
  * runner decides whether this was a user cancel or a shutdown to resume later).
- * @throws on LLM unavailability (retryable) and on permanent errors (see isPermanentTrainingError).
+ * @throws UnavailableError when the LLM was unavailable (retryable), and permanent errors (see job-semantics.ts).
  */
 export async function runTrainingJob(data: TrainingJobData, ctx: TrainingRunContext, deps: TrainingRunDeps): Promise<TrainingRunOutcome> {
   const name = trainedVersionName(ctx.jobId, data.domain, data.submittedAt);
@@ -298,7 +288,7 @@ export async function runTrainingJob(data: TrainingJobData, ctx: TrainingRunCont
     },
   );
   if (result.state === 'cancelled') return { outcome: 'cancelled' };
-  if (result.stoppedBy === 'llm_unavailable') throw new Error('training stopped: the LLM was unavailable for too many batches');
+  if (result.stoppedBy === 'llm_unavailable') throw new UnavailableError('training stopped: the LLM was unavailable for too many batches', 60);
 
   const metrics: PromptMetrics = {
     trainNdcgPerEpoch: result.metrics.trainNdcgPerEpoch,

@@ -13,7 +13,7 @@ import type { Clock, LlmClient, LlmFailureReason, LlmRequest, LlmResponse, Logge
 import { LlmCallError, silentLogger, systemClock } from '../agp/ports.js';
 import type { LlmRole } from '../agp/types.js';
 import { emptyUsage } from '../agp/types.js';
-import type { Metrics } from '../observability/metrics.js';
+import type { LlmCallOutcome, Metrics } from '../observability/metrics.js';
 import { BREAKER_STATE_VALUE, createCircuitBreaker } from './circuit-breaker.js';
 import type { BreakerPermit, CircuitBreaker } from './circuit-breaker.js';
 import { createConcurrencyGate } from './concurrency-gate.js';
@@ -94,7 +94,14 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
-type Outcome = 'ok' | LlmFailureReason;
+/**
+ * The metric outcome of a call its caller aborted: `cancelled`, unless the caller's own signal was a timer
+ * (a TimeoutError reason, as from AbortSignal.timeout), which is a deadline like ours.
+ */
+export function callerAbortOutcome(signal: AbortSignal): 'timeout' | 'cancelled' {
+  const reason: unknown = signal.reason;
+  return reason instanceof DOMException && reason.name === 'TimeoutError' ? 'timeout' : 'cancelled';
+}
 
 export function createOpenAiLlmClient(opts: OpenAiLlmClientOptions): OpenAiLlmClient {
   const clock = opts.clock ?? systemClock;
@@ -135,7 +142,7 @@ export function createOpenAiLlmClient(opts: OpenAiLlmClientOptions): OpenAiLlmCl
       })
     : undefined;
 
-  const record = (role: LlmRole, outcome: Outcome, startedAt: number) => {
+  const record = (role: LlmRole, outcome: LlmCallOutcome, startedAt: number) => {
     if (!metrics) return;
     metrics.llmCalls.inc({ role, outcome });
     metrics.llmDuration.observe({ role, outcome }, Math.max(0, clock.now() - startedAt) / 1000);
@@ -150,14 +157,17 @@ export function createOpenAiLlmClient(opts: OpenAiLlmClientOptions): OpenAiLlmCl
     const usage = emptyUsage();
     let attempts = 0;
     let status: number | undefined;
-    const fail = (reason: LlmFailureReason, message: string): LlmCallError => {
-      record(role, reason, startedAt);
-      const level = reason === 'overloaded' || reason === 'circuit_open' ? 'debug' : 'warn';
-      log[level]({ role, model, reason, status, attempts, latencyMs: clock.now() - startedAt }, 'llm call failed');
+    // `outcome` differs from `reason` only for caller aborts: the caller sees the public fallback reason
+    // `timeout`, while the metric says `cancelled` so that cancelling is not counted as an endpoint timeout.
+    const fail = (reason: LlmFailureReason, message: string, outcome: LlmCallOutcome = reason): LlmCallError => {
+      record(role, outcome, startedAt);
+      const level = reason === 'overloaded' || reason === 'circuit_open' || outcome === 'cancelled' ? 'debug' : 'warn';
+      log[level]({ role, model, reason, outcome, status, attempts, latencyMs: clock.now() - startedAt }, 'llm call failed');
       return new LlmCallError(reason, message, { ...usage });
     };
+    const aborted = (signal: AbortSignal, message: string) => fail('timeout', message, callerAbortOutcome(signal));
 
-    if (req.signal?.aborted) throw fail('timeout', 'aborted by caller');
+    if (req.signal?.aborted) throw aborted(req.signal, 'aborted by caller');
     if (startedAt >= deadline) throw fail('timeout', 'deadline already passed');
 
     const permit = breaker.tryAcquire();
@@ -168,7 +178,7 @@ export function createOpenAiLlmClient(opts: OpenAiLlmClientOptions): OpenAiLlmCl
         await gate.acquire(Math.min(opts.queueTimeoutMs, deadline - clock.now()), req.signal);
       } catch {
         permit.release();
-        if (req.signal?.aborted) throw fail('timeout', 'aborted by caller while queued');
+        if (req.signal?.aborted) throw aborted(req.signal, 'aborted by caller while queued');
         throw fail('overloaded', 'no LLM concurrency slot within the queue timeout');
       }
     }
@@ -202,7 +212,7 @@ export function createOpenAiLlmClient(opts: OpenAiLlmClientOptions): OpenAiLlmCl
     const timedOut = (p: BreakerPermit, message: string) => {
       if (callerSignal?.aborted) {
         p.release();
-        return fail('timeout', 'aborted by caller');
+        return aborted(callerSignal, 'aborted by caller');
       }
       p.failure();
       return fail('timeout', message);

@@ -3,7 +3,7 @@
  * Labels are bounded enums (route templates, methods, reasons, roles, domains); never user ids.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { RerankTelemetry } from '../agp/ports.js';
+import type { LlmFailureReason, RerankTelemetry } from '../agp/ports.js';
 
 /** Metric names, exported so alert rules, dashboards and tests refer to one spelling. */
 export const METRIC = {
@@ -22,12 +22,32 @@ export const METRIC = {
   trainingJobs: 'agp_training_jobs_total',
 } as const;
 
+/**
+ * Outcomes of `agp_llm_calls_total`: success, each LLM failure reason, and `cancelled` (the caller gave up:
+ * a cancelled training job, a client that went away, a shutdown). Cancelled is not `timeout`, which the
+ * LLM timeout alert watches: a user cancelling a job says nothing about the endpoint.
+ */
+export type LlmCallOutcome = 'ok' | 'cancelled' | LlmFailureReason;
+
+/** Every LlmCallOutcome (a Record, so the compiler catches a missing one); alert rules and dashboards are checked against it. */
+const LLM_OUTCOME_SET: Readonly<Record<LlmCallOutcome, true>> = {
+  ok: true,
+  cancelled: true,
+  timeout: true,
+  llm_error: true,
+  overloaded: true,
+  circuit_open: true,
+  llm_unconfigured: true,
+};
+export const LLM_CALL_OUTCOMES = Object.freeze(Object.keys(LLM_OUTCOME_SET) as LlmCallOutcome[]);
+
 /** The metrics of one service instance (its own Registry, so tests can build many apps). */
 export interface Metrics {
   registry: Registry;
   httpDuration: Histogram<'route' | 'method' | 'status_code'>;
   reranks: Counter<'method' | 'outcome'>;
   fallbacks: Counter<'reason'>;
+  /** Outcome label values: LlmCallOutcome. */
   llmCalls: Counter<'role' | 'outcome'>;
   llmDuration: Histogram<'role' | 'outcome'>;
   llmTokens: Counter<'role' | 'kind'>;
@@ -78,7 +98,7 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
   });
   const llmCalls = new Counter({
     name: METRIC.llmCalls,
-    help: 'LLM calls by role and outcome (ok, timeout, llm_error, overloaded, circuit_open).',
+    help: 'LLM calls by role and outcome (ok, timeout, cancelled, llm_error, overloaded, circuit_open).',
     labelNames: ['role', 'outcome'] as const,
     registers,
   });

@@ -23,7 +23,7 @@ import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import { ConfigMap, Secret, Service, ServiceAccount } from 'kubernetes-models/v1';
 import type { IContainer, IEnvVar, IPodSpec } from 'kubernetes-models/v1';
 import { PodMonitor, PrometheusRule, ServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1';
-import { METRIC } from '../../src/observability/metrics.js';
+import { LLM_CALL_OUTCOMES, METRIC } from '../../src/observability/metrics.js';
 import { loadConfig } from '../../src/config.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -742,6 +742,29 @@ describe('Grafana dashboard', () => {
         for (const n of agpMetricsIn(t.expr)) expect(KNOWN_SERIES, `${p.title}: ${n}`).toContain(n);
       }
     }
+  });
+});
+
+describe('outcome labels of agp_llm_calls_total', () => {
+  /** Every value an `outcome` matcher of agp_llm_calls_total names, in PromQL or promtool test series. */
+  const outcomesIn = (text: string): string[] =>
+    [...text.matchAll(/agp_llm_calls_total\{([^}]*)\}/g)].flatMap((m) =>
+      [...(m[1] ?? '').matchAll(/outcome\s*(?:=~|!~|!=|=)\s*\\?"([^"\\]*)\\?"/g)].flatMap((o) => (o[1] ?? '').split('|')),
+    );
+
+  it.each([
+    ['the rules file', RULES_FILE],
+    ['the promtool rule tests', RULES_TEST_FILE],
+    ['the dashboard', DASHBOARD_FILE],
+  ])('%s names only outcomes the LLM client records', (_name, file) => {
+    const named = outcomesIn(readFileSync(file, 'utf8'));
+    expect(named.length).toBeGreaterThan(0);
+    for (const o of named) expect(LLM_CALL_OUTCOMES, `${file}: outcome "${o}"`).toContain(o);
+  });
+
+  it('the LLM error alert does not count cancelled calls as failures', () => {
+    expect(outcomesIn(readFileSync(RULES_FILE, 'utf8'))).not.toContain('cancelled');
+    expect(outcomesIn(readFileSync(RULES_FILE, 'utf8'))).toContain('timeout');
   });
 });
 

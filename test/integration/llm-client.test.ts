@@ -1,7 +1,7 @@
 /**
  * createOpenAiLlmClient through the real openai SDK and the undici transport, against the LLM double.
  */
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { ChatMessage, LlmRequest, Logger } from '../../src/agp/ports.js';
 import { LlmCallError } from '../../src/agp/ports.js';
 import { createOpenAiLlmClient, retryAfterMs } from '../../src/llm/openai-llm-client.js';
@@ -209,6 +209,37 @@ describe('OpenAI LLM client', () => {
     // an already-aborted signal never reaches the network
     await failure(c.complete(req({ signal: AbortSignal.abort() })));
     expect(double.calls).toHaveLength(1);
+  });
+
+  it("counts a caller's abort as outcome cancelled (before the call, in flight, while queued), a caller's timer as timeout", async () => {
+    double.setMode('hang');
+    const metrics = createMetrics({ defaultMetrics: false });
+    const c = client({ metrics, maxConcurrency: 1, queueTimeoutMs: 5_000 });
+    const outcomes = async () => ({
+      cancelled: await count(metrics, 'llmCalls', { role: 'rerank', outcome: 'cancelled' }),
+      timeout: await count(metrics, 'llmCalls', { role: 'rerank', outcome: 'timeout' }),
+    });
+    const deadline = () => Date.now() + 5_000;
+
+    await failure(c.complete(req({ deadline: deadline(), signal: AbortSignal.abort() })));
+    expect(await outcomes()).toEqual({ cancelled: 1, timeout: 0 });
+
+    // In flight (holding the only slot), and a second call queued behind it: both cancelled.
+    const inFlight = new AbortController();
+    const queued = new AbortController();
+    const first = failure(c.complete(req({ deadline: deadline(), signal: inFlight.signal })));
+    await vi.waitFor(() => expect(double.calls).toHaveLength(1));
+    const second = failure(c.complete(req({ deadline: deadline(), signal: queued.signal })));
+    await vi.waitFor(() => expect(c.gate.waiting).toBe(1));
+    queued.abort();
+    expect((await second).reason).toBe('timeout'); // the public fallback reason is unchanged
+    inFlight.abort(new Error('training job cancelled'));
+    expect((await first).reason).toBe('timeout');
+    expect(await outcomes()).toEqual({ cancelled: 3, timeout: 0 });
+
+    // A caller whose own signal is a timer (AbortSignal.timeout) ran out of time: that is a timeout.
+    await failure(c.complete(req({ deadline: deadline(), signal: AbortSignal.timeout(50) })));
+    expect(await outcomes()).toEqual({ cancelled: 3, timeout: 1 });
   });
 
   it('fails with timeout without a request when the deadline has passed', async () => {

@@ -41,29 +41,9 @@ function freshStore(): { store: ProfileStore; prefix: string } {
   return { store: createRedisProfileStore({ redis, keyPrefix: prefix }), prefix };
 }
 
+// Lookup, save, TTL and erasure are the ProfileStore conformance suite (test/conformance/profile-store.test.ts);
+// here: what only the Redis store has (its keys, corrupt values, connections, Cluster slots).
 describe('redis profile store', () => {
-  it('misses cleanly', async () => {
-    const { store } = freshStore();
-    expect(await store.lookup(key())).toEqual({ exact: null, latest: null });
-  });
-
-  it('save/lookup: exact and latest, latest follows the most recent save', async () => {
-    const { store } = freshStore();
-    await store.save(key(), profile('likes noir'), 60);
-    expect(await store.lookup(key())).toEqual({ exact: profile('likes noir'), latest: profile('likes noir') });
-
-    const otherDigest = await store.lookup(key({ historyDigest: 'd2' }));
-    expect(otherDigest.exact).toBeNull();
-    expect(otherDigest.latest?.text).toBe('likes noir');
-
-    await store.save(key({ historyDigest: 'd2' }), profile('likes comedy', 'd2'), 60);
-    const first = await store.lookup(key());
-    expect(first.exact?.text).toBe('likes noir');
-    expect(first.latest).toEqual(profile('likes comedy', 'd2'));
-    expect((await store.lookup(key({ domain: 'books' }))).latest).toBeNull();
-    expect((await store.lookup(key({ promptVersion: 'v2' }))).latest).toBeNull();
-  });
-
   it('writes the documented keys with a TTL and indexes them per user', async () => {
     const { store, prefix } = freshStore();
     const keys = createKeySchema(prefix);
@@ -76,51 +56,6 @@ describe('redis profile store', () => {
       [keys.profileExact(key()), keys.profileLatest(key())].sort(),
     );
     expect(JSON.parse((await redis.get(keys.profileExact(key()))) ?? 'null')).toEqual(profile('p'));
-  });
-
-  it('entries expire after a short TTL', async () => {
-    const { store } = freshStore();
-    await store.save(key(), profile('short-lived'), 1);
-    expect((await store.lookup(key())).exact?.text).toBe('short-lived');
-    await sleep(1_300);
-    expect(await store.lookup(key())).toEqual({ exact: null, latest: null });
-  });
-
-  it('deleteUser erases 2 domains × 2 versions and leaves other users intact', async () => {
-    const { store, prefix } = freshStore();
-    const keys = createKeySchema(prefix);
-    const domains = ['movies', 'books'];
-    const versions = ['v1', 'v2'];
-    for (const domain of domains) {
-      for (const promptVersion of versions) {
-        await store.save(key({ domain, promptVersion }), profile(`${domain}/${promptVersion}`), 60);
-        await store.save(key({ domain, promptVersion, historyDigest: 'd2' }), profile('newer', 'd2'), 60);
-        await store.save(key({ domain, promptVersion, userId: 'u2' }), profile('other user'), 60);
-      }
-    }
-    // 4 × (exact d1 + exact d2 + latest) = 12 entries
-    expect(await store.deleteUser('u1')).toBe(12);
-    for (const domain of domains) {
-      for (const promptVersion of versions) {
-        expect(await store.lookup(key({ domain, promptVersion }))).toEqual({ exact: null, latest: null });
-        expect((await store.lookup(key({ domain, promptVersion, historyDigest: 'd2' }))).exact).toBeNull();
-        const other = await store.lookup(key({ domain, promptVersion, userId: 'u2' }));
-        expect(other.exact?.text).toBe('other user');
-        expect(other.latest?.text).toBe('other user');
-      }
-    }
-    expect(await redis.exists(keys.profileIndex('u1'))).toBe(0);
-    expect(await redis.scard(keys.profileIndex('u2'))).toBe(8);
-    expect(await store.deleteUser('u1')).toBe(0);
-  });
-
-  it('erases a user whose id contains braces and colons', async () => {
-    const { store } = freshStore();
-    const userId = 'a}{b:c';
-    await store.save(key({ userId }), profile('x'), 60);
-    expect((await store.lookup(key({ userId }))).exact?.text).toBe('x');
-    expect(await store.deleteUser(userId)).toBe(2);
-    expect((await store.lookup(key({ userId }))).latest).toBeNull();
   });
 
   it('a corrupt value reads as null instead of throwing', async () => {

@@ -10,7 +10,9 @@ import { join } from 'node:path';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { LlmCallError } from '../../src/agp/ports.js';
+import { isDomainError } from '../../src/errors.js';
 import { adminAuth } from '../../src/http/plugins/admin-auth.js';
+import { httpErrorOf } from '../../src/http/plugins/error-handler.js';
 import { buildTestApp, type TestApp } from '../support/build-test-app.js';
 import { createScriptedLlm } from '../support/scripted-llm.js';
 
@@ -36,7 +38,8 @@ async function check(authorization: string | undefined): Promise<number> {
     await adminAuth(TOKEN)(req, {} as FastifyReply);
     return 200;
   } catch (err) {
-    return (err as { statusCode?: number }).statusCode ?? 500;
+    // The status comes from the one kind → status mapping of the HTTP error handler.
+    return isDomainError(err) ? httpErrorOf(err).status : 500;
   }
 }
 

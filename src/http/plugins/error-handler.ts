@@ -1,10 +1,40 @@
 /**
  * The one error handler: every error leaves as `{error:{code,message,requestId}}` with a stable code.
- * A 5xx never leaks internals; the details go to the log only.
+ * A 5xx never leaks internals; the details go to the log only. It is also the ONE place where a domain
+ * error's kind becomes an HTTP status (domain code throws src/errors.ts errors, which carry none).
  */
 import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
-import { AppError, ErrorCodes } from '../../errors.js';
+import { ErrorCodes, isDomainError } from '../../errors.js';
+import type { AnyDomainError, ErrorKind } from '../../errors.js';
+
+/** The HTTP status of each domain error kind. */
+export const STATUS_OF_KIND: Readonly<Record<ErrorKind, number>> = Object.freeze({
+  invalid_input: 400,
+  unauthorized: 401,
+  not_found: 404,
+  conflict: 409,
+  rate_limited: 429,
+  unavailable: 503,
+  permanent: 500,
+});
+
+/** A domain error as the HTTP response it becomes. */
+export interface HttpErrorShape {
+  status: number;
+  code: string;
+  message: string;
+  /** Sent as Retry-After (whole seconds, at least 1). */
+  retryAfterSeconds?: number | undefined;
+}
+
+/** Maps a domain error onto its response; `permanent` hides its message like any other 5xx. */
+export function httpErrorOf(err: AnyDomainError): HttpErrorShape {
+  const status = STATUS_OF_KIND[err.kind];
+  const message = status >= 500 && err.kind !== 'unavailable' ? 'internal error' : err.message;
+  const retryAfterSeconds = err.kind === 'unavailable' || err.kind === 'rate_limited' ? err.retryAfterSeconds : undefined;
+  return { status, code: err.code, message, retryAfterSeconds };
+}
 
 /** Fastify's own error codes mapped onto ours. */
 const FASTIFY_CODES: Record<string, string> = {
@@ -14,7 +44,6 @@ const FASTIFY_CODES: Record<string, string> = {
   FST_ERR_CTP_EMPTY_JSON_BODY: ErrorCodes.BAD_JSON,
   FST_ERR_CTP_INVALID_JSON_BODY: ErrorCodes.BAD_JSON,
   FST_ERR_VALIDATION: ErrorCodes.VALIDATION,
-  FST_ERR_RATE_LIMITED: ErrorCodes.RATE_LIMITED,
 };
 
 /** Writes an error body in the one public shape. */
@@ -33,10 +62,11 @@ export function sendError(
 
 /** Installs the error and not-found handlers. */
 export function registerErrorHandler(app: FastifyInstance): void {
-  app.setErrorHandler((err: FastifyError | AppError | Error, req, reply) => {
-    if (err instanceof AppError) {
-      if (err.statusCode >= 500) req.log.error({ err }, 'request failed');
-      return sendError(reply, err.statusCode, err.code, err.message, req.id, err.retryAfterSeconds);
+  app.setErrorHandler((err: FastifyError | Error, req, reply) => {
+    if (isDomainError(err)) {
+      const out = httpErrorOf(err);
+      if (out.status >= 500) req.log.error({ err }, 'request failed');
+      return sendError(reply, out.status, out.code, out.message, req.id, out.retryAfterSeconds);
     }
     if (hasZodFastifySchemaValidationErrors(err)) {
       const first = err.validation[0];

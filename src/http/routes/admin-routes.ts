@@ -6,7 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { PromptRegistry, PromptVersion } from '../../agp/ports.js';
 import type { TrainingJobs } from '../../jobs/training-jobs.js';
-import { AppError, ErrorCodes, conflict, notFound, unavailable } from '../../errors.js';
+import { conflict, notFound, unavailable } from '../../errors.js';
 import { adminAuth } from '../plugins/admin-auth.js';
 import { ErrorResponseSchema } from '../schemas.js';
 import {
@@ -36,14 +36,6 @@ const errors = { 400: ErrorResponseSchema, 401: ErrorResponseSchema, 404: ErrorR
 /** Routes with a JSON body can also get 413 (over BODY_LIMIT_BYTES) and 415 (not JSON). */
 const bodyErrors = { ...errors, 413: ErrorResponseSchema, 415: ErrorResponseSchema };
 const security = [{ adminBearer: [] }];
-
-/** Maps registry errors (which carry a `code`) onto API errors. */
-function mapRegistryError(err: unknown): never {
-  const code = (err as { code?: string }).code;
-  if (code === 'NOT_FOUND') throw notFound((err as Error).message.replace(/ not found$/, ''));
-  if (code === 'CONFLICT') throw conflict((err as Error).message);
-  throw err;
-}
 
 function summary(v: PromptVersion & { active: boolean }) {
   return {
@@ -86,7 +78,7 @@ export function registerAdminRoutes(app: FastifyInstance, opts: AdminRouteOption
       schema: { tags: ['admin'], security, operationId: 'importPrompt', summary: 'Import a prompt version', body: PromptVersionSchema, response: { 201: PromptDetailSchema, ...bodyErrors } },
     }, async (req, reply) => {
       const v: PromptVersion = { ...req.body, createdAt: req.body.createdAt ?? new Date().toISOString() };
-      await opts.registry.put(v).catch(mapRegistryError);
+      await opts.registry.put(v);
       reply.code(201);
       return { ...summary({ ...v, active: false }), text: v.text };
     });
@@ -94,7 +86,7 @@ export function registerAdminRoutes(app: FastifyInstance, opts: AdminRouteOption
     r.post('/admin/v1/prompts/:domain/:version/activate', {
       schema: { tags: ['admin'], security, operationId: 'activatePrompt', summary: 'Activate a version (rollback = activate an older one)', params: PromptParamsSchema, response: { 200: ActivateResponseSchema, ...errors } },
     }, async (req) => {
-      await opts.registry.activate(req.params.domain, req.params.version).catch(mapRegistryError);
+      await opts.registry.activate(req.params.domain, req.params.version);
       return { domain: req.params.domain, version: req.params.version, active: true as const };
     });
 
@@ -124,7 +116,7 @@ export function registerAdminRoutes(app: FastifyInstance, opts: AdminRouteOption
       const job = await jobs().get(req.params.id);
       if (!job) throw notFound(`training job ${req.params.id}`);
       const cancelled = await jobs().cancel(req.params.id);
-      if (!cancelled) throw new AppError(ErrorCodes.CONFLICT, 409, `training job ${req.params.id} is already ${job.state}`);
+      if (!cancelled) throw conflict(`training job ${req.params.id} is already ${job.state}`);
       return { jobId: req.params.id, cancelled };
     });
   });

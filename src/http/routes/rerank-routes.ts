@@ -5,7 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Reranker } from '../../agp/reranker.js';
 import type { Metrics } from '../../observability/metrics.js';
-import { AppError, ErrorCodes } from '../../errors.js';
+import { ErrorCodes, InvalidInputError } from '../../errors.js';
 import { PUBLIC, RerankRequestSchema, RerankResponseSchema, errorResponses } from '../schemas.js';
 
 /** Options the rerank route needs from config. */
@@ -40,7 +40,7 @@ export function registerRerankRoutes(app: FastifyInstance, opts: RerankRouteOpti
       const seen = new Set<string>();
       for (const c of body.candidates) {
         if (seen.has(c.id)) {
-          throw new AppError(ErrorCodes.DUPLICATE_CANDIDATE, 400, `candidates: duplicate id "${c.id.slice(0, 64)}"`);
+          throw new InvalidInputError(`candidates: duplicate id "${c.id.slice(0, 64)}"`, undefined, ErrorCodes.DUPLICATE_CANDIDATE);
         }
         seen.add(c.id);
       }

@@ -1,0 +1,31 @@
+/**
+ * How a conformance suite gets the implementation it tests: the same `describe…Conformance` factory is
+ * called once per adapter, each with a harness that builds that adapter.
+ */
+export interface PortHarness<T, A = void> {
+  /** Once per suite, before the first test (e.g. start a private redis-server). */
+  start(): Promise<void>;
+  /** Once per suite, after the last test. */
+  stop(): Promise<void>;
+  /** A fresh, empty instance (its own key prefix where storage is shared). */
+  create(arg: A): Promise<T>;
+}
+
+/** A harness for adapters that need nothing started around them. */
+export function standalone<T, A = void>(create: (arg: A) => T | Promise<T>): PortHarness<T, A> {
+  return { start: () => Promise.resolve(), stop: () => Promise.resolve(), create: async (arg) => create(arg) };
+}
+
+/** Resolves after `ms`. */
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Polls `fn` until `ok` holds for its value (returned), or throws with the last value after `timeoutMs`. */
+export async function waitFor<T>(fn: () => Promise<T> | T, ok: (v: T) => boolean, timeoutMs = 20_000): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (ok(v)) return v;
+    if (Date.now() > until) throw new Error(`timed out; last value: ${JSON.stringify(v)}`);
+    await sleep(20);
+  }
+}
