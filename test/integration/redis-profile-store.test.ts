@@ -4,6 +4,7 @@ import { createKeySchema } from '../../src/store/key-schema.js';
 import { createRedis, pingRedis, whenReady } from '../../src/store/redis-connection.js';
 import type { RedisClient } from '../../src/store/redis-connection.js';
 import { createRedisProfileStore } from '../../src/store/redis-profile-store.js';
+import { describeErasureEpochs } from '../support/profile-store-erasure.js';
 import { startRedisServer, uniquePrefix } from '../support/redis.js';
 import type { RedisServerHandle } from '../support/redis.js';
 
@@ -41,16 +42,18 @@ function freshStore(): { store: ProfileStore; prefix: string } {
   return { store: createRedisProfileStore({ redis, keyPrefix: prefix }), prefix };
 }
 
+describeErasureEpochs('redis profile store', () => freshStore().store);
+
 describe('redis profile store', () => {
   it('misses cleanly', async () => {
     const { store } = freshStore();
-    expect(await store.lookup(key())).toEqual({ exact: null, latest: null });
+    expect(await store.lookup(key())).toEqual({ exact: null, latest: null, erasureEpoch: expect.any(String) });
   });
 
   it('save/lookup: exact and latest, latest follows the most recent save', async () => {
     const { store } = freshStore();
     await store.save(key(), profile('likes noir'), 60);
-    expect(await store.lookup(key())).toEqual({ exact: profile('likes noir'), latest: profile('likes noir') });
+    expect(await store.lookup(key())).toEqual({ exact: profile('likes noir'), latest: profile('likes noir'), erasureEpoch: expect.any(String) });
 
     const otherDigest = await store.lookup(key({ historyDigest: 'd2' }));
     expect(otherDigest.exact).toBeNull();
@@ -83,7 +86,7 @@ describe('redis profile store', () => {
     await store.save(key(), profile('short-lived'), 1);
     expect((await store.lookup(key())).exact?.text).toBe('short-lived');
     await sleep(1_300);
-    expect(await store.lookup(key())).toEqual({ exact: null, latest: null });
+    expect(await store.lookup(key())).toEqual({ exact: null, latest: null, erasureEpoch: expect.any(String) });
   });
 
   it('deleteUser erases 2 domains × 2 versions and leaves other users intact', async () => {
@@ -102,7 +105,7 @@ describe('redis profile store', () => {
     expect(await store.deleteUser('u1')).toBe(12);
     for (const domain of domains) {
       for (const promptVersion of versions) {
-        expect(await store.lookup(key({ domain, promptVersion }))).toEqual({ exact: null, latest: null });
+        expect(await store.lookup(key({ domain, promptVersion }))).toEqual({ exact: null, latest: null, erasureEpoch: expect.any(String) });
         expect((await store.lookup(key({ domain, promptVersion, historyDigest: 'd2' }))).exact).toBeNull();
         const other = await store.lookup(key({ domain, promptVersion, userId: 'u2' }));
         expect(other.exact?.text).toBe('other user');
@@ -129,7 +132,7 @@ describe('redis profile store', () => {
     await store.save(key(), profile('good'), 60);
     await redis.set(keys.profileExact(key()), '{not json');
     await redis.set(keys.profileLatest(key()), JSON.stringify({ text: 42 }));
-    expect(await store.lookup(key())).toEqual({ exact: null, latest: null });
+    expect(await store.lookup(key())).toEqual({ exact: null, latest: null, erasureEpoch: expect.any(String) });
   });
 });
 
@@ -221,7 +224,7 @@ describe('redis profile store on a one-node Redis Cluster (CROSSSLOT enforced)',
       await store.save(key({ userId }), profile('p1'), 60);
       await store.save(key({ userId, domain: 'books', historyDigest: 'd2' }), profile('p2', 'd2'), 60);
       await store.save(key({ userId: 'other' }), profile('keep'), 60);
-      expect(await store.lookup(key({ userId }))).toEqual({ exact: profile('p1'), latest: profile('p1') });
+      expect(await store.lookup(key({ userId }))).toEqual({ exact: profile('p1'), latest: profile('p1'), erasureEpoch: expect.any(String) });
       expect(await store.deleteUser(userId)).toBe(4);
       expect((await store.lookup(key({ userId, domain: 'books', historyDigest: 'd2' }))).latest).toBeNull();
       expect((await store.lookup(key({ userId: 'other' }))).exact?.text).toBe('keep');

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ProfileKey, StoredProfile } from '../../src/agp/ports.js';
 import { createMemoryProfileStore } from '../../src/store/memory-profile-store.js';
+import { describeErasureEpochs } from '../support/profile-store-erasure.js';
 
 function fakeClock(start = 1_000_000) {
   let t = start;
@@ -19,13 +20,13 @@ const profile = (text: string, historyDigest = 'd1', createdAt = 1): StoredProfi
 describe('memory profile store', () => {
   it('returns null for both entries on a miss', async () => {
     const store = createMemoryProfileStore({ maxEntries: 10 });
-    expect(await store.lookup(key())).toEqual({ exact: null, latest: null });
+    expect(await store.lookup(key())).toEqual({ exact: null, latest: null, erasureEpoch: expect.any(String) });
   });
 
   it('save writes the exact entry and makes it the latest; another digest sees only latest', async () => {
     const store = createMemoryProfileStore({ maxEntries: 10 });
     await store.save(key(), profile('likes noir'), 60);
-    expect(await store.lookup(key())).toEqual({ exact: profile('likes noir'), latest: profile('likes noir') });
+    expect(await store.lookup(key())).toEqual({ exact: profile('likes noir'), latest: profile('likes noir'), erasureEpoch: expect.any(String) });
 
     const other = await store.lookup(key({ historyDigest: 'd2' }));
     expect(other.exact).toBeNull();
@@ -52,7 +53,7 @@ describe('memory profile store', () => {
     clock.advance(9_000);
     expect((await store.lookup(key())).exact?.text).toBe('p');
     clock.advance(1_001);
-    expect(await store.lookup(key())).toEqual({ exact: null, latest: null });
+    expect(await store.lookup(key())).toEqual({ exact: null, latest: null, erasureEpoch: expect.any(String) });
   });
 
   it('is bounded by maxEntries and evicts the least recently used', async () => {
@@ -82,7 +83,7 @@ describe('memory profile store', () => {
     expect(await store.deleteUser('u1')).toBe(8); // 4 exact + 4 latest
     for (const domain of ['movies', 'books']) {
       for (const promptVersion of ['v1', 'v2']) {
-        expect(await store.lookup(key({ domain, promptVersion }))).toEqual({ exact: null, latest: null });
+        expect(await store.lookup(key({ domain, promptVersion }))).toEqual({ exact: null, latest: null, erasureEpoch: expect.any(String) });
         expect((await store.lookup(key({ domain, promptVersion, userId: 'u2' }))).exact?.text).toBe('other');
       }
     }
@@ -101,5 +102,18 @@ describe('memory profile store', () => {
 
   it('rejects a non-positive bound', () => {
     expect(() => createMemoryProfileStore({ maxEntries: 0 })).toThrow(/maxEntries/);
+  });
+});
+
+describeErasureEpochs('memory profile store', () => createMemoryProfileStore({ maxEntries: 100 }));
+
+describe('memory profile store: evicted tombstones', () => {
+  it('past maxTombstones an old erasure still wins through the floor', async () => {
+    const store = createMemoryProfileStore({ maxEntries: 100, maxTombstones: 2 });
+    const before = (await store.lookup(key({ userId: 'u1' }))).erasureEpoch;
+    for (const userId of ['u1', 'u2', 'u3']) await store.deleteUser(userId); // u1's tombstone is evicted
+    expect(await store.save(key({ userId: 'u1' }), profile('late'), 60, before)).toBe(false);
+    const after = (await store.lookup(key({ userId: 'u1' }))).erasureEpoch;
+    expect(await store.save(key({ userId: 'u1' }), profile('fresh'), 60, after)).toBe(true);
   });
 });
