@@ -351,7 +351,7 @@ describe('inline training users after the run', () => {
     // Nothing else in the job's Redis hash still carries a user id.
     const keys = createTrainingKeys(env.prefix);
     const hash = await env.redis.hgetall(`${keys.bullPrefix}:${keys.queueName}:${jobId}`);
-    expect(JSON.stringify(hash)).not.toContain(users[0]!.userId);
+    expect(JSON.stringify(hash)).not.toContain((users[0] as { userId: string }).userId);
   });
 });
 
