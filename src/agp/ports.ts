@@ -86,20 +86,48 @@ export interface StoredProfile {
   createdAt: number;
 }
 
+/**
+ * The erasure epoch of a user as a store reports it: opaque, compared only for equality by the store that
+ * issued it. A profile generated from data read at one epoch is written only if the user has not been erased
+ * since (see ProfileStore.save).
+ */
+export type ErasureEpoch = string;
+
+/**
+ * The epoch to pass when none is known (a failed lookup): the write then lands only if the store remembers
+ * no erasure of the user at all.
+ */
+export const UNKNOWN_ERASURE_EPOCH: ErasureEpoch = '0';
+
 /** Result of one cache lookup: the exact entry, and the user's latest for the same domain and version. */
 export interface ProfileLookup {
   exact: StoredProfile | null;
   /** The most recently written profile for (domain, promptVersion, userId), whatever its digest. */
   latest: StoredProfile | null;
+  /** The user's erasure epoch at the time of the lookup; hand it to `save` for a profile generated after it. */
+  erasureEpoch: ErasureEpoch;
 }
 
-/** Profile cache. Implementations: bounded in-memory LRU, Redis. */
+/**
+ * Profile cache. Implementations: bounded in-memory LRU, Redis.
+ *
+ * Erasure wins over generation: a profile whose generation started before a `deleteUser` (it carries the
+ * epoch of an earlier lookup) is never written after it, so an erased user is not served again from a
+ * generation that was already in flight, on this replica or another.
+ */
 export interface ProfileStore {
-  /** One round trip: the exact entry and the latest entry for stale-while-revalidate. */
+  /** One round trip: the exact entry, the latest entry for stale-while-revalidate, and the erasure epoch. */
   lookup(key: ProfileKey): Promise<ProfileLookup>;
-  /** Writes the exact entry and makes it the latest. */
-  save(key: ProfileKey, profile: StoredProfile, ttlSeconds: number): Promise<void>;
-  /** Erases every profile of the user in all domains and versions; returns how many entries were removed. */
+  /**
+   * Writes the exact entry and makes it the latest, atomically with the check that the user has not been
+   * erased since `erasureEpoch` (from the lookup that preceded the generation). Resolves false, writing
+   * nothing, when they have. Without `erasureEpoch` the write is unconditional (imports and tests only).
+   */
+  save(key: ProfileKey, profile: StoredProfile, ttlSeconds: number, erasureEpoch?: ErasureEpoch): Promise<boolean>;
+  /**
+   * Erases every profile of the user in all domains and versions and starts a new erasure epoch (so that
+   * writes of generations already in flight are dropped); returns how many entries were removed.
+   */
   deleteUser(userId: string): Promise<number>;
 }
 

@@ -4,11 +4,14 @@
  * Freshness: under `stale-while-revalidate` a user whose history changed is served at once with their latest
  * profile for the same domain and prompt version while a background call regenerates it; under `strict` the
  * profile is regenerated before reranking. Either way concurrent misses for one key share one LLM call.
+ *
+ * Erasure: every generation writes with the erasure epoch its lookup saw, so a DELETE /v1/profiles that lands
+ * while the profile is being generated wins: the store drops the late write (see ProfileStore.save).
  */
 import type { CallContext } from './pipeline.js';
 import { generateProfile, newContext } from './pipeline.js';
-import type { ActivePrompt, Clock, Logger, ProfileKey, ProfileStore, RerankTelemetry, StoredProfile } from './ports.js';
-import { LlmCallError, noTelemetry } from './ports.js';
+import type { ActivePrompt, Clock, ErasureEpoch, Logger, ProfileKey, ProfileLookup, ProfileStore, RerankTelemetry, StoredProfile } from './ports.js';
+import { LlmCallError, UNKNOWN_ERASURE_EPOCH, noTelemetry } from './ports.js';
 import { historyDigest } from './history.js';
 import type { Item } from './types.js';
 
@@ -87,7 +90,7 @@ export function createProfileService(deps: ProfileServiceDeps): ProfileService {
   const maxRefreshes = deps.maxBackgroundRefreshes ?? DEFAULT_MAX_BACKGROUND_REFRESHES;
   let refreshing = 0;
 
-  async function lookup(key: ProfileKey): Promise<{ exact: StoredProfile | null; latest: StoredProfile | null }> {
+  async function lookup(key: ProfileKey): Promise<ProfileLookup> {
     let timer: ReturnType<typeof setTimeout> | undefined;
     try {
       // A slow cache must not eat the caller's deadline: past the budget, treat the lookup as a miss.
@@ -96,16 +99,23 @@ export function createProfileService(deps: ProfileServiceDeps): ProfileService {
       });
       return await Promise.race([deps.store.lookup(key), timeout]);
     } catch (err) {
-      // A cache outage must not fail reranks: treat it as a miss and let the LLM regenerate.
+      // A cache outage must not fail reranks: treat it as a miss and let the LLM regenerate. The epoch is
+      // unknown, so the write will land only if the store remembers no erasure of this user.
       deps.logger.warn({ err: errMessage(err) }, 'profile cache lookup failed; treating as miss');
-      return { exact: null, latest: null };
+      return { exact: null, latest: null, erasureEpoch: UNKNOWN_ERASURE_EPOCH };
     } finally {
       clearTimeout(timer);
     }
   }
 
   /** Generates and stores a profile; concurrent callers for the same key share one LLM call. */
-  function generate(ctx: CallContext, prompt: ActivePrompt, key: ProfileKey, history: Item[]): { promise: Promise<string>; coalesced: boolean } {
+  function generate(
+    ctx: CallContext,
+    prompt: ActivePrompt,
+    key: ProfileKey,
+    history: Item[],
+    epoch: ErasureEpoch,
+  ): { promise: Promise<string>; coalesced: boolean } {
     const fk = flightKey(key);
     const existing = flights.get(fk);
     if (existing) return { promise: existing, coalesced: true };
@@ -115,9 +125,11 @@ export function createProfileService(deps: ProfileServiceDeps): ProfileService {
     const saved = promise
       .then(async (text) => {
         const profile: StoredProfile = { text, historyDigest: key.historyDigest, createdAt: deps.clock.now() };
-        await deps.store.save(key, profile, deps.ttlSeconds).catch((err: unknown) => {
+        const written = await deps.store.save(key, profile, deps.ttlSeconds, epoch).catch((err: unknown) => {
           deps.logger.warn({ err: errMessage(err) }, 'profile cache write failed');
+          return true;
         });
+        if (!written) deps.logger.info({}, 'profile not cached: the user was erased while it was generated');
       })
       .catch(() => undefined)
       .finally(() => {
@@ -129,7 +141,7 @@ export function createProfileService(deps: ProfileServiceDeps): ProfileService {
     return { promise, coalesced: false };
   }
 
-  function refreshInBackground(ctx: CallContext, prompt: ActivePrompt, key: ProfileKey, history: Item[]): void {
+  function refreshInBackground(ctx: CallContext, prompt: ActivePrompt, key: ProfileKey, history: Item[], epoch: ErasureEpoch): void {
     if (stopped || flights.has(flightKey(key))) return;
     if (refreshing >= maxRefreshes) {
       deps.logger.debug({ refreshing }, 'background profile refresh skipped: too many in flight');
@@ -144,7 +156,7 @@ export function createProfileService(deps: ProfileServiceDeps): ProfileService {
     });
     refreshControllers.add(controller);
     refreshing++;
-    const p = generate(bgCtx, prompt, key, history)
+    const p = generate(bgCtx, prompt, key, history, epoch)
       .promise.then(
         () => telemetry.backgroundRefresh('ok'),
         (err: unknown) => {
@@ -173,13 +185,13 @@ export function createProfileService(deps: ProfileServiceDeps): ProfileService {
       }
       if (deps.freshness === 'stale-while-revalidate' && found.latest) {
         telemetry.profileCache('stale');
-        if (ctx.llm.configured) refreshInBackground(ctx, prompt, key, history);
+        if (ctx.llm.configured) refreshInBackground(ctx, prompt, key, history, found.erasureEpoch);
         return { text: found.latest.text, cached: true, stale: true };
       }
       // The generation may be shared, so it runs under its starter's deadline but not its starter's signal: a
       // client that disconnects must not cancel the call others joined. Each caller (starter included) stops
       // waiting at ITS own deadline or abort; usage is still charged to the starter (same usage object).
-      const { promise, coalesced } = generate({ ...ctx, signal: undefined }, prompt, key, history);
+      const { promise, coalesced } = generate({ ...ctx, signal: undefined }, prompt, key, history, found.erasureEpoch);
       telemetry.profileCache(coalesced ? 'coalesced' : 'miss');
       const text = await withinDeadline(promise, ctx, deps.clock);
       return { text, cached: false, stale: false };

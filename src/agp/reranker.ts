@@ -24,7 +24,11 @@ export interface RerankInput {
   signal?: AbortSignal | undefined;
 }
 
-/** Profile details reported to the caller (null for methods that use no profile). */
+/**
+ * Profile details reported to the caller. The response's `profile` is null whenever the answer used no
+ * profile: methods without one (`baseline`, `direct`, `cot`), `agp` with an empty history, and `agp` answers
+ * that fell back before a profile existed (`llm_unconfigured`, or a profile call that failed).
+ */
 export interface ProfileReport {
   cached: boolean;
   stale?: boolean;
@@ -89,7 +93,9 @@ export function createReranker(deps: RerankerDeps): Reranker {
       try {
         const history = selectHistory(input.history, prompt.historyLength);
         let profileText: string | undefined;
-        if (input.method === 'agp') {
+        // An empty history has nothing to describe: no profile call, and the candidates are ranked with no
+        // profile ("(no profile)" in the rank prompt). `profile` stays null, as for every answer that used none.
+        if (input.method === 'agp' && history.length > 0) {
           const t0 = deps.clock.now();
           const got = await deps.profiles.getProfile(ctx, prompt, input.userId, input.domain, history);
           timings.profile = deps.clock.now() - t0;

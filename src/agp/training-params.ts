@@ -8,44 +8,63 @@ import { LLM_ROLES } from './types.js';
 
 const positiveInt = (max: number) => z.number().int().min(1).max(max);
 
-/** The schema of training parameters; every field has a default except `domain`. */
+/**
+ * The schema of training parameters; every field has a default except the optional caps. Descriptions are
+ * `.describe()` so the admin API's OpenAPI document shows them (see trainingParamsOverridesSchema).
+ */
 export const trainingParamsSchema = z
   .object({
-    /** The prompt's domain (e.g. "movies"). */
-    domain: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be 1-64 letters, digits, dots, dashes or underscores').default('default'),
-    epochs: positiveInt(100).default(10),
-    batchSize: positiveInt(100).default(10),
-    /** History items per user given to the profile step (the last N). */
-    historyLength: positiveInt(200).default(5),
-    /** Training users used (after the validation hold-out). */
-    trainUsers: positiveInt(100_000).default(100),
-    /** 0: accept every usable edit; 1..3: re-run the batch and keep the edit only if the mean rank improves, with up to N summarise/edit tries. */
-    verifySteps: z.number().int().min(0).max(3).default(1),
-    /** Fraction held out for validation when no validation set is given. */
-    valFraction: z.number().gt(0).lt(1).default(0.2),
-    /** Number of validation users (held out, or a cap on the given validation set). */
-    valUsers: positiveInt(100_000).optional(),
-    seed: z.number().int().default(42),
-    /** Users processed at once (p-limit). */
-    concurrency: positiveInt(256).default(20),
-    /** structured: position feedback goes straight to the summariser; llm: one "reason" call per user not ranked first (authors' code). */
-    reasons: z.enum(['structured', 'llm']).default('structured'),
-    /** Per-role model overrides. */
-    models: z.partialRecord(z.enum(LLM_ROLES), z.string().min(1)).optional(),
-    /** Total LLM call ceiling across the run (resumes included). */
-    maxLlmCalls: positiveInt(10_000_000).optional(),
-    /** Total token ceiling (checked before each call; calls in flight may overshoot slightly). */
-    maxTokens: positiveInt(2_000_000_000).optional(),
-    /** Stop after this many epochs without a validation gain (0 disables). */
-    patience: z.number().int().min(0).max(100).default(3),
-    /** Budget for one user's profile + rerank, in ms. */
-    userTimeoutMs: positiveInt(3_600_000).default(120_000),
-    /** Budget for one summarise / edit / reason call, in ms. */
-    optimizerTimeoutMs: positiveInt(3_600_000).default(300_000),
-    optimizerMaxTokens: positiveInt(32_768).default(1_024),
-    /** Stop when this many consecutive batches lost every user to LLM errors. */
-    maxDeadBatches: positiveInt(100).default(3),
+    domain: z
+      .string()
+      .regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be 1-64 letters, digits, dots, dashes or underscores')
+      .default('default')
+      .describe('The prompt\'s domain (e.g. "movies").'),
+    epochs: positiveInt(100).default(10).describe('Passes over the training users.'),
+    batchSize: positiveInt(100).default(10).describe('Users per optimisation step.'),
+    historyLength: positiveInt(200).default(5).describe('History items per user given to the profile step (the last N).'),
+    trainUsers: positiveInt(100_000).default(100).describe('Training users used (after the validation hold-out).'),
+    verifySteps: z
+      .number()
+      .int()
+      .min(0)
+      .max(3)
+      .default(1)
+      .describe('0: accept every usable edit; 1..3: re-run the batch and keep the edit only if the mean rank improves, with up to N summarise/edit tries.'),
+    // Inclusive bounds rather than (0, 1): OpenAPI 3.0 renders gt/lt as boolean exclusiveMinimum/Maximum,
+    // which example validators (Redocly) reject; a hold-out under 1% or over 99% is no split anyway.
+    valFraction: z.number().min(0.01).max(0.99).default(0.2).describe('Fraction (0.01-0.99) held out for validation when no validation set is given.'),
+    valUsers: positiveInt(100_000).optional().describe('Number of validation users (held out, or a cap on the given validation set).'),
+    seed: z.number().int().default(42).describe('Seed for shuffling and the hold-out split.'),
+    concurrency: positiveInt(256).default(20).describe('Users processed at once.'),
+    reasons: z
+      .enum(['structured', 'llm'])
+      .default('structured')
+      .describe('structured: position feedback goes straight to the summariser; llm: one "reason" call per user not ranked first (authors\' code).'),
+    models: z.partialRecord(z.enum(LLM_ROLES), z.string().min(1)).optional().describe('Per-role model overrides.'),
+    maxLlmCalls: positiveInt(10_000_000).optional().describe('Total LLM call ceiling across the run (resumes included).'),
+    maxTokens: positiveInt(2_000_000_000).optional().describe('Total token ceiling (checked before each call; calls in flight may overshoot slightly).'),
+    patience: z.number().int().min(0).max(100).default(3).describe('Stop after this many epochs without a validation gain (0 disables).'),
+    userTimeoutMs: positiveInt(3_600_000).default(120_000).describe("Budget for one user's profile + rerank, in ms."),
+    optimizerTimeoutMs: positiveInt(3_600_000).default(300_000).describe('Budget for one summarise / edit / reason call, in ms.'),
+    optimizerMaxTokens: positiveInt(32_768).default(1_024).describe('Completion token cap of the optimizer calls.'),
+    maxDeadBatches: positiveInt(100).default(3).describe('Stop when this many consecutive batches lost every user to LLM errors.'),
   })
+  .strict();
+
+/**
+ * The same parameters as a caller's overrides: every field optional and nothing filled in, so the party that
+ * resolves them later (resolveTrainingParams, with its own defaults such as TRAINING_CONCURRENCY) still sees
+ * what was omitted. Each field keeps its rules and description and documents its default as `default`.
+ */
+export const trainingParamsOverridesSchema = z
+  .object(
+    Object.fromEntries(
+      Object.entries(trainingParamsSchema.shape).map(([name, field]) => {
+        if (!(field instanceof z.ZodDefault)) return [name, field];
+        return [name, field.unwrap().optional().meta({ description: field.description, default: field.def.defaultValue })];
+      }),
+    ) as { [K in keyof typeof trainingParamsSchema.shape]: z.ZodOptional<z.ZodType<z.output<(typeof trainingParamsSchema.shape)[K]>>> },
+  )
   .strict();
 
 /** Validated training parameters. */

@@ -3,6 +3,7 @@
  */
 import { z } from 'zod';
 import { JOB_STATES } from '../jobs/training-jobs.js';
+import { trainingParamsOverridesSchema, trainingParamsSchema } from '../agp/training-params.js';
 
 const domain = z.string().min(1).max(64).regex(/^[A-Za-z0-9._-]+$/);
 const version = z.string().min(1).max(128).regex(/^[A-Za-z0-9._:-]+$/);
@@ -45,12 +46,24 @@ const datasetRef = z.union([
   z.object({ path: z.string().min(1).max(1024) }).strict(),
 ]);
 
+/**
+ * The trainer's parameters (src/agp/training-params.ts, the one source), as overrides: omitted fields get the
+ * trainer's defaults when the job runs, except `concurrency`, whose default here is TRAINING_CONCURRENCY.
+ */
+export const TrainingJobParamsSchema = trainingParamsOverridesSchema
+  .extend({
+    // Not the trainer's defaults: the job's domain, and the server's TRAINING_CONCURRENCY.
+    concurrency: trainingParamsSchema.shape.concurrency.unwrap().optional().describe('Users processed at once. Default: TRAINING_CONCURRENCY (server setting).'),
+    domain: trainingParamsSchema.shape.domain.unwrap().optional().describe("Must equal the job's `domain` when given."),
+  })
+  .meta({ id: 'TrainingParams' });
+
 export const TrainingJobRequestSchema = z
   .object({
     domain,
     dataset: datasetRef,
     validation: datasetRef.optional(),
-    params: z.record(z.string(), z.unknown()).default({}),
+    params: TrainingJobParamsSchema.default({}),
     activate: z.enum(['never', 'if-better']).default('never'),
   })
   .meta({ id: 'TrainingJobRequest' });

@@ -61,7 +61,9 @@ export const RerankResponseSchema = z
     profile: z
       .object({ cached: z.boolean(), stale: z.boolean().optional(), text: z.string().optional() })
       .nullable()
-      .describe('Null for methods that use no profile (baseline, direct, cot).'),
+      .describe(
+        'Null when the answer used no profile: methods without one (baseline, direct, cot), agp with an empty history (no profile call), and agp answers that fell back before a profile existed (e.g. llm_unconfigured).',
+      ),
     usage: z.object({
       llmCalls: z.number().int().min(0),
       promptTokens: z.number().int().min(0),

@@ -9,6 +9,7 @@ import { silentLogger, systemClock } from '../agp/ports.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { RedisClient } from '../store/redis-connection.js';
 import type { JobProgress } from './training-jobs.js';
+import { withoutInlineUsers } from './training-jobs.js';
 import type { TrainingJobData, TrainingRunDeps } from './run-training-job.js';
 import { runTrainingJob } from './run-training-job.js';
 import { CancelRequested, judgeFailedAttempt, LockLost, ShuttingDown, stopReasonOf } from './job-semantics.js';
@@ -155,7 +156,10 @@ export function startTrainingWorker(opts: TrainingWorkerOptions): TrainingWorker
     maxStalledCount: opts.maxStalledCount ?? 3,
   });
   worker.on('error', (err) => log.warn({ err: err.message }, 'training worker error'));
+  // A finished job's record stays in Redis for days (removeOnComplete/removeOnFail); its inline users do not.
+  const forgetUsers = (job: TrainingJob) => void job.updateData(withoutInlineUsers(job.data)).catch(() => undefined);
   worker.on('completed', (job, rv) => {
+    forgetUsers(job);
     opts.metrics?.trainingJobs.inc({ state: rv.outcome });
     log.info({ jobId: job.id, outcome: rv.outcome }, 'training job finished');
   });
@@ -163,6 +167,7 @@ export function startTrainingWorker(opts: TrainingWorkerOptions): TrainingWorker
     const final = !job || err.name === 'UnrecoverableError' || job.attemptsMade >= (job.opts.attempts ?? 1);
     if (!final) return;
     opts.metrics?.trainingJobs.inc({ state: 'failed' });
+    if (job) forgetUsers(job);
     if (job) void createRedisCheckpointStore({ redis, keys, jobId: String(job.id) }).clear().catch(() => undefined);
     log.warn({ jobId: job?.id, err: err.message }, 'training job failed');
   });

@@ -12,6 +12,7 @@ import { silentLogger, systemClock } from '../agp/ports.js';
 import { unavailable } from '../errors.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { JobProgress, JobState, JobView, TrainingJobRequest, TrainingJobs } from './training-jobs.js';
+import { withoutInlineUsers } from './training-jobs.js';
 import type { TrainingJobData, TrainingJobResult, TrainingRunDeps } from './run-training-job.js';
 import { emptyProgress, prepareTrainingJob, runTrainingJob } from './run-training-job.js';
 import {
@@ -81,7 +82,7 @@ export function createInProcessTrainingJobs(opts: InProcessTrainingJobsOptions):
   const iso = () => new Date(clock.now()).toISOString();
 
   function finalise(r: JobRecord, state: 'completed' | 'failed' | 'cancelled', extra: Partial<JobRecord> = {}): void {
-    Object.assign(r, extra, { state, finishedAt: iso(), controller: undefined });
+    Object.assign(r, extra, { state, finishedAt: iso(), controller: undefined, data: withoutInlineUsers(r.data) });
     opts.metrics?.trainingJobs.inc({ state });
     evict();
   }

@@ -10,6 +10,16 @@ export type JobState = (typeof JOB_STATES)[number];
 /** Where the training users come from: inline, or a file confined to TRAINING_DATA_DIR. */
 export type DatasetRef = { users: unknown[] } | { path: string };
 
+/**
+ * A finished job's payload without its inline users (`{users: []}` in their place). They are personal data
+ * that nothing reads once the run is over, while the job record stays listed for days; `{path}` datasets are
+ * the operator's files and are kept as given.
+ */
+export function withoutInlineUsers<T extends { dataset: DatasetRef; validation?: DatasetRef | undefined }>(data: T): T {
+  const strip = (ref: DatasetRef): DatasetRef => ('users' in ref ? { users: [] } : ref);
+  return { ...data, dataset: strip(data.dataset), ...(data.validation ? { validation: strip(data.validation) } : {}) };
+}
+
 /** A request to train a new prompt version for a domain. */
 export interface TrainingJobRequest {
   domain: string;

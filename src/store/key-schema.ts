@@ -48,6 +48,8 @@ export interface KeySchema {
   profileLatest(key: Pick<ProfileKey, 'domain' | 'promptVersion' | 'userId'>): string;
   /** Set of every profile key written for the user (erasure reads it instead of SCANning). */
   profileIndex(userId: string): string;
+  /** The user's erasure epoch (a counter with a TTL, bumped by every erasure); see redis-profile-store.ts. */
+  profileErasure(userId: string): string;
   /** Hash version → PromptVersion JSON for one domain. */
   promptVersions(domain: string): string;
   /** Set of the (encoded) domains that have at least one version. */
@@ -86,6 +88,7 @@ export function createKeySchema(prefix: string = DEFAULT_KEY_PREFIX): KeySchema 
     profileLatest: (k: Pick<ProfileKey, 'domain' | 'promptVersion' | 'userId'>) =>
       `${profileBase(k.userId)}:${encodeSegment(k.domain)}:${encodeSegment(k.promptVersion)}:latest`,
     profileIndex: (userId: string) => `${profileBase(userId)}:idx`,
+    profileErasure: (userId: string) => `${profileBase(userId)}:erased`,
     promptVersions: (domain: string) => `${reg}:versions:${encodeSegment(domain)}`,
     promptDomains: () => `${reg}:domains`,
     promptActive: () => `${reg}:active`,

@@ -2,9 +2,14 @@
  * In-memory ProfileStore for a single replica without Redis: a bounded LRU with a TTL per entry.
  * Same semantics as the Redis store: an exact entry and a `latest` entry per (domain, version, user),
  * both counting toward `maxEntries`, and per-user erasure across all domains and versions.
+ *
+ * Erasure epochs: one counter for the store, bumped by every erasure; a lookup reports its current value and
+ * an erasure leaves a tombstone (user → counter) that makes writes carrying an older value no-ops. Tombstones
+ * are bounded by `maxTombstones`; when one is evicted its counter becomes a floor below which every write is
+ * dropped, so eviction can cost a cache write but never let an erased profile back in.
  */
 import { LRUCache } from 'lru-cache';
-import type { Clock, ProfileKey, ProfileLookup, ProfileStore, StoredProfile } from '../agp/ports.js';
+import type { Clock, ErasureEpoch, ProfileKey, ProfileLookup, ProfileStore, StoredProfile } from '../agp/ports.js';
 import { createKeySchema, userHash } from './key-schema.js';
 
 export interface MemoryProfileStoreOptions {
@@ -12,6 +17,8 @@ export interface MemoryProfileStoreOptions {
   maxEntries: number;
   /** Time source for TTLs; must return epoch-like milliseconds (> 0). */
   clock?: Clock;
+  /** Erasures remembered individually (default 10,000); older ones only through the floor. */
+  maxTombstones?: number;
 }
 
 interface Entry {
@@ -49,6 +56,21 @@ export function createMemoryProfileStore(opts: MemoryProfileStoreOptions): Memor
     },
   });
 
+  let erasures = 0;
+  /** Highest erasure counter whose tombstone is gone: every write with an older epoch is dropped. */
+  let floor = 0;
+  const tombstones = new LRUCache<string, number>({
+    max: opts.maxTombstones ?? 10_000,
+    dispose: (seq, _owner, reason) => {
+      if (reason !== 'set') floor = Math.max(floor, seq);
+    },
+  });
+  /** True when the owner was erased after `epoch` (an unparseable epoch counts as the oldest). */
+  const erasedSince = (owner: string, epoch: ErasureEpoch): boolean => {
+    const seen = Number.parseInt(epoch, 10) || 0;
+    return floor > seen || (tombstones.get(owner) ?? 0) > seen;
+  };
+
   const get = (key: string): StoredProfile | null => cache.get(key)?.profile ?? null;
 
   const put = (key: string, owner: string, profile: StoredProfile, ttlMs: number) => {
@@ -66,17 +88,20 @@ export function createMemoryProfileStore(opts: MemoryProfileStoreOptions): Memor
       return cache.size;
     },
     lookup(key: ProfileKey): Promise<ProfileLookup> {
-      return Promise.resolve({ exact: get(keys.profileExact(key)), latest: get(keys.profileLatest(key)) });
+      return Promise.resolve({ exact: get(keys.profileExact(key)), latest: get(keys.profileLatest(key)), erasureEpoch: String(erasures) });
     },
-    save(key: ProfileKey, profile: StoredProfile, ttlSeconds: number): Promise<void> {
+    save(key: ProfileKey, profile: StoredProfile, ttlSeconds: number, erasureEpoch?: ErasureEpoch): Promise<boolean> {
       const ttlMs = Math.max(1, Math.round(ttlSeconds * 1000));
       const owner = userHash(key.userId);
+      if (erasureEpoch !== undefined && erasedSince(owner, erasureEpoch)) return Promise.resolve(false);
       put(keys.profileExact(key), owner, profile, ttlMs);
       put(keys.profileLatest(key), owner, profile, ttlMs);
-      return Promise.resolve();
+      return Promise.resolve(true);
     },
     deleteUser(userId: string): Promise<number> {
       const owner = userHash(userId);
+      // The tombstone goes in even when nothing is cached yet: the write being erased may still be in flight.
+      tombstones.set(owner, ++erasures);
       const set = byUser.get(owner);
       if (!set) return Promise.resolve(0);
       let removed = 0;

@@ -219,6 +219,88 @@ export interface components {
                 [key: string]: unknown;
             };
         };
+        TrainingParamsInput: {
+            /** @description Must equal the job's `domain` when given. */
+            domain?: string;
+            /**
+             * @description Passes over the training users.
+             * @default 10
+             */
+            epochs?: number;
+            /**
+             * @description Users per optimisation step.
+             * @default 10
+             */
+            batchSize?: number;
+            /**
+             * @description History items per user given to the profile step (the last N).
+             * @default 5
+             */
+            historyLength?: number;
+            /**
+             * @description Training users used (after the validation hold-out).
+             * @default 100
+             */
+            trainUsers?: number;
+            /**
+             * @description 0: accept every usable edit; 1..3: re-run the batch and keep the edit only if the mean rank improves, with up to N summarise/edit tries.
+             * @default 1
+             */
+            verifySteps?: number;
+            /**
+             * @description Fraction (0.01-0.99) held out for validation when no validation set is given.
+             * @default 0.2
+             */
+            valFraction?: number;
+            /** @description Number of validation users (held out, or a cap on the given validation set). */
+            valUsers?: number;
+            /**
+             * @description Seed for shuffling and the hold-out split.
+             * @default 42
+             */
+            seed?: number;
+            /** @description Users processed at once. Default: TRAINING_CONCURRENCY (server setting). */
+            concurrency?: number;
+            /**
+             * @description structured: position feedback goes straight to the summariser; llm: one "reason" call per user not ranked first (authors' code).
+             * @default structured
+             * @enum {string}
+             */
+            reasons?: "structured" | "llm";
+            /** @description Per-role model overrides. */
+            models?: {
+                [key: string]: string;
+            };
+            /** @description Total LLM call ceiling across the run (resumes included). */
+            maxLlmCalls?: number;
+            /** @description Total token ceiling (checked before each call; calls in flight may overshoot slightly). */
+            maxTokens?: number;
+            /**
+             * @description Stop after this many epochs without a validation gain (0 disables).
+             * @default 3
+             */
+            patience?: number;
+            /**
+             * @description Budget for one user's profile + rerank, in ms.
+             * @default 120000
+             */
+            userTimeoutMs?: number;
+            /**
+             * @description Budget for one summarise / edit / reason call, in ms.
+             * @default 300000
+             */
+            optimizerTimeoutMs?: number;
+            /**
+             * @description Completion token cap of the optimizer calls.
+             * @default 1024
+             */
+            optimizerMaxTokens?: number;
+            /**
+             * @description Stop when this many consecutive batches lost every user to LLM errors.
+             * @default 3
+             */
+            maxDeadBatches?: number;
+        };
         TrainingJobRequestInput: {
             domain: string;
             dataset: {
@@ -232,9 +314,7 @@ export interface components {
                 path: string;
             };
             /** @default {} */
-            params?: {
-                [key: string]: unknown;
-            };
+            params?: components["schemas"]["TrainingParamsInput"];
             /**
              * @default never
              * @enum {string}
@@ -259,7 +339,7 @@ export interface components {
             } | null;
             /** @description True when the LLM's answer was usable only after repair. */
             repaired: boolean;
-            /** @description Null for methods that use no profile (baseline, direct, cot). */
+            /** @description Null when the answer used no profile: methods without one (baseline, direct, cot), agp with an empty history (no profile call), and agp answers that fell back before a profile existed (e.g. llm_unconfigured). */
             profile: {
                 cached: boolean;
                 stale?: boolean;
@@ -332,7 +412,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description The process is up. */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -355,7 +435,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description Ready (`degraded` when Redis is down: reranks still work without the shared cache). */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -378,7 +458,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Default Response */
+            /** @description Not ready (prompts not loaded yet) or shedding load. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -412,11 +492,48 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "userId": "user-42",
+                 *       "domain": "movies",
+                 *       "history": [
+                 *         {
+                 *           "id": "m-101",
+                 *           "title": "Before Sunrise",
+                 *           "text": "Two strangers talk their way through one night in Vienna."
+                 *         },
+                 *         {
+                 *           "id": "m-102",
+                 *           "title": "Lost in Translation"
+                 *         }
+                 *       ],
+                 *       "candidates": [
+                 *         {
+                 *           "id": "m-201",
+                 *           "title": "Notting Hill",
+                 *           "score": 0.82
+                 *         },
+                 *         {
+                 *           "id": "m-202",
+                 *           "title": "Dune",
+                 *           "score": 0.79
+                 *         },
+                 *         {
+                 *           "id": "m-203",
+                 *           "title": "Arrival",
+                 *           "score": 0.77
+                 *         }
+                 *       ],
+                 *       "method": "agp",
+                 *       "topN": 2,
+                 *       "includeProfile": true
+                 *     }
+                 */
                 "application/json": components["schemas"]["RerankRequestInput"];
             };
         };
         responses: {
-            /** @description Default Response */
+            /** @description A permutation of exactly the given candidates. LLM faults are not errors: the baseline order comes back with `fallback.reason`. */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -425,7 +542,7 @@ export interface operations {
                     "application/json": components["schemas"]["RerankResponse"];
                 };
             };
-            /** @description Default Response */
+            /** @description Invalid request (`VALIDATION_ERROR`, `INVALID_JSON`, `DUPLICATE_CANDIDATE_ID`). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -434,7 +551,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Default Response */
+            /** @description Body larger than BODY_LIMIT_BYTES (`PAYLOAD_TOO_LARGE`). */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -443,7 +560,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Default Response */
+            /** @description Content-Type is not application/json (`UNSUPPORTED_MEDIA_TYPE`). */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -452,7 +569,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Default Response */
+            /** @description Over RATE_LIMIT_MAX for this client (`RATE_LIMITED`); retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -461,7 +578,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Default Response */
+            /** @description Shedding load (`SERVICE_OVERLOADED`) or a dependency is unavailable (`SERVICE_UNAVAILABLE`); retry after `Retry-After` seconds. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -483,7 +600,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description Erased: `deleted` counts the cached entries removed (0 when there were none). Generations in flight for the user are not cached afterwards. */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -495,7 +612,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Default Response */
+            /** @description Invalid input: the body, path or query failed validation (`VALIDATION_ERROR`, `INVALID_JSON`). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -504,7 +621,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Default Response */
+            /** @description The profile store is unavailable: nothing was erased; retry after `Retry-After` seconds. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -526,7 +643,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description Every stored prompt version (of `domain` when given), with `active` flags. */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -547,7 +664,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Default Response */
+            /** @description Invalid input: the body, path or query failed validation (`VALIDATION_ERROR`, `INVALID_JSON`). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -556,7 +673,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Default Response */
+            /** @description Missing or wrong admin bearer token (`UNAUTHORIZED`). */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -565,7 +682,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Default Response */
+            /** @description No such resource (`NOT_FOUND`). */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -574,7 +691,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Default Response */
+            /** @description Conflicts with the current state (`CONFLICT`). */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -583,7 +700,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Default Response */
+            /** @description Shedding load (`SERVICE_OVERLOADED`) or a dependency is unavailable (`SERVICE_UNAVAILABLE`); retry after `Retry-After` seconds. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -603,11 +720,20 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "domain": "movies",
+                 *       "version": "v2",
+                 *       "parentVersion": "v1",
+                 *       "text": "Describe the viewer in four sentences: favourite genres, tone, eras, and what they avoid.",
+                 *       "historyLength": 10
+                 *     }
+                 */
                 "application/json": components["schemas"]["PromptVersionInput"];
             };
         };
         responses: {
-            /** @description Default Response */
+            /** @description Stored, not active. Re-importing identical content is a no-op and also answers 201. */
             201: {
                 headers: {
                     [name: string]: unknown;
@@ -630,7 +756,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Default Response */
+            /** @description Invalid input: the body, path or query failed validation (`VALIDATION_ERROR`, `INVALID_JSON`). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -639,7 +765,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Default Response */
+            /** @description Missing or wrong admin bearer token (`UNAUTHORIZED`). */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -648,7 +774,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Default Response */
+            /** @description No such resource (`NOT_FOUND`). */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -657,7 +783,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Default Response */
+            /** @description This domain/version already holds a different text (`CONFLICT`); versions are immutable. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -666,7 +792,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Default Response */
+            /** @description Body larger than BODY_LIMIT_BYTES (`PAYLOAD_TOO_LARGE`). */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -675,7 +801,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Default Response */
+            /** @description Content-Type is not application/json (`UNSUPPORTED_MEDIA_TYPE`). */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -684,7 +810,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Default Response */
+            /** @description Shedding load (`SERVICE_OVERLOADED`) or a dependency is unavailable (`SERVICE_UNAVAILABLE`); retry after `Retry-After` seconds. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -707,7 +833,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description The prompt version with its text. */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -730,7 +856,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Default Response */
+            /** @description Invalid input: the body, path or query failed validation (`VALIDATION_ERROR`, `INVALID_JSON`). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -739,7 +865,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Default Response */
+            /** @description Missing or wrong admin bearer token (`UNAUTHORIZED`). */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -748,7 +874,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Default Response */
+            /** @description No such prompt version (`NOT_FOUND`). */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -757,7 +883,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Default Response */
+            /** @description Conflicts with the current state (`CONFLICT`). */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -766,7 +892,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Default Response */
+            /** @description Shedding load (`SERVICE_OVERLOADED`) or a dependency is unavailable (`SERVICE_UNAVAILABLE`); retry after `Retry-After` seconds. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -789,7 +915,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description Active for its domain; every replica serves it within PROMPT_REFRESH_MS. */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -803,7 +929,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Default Response */
+            /** @description Invalid input: the body, path or query failed validation (`VALIDATION_ERROR`, `INVALID_JSON`). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -812,7 +938,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Default Response */
+            /** @description Missing or wrong admin bearer token (`UNAUTHORIZED`). */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -821,7 +947,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Default Response */
+            /** @description No such prompt version (`NOT_FOUND`). */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -830,7 +956,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Default Response */
+            /** @description Conflicts with the current state (`CONFLICT`). */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -839,7 +965,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Default Response */
+            /** @description Shedding load (`SERVICE_OVERLOADED`) or a dependency is unavailable (`SERVICE_UNAVAILABLE`); retry after `Retry-After` seconds. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -859,7 +985,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description Known training jobs, newest first. */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -870,7 +996,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Default Response */
+            /** @description Invalid input: the body, path or query failed validation (`VALIDATION_ERROR`, `INVALID_JSON`). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -879,7 +1005,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Default Response */
+            /** @description Missing or wrong admin bearer token (`UNAUTHORIZED`). */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -888,7 +1014,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Default Response */
+            /** @description No such resource (`NOT_FOUND`). */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -897,7 +1023,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Default Response */
+            /** @description Conflicts with the current state (`CONFLICT`). */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -906,7 +1032,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Default Response */
+            /** @description Training is not available in this process (`SERVICE_UNAVAILABLE`). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -926,11 +1052,30 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "domain": "movies",
+                 *       "dataset": {
+                 *         "path": "movies/train.jsonl"
+                 *       },
+                 *       "validation": {
+                 *         "path": "movies/val.jsonl"
+                 *       },
+                 *       "params": {
+                 *         "epochs": 3,
+                 *         "batchSize": 10,
+                 *         "trainUsers": 100,
+                 *         "verifySteps": 1,
+                 *         "maxLlmCalls": 5000
+                 *       },
+                 *       "activate": "if-better"
+                 *     }
+                 */
                 "application/json": components["schemas"]["TrainingJobRequestInput"];
             };
         };
         responses: {
-            /** @description Default Response */
+            /** @description Queued: poll GET /admin/v1/training-jobs/{id} with the returned `jobId`. */
             202: {
                 headers: {
                     [name: string]: unknown;
@@ -941,7 +1086,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Default Response */
+            /** @description Invalid request, `params` or dataset: a file missing or outside TRAINING_DATA_DIR, malformed users, nothing left to train on (`VALIDATION_ERROR`). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -950,7 +1095,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Default Response */
+            /** @description Missing or wrong admin bearer token (`UNAUTHORIZED`). */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -959,7 +1104,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Default Response */
+            /** @description No such resource (`NOT_FOUND`). */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -968,7 +1113,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Default Response */
+            /** @description Conflicts with the current state (`CONFLICT`). */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -977,7 +1122,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Default Response */
+            /** @description Body larger than BODY_LIMIT_BYTES (`PAYLOAD_TOO_LARGE`). */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -986,7 +1131,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Default Response */
+            /** @description Content-Type is not application/json (`UNSUPPORTED_MEDIA_TYPE`). */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -995,7 +1140,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Default Response */
+            /** @description Training is not available in this process (`SERVICE_UNAVAILABLE`). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1017,7 +1162,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description The job: state, progress, and the result once finished. */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -1026,7 +1171,7 @@ export interface operations {
                     "application/json": components["schemas"]["TrainingJob"];
                 };
             };
-            /** @description Default Response */
+            /** @description Invalid input: the body, path or query failed validation (`VALIDATION_ERROR`, `INVALID_JSON`). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1035,7 +1180,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Default Response */
+            /** @description Missing or wrong admin bearer token (`UNAUTHORIZED`). */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1044,7 +1189,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Default Response */
+            /** @description No such job (`NOT_FOUND`). */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1053,7 +1198,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Default Response */
+            /** @description Conflicts with the current state (`CONFLICT`). */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -1062,7 +1207,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Default Response */
+            /** @description Shedding load (`SERVICE_OVERLOADED`) or a dependency is unavailable (`SERVICE_UNAVAILABLE`); retry after `Retry-After` seconds. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1084,7 +1229,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description Cancelled: a queued job never starts; a running one has its LLM calls aborted and ends `cancelled`. */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -1096,7 +1241,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Default Response */
+            /** @description Invalid input: the body, path or query failed validation (`VALIDATION_ERROR`, `INVALID_JSON`). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1105,7 +1250,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Default Response */
+            /** @description Missing or wrong admin bearer token (`UNAUTHORIZED`). */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1114,7 +1259,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Default Response */
+            /** @description No such job (`NOT_FOUND`). */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1123,7 +1268,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Default Response */
+            /** @description The job has already finished (`CONFLICT`). */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -1132,7 +1277,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Default Response */
+            /** @description Shedding load (`SERVICE_OVERLOADED`) or a dependency is unavailable (`SERVICE_UNAVAILABLE`); retry after `Retry-After` seconds. */
             503: {
                 headers: {
                     [name: string]: unknown;

@@ -4,6 +4,7 @@ import { createKeySchema } from '../../src/store/key-schema.js';
 import { createRedis, pingRedis, whenReady } from '../../src/store/redis-connection.js';
 import type { RedisClient } from '../../src/store/redis-connection.js';
 import { createRedisProfileStore } from '../../src/store/redis-profile-store.js';
+import { describeErasureEpochs } from '../support/profile-store-erasure.js';
 import { startRedisServer, uniquePrefix } from '../support/redis.js';
 import type { RedisServerHandle } from '../support/redis.js';
 
@@ -64,7 +65,7 @@ describe('redis profile store', () => {
     await store.save(key(), profile('good'), 60);
     await redis.set(keys.profileExact(key()), '{not json');
     await redis.set(keys.profileLatest(key()), JSON.stringify({ text: 42 }));
-    expect(await store.lookup(key())).toEqual({ exact: null, latest: null });
+    expect(await store.lookup(key())).toEqual({ exact: null, latest: null, erasureEpoch: expect.any(String) });
   });
 });
 
@@ -156,7 +157,7 @@ describe('redis profile store on a one-node Redis Cluster (CROSSSLOT enforced)',
       await store.save(key({ userId }), profile('p1'), 60);
       await store.save(key({ userId, domain: 'books', historyDigest: 'd2' }), profile('p2', 'd2'), 60);
       await store.save(key({ userId: 'other' }), profile('keep'), 60);
-      expect(await store.lookup(key({ userId }))).toEqual({ exact: profile('p1'), latest: profile('p1') });
+      expect(await store.lookup(key({ userId }))).toEqual({ exact: profile('p1'), latest: profile('p1'), erasureEpoch: expect.any(String) });
       expect(await store.deleteUser(userId)).toBe(4);
       expect((await store.lookup(key({ userId, domain: 'books', historyDigest: 'd2' }))).latest).toBeNull();
       expect((await store.lookup(key({ userId: 'other' }))).exact?.text).toBe('keep');

@@ -337,6 +337,24 @@ describe('BullMQ training jobs', () => {
   });
 });
 
+describe('inline training users after the run', () => {
+  it('are in the queued payload while needed and gone from the stored job once it finishes', async () => {
+    const env = await setup();
+    const users = makeUsers(10);
+    const { jobId } = await env.jobs.submit(request('forget', { activate: 'never', dataset: { users: users.slice(0, 8) }, validation: { users: users.slice(8) } }));
+    const stored = async () => (await env.jobs.queue.getJob(jobId))?.data;
+    expect((await stored())?.dataset).toEqual({ users: users.slice(0, 8) });
+    env.startWorker();
+    expect((await waitState(env, jobId, (v) => finalStates.has(v.state))).state).toBe('completed');
+    const after = await waitFor(stored, (d) => d !== undefined && 'users' in d.dataset && d.dataset.users.length === 0);
+    expect(after).toMatchObject({ domain: 'forget', dataset: { users: [] }, validation: { users: [] } });
+    // Nothing else in the job's Redis hash still carries a user id.
+    const keys = createTrainingKeys(env.prefix);
+    const hash = await env.redis.hgetall(`${keys.bullPrefix}:${keys.queueName}:${jobId}`);
+    expect(JSON.stringify(hash)).not.toContain((users[0] as { userId: string }).userId);
+  });
+});
+
 describe('through the container (QUEUE_REDIS_URL, worker in the API process)', () => {
   it('admin API → BullMQ → in-process worker → completed', async () => {
     const prefix = uniquePrefix('tjapp');

@@ -17,6 +17,7 @@ describe('key schema', () => {
     expect(k.profileExact(base)).toBe(`agp:prof:{${uh}}:movies:v1:abc123`);
     expect(k.profileLatest(base)).toBe(`agp:prof:{${uh}}:movies:v1:latest`);
     expect(k.profileIndex('u1')).toBe(`agp:prof:{${uh}}:idx`);
+    expect(k.profileErasure('u1')).toBe(`agp:prof:{${uh}}:erased`);
   });
 
   it('never puts the raw user id into a key', () => {

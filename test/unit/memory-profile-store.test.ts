@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ProfileKey, StoredProfile } from '../../src/agp/ports.js';
 import { createMemoryProfileStore } from '../../src/store/memory-profile-store.js';
+import { describeErasureEpochs } from '../support/profile-store-erasure.js';
 
 const key = (over: Partial<ProfileKey> = {}): ProfileKey => ({
   domain: 'movies',
@@ -34,5 +35,18 @@ describe('memory profile store', () => {
 
   it('rejects a non-positive bound', () => {
     expect(() => createMemoryProfileStore({ maxEntries: 0 })).toThrow(/maxEntries/);
+  });
+});
+
+describeErasureEpochs('memory profile store', () => createMemoryProfileStore({ maxEntries: 100 }));
+
+describe('memory profile store: evicted tombstones', () => {
+  it('past maxTombstones an old erasure still wins through the floor', async () => {
+    const store = createMemoryProfileStore({ maxEntries: 100, maxTombstones: 2 });
+    const before = (await store.lookup(key({ userId: 'u1' }))).erasureEpoch;
+    for (const userId of ['u1', 'u2', 'u3']) await store.deleteUser(userId); // u1's tombstone is evicted
+    expect(await store.save(key({ userId: 'u1' }), profile('late'), 60, before)).toBe(false);
+    const after = (await store.lookup(key({ userId: 'u1' }))).erasureEpoch;
+    expect(await store.save(key({ userId: 'u1' }), profile('fresh'), 60, after)).toBe(true);
   });
 });

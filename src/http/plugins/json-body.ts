@@ -3,6 +3,10 @@
  * nesting depth. JSON.parse copes with 100,000 levels, but the code behind routes that accept free-form
  * values (prompt `params`/`metrics`, training `users`) clones and stringifies them recursively, and a few
  * thousand levels overflow the stack there: a 500 from one small request. Deeper bodies are a 400.
+ *
+ * An empty body is accepted on routes that declare no body schema (DELETE /v1/profiles/{id}, activate,
+ * cancel): many client wrappers send `content-type: application/json` on every call, body or not. Routes
+ * that take a body still answer an empty one with Fastify's 400 INVALID_JSON.
  */
 import type { FastifyInstance } from 'fastify';
 import { validationError } from '../../errors.js';
@@ -35,6 +39,7 @@ export function registerJsonBodyParser(app: FastifyInstance): void {
   const parse = app.getDefaultJsonParser('error', 'error');
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
+    if (body === '' && req.routeOptions.schema?.body === undefined) return done(null, undefined);
     parse(req, body as string, (err: Error | null, value?: unknown) => {
       if (err) return done(err, undefined);
       if (nestingExceeds(value, MAX_JSON_DEPTH)) {

@@ -6,6 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import { createJsonSchemaTransformObject, jsonSchemaTransform } from 'fastify-type-provider-zod';
+import { documentOperations } from '../openapi-docs.js';
 
 /** Package version reported in the spec. */
 export const API_VERSION = '1.0.0';
@@ -71,7 +72,11 @@ export async function registerSwagger(app: FastifyInstance): Promise<void> {
       },
     },
     transform: jsonSchemaTransform,
-    transformObject: (input) => pruneUnusedSchemas(componentsTransform(input)),
+    transformObject: (input) => {
+      const doc = pruneUnusedSchemas(componentsTransform(input));
+      documentOperations(doc as Parameters<typeof documentOperations>[0]);
+      return doc;
+    },
   });
   await app.register(fastifySwaggerUi, { routePrefix: '/docs', logLevel: 'warn' });
   app.get('/openapi.json', { schema: { hide: true }, logLevel: 'warn' }, async () => app.swagger());

@@ -12,6 +12,8 @@ export function registerProfileRoutes(app: FastifyInstance, opts: { store: Profi
   app.withTypeProvider<ZodTypeProvider>().delete(
     '/v1/profiles/:userId',
     {
+      // The access log must not keep the id of the user who asked to be forgotten: log the route, not the URL.
+      logSerializers: { req: (r: { method?: string }) => ({ method: r.method, url: '/v1/profiles/{userId}' }) },
       schema: {
         summary: 'Erase every cached profile of a user',
         tags: ['profiles'],
