@@ -16,8 +16,8 @@ import type { DatasetRef } from './training-jobs.js';
 
 /**
  * Dataset files larger than this are refused before a byte is read. A job keeps every user in memory
- * (training draws batches from them), at about 2.5× the file's size, so this also bounds a job's heap
- * inside the chart's 512 Mi limit.
+ * (training draws batches from them) as parsed objects, which take more room than their text, so the cap
+ * is what keeps a job's heap inside the chart's 512 Mi limit.
  */
 export const MAX_DATASET_BYTES = 64 * 1024 * 1024;
 
