@@ -33,7 +33,7 @@ function isInside(root: string, child: string): boolean {
 /**
  * Resolves a dataset path against the data directory and confines it there. The lexical check refuses
  * `..` escapes and absolute paths elsewhere; the realpath check refuses symlinks pointing outside.
- * @throws AppError 400 when the path escapes, does not exist or is not a regular file.
+ * @throws a validationError (VALIDATION_ERROR) when the path escapes, does not exist or is not a regular file.
  */
 export async function resolveDatasetPath(dataDir: string, path: string): Promise<string> {
   if (path.includes('\0')) throw validationError('dataset path is invalid');
@@ -104,7 +104,8 @@ async function readJsonArrayFile(file: string, path: string, label: string): Pro
  * JSON array of users is accepted too) confined to the data directory. A JSONL file is streamed: its size
  * is checked first, lines are read one at a time with a length cap, and a line's nesting is bounded
  * before it is parsed, so a hostile file costs bounded memory.
- * @throws AppError 400 on a bad path or invalid users (with line/entry numbered issues in `details`).
+ * @throws a validationError (VALIDATION_ERROR) on a bad path, a file too large or invalid users (with
+ *   line/entry numbered issues in `details`).
  */
 export async function loadDatasetRef(ref: DatasetRef, dataDir: string, label: string): Promise<UserRecord[]> {
   try {
