@@ -160,16 +160,20 @@ export async function evaluateMethods(
     }
   };
 
-  outer: for await (const user of users) {
-    const index = n++;
-    for (const method of uniq) {
-      while (inFlight.size >= limit) await Promise.race(inFlight);
-      if (fatal) break outer;
-      const p: Promise<void> = run(index, user, method).finally(() => inFlight.delete(p));
-      inFlight.add(p);
+  try {
+    outer: for await (const user of users) {
+      const index = n++;
+      for (const method of uniq) {
+        while (inFlight.size >= limit) await Promise.race(inFlight);
+        if (fatal) break outer;
+        const p: Promise<void> = run(index, user, method).finally(() => inFlight.delete(p));
+        inFlight.add(p);
+      }
     }
+  } finally {
+    // Also when the stream fails (a bad line): no call outlives the evaluation.
+    await Promise.all(inFlight);
   }
-  await Promise.all(inFlight);
   if (fatal) throw fatal.err;
 
   const boot = { seed: o.seed ?? 0, iterations: o.bootstrapIterations ?? 1000 };
