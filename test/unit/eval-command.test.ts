@@ -71,7 +71,7 @@ describe('agp eval on a file', () => {
 
   it('base alone fails on a bad line too, and a missing file is one clear error', async () => {
     const file = join(dir, 'bad-mid.jsonl');
-    await writeFile(file, `${serializeUser(users[0] ?? users[1]!)}\nnot json\n`);
+    await writeFile(file, `${users.slice(0, 1).map(serializeUser).join('')}\nnot json\n`);
     await expect(run(['--data', file, '--methods', 'base', '--json'])).rejects.toThrow(/bad-mid\.jsonl:2: invalid JSON/);
     await expect(run(['--data', join(dir, 'none.jsonl'), '--methods', 'base'])).rejects.toThrow(/cannot read dataset .*none\.jsonl: no such file/);
   });
