@@ -2,15 +2,20 @@
  * Offline evaluation of ranking methods on a labelled dataset: per-user scores, aggregate NDCG@10,
  * HR@1/3/5 and MRR with 95% bootstrap intervals, and paired differences against the baseline order.
  * The trainer's per-epoch validation calls this same code.
+ *
+ * Users may come from an array or be streamed (an async iterable read from a file): at most
+ * `concurrency` users are in flight, and each finished user leaves only its metric values behind
+ * (ScoreColumns), so memory does not grow with the users' size.
  */
-import pLimit from 'p-limit';
 import type { CallContext, PipelineOptions } from './pipeline.js';
 import { generateProfile, identity, newContext, rankCandidates } from './pipeline.js';
 import type { Clock, LlmClient } from './ports.js';
 import { LlmCallError, systemClock } from './ports.js';
 import { selectHistory } from './history.js';
 import type { RankingScores } from './metrics.js';
-import { bootstrapCi, mean, pairedBootstrap, scoreRanking } from './metrics.js';
+import { scoreRanking } from './metrics.js';
+import type { MetricName, MetricSummary, PairedDiff } from './score-columns.js';
+import { ScoreColumns } from './score-columns.js';
 import type { UserRecord } from './dataset.js';
 import type { LlmFailureReason } from './ports.js';
 import type { Usage } from './types.js';
@@ -20,9 +25,8 @@ import { addUsage, emptyUsage } from './types.js';
 export const EVAL_METHODS = ['base', 'direct', 'cot', 'agp'] as const;
 export type EvalMethod = (typeof EVAL_METHODS)[number];
 
-/** The aggregated metrics, in report order. */
-export const METRIC_NAMES = ['ndcg@10', 'hr@1', 'hr@3', 'hr@5', 'mrr'] as const;
-export type MetricName = (typeof METRIC_NAMES)[number];
+export { METRIC_NAMES } from './score-columns.js';
+export type { MetricName, MetricSummary, PairedDiff } from './score-columns.js';
 
 /** How one user fared under one method. */
 export interface UserEvaluation {
@@ -37,21 +41,9 @@ export interface UserEvaluation {
   profile?: string | undefined;
 }
 
-/** Mean and percentile-bootstrap 95% interval. */
-export interface MetricSummary {
-  mean: number;
-  ci95: [number, number];
-}
-
-/** Paired difference method − base over the same users. */
-export interface PairedDiff {
-  meanDiff: number;
-  ci95: [number, number];
-  pValue: number;
-}
-
 /** Everything about one method. */
 export interface MethodEvaluation {
+  /** Every user's evaluation, in dataset order; empty unless `keepPerUser` was set. */
   perUser: UserEvaluation[];
   aggregate: Record<MetricName, MetricSummary>;
   /** Absent for `base` itself, and when `base` was not evaluated. */
@@ -85,8 +77,13 @@ export interface EvaluateOptions {
   userTimeoutMs?: number | undefined;
   clock?: Clock | undefined;
   signal?: AbortSignal | undefined;
-  /** Called after each (user, method) pair completes. */
-  onUser?: ((done: number, total: number) => void) | undefined;
+  /** Called after each (user, method) pair completes, with the number of pairs done so far. */
+  onUser?: ((done: number) => void) | undefined;
+  /**
+   * Keep every user's evaluation (order, outcome, profile) in `perUser` (default true). Off, only the
+   * metric values are kept: what a streamed evaluation of a large file wants.
+   */
+  keepPerUser?: boolean | undefined;
 }
 
 /** Scores one user's final order (ids) against the ground truth. */
@@ -113,87 +110,88 @@ async function rankOne(ctx: CallContext, user: UserRecord, method: EvalMethod, o
   }
 }
 
-/** Aggregates per-user scores: mean and bootstrap 95% CI of every metric. */
-export function aggregateScores(perUser: UserEvaluation[], seed = 0, iterations = 1000): Record<MetricName, MetricSummary> {
-  const out = {} as Record<MetricName, MetricSummary>;
-  for (const m of METRIC_NAMES) {
-    const xs = perUser.map((u) => u.scores[m]);
-    out[m] = { mean: mean(xs), ci95: bootstrapCi(xs, { seed, iterations }) };
+/** What one method accumulates while users stream past. */
+class MethodTally {
+  readonly scores = new ScoreColumns();
+  readonly perUser: UserEvaluation[] = [];
+  readonly usage = emptyUsage();
+  failures = 0;
+  unparseable = 0;
+
+  add(index: number, ev: UserEvaluation, usage: Usage, keep: boolean): void {
+    this.scores.set(index, ev.scores);
+    if (keep) this.perUser[index] = ev;
+    if (ev.outcome === 'failed') this.failures += 1;
+    if (ev.outcome === 'unparseable') this.unparseable += 1;
+    addUsage(this.usage, usage);
   }
-  return out;
 }
 
 /**
  * Evaluates each method on every user. LLM failures fall back to the baseline order for that user
- * (counted in `failures`); aborts and non-LLM errors propagate.
+ * (counted in `failures`); aborts and non-LLM errors propagate (after the users in flight finish; no new
+ * user is started).
+ * @param users an array, or a stream read lazily: the next user is pulled only when a slot is free.
  */
 export async function evaluateMethods(
-  users: UserRecord[],
+  users: Iterable<UserRecord> | AsyncIterable<UserRecord>,
   methods: readonly EvalMethod[],
   o: EvaluateOptions,
 ): Promise<EvaluationResult> {
   const clock = o.clock ?? systemClock;
-  const limit = pLimit(Math.max(1, o.concurrency ?? 8));
+  const limit = Math.max(1, o.concurrency ?? 8);
+  const keep = o.keepPerUser ?? true;
   const uniq = [...new Set(methods)];
-  const total = users.length * uniq.length;
+  const tallies = new Map(uniq.map((m) => [m, new MethodTally()] as const));
+  const inFlight = new Set<Promise<void>>();
+  let fatal: { err: unknown } | undefined;
   let done = 0;
+  let n = 0;
+
+  const run = async (index: number, user: UserRecord, method: EvalMethod) => {
+    try {
+      if (o.signal?.aborted) throw o.signal.reason ?? new Error('aborted');
+      const ctx = newContext(o.llm, o.pipeline, clock.now() + (o.userTimeoutMs ?? 120_000), { signal: o.signal });
+      const ev = await rankOne(ctx, user, method, o);
+      tallies.get(method)?.add(index, ev, ctx.usage, keep);
+      o.onUser?.(++done);
+    } catch (err) {
+      fatal ??= { err };
+    }
+  };
+
+  try {
+    outer: for await (const user of users) {
+      const index = n++;
+      for (const method of uniq) {
+        while (inFlight.size >= limit) await Promise.race(inFlight);
+        if (fatal) break outer;
+        const p: Promise<void> = run(index, user, method).finally(() => inFlight.delete(p));
+        inFlight.add(p);
+      }
+    }
+  } finally {
+    // Also when the stream fails (a bad line): no call outlives the evaluation.
+    await Promise.all(inFlight);
+  }
+  if (fatal) throw fatal.err;
+
+  const boot = { seed: o.seed ?? 0, iterations: o.bootstrapIterations ?? 1000 };
   const usage = emptyUsage();
   const results: Partial<Record<EvalMethod, MethodEvaluation>> = {};
-  const jobs = uniq.flatMap((method) => users.map((user) => ({ method, user })));
-  // After a fatal error (abort, budget, crash) queued users are not started; running ones finish.
-  let fatal: { err: unknown } | undefined;
-  const settled = await Promise.allSettled(
-    jobs.map(({ method, user }) =>
-      limit(async () => {
-        if (fatal) throw fatal.err;
-        if (o.signal?.aborted) throw o.signal.reason ?? new Error('aborted');
-        const ctx = newContext(o.llm, o.pipeline, clock.now() + (o.userTimeoutMs ?? 120_000), { signal: o.signal });
-        try {
-          const ev = await rankOne(ctx, user, method, o);
-          o.onUser?.(++done, total);
-          return { method, ev, usage: ctx.usage };
-        } catch (err) {
-          fatal ??= { err };
-          throw err;
-        }
-      }),
-    ),
-  );
-  if (fatal) throw fatal.err;
-  const seed = o.seed ?? 0;
-  const iterations = o.bootstrapIterations ?? 1000;
-  for (const method of uniq) {
-    const mine = settled
-      .map((s) => (s as PromiseFulfilledResult<{ method: EvalMethod; ev: UserEvaluation; usage: Usage }>).value)
-      .filter((r) => r.method === method);
-    const perUser = mine.map((r) => r.ev);
-    const mUsage = mine.reduce((acc, r) => addUsage(acc, r.usage), emptyUsage());
-    addUsage(usage, mUsage);
+  const base = tallies.get('base');
+  for (const [method, t] of tallies) {
+    addUsage(usage, t.usage);
     results[method] = {
-      perUser,
-      aggregate: aggregateScores(perUser, seed, iterations),
-      failures: perUser.filter((u) => u.outcome === 'failed').length,
-      unparseable: perUser.filter((u) => u.outcome === 'unparseable').length,
-      usage: mUsage,
+      perUser: t.perUser,
+      aggregate: t.scores.aggregate(boot),
+      vsBase: base && method !== 'base' ? t.scores.pairedWith(base.scores, boot) : undefined,
+      failures: t.failures,
+      unparseable: t.unparseable,
+      usage: t.usage,
     };
   }
-  const base = results.base;
-  if (base) {
-    for (const method of uniq) {
-      const r = results[method];
-      if (!r || method === 'base') continue;
-      const vs = {} as Record<MetricName, PairedDiff>;
-      for (const m of METRIC_NAMES) {
-        vs[m] = pairedBootstrap(
-          r.perUser.map((u) => u.scores[m]),
-          base.perUser.map((u) => u.scores[m]),
-          { seed, iterations },
-        );
-      }
-      r.vsBase = vs;
-    }
-  }
-  return { n: users.length, methods: results, usage };
+  return { n, methods: results, usage };
 }
 
 /** The machine-readable summary printed by `agp eval --json`. */

@@ -55,10 +55,10 @@ export function reciprocalRank(rank: number | null): number {
 }
 
 /** Arithmetic mean; 0 for an empty list (an empty evaluation scores nothing rather than NaN). */
-export function mean(xs: number[]): number {
+export function mean(xs: ArrayLike<number>): number {
   if (xs.length === 0) return 0;
   let s = 0;
-  for (const x of xs) s += x;
+  for (let i = 0; i < xs.length; i++) s += xs[i] ?? 0;
   return s / xs.length;
 }
 
@@ -83,7 +83,7 @@ function resolveOptions(opts: BootstrapOptions | undefined): Required<BootstrapO
 }
 
 /** Means of `iterations` resamples (with replacement) of `xs`, sorted ascending. */
-function resampleMeans(xs: number[], iterations: number, seed: number): number[] {
+function resampleMeans(xs: ArrayLike<number>, iterations: number, seed: number): number[] {
   const rng = createRng(seed);
   const n = xs.length;
   const means = new Array<number>(iterations);
@@ -99,7 +99,7 @@ function resampleMeans(xs: number[], iterations: number, seed: number): number[]
  * Percentile bootstrap confidence interval of the mean. Deterministic for a given seed.
  * An empty sample gives [0, 0] (matching `mean`); a single value gives [x, x].
  */
-export function bootstrapCi(xs: number[], opts?: BootstrapOptions): [number, number] {
+export function bootstrapCi(xs: ArrayLike<number>, opts?: BootstrapOptions): [number, number] {
   const { iterations, alpha, seed } = resolveOptions(opts);
   if (xs.length === 0) return [0, 0];
   const means = resampleMeans(xs, iterations, seed);
@@ -114,8 +114,8 @@ export function bootstrapCi(xs: number[], opts?: BootstrapOptions): [number, num
  * @throws RangeError when the arrays differ in length.
  */
 export function pairedBootstrap(
-  a: number[],
-  b: number[],
+  a: ArrayLike<number>,
+  b: ArrayLike<number>,
   opts?: BootstrapOptions,
 ): { meanDiff: number; ci95: [number, number]; pValue: number } {
   if (a.length !== b.length) {
@@ -123,7 +123,8 @@ export function pairedBootstrap(
   }
   const { iterations, alpha, seed } = resolveOptions(opts);
   if (a.length === 0) return { meanDiff: 0, ci95: [0, 0], pValue: 1 };
-  const diffs = a.map((x, i) => x - (b[i] ?? 0));
+  const diffs = new Float64Array(a.length);
+  for (let i = 0; i < a.length; i++) diffs[i] = (a[i] ?? 0) - (b[i] ?? 0);
   const meanDiff = mean(diffs);
   const means = resampleMeans(diffs, iterations, seed);
   // Shifting every resampled mean by -meanDiff is the same as resampling the centred differences.

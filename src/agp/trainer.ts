@@ -146,6 +146,7 @@ export async function train(input: TrainInput, deps: TrainDeps): Promise<Trainin
       clock,
       signal: inner.signal,
       bootstrapIterations: 1, // only means are used here
+      keepPerUser: false,
     });
     meter.phase = 'train';
     unitsDone += split.validation.length;

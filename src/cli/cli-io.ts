@@ -2,11 +2,12 @@
  * File I/O of the CLI: datasets, the file checkpoint store (write-temp-then-rename), the JSONL trace
  * sink, argument helpers and the usage error. The method (src/agp) never touches files itself.
  */
-import { appendFileSync, closeSync, openSync, writeFileSync } from 'node:fs';
+import { appendFileSync, closeSync, createReadStream, openSync, writeFileSync } from 'node:fs';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { UserRecord } from '../agp/dataset.js';
-import { parseDataset } from '../agp/dataset.js';
+import { readDataset } from '../agp/dataset.js';
+import { splitLines } from '../agp/dataset-lines.js';
 import type { CheckpointStore, TrainingCheckpoint } from '../agp/checkpoint.js';
 import { parseCheckpoint } from '../agp/checkpoint.js';
 import type { TraceEntry, TraceSink } from '../agp/trace.js';
@@ -17,19 +18,35 @@ export class UsageError extends Error {
   override readonly name = 'UsageError';
 }
 
+function readError(err: unknown, file: string, what: string): Error {
+  const code = (err as NodeJS.ErrnoException).code;
+  return new Error(`cannot read ${what} ${file}${code === 'ENOENT' ? ': no such file' : `: ${(err as Error).message}`}`);
+}
+
 /** Reads a file, turning "not found" into a one-line runtime error naming the file. */
 export async function readText(file: string, what: string): Promise<string> {
   try {
     return await readFile(file, 'utf8');
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new Error(`cannot read ${what} ${file}${code === 'ENOENT' ? ': no such file' : `: ${(err as Error).message}`}`);
+    throw readError(err, file, what);
   }
 }
 
-/** Reads and validates a canonical JSONL dataset (every line, before anything runs). */
+/**
+ * Streams the lines of a text file (64 KiB at a time; overlong lines cut, see splitLines). A read error
+ * is a one-line runtime error naming the file.
+ */
+export async function* readLinesOf(file: string, what: string): AsyncGenerator<string> {
+  try {
+    yield* splitLines(createReadStream(file, { encoding: 'utf8', highWaterMark: 64 * 1024 }) as AsyncIterable<string>);
+  } catch (err) {
+    throw readError(err, file, what);
+  }
+}
+
+/** Reads and validates a canonical JSONL dataset (every line, before anything runs), streaming the file. */
 export async function readDatasetFile(file: string): Promise<UserRecord[]> {
-  return parseDataset(await readText(file, 'dataset'), file);
+  return readDataset(readLinesOf(file, 'dataset'), file);
 }
 
 /** Reads a JSONL trace written by `agp train`. */

@@ -7,7 +7,8 @@ import type { LlmClient } from '../agp/ports.js';
 import type { EvalMethod } from '../agp/evaluate.js';
 import { EVAL_METHODS, evaluateMethods, summarizeEvaluation } from '../agp/evaluate.js';
 import type { CliContainer } from './cli-container.js';
-import { intOpt, readDatasetFile, required, UsageError, writeFileAtomic } from './cli-io.js';
+import { streamDataset } from '../agp/dataset.js';
+import { intOpt, readLinesOf, required, UsageError, writeFileAtomic } from './cli-io.js';
 import { pickPrompt } from './prompt-source.js';
 import { renderEvalTable } from './report.js';
 
@@ -17,7 +18,10 @@ export const EVAL_USAGE = `usage: agp eval --data test.jsonl [options]
   --history-length N   history items given to the LLM (default: the prompt's)
   --concurrency N  --seed N
   --json               print exactly one JSON object on stdout
-  --out F              also write the full per-user result as JSON`;
+  --out F              also write the full per-user result as JSON (kept in memory until written)
+
+The dataset is streamed: memory stays flat however large it is (except with --out). When an LLM method
+is asked for, the whole file is validated first, so a bad line costs no LLM calls.`;
 
 function parseMethods(s: string | undefined): EvalMethod[] {
   if (s === undefined) return [...EVAL_METHODS];
@@ -51,15 +55,19 @@ export async function evalCommand(argv: string[], c: CliContainer, signal: Abort
   const historyOverride = intOpt(v['history-length'], 'history-length', 1);
   const concurrency = intOpt(v.concurrency, 'concurrency', 1) ?? c.config.training.concurrency;
   const seed = intOpt(v.seed, 'seed', 0) ?? 0;
-  const users = await readDatasetFile(required(v.data, 'data'));
+  const file = required(v.data, 'data');
+  const users = () => streamDataset(readLinesOf(file, 'dataset'), file);
   const needsLlm = methods.some((m) => m !== 'base');
+  // With LLM methods, a first pass validates every line before any call is paid for (and counts the
+  // users for the progress line). base alone is cheap: one pass, and a bad line fails the run.
+  let userCount = 0;
+  if (needsLlm) for await (const _ of users()) userCount += 1;
   const prompt = methods.includes('agp')
     ? await pickPrompt(c, { promptFile: v['prompt-file'], promptVersion: v['prompt-version'], domain: v.domain })
     : null;
   const llm: LlmClient = needsLlm ? await c.llm() : { configured: false, complete: () => Promise.reject(new Error('no LLM')) };
-  let done = 0;
-  const total = users.length * methods.filter((m) => m !== 'base').length;
-  const result = await evaluateMethods(users, methods, {
+  const total = userCount * methods.length;
+  const result = await evaluateMethods(users(), methods, {
     llm,
     pipeline: c.pipeline,
     promptText: prompt?.text,
@@ -67,8 +75,8 @@ export async function evalCommand(argv: string[], c: CliContainer, signal: Abort
     concurrency,
     seed,
     signal,
-    onUser: () => {
-      done += 1;
+    keepPerUser: Boolean(v.out),
+    onUser: (done) => {
       if (!v.json && process.stderr.isTTY && total > 0) process.stderr.write(`\r[agp] evaluated ${Math.min(done, total)}/${total}`);
     },
   });

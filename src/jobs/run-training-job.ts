@@ -1,8 +1,8 @@
 /**
  * The body of a training job, shared by the BullMQ worker and the in-process runner:
  *
- * - `prepareTrainingJob` (SUBMIT time): confines a `{path}` dataset to TRAINING_DATA_DIR (realpath, so
- *   `..`, outside absolute paths and escaping symlinks are refused), reads and validates the users,
+ * - `prepareTrainingJob` (SUBMIT time): loads the dataset (dataset-files.ts: confined to TRAINING_DATA_DIR,
+ *   streamed with bounded memory) and validates the users,
  *   validates the parameters and the split, and pins the starting prompt (the domain's active one).
  *   Every problem is an InvalidInputError (VALIDATION_ERROR), raised before anything is queued.
  * - `runTrainingJob` (RUN time): loads the data again, trains from the starting prompt (resuming from
@@ -10,11 +10,9 @@
  *   or retried job never creates a second version), and with `activate: 'if-better'` activates it only
  *   when its validation NDCG@10 beats the starting prompt's, as measured in the same run.
  */
-import { realpath, readFile, stat } from 'node:fs/promises';
-import { isAbsolute, relative, resolve } from 'node:path';
 import type { CheckpointStore } from '../agp/checkpoint.js';
 import type { UserRecord } from '../agp/dataset.js';
-import { DatasetError, parseDataset, splitUsers } from '../agp/dataset.js';
+import { DatasetError, splitUsers } from '../agp/dataset.js';
 import type { PipelineOptions } from '../agp/pipeline.js';
 import type { Clock, LlmClient, Logger, PromptMetrics, PromptRegistry, PromptVersion } from '../agp/ports.js';
 import { systemClock } from '../agp/ports.js';
@@ -22,10 +20,8 @@ import { train } from '../agp/trainer.js';
 import type { TrainingParams } from '../agp/training-params.js';
 import { resolveTrainingParams, TrainingParamsError } from '../agp/training-params.js';
 import { UnavailableError, validationError } from '../errors.js';
+import { loadDatasetRef } from './dataset-files.js';
 import type { DatasetRef, JobProgress, TrainingJobRequest } from './training-jobs.js';
-
-/** Dataset files larger than this are refused (they would not fit a worker's memory comfortably). */
-export const MAX_DATASET_BYTES = 512 * 1024 * 1024;
 
 /** The prompt a job starts from, pinned at submit time (the parent of the version it produces). */
 export interface StartingPrompt {
@@ -113,80 +109,6 @@ export function trainedVersionName(jobId: string, domain: string, submittedAt: s
 /** Zero progress, for jobs that have not reported yet. */
 export function emptyProgress(): JobProgress {
   return { epoch: 0, batch: 0, llmCalls: 0, tokens: 0, etaSeconds: null };
-}
-
-/** True when `child` is `root` itself or lies beneath it. */
-function isInside(root: string, child: string): boolean {
-  const rel = relative(root, child);
-  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
-}
-
-/**
- * Resolves a dataset path against the data directory and confines it there. The lexical check refuses
- * `..` escapes and absolute paths elsewhere; the realpath check refuses symlinks pointing outside.
- * @throws InvalidInputError when the path escapes, does not exist or is not a regular file.
- */
-export async function resolveDatasetPath(dataDir: string, path: string): Promise<string> {
-  if (path.includes('\0')) throw validationError('dataset path is invalid');
-  let root: string;
-  try {
-    root = await realpath(resolve(dataDir));
-  } catch {
-    throw validationError('the training data directory (TRAINING_DATA_DIR) does not exist');
-  }
-  const outside = () => validationError(`dataset path "${path}" is outside the training data directory`);
-  const candidate = resolve(root, path);
-  if (!isInside(root, candidate) || candidate === root) throw outside();
-  let real: string;
-  try {
-    real = await realpath(candidate);
-  } catch {
-    throw validationError(`dataset file "${path}" not found in the training data directory`);
-  }
-  if (!isInside(root, real) || real === root) throw outside();
-  const st = await stat(real);
-  if (!st.isFile()) throw validationError(`dataset path "${path}" is not a regular file`);
-  if (st.size > MAX_DATASET_BYTES) throw validationError(`dataset file "${path}" is larger than ${MAX_DATASET_BYTES} bytes`);
-  return real;
-}
-
-/** Validates an inline array of users (entry numbers play the part of line numbers). */
-function parseUserArray(users: unknown[], source: string): UserRecord[] {
-  const lines = users.map((u) => JSON.stringify(u === undefined ? null : u) ?? 'null');
-  return parseDataset(lines.join('\n'), source);
-}
-
-function toValidationError(err: unknown): unknown {
-  if (err instanceof DatasetError) {
-    return validationError(err.message, { issues: err.issues.slice(0, 50) });
-  }
-  return err;
-}
-
-/**
- * Loads and validates the users of a dataset reference: inline users, or a JSONL file (a file holding a
- * JSON array of users is accepted too) confined to the data directory.
- * @throws InvalidInputError on a bad path or invalid users (with line/entry numbered issues in `details`).
- */
-export async function loadDatasetRef(ref: DatasetRef, dataDir: string, label: string): Promise<UserRecord[]> {
-  try {
-    if ('users' in ref) return parseUserArray(ref.users, `${label}.users`);
-    const file = await resolveDatasetPath(dataDir, ref.path);
-    const text = await readFile(file, 'utf8');
-    if (text.trimStart().startsWith('[')) {
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(text);
-      } catch (err) {
-        throw validationError(`${label} file "${ref.path}" is not valid JSON: ${(err as Error).message}`);
-      }
-      if (!Array.isArray(parsed)) throw validationError(`${label} file "${ref.path}" is not an array of users`);
-      return parseUserArray(parsed, ref.path);
-    }
-    return parseDataset(text, ref.path);
-  } catch (err) {
-    throw toValidationError(err);
-  }
 }
 
 /** The trainer parameters of a job: as given, with the job's domain and the default concurrency. */

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConvertError, convertDataset, writeUsers } from '../../src/cli/converters/index.js';
 import type { FormatName } from '../../src/cli/converters/index.js';
-import { parseCsvLine } from '../../src/cli/converters/records.js';
+import { readRecords } from '../../src/cli/converters/records.js';
 import { parseGoodreadsDate, parseUtcDateTime } from '../../src/cli/converters/formats.js';
 import { parseDataset } from '../../src/agp/dataset.js';
 
@@ -126,9 +126,28 @@ describe.each(Object.keys(CASES) as FormatName[])('convert --format %s', (format
 });
 
 describe('converter helpers', () => {
-  it('parses quoted CSV fields', () => {
-    expect(parseCsvLine('1,"Heat, The (1995)","Say ""Hi""",x')).toEqual(['1', 'Heat, The (1995)', 'Say "Hi"', 'x']);
-    expect(() => parseCsvLine('1,"open')).toThrow('unterminated');
+  it('parses quoted CSV fields: commas, doubled quotes and line breaks, numbered by their first line', async () => {
+    const file = join(await mkdtemp(join(tmpdir(), 'agp-conv-')), 'movies.csv');
+    const csv = 'movieId,title,genres\r\n1,"Heat, The (1995)","Say ""Hi"""\r\n2,"A title\nover ""two"" lines",Drama\n\n3,Plain "quoted" word,x\n';
+    await writeFile(file, csv);
+    const got = [];
+    for await (const r of readRecords(file, { kind: 'csv' })) got.push(r);
+    expect(got).toEqual([
+      { line: 2, record: { movieId: '1', title: 'Heat, The (1995)', genres: 'Say "Hi"' } },
+      { line: 3, record: { movieId: '2', title: 'A title\nover "two" lines', genres: 'Drama' } },
+      { line: 6, record: { movieId: '3', title: 'Plain "quoted" word', genres: 'x' } },
+    ]);
+  });
+
+  it('an unclosed CSV quote fails naming the line the record starts on', async () => {
+    const file = join(await mkdtemp(join(tmpdir(), 'agp-conv-')), 'movies.csv');
+    await writeFile(file, 'a,b\n1,2\n\n3,"open\n4,5\n');
+    const err = await (async () => {
+      for await (const r of readRecords(file, { kind: 'csv' })) void r;
+    })().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ConvertError);
+    expect((err as ConvertError).line).toBe(4);
+    expect((err as ConvertError).message).toMatch(/movies\.csv:4: malformed record \(Quote Not Closed/);
   });
 
   it('parses dates as UTC / with their offset', () => {

@@ -56,13 +56,15 @@ describe('parseDataset', () => {
 
   it('rejects a target that is not among the candidates, naming the line', () => {
     const err = errorOf(() => parseDataset([row(), row({ userId: 'u2', target: 'zzz' })].join('\n')));
-    expect(err.issues).toEqual([{ line: 2, message: 'target "zzz" is not among the candidates' }]);
+    expect(err.issues).toEqual([{ line: 2, message: 'target: not among the candidates' }]);
+    const many = errorOf(() => parseDataset(row({ target: undefined, targets: ['a', 'zzz'] })));
+    expect(many.issues).toEqual([{ line: 1, message: 'targets.1: not among the candidates' }]);
   });
 
   it('rejects duplicate candidate ids, duplicate users and missing/double targets', () => {
     const dup = row({ candidates: [{ id: 'a', title: 'A' }, { id: 'a', title: 'B' }], target: 'a' });
-    expect(errorOf(() => parseDataset(dup)).issues[0]?.message).toContain('duplicate candidate id "a"');
-    expect(errorOf(() => parseDataset(`${row()}\n${row()}`)).issues[0]).toEqual({ line: 2, message: 'duplicate userId "u1" (first on line 1)' });
+    expect(errorOf(() => parseDataset(dup)).issues[0]?.message).toBe('candidates: duplicate candidate id (positions 1 and 2)');
+    expect(errorOf(() => parseDataset(`${row()}\n${row()}`)).issues[0]).toEqual({ line: 2, message: 'userId: duplicate of line 1' });
     expect(errorOf(() => parseDataset(row({ target: undefined }))).issues[0]?.message).toContain('exactly one of');
     expect(errorOf(() => parseDataset(row({ targets: ['a'] }))).issues[0]?.message).toContain('exactly one of');
   });

@@ -1,12 +1,15 @@
 /**
  * Record readers shared by every converter: a file (optionally .gz) becomes a stream of
  * `{line, record}` where `record` maps field names to raw values. Four file shapes are understood:
- * JSON lines, CSV with a header (RFC 4180 quoting), RecBole atomic files (tab-separated, typed header
- * `name:type`), and `::`-separated `.dat` files (MovieLens 1M) with fixed column names.
+ * JSON lines, CSV with a header (RFC 4180, parsed by csv-parse: quoted fields may hold commas, doubled
+ * quotes and line breaks), RecBole atomic files (tab-separated, typed header `name:type`), and
+ * `::`-separated `.dat` files (MovieLens 1M) with fixed column names.
  */
 import { createReadStream } from 'node:fs';
+import { pipeline, type Readable } from 'node:stream';
 import { createInterface } from 'node:readline';
 import { createGunzip } from 'node:zlib';
+import { CsvError, parse as parseCsv } from 'csv-parse';
 
 /** A converter error that names the file and, when known, the 1-based line. */
 export class ConvertError extends Error {
@@ -30,11 +33,16 @@ export type RecordKind =
   | { kind: 'recbole' }
   | { kind: 'dat'; columns: readonly string[] };
 
+/** The bytes of a file, gunzipped when its name ends in .gz. */
+function openInput(file: string): Readable {
+  const raw = createReadStream(file);
+  // pipeline (not pipe) so that a read error (ENOENT, a truncated .gz) reaches the consumer.
+  return file.endsWith('.gz') ? pipeline(raw, createGunzip(), () => {}) : raw;
+}
+
 /** Lines of a text file (gunzipped when the name ends in .gz), with 1-based numbers. */
 export async function* readLines(file: string): AsyncGenerator<{ line: number; text: string }> {
-  const raw = createReadStream(file);
-  const input = file.endsWith('.gz') ? raw.pipe(createGunzip()) : raw;
-  const rl = createInterface({ input, crlfDelay: Infinity });
+  const rl = createInterface({ input: openInput(file), crlfDelay: Infinity });
   let line = 0;
   try {
     for await (const text of rl) {
@@ -46,40 +54,50 @@ export async function* readLines(file: string): AsyncGenerator<{ line: number; t
   }
 }
 
-/** Splits one CSV line; quotes may contain commas and doubled quotes. */
-export function parseCsvLine(text: string, sep = ','): string[] {
-  const out: string[] = [];
-  let field = '';
-  let i = 0;
-  let quoted = false;
-  while (i < text.length) {
-    const ch = text[i] as string;
-    if (quoted) {
-      if (ch === '"' && text[i + 1] === '"') {
-        field += '"';
-        i += 2;
-        continue;
-      }
-      if (ch === '"') {
-        quoted = false;
-        i += 1;
-        if (i < text.length && text[i] !== sep) throw new Error('unexpected character after closing quote');
-        continue;
-      }
-      field += ch;
-      i += 1;
-      continue;
+/**
+ * The line a CSV record starts on. csv-parse counts the line a record ENDS on (`lines`); its raw text
+ * (with any blank lines skipped before it, and its own line break) tells how many lines it spans.
+ */
+function recordStartLine(endLine: number, raw: string | undefined): number {
+  const body = (raw ?? '').replace(/^[\r\n]+/, '').replace(/\r?\n$/, '');
+  let breaks = 0;
+  for (const ch of body) if (ch === '\n') breaks += 1;
+  return Math.max(1, endLine - breaks);
+}
+
+/**
+ * Records of a CSV file with a header row (names trimmed). A quoted field may span lines, so each
+ * record is numbered by the line it starts on; a stray quote inside an unquoted field is kept as text
+ * (catalogue titles have them).
+ */
+async function* readCsvRecords(file: string): AsyncGenerator<{ line: number; record: RawRecord }> {
+  const parser = pipeline(
+    openInput(file),
+    parseCsv({
+      bom: true,
+      columns: (header: string[]) => header.map((h) => h.trim()),
+      record_delimiter: ['\r\n', '\n'],
+      skip_empty_lines: true,
+      relax_quotes: true,
+      info: true,
+      raw: true,
+    }),
+    () => {},
+  );
+  try {
+    for await (const { record, info, raw } of parser as AsyncIterable<{ record: RawRecord; info: { lines: number }; raw?: string }>) {
+      yield { line: recordStartLine(info.lines, raw), record };
     }
-    if (ch === '"' && field === '') quoted = true;
-    else if (ch === sep) {
-      out.push(field);
-      field = '';
-    } else field += ch;
-    i += 1;
+  } catch (err) {
+    if (err instanceof CsvError) {
+      const at = err as CsvError & { lines?: number; raw?: string };
+      const line = typeof at.lines === 'number' ? recordStartLine(at.lines, at.raw) : undefined;
+      throw new ConvertError(`malformed record (${err.message})`, file, line);
+    }
+    throw new ConvertError(`cannot read (${(err as Error).message})`, file);
+  } finally {
+    parser.destroy();
   }
-  if (quoted) throw new Error('unterminated quoted field');
-  out.push(field);
-  return out;
 }
 
 function zip(names: readonly string[], values: string[]): RawRecord | string {
@@ -94,6 +112,10 @@ function zip(names: readonly string[], values: string[]): RawRecord | string {
  * the file and line number.
  */
 export async function* readRecords(file: string, shape: RecordKind): AsyncGenerator<{ line: number; record: RawRecord }> {
+  if (shape.kind === 'csv') {
+    yield* readCsvRecords(file);
+    return;
+  }
   let header: string[] | undefined = shape.kind === 'dat' ? [...shape.columns] : undefined;
   for await (const { line, text } of readLines(file)) {
     if (text.trim() === '') continue;
@@ -105,11 +127,10 @@ export async function* readRecords(file: string, shape: RecordKind): AsyncGenera
       } else if (shape.kind === 'dat') {
         rec = zip(header as string[], text.split('::'));
       } else {
-        const sep = shape.kind === 'csv' ? ',' : '\t';
-        const fields = shape.kind === 'csv' ? parseCsvLine(text, sep) : text.split(sep);
+        const fields = text.split('\t');
         if (!header) {
           // RecBole headers are typed (`user_id:token`); the name is the part before the colon.
-          header = fields.map((f) => (shape.kind === 'recbole' ? (f.split(':')[0] ?? f) : f).trim());
+          header = fields.map((f) => (f.split(':')[0] ?? f).trim());
           continue;
         }
         rec = zip(header, fields);
@@ -120,16 +141,6 @@ export async function* readRecords(file: string, shape: RecordKind): AsyncGenera
     if (typeof rec === 'string') throw new ConvertError(`malformed line (${rec})`, file, line);
     yield { line, record: rec };
   }
-}
-
-/** The header (field names) of a RecBole or CSV file, or [] for an empty file. */
-export async function readHeader(file: string, shape: RecordKind): Promise<string[]> {
-  for await (const { text } of readLines(file)) {
-    if (text.trim() === '') continue;
-    if (shape.kind === 'csv') return parseCsvLine(text);
-    return text.split('\t').map((f) => (f.split(':')[0] ?? f).trim());
-  }
-  return [];
 }
 
 /** A field accessor that throws a message naming the field (the reader adds file and line). */
