@@ -23,6 +23,7 @@ import type { TrainingParams } from '../agp/training-params.js';
 import { resolveTrainingParams, TrainingParamsError } from '../agp/training-params.js';
 import { AppError, validationError } from '../errors.js';
 import type { DatasetRef, JobProgress, TrainingJobRequest } from './training-jobs.js';
+import type { TrainingArtifactWriter } from './training-artifacts.js';
 
 /** Dataset files larger than this are refused (they would not fit a worker's memory comfortably). */
 export const MAX_DATASET_BYTES = 512 * 1024 * 1024;
@@ -75,6 +76,8 @@ export interface TrainingRunContext {
   checkpoints: CheckpointStore;
   signal: AbortSignal;
   onProgress?: ((p: JobProgress) => void) | undefined;
+  /** Receives the run's trace and report (retrievable through the admin API). */
+  artifacts?: TrainingArtifactWriter | undefined;
 }
 
 /**
@@ -295,8 +298,10 @@ export async function runTrainingJob(data: TrainingJobData, ctx: TrainingRunCont
       clock: deps.clock,
       logger: deps.logger,
       onProgress: ctx.onProgress ? (p) => ctx.onProgress?.({ ...p }) : undefined,
+      traceSink: ctx.artifacts?.traceSink,
     },
   );
+  if (result.state === 'cancelled' || result.stoppedBy === 'llm_unavailable') await ctx.artifacts?.saveReport(result, null);
   if (result.state === 'cancelled') return { outcome: 'cancelled' };
   if (result.stoppedBy === 'llm_unavailable') throw new Error('training stopped: the LLM was unavailable for too many batches');
 
@@ -326,5 +331,6 @@ export async function runTrainingJob(data: TrainingJobData, ctx: TrainingRunCont
     metrics,
   };
   await deps.registry.put(version);
+  await ctx.artifacts?.saveReport(result, version);
   return finish(version, data, deps);
 }
