@@ -19,9 +19,11 @@ let exited: Promise<number | null>;
 let url: string;
 let dir: string;
 
-/** Runs the simulator script with `args`; resolves with its first stdout line matching `re`. */
-function startScript(args: string[], re: RegExp): Promise<{ proc: ChildProcess; match: RegExpExecArray }> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', 'scripts/simulator.ts', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+/** Runs the simulator script with `args` (through `npm run` with `viaNpm`); resolves with its first stdout match of `re`. */
+function startScript(args: string[], re: RegExp, viaNpm = false): Promise<{ proc: ChildProcess; match: RegExpExecArray }> {
+  const proc = viaNpm
+    ? spawn('npm', ['run', '--silent', 'simulator', '--', ...args], { stdio: ['ignore', 'pipe', 'inherit'] })
+    : spawn(process.execPath, ['--import', 'tsx', 'scripts/simulator.ts', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     let out = '';
     const timer = setTimeout(() => reject(new Error(`simulator printed no ${re} within 20 s: ${out}`)), 20_000);
@@ -80,4 +82,21 @@ describe('agp train against the simulator', () => {
     expect(await exited).toBe(0);
     await expect(fetch(`${url}/models`)).rejects.toThrow();
   }, 20_000);
+
+  it('stops when `npm run simulator` itself gets SIGTERM (what `kill %1` sends)', async () => {
+    const npm = await startScript(['--port', '0'], /listening at (http:\/\/127\.0\.0\.1:\d+\/v1)/, true);
+    const npmUrl = npm.match[1] as string;
+    expect((await fetch(`${npmUrl}/models`)).status).toBe(200);
+    npm.proc.kill('SIGTERM');
+    const until = Date.now() + 10_000;
+    let closed = false;
+    while (!closed && Date.now() < until) {
+      closed = await fetch(`${npmUrl}/models`).then(
+        () => false,
+        () => true,
+      );
+      if (!closed) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(closed).toBe(true);
+  }, 30_000);
 });
