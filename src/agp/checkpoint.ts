@@ -16,7 +16,11 @@ export interface TrainingCounters {
   byRole: Record<LlmRole, number>;
   /** Calls made while training on batches vs. while evaluating validation users. */
   byPhase: { train: number; validate: number };
+  /** `byRole` restricted to the training phase (validation makes profile and rerank calls only). */
+  trainByRole: Record<LlmRole, number>;
 }
+
+const zeroRoles = (): Record<LlmRole, number> => ({ profile: 0, rerank: 0, summarise: 0, edit: 0, reason: 0 });
 
 /** A fresh zeroed counter set. */
 export function emptyCounters(): TrainingCounters {
@@ -25,8 +29,9 @@ export function emptyCounters(): TrainingCounters {
     promptTokens: 0,
     completionTokens: 0,
     failedCalls: 0,
-    byRole: { profile: 0, rerank: 0, summarise: 0, edit: 0, reason: 0 },
+    byRole: zeroRoles(),
     byPhase: { train: 0, validate: 0 },
+    trainByRole: zeroRoles(),
   };
 }
 
@@ -80,12 +85,40 @@ export interface EpochSummary {
   valFailures: number;
   llmCalls: number;
   tokens: number;
+  /** Training calls of the epoch by role (validation calls are in `byPhase.validate` only). */
   byRole: Record<LlmRole, number>;
   byPhase: { train: number; validate: number };
+  /** Batch decisions of the epoch, tallied by `tallyDecisions`. */
   accepted: number;
+  /** Edits that verification rejected. */
   rejected: number;
+  /** Batches whose edit was unusable or whose optimiser calls failed: nothing was verified. */
+  unusable: number;
   skipped: number;
   droppedUsers: number;
+}
+
+/** Batch decisions counted in the groups every report shows. */
+export interface DecisionTally {
+  accepted: number;
+  /** Rejected by verification (the edit did not lower the mean rank). */
+  rejected: number;
+  /** `edit_unusable` plus `optimizer_failed`: no edit to verify. */
+  unusable: number;
+  /** Skipped: every user already ranked first, or every user failed. */
+  skipped: number;
+}
+
+/** The one tally of batch decisions, used by the epoch summaries and by every report table. */
+export function tallyDecisions(batches: readonly Pick<BatchLog, 'decision'>[]): DecisionTally {
+  const t: DecisionTally = { accepted: 0, rejected: 0, unusable: 0, skipped: 0 };
+  for (const b of batches) {
+    if (b.decision === 'accepted') t.accepted += 1;
+    else if (b.decision === 'rejected') t.rejected += 1;
+    else if (b.decision === 'edit_unusable' || b.decision === 'optimizer_failed') t.unusable += 1;
+    else t.skipped += 1;
+  }
+  return t;
 }
 
 /** Why a run stopped. */
@@ -162,6 +195,9 @@ export function parseCheckpoint(text: string, source = '<checkpoint>'): Training
   if (c.version !== 1 || typeof c.prompt !== 'string' || typeof c.fingerprint !== 'string' || !Array.isArray(c.epochOrder)) {
     throw new Error(`${source}: not a version-1 training checkpoint`);
   }
+  // Checkpoints written before training calls were counted by role start those counts at zero.
+  if (c.counters && !c.counters.trainByRole) c.counters.trainByRole = zeroRoles();
+  if (c.epochAcc?.countersAtStart && !c.epochAcc.countersAtStart.trainByRole) c.epochAcc.countersAtStart.trainByRole = zeroRoles();
   return c as TrainingCheckpoint;
 }
 

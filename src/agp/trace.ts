@@ -13,7 +13,10 @@ export interface TraceEntry {
   /** 0-based call sequence number within the run (continues across resumes). */
   seq: number;
   role: LlmRole;
-  /** The requested model ('' when the client's per-role default was used). */
+  /**
+   * The model that answered (as the endpoint reported it). For a failed call, the requested model, or ''
+   * when the client's per-role default was asked for.
+   */
   model: string;
   /** sha256 over role, requested model and messages. */
   requestHash: string;
@@ -64,6 +67,7 @@ export function createTracingLlm(inner: LlmClient, sink: TraceSink, startSeq = 0
         sink({
           seq: seq++,
           ...base,
+          model: res.model || base.model,
           response: res.text,
           promptTokens: res.promptTokens,
           completionTokens: res.completionTokens,

@@ -51,6 +51,7 @@ export function createMeteredLlm(inner: LlmClient, meter: Meter, limits: { maxLl
       c.llmCalls += 1;
       c.byRole[req.role] += 1;
       c.byPhase[meter.phase] += 1;
+      if (meter.phase === 'train') c.trainByRole[req.role] += 1;
       try {
         const res = await inner.complete(req);
         c.promptTokens += res.promptTokens;

@@ -16,7 +16,8 @@ import { createRng } from './rng.js';
 import type { TraceSink, TracingLlm } from './trace.js';
 import { createTracingLlm } from './trace.js';
 import type { CheckpointStore, StopReason, TrainingCheckpoint } from './checkpoint.js';
-import { emptyCounters, fingerprintOf } from './checkpoint.js';
+import { emptyCounters, fingerprintOf, tallyDecisions } from './checkpoint.js';
+import { LLM_ROLES } from './types.js';
 import type { TrainingParams, TrainingParamsInput } from './training-params.js';
 import { resolveTrainingParams } from './training-params.js';
 import type { StepEnv } from './trainer-steps.js';
@@ -252,7 +253,6 @@ function closeEpoch(
   trainIds: string[],
 ): StopReason | null {
   const start = s.epochAcc.countersAtStart;
-  const mine = s.batches.filter((b) => b.epoch === s.epoch);
   const trainNdcg = s.epochAcc.ndcgCount > 0 ? s.epochAcc.ndcgSum / s.epochAcc.ndcgCount : 0;
   s.metrics.trainNdcgPerEpoch.push(trainNdcg);
   s.metrics.valNdcgPerEpoch.push(v.ndcg);
@@ -263,11 +263,9 @@ function closeEpoch(
     valFailures: v.failures,
     llmCalls: counters.llmCalls - start.llmCalls,
     tokens: counters.promptTokens + counters.completionTokens - start.promptTokens - start.completionTokens,
-    byRole: Object.fromEntries(Object.entries(counters.byRole).map(([r, n]) => [r, n - start.byRole[r as keyof typeof start.byRole]])) as TrainingCheckpoint['counters']['byRole'],
+    byRole: Object.fromEntries(LLM_ROLES.map((r) => [r, counters.trainByRole[r] - start.trainByRole[r]])) as TrainingCheckpoint['counters']['byRole'],
     byPhase: { train: counters.byPhase.train - start.byPhase.train, validate: counters.byPhase.validate - start.byPhase.validate },
-    accepted: mine.filter((b) => b.decision === 'accepted').length,
-    rejected: mine.filter((b) => b.decision === 'rejected' || b.decision === 'edit_unusable').length,
-    skipped: mine.filter((b) => b.decision.startsWith('skipped')).length,
+    ...tallyDecisions(s.batches.filter((b) => b.epoch === s.epoch)),
     droppedUsers: s.epochAcc.droppedUsers,
   });
   // A validation in which every LLM call failed scored the baseline order: it says nothing about the prompt.

@@ -1,6 +1,7 @@
 /**
- * The training progress display: a cli-progress bar over all batches of the run (with epoch, phase,
- * LLM calls, tokens and the trainer's ETA) on a TTY; one line per phase change otherwise.
+ * The training progress display: a cli-progress bar on a TTY, one line per phase change otherwise. Both
+ * print the same status (statusText): "batch" always counts within the current epoch, as the trainer
+ * reports it; only the bar's fill covers the whole run.
  */
 import cliProgress from 'cli-progress';
 import type { TrainingProgress } from '../agp/trainer.js';
@@ -18,6 +19,14 @@ function eta(s: number | null): string {
   return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
 }
 
+/** The status shown by both displays: epoch, batch within that epoch, phase, LLM calls, tokens, ETA. */
+export function statusText(p: TrainingProgress, epochs: number): string {
+  return (
+    `epoch ${Math.max(p.epoch, 0)}/${epochs} | batch ${p.batch}/${p.totalBatches} of this epoch | ${p.phase} | ` +
+    `LLM calls ${p.llmCalls} | tokens ${p.tokens} | ETA ${eta(p.etaSeconds)}`
+  );
+}
+
 /** Creates the display; `enabled: false` shows nothing. */
 export function createTrainingProgress(opts: { enabled: boolean; epochs: number; stream?: NodeJS.WriteStream }): ProgressDisplay {
   const stream = opts.stream ?? process.stderr;
@@ -29,16 +38,14 @@ export function createTrainingProgress(opts: { enabled: boolean; epochs: number;
         const key = `${p.epoch}:${p.phase}`;
         if (key === last && p.phase === 'batch' && p.batch % 10 !== 0) return;
         last = key;
-        stream.write(
-          `[agp] epoch ${p.epoch}/${opts.epochs} ${p.phase}: ${p.batch}/${p.totalBatches} batches, ${p.llmCalls} LLM calls, ${p.tokens} tokens, ETA ${eta(p.etaSeconds)}\n`,
-        );
+        stream.write(`[agp] ${statusText(p, opts.epochs)}\n`);
       },
       stop() {},
     };
   }
   const bar = new cliProgress.SingleBar(
     {
-      format: 'epoch {epoch}/{epochs} [{bar}] {value}/{total} batches | {phase} | LLM calls {calls} | tokens {tokens} | ETA {etaText}',
+      format: '[{bar}] {status}',
       stream,
       hideCursor: true,
       clearOnComplete: false,
@@ -50,7 +57,7 @@ export function createTrainingProgress(opts: { enabled: boolean; epochs: number;
     update(p) {
       const total = Math.max(1, p.totalBatches * opts.epochs);
       const value = Math.min(total, Math.max(0, (p.epoch - 1) * p.totalBatches + p.batch));
-      const payload = { epoch: Math.max(p.epoch, 0), epochs: opts.epochs, phase: p.phase, calls: p.llmCalls, tokens: p.tokens, etaText: eta(p.etaSeconds) };
+      const payload = { status: statusText(p, opts.epochs) };
       if (!started) {
         bar.start(total, value, payload);
         started = true;

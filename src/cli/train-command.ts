@@ -19,7 +19,7 @@ import type { CliContainer } from './cli-container.js';
 import { createFileCheckpointStore, createJsonlTraceSink, intOpt, numOpt, oneOf, readDatasetFile, readTraceFile, required, UsageError, writeFileAtomic } from './cli-io.js';
 import { createTrainingProgress } from './progress.js';
 import { pickPrompt } from './prompt-source.js';
-import { renderTrainingReport, trainingChartSvg } from './report.js';
+import { renderTrainingReport, trainingChartSvg } from '../report/training-report.js';
 
 export const TRAIN_USAGE = `usage: agp train --data users.jsonl --domain D [options]
   --epochs N  --batch-size N  --history-length N  --train-users N

@@ -96,3 +96,21 @@ export const JobViewSchema = z
 
 export const JobListSchema = z.object({ jobs: z.array(JobViewSchema) });
 export const CancelResponseSchema = z.object({ jobId: z.string(), cancelled: z.boolean() });
+
+/**
+ * A text (non-JSON) response body. The `content` metadata passes through to the OpenAPI document, where it
+ * names the real media type instead of application/json.
+ */
+const textBody = (mediaType: string, description: string) =>
+  z.string().meta({ description, content: { [mediaType]: { schema: { type: 'string' } } } });
+
+export const TrainingReportMarkdownSchema = textBody(
+  'text/markdown',
+  'The training report in Markdown (as `agp train` writes report.md), with the NDCG@10 chart inline as SVG.',
+);
+export const TrainingReportSvgSchema = textBody('image/svg+xml', 'The NDCG@10 per epoch chart of the training report (ndcg.svg).');
+export const TrainingTraceSchema = textBody(
+  'application/x-ndjson',
+  'Every LLM call of the job so far, one JSON object per line (seq, role, model, requestHash, response, tokens, latency, error), ' +
+    'as `agp train` writes trace.jsonl. `x-trace-truncated: true` when the trace reached its size bound (8 MiB).',
+);

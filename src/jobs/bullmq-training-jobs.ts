@@ -26,7 +26,8 @@ import type { RedisClient } from '../store/redis-connection.js';
 import type { JobProgress, JobState, JobView, TrainingJobRequest, TrainingJobs } from './training-jobs.js';
 import type { TrainingJobData, TrainingJobResult, TrainingRunDeps } from './run-training-job.js';
 import { emptyProgress, prepareTrainingJob } from './run-training-job.js';
-import { createCancelFlags, createTrainingKeys } from './redis-checkpoint-store.js';
+import { TRAINING_JOB_KEEP_SECONDS, createCancelFlags, createTrainingKeys } from './redis-checkpoint-store.js';
+import { createRedisTrainingArtifacts } from './redis-training-artifacts.js';
 import { isCancellable, JOB_RETRY_DEFAULTS } from './job-semantics.js';
 
 /** What a finished job returns to BullMQ (its `returnvalue`). */
@@ -41,7 +42,7 @@ export type StoredProgress = Partial<JobProgress> & { startedAt?: string; attemp
 export type TrainingJob = Job<TrainingJobData, TrainingReturnValue>;
 
 /** How long cancel flags are kept: as long as finished jobs are listed. */
-const KEEP_SECONDS = 7 * 24 * 3600;
+const KEEP_SECONDS = TRAINING_JOB_KEEP_SECONDS;
 
 /** Defaults of the queued jobs: retries resume from the checkpoint; finished jobs stay listable. */
 export function defaultTrainingJobOptions(overrides: Partial<JobsOptions> = {}): JobsOptions {
@@ -138,6 +139,7 @@ export function createBullmqTrainingJobs(opts: BullmqTrainingJobsOptions): Bullm
   });
   queue.on('error', (err) => log.warn({ err: err.message }, 'training queue error'));
   const flags = createCancelFlags(opts.connection, keys);
+  const artifacts = createRedisTrainingArtifacts(opts.connection, keys);
   const limit = Math.max(1, opts.listLimit ?? 200);
   let closed = false;
 
@@ -187,6 +189,15 @@ export function createBullmqTrainingJobs(opts: BullmqTrainingJobsOptions): Bullm
         .filter((v): v is JobView => v !== null)
         .sort((a, b) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : 0))
         .slice(0, limit);
+    },
+
+    // Artifacts of a job BullMQ no longer knows are not served, even while their own TTL runs.
+    async report(jobId) {
+      return (await queue.getJob(jobId)) ? artifacts.report(jobId) : null;
+    },
+
+    async trace(jobId) {
+      return (await queue.getJob(jobId)) ? artifacts.trace(jobId) : null;
     },
 
     async cancel(jobId) {

@@ -13,6 +13,8 @@ import { withoutInlineUsers } from './training-jobs.js';
 import type { TrainingJobData, TrainingRunDeps } from './run-training-job.js';
 import { runTrainingJob } from './run-training-job.js';
 import { CancelRequested, judgeFailedAttempt, LockLost, ShuttingDown, stopReasonOf } from './job-semantics.js';
+import { createArtifactWriter } from './training-artifacts.js';
+import { createRedisTrainingArtifacts } from './redis-training-artifacts.js';
 import type { TrainingKeys } from './redis-checkpoint-store.js';
 import { createCancelFlags, createDomainLock, createRedisCheckpointStore, createTrainingKeys } from './redis-checkpoint-store.js';
 import { progressOf } from './bullmq-training-jobs.js';
@@ -64,6 +66,7 @@ export function startTrainingWorker(opts: TrainingWorkerOptions): TrainingWorker
   const redis = opts.connection;
   const domainLock = createDomainLock(redis, keys);
   const flags = createCancelFlags(redis, keys);
+  const artifactStore = createRedisTrainingArtifacts(redis, keys);
   const active = new Map<string, { controller: AbortController; timer: NodeJS.Timeout }>();
   let closing = false;
 
@@ -129,7 +132,8 @@ export function startTrainingWorker(opts: TrainingWorkerOptions): TrainingWorker
     };
     try {
       log.info({ jobId, domain, attempt: job.attemptsStarted }, 'training job started');
-      const out = await runTrainingJob(job.data, { jobId, checkpoints, signal: controller.signal, onProgress }, opts);
+      const artifacts = createArtifactWriter(artifactStore, jobId, log, clock.now);
+      const out = await runTrainingJob(job.data, { jobId, checkpoints, signal: controller.signal, onProgress, artifacts }, opts).finally(() => artifacts.flush());
       await chain.catch(() => undefined);
       if (out.outcome === 'cancelled') return await stopped();
       await checkpoints.clear().catch(() => undefined);

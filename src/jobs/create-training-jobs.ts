@@ -76,6 +76,8 @@ export async function createTrainingJobs(deps: CreateTrainingJobsDeps): Promise<
     get: (id) => jobs.get(id),
     list: () => jobs.list(),
     cancel: (id) => jobs.cancel(id),
+    report: (id) => jobs.report(id),
+    trace: (id) => jobs.trace(id),
     async close() {
       // The worker first: it hands its running jobs back to the queue before the connections go.
       await worker?.close().catch((err: unknown) => logger.warn({ err: String(err) }, 'training worker close failed'));

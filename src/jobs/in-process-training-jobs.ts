@@ -27,6 +27,7 @@ import {
   ShuttingDown,
   stopReasonOf,
 } from './job-semantics.js';
+import { createArtifactWriter, createMemoryTrainingArtifacts } from './training-artifacts.js';
 
 export interface InProcessTrainingJobsOptions extends TrainingRunDeps {
   metrics?: Pick<Metrics, 'trainingJobs'> | undefined;
@@ -77,6 +78,7 @@ export function createInProcessTrainingJobs(opts: InProcessTrainingJobsOptions):
   const running = new Set<Promise<void>>();
   const global = pLimit(Math.max(1, opts.maxConcurrentJobs ?? 2));
   const perDomain = new Map<string, LimitFunction>();
+  const artifacts = createMemoryTrainingArtifacts();
   let closed = false;
 
   const iso = () => new Date(clock.now()).toISOString();
@@ -89,7 +91,10 @@ export function createInProcessTrainingJobs(opts: InProcessTrainingJobsOptions):
 
   function evict(): void {
     const finished = [...jobs.values()].filter((j) => FINAL_STATES.has(j.state));
-    for (const j of finished.slice(0, Math.max(0, finished.length - keepFinished))) jobs.delete(j.id);
+    for (const j of finished.slice(0, Math.max(0, finished.length - keepFinished))) {
+      jobs.delete(j.id);
+      void artifacts.delete(j.id);
+    }
   }
 
   function domainLimit(domain: string): LimitFunction {
@@ -116,13 +121,14 @@ export function createInProcessTrainingJobs(opts: InProcessTrainingJobsOptions):
     const controller = new AbortController();
     Object.assign(r, { state: 'running', startedAt: iso(), controller });
     const checkpoints = createMemoryCheckpointStore();
+    const writer = createArtifactWriter(artifacts, r.id, log, clock.now);
     for (let attempt = 1; ; attempt++) {
       try {
         const out = await runTrainingJob(
           r.data,
-          { jobId: r.id, checkpoints, signal: controller.signal, onProgress: (p) => void (r.progress = p) },
+          { jobId: r.id, checkpoints, signal: controller.signal, onProgress: (p) => void (r.progress = p), artifacts: writer },
           opts,
-        );
+        ).finally(() => writer.flush());
         if (out.outcome === 'completed') finalise(r, 'completed', { result: out.result });
         else stopped(r, controller.signal);
         return;
@@ -170,6 +176,10 @@ export function createInProcessTrainingJobs(opts: InProcessTrainingJobsOptions):
       const all = [...jobs.values()].map(toView).reverse();
       return Promise.resolve(all);
     },
+
+    report: (jobId) => (jobs.has(jobId) ? artifacts.report(jobId) : Promise.resolve(null)),
+
+    trace: (jobId) => (jobs.has(jobId) ? artifacts.trace(jobId) : Promise.resolve(null)),
 
     cancel(jobId) {
       const r = jobs.get(jobId);

@@ -31,7 +31,12 @@ export interface TrainingKeys {
   domainLock(domain: string): string;
   /** BullMQ's own lock of an active job (value = the worker's token for this attempt). */
   bullLock(jobId: string): string;
+  /** Prefix of the job's report and trace keys (redis-training-artifacts.ts). */
+  artifacts(jobId: string): string;
 }
+
+/** Finished jobs stay listable this long (BullMQ removeOnComplete); failed ones 4× as long (removeOnFail). */
+export const TRAINING_JOB_KEEP_SECONDS = 7 * 24 * 3600;
 
 /** Builds the training keys of a prefix (REDIS_KEY_PREFIX). */
 export function createTrainingKeys(keyPrefix: string): TrainingKeys {
@@ -50,6 +55,7 @@ export function createTrainingKeys(keyPrefix: string): TrainingKeys {
     domainLock: (domain: string) => `${base}:lock:${encodeSegment(domain)}`,
     // BullMQ's layout: `${prefix}:${queueName}:${jobId}:lock` (Scripts.extendLock). Stable since Bull 3.
     bullLock: (jobId: string) => `${bullPrefix}:${queueName}:${jobId}:lock`,
+    artifacts: (jobId: string) => `${base}:art:${encodeSegment(jobId)}`,
   });
 }
 

@@ -22,6 +22,7 @@ import { resolveTrainingParams, TrainingParamsError } from '../agp/training-para
 import { UnavailableError, validationError } from '../errors.js';
 import { loadDatasetRef } from './dataset-files.js';
 import type { DatasetRef, JobProgress, TrainingJobRequest } from './training-jobs.js';
+import type { TrainingArtifactWriter } from './training-artifacts.js';
 
 /** The prompt a job starts from, pinned at submit time (the parent of the version it produces). */
 export interface StartingPrompt {
@@ -71,6 +72,8 @@ export interface TrainingRunContext {
   checkpoints: CheckpointStore;
   signal: AbortSignal;
   onProgress?: ((p: JobProgress) => void) | undefined;
+  /** Receives the run's trace and report (retrievable through the admin API). */
+  artifacts?: TrainingArtifactWriter | undefined;
 }
 
 /**
@@ -207,8 +210,10 @@ export async function runTrainingJob(data: TrainingJobData, ctx: TrainingRunCont
       clock: deps.clock,
       logger: deps.logger,
       onProgress: ctx.onProgress ? (p) => ctx.onProgress?.({ ...p }) : undefined,
+      traceSink: ctx.artifacts?.traceSink,
     },
   );
+  if (result.state === 'cancelled' || result.stoppedBy === 'llm_unavailable') await ctx.artifacts?.saveReport(result, null);
   if (result.state === 'cancelled') return { outcome: 'cancelled' };
   if (result.stoppedBy === 'llm_unavailable') throw new UnavailableError('training stopped: the LLM was unavailable for too many batches', 60);
 
@@ -238,5 +243,6 @@ export async function runTrainingJob(data: TrainingJobData, ctx: TrainingRunCont
     metrics,
   };
   await deps.registry.put(version);
+  await ctx.artifacts?.saveReport(result, version);
   return finish(version, data, deps);
 }

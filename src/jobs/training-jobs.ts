@@ -56,12 +56,29 @@ export interface JobView {
   error?: string | undefined;
 }
 
+/** A job's training report: Markdown (with the chart inline) and the chart on its own. */
+export interface TrainingReport {
+  markdown: string;
+  svg: string;
+}
+
+/** A job's LLM call trace as JSONL (the CLI's trace.jsonl format), cut off at a size bound. */
+export interface TrainingTrace {
+  jsonl: string;
+  /** True when entries were dropped because the trace reached its size bound. */
+  truncated: boolean;
+}
+
 /** Training job service. */
 export interface TrainingJobs {
   /** Validates the request (dataset readable and well-formed) and enqueues it. */
   submit(req: TrainingJobRequest): Promise<{ jobId: string }>;
   get(jobId: string): Promise<JobView | null>;
   list(): Promise<JobView[]>;
+  /** The job's training report; null when the job is unknown or has not written one yet. */
+  report(jobId: string): Promise<TrainingReport | null>;
+  /** The job's LLM call trace so far; null when the job is unknown or has recorded no call yet. */
+  trace(jobId: string): Promise<TrainingTrace | null>;
   /** Cancels a queued or running job; false when it is unknown or already final. */
   cancel(jobId: string): Promise<boolean>;
   close(): Promise<void>;

@@ -51,6 +51,8 @@ describeTrainingJobsConformance('BullMQ', {
       get: (id) => jobs.get(id),
       list: () => jobs.list(),
       cancel: (id) => jobs.cancel(id),
+      report: (id) => jobs.report(id),
+      trace: (id) => jobs.trace(id),
       close: () =>
         (closing ??= (async () => {
           await worker.close({ force: true });

@@ -402,12 +402,29 @@ describe('admin: training jobs (BullMQ on the private Redis, worker in the servi
     const finished = await admin.DELETE('/admin/v1/training-jobs/{id}', { params: { path: { id: jobId } } });
     expect(finished.response.status).toBe(409);
     expect(finished.error?.error.code).toBe('CONFLICT');
+
+    // Its artifacts: the report (Markdown and SVG) and the LLM call trace (JSONL).
+    const path = { params: { path: { id: jobId } }, parseAs: 'text' as const };
+    const report = await admin.GET('/admin/v1/training-jobs/{id}/report', path);
+    expect(report.response.status).toBe(200);
+    expect(report.data).toContain(`\`${version}\``);
+    const chart = await admin.GET('/admin/v1/training-jobs/{id}/report/ndcg.svg', path);
+    expect(chart.response.status).toBe(200);
+    expect(chart.data).toMatch(/^<svg /);
+    const trace = await admin.GET('/admin/v1/training-jobs/{id}/trace', path);
+    expect(trace.response.status).toBe(200);
+    expect(trace.data?.trim().split('\n')).toHaveLength(done?.progress.llmCalls ?? -1);
   }, 35_000);
 
   it('404 for an unknown job (get and cancel)', async () => {
     const unknown = { params: { path: { id: 'no-such-job' } } };
     expect((await admin.DELETE('/admin/v1/training-jobs/{id}', unknown)).response.status).toBe(404);
     expect((await admin.GET('/admin/v1/training-jobs/{id}', unknown)).response.status).toBe(404);
+    for (const artifact of ['/admin/v1/training-jobs/{id}/report', '/admin/v1/training-jobs/{id}/report/ndcg.svg', '/admin/v1/training-jobs/{id}/trace'] as const) {
+      const res = await admin.GET(artifact, unknown);
+      expect(res.response.status).toBe(404);
+      expect(res.error?.error.code).toBe('NOT_FOUND');
+    }
   });
 
   it('200 cancelling a job that is still queued or running; it ends cancelled', async () => {

@@ -233,6 +233,11 @@ describe('Redis Cluster (3 masters, REDIS_CLUSTER_NODES)', () => {
     const version = await a.app.inject({ method: 'GET', url: `/admin/v1/prompts/cluster/${done.result?.promptVersion ?? ''}`, headers: auth });
     expect(version.json()).toMatchObject({ text: TRAINED_PROMPT, active: false });
     expect(double.calls.some((call) => call.messages.some((m) => m.content.includes('<prompt>')))).toBe(true);
+    // Its report and trace are stored (EVAL and MULTI on the queue's slot) and served back.
+    for (const path of ['report', 'trace']) {
+      const res = await a.app.inject({ method: 'GET', url: `/admin/v1/training-jobs/${jobId}/${path}`, headers: auth });
+      expect(res.statusCode, res.body).toBe(200);
+    }
 
     const bull = createTrainingKeys(prefix).bullPrefix;
     const perNode = await keysPerNode(`${bull}:*`);

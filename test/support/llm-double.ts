@@ -5,6 +5,8 @@
  * so adapters are exercised through the real openai SDK. Failure modes, latency, chaos and scripted
  * replies make timeouts, retries and the circuit breaker testable; the default answer is a
  * deterministic, useful reranking (word overlap with the profile/history), good enough for demos.
+ * Profiles, summarise, edit and reason answers model the taste world (taste-world.ts), in which a profile
+ * prompt that asks about more of what users care about ranks better, so training has something to learn.
  *
  * Prompt conventions understood: `<candidates>` with lines `[n] Title — text`, answer
  * `<ranking>3, 1, 2</ranking>` (or `{"ranking":[3,1,2]}` with a json_schema response_format);
@@ -13,6 +15,7 @@
 import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { editedPrompt, worldInstruction, worldProfile, worldReason } from './taste-world.js';
 
 export type LlmDoubleMode =
   | 'ok'
@@ -73,6 +76,8 @@ export interface LlmDoubleOptions {
   apiKey?: string;
   /** Model ids listed by GET /v1/models (default ['double-model']). */
   models?: string[];
+  /** Port to listen on (default 0: an ephemeral port). */
+  port?: number;
 }
 
 export interface LlmDouble {
@@ -192,9 +197,14 @@ function answerFor(call: RecordedCall, mode: LlmDoubleMode): string {
     if (mode === 'repairable' && ranking.length >= 2) ranking = [...ranking.slice(0, -1), ranking[0] as number];
     return structured ? JSON.stringify({ ranking }) : `<ranking>${ranking.join(', ')}</ranking>`;
   }
+  if (call.role === 'summarise') return worldInstruction(call.messages[1]?.content ?? '', call.messages.slice(2).map((m) => m.content).join('\n'));
+  if (call.role === 'edit') return editedPrompt(lastUser);
+  if (call.role === 'reason') return worldReason(lastUser);
   const history = block(all, 'history');
-  if (history !== undefined) return profileFromHistory(history);
-  return 'Noted. Prefer recent, specific interests over generic ones.';
+  if (history === undefined) return 'Noted. Prefer recent, specific interests over generic ones.';
+  const prompt = lastUser.split('<history>')[0] ?? '';
+  const lines = history.split('\n').map((l) => l.replace(/^\s*-\s*/, '').trim()).filter(Boolean);
+  return worldProfile(prompt, lines) ?? profileFromHistory(history);
 }
 
 export async function startLlmDouble(opts: LlmDoubleOptions = {}): Promise<LlmDouble> {
@@ -327,7 +337,7 @@ export async function startLlmDouble(opts: LlmDoubleOptions = {}): Promise<LlmDo
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
+    server.listen(opts.port ?? 0, '127.0.0.1', () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
 

@@ -8,6 +8,7 @@ import type { PromptRegistry, PromptVersion } from '../../agp/ports.js';
 import type { TrainingJobs } from '../../jobs/training-jobs.js';
 import { conflict, notFound, unavailable } from '../../errors.js';
 import { adminAuth } from '../plugins/admin-auth.js';
+import { registerTrainingArtifactRoutes } from './admin-training-artifact-routes.js';
 import { ErrorResponseSchema } from '../schemas.js';
 import {
   ActivateResponseSchema,
@@ -119,5 +120,7 @@ export function registerAdminRoutes(app: FastifyInstance, opts: AdminRouteOption
       if (!cancelled) throw conflict(`training job ${req.params.id} is already ${job.state}`);
       return { jobId: req.params.id, cancelled };
     });
+
+    registerTrainingArtifactRoutes(scope, jobs);
   });
 }

@@ -1,5 +1,6 @@
 /**
- * Hand-written SVG line chart and a small sentence-level diff for the training report. No dependencies.
+ * The hand-written SVG line chart of the training report (NDCG@10 per epoch). No dependencies. Text has
+ * no layout engine here, so widths are estimated from character counts and the canvas is sized to fit them.
  */
 
 /** One series of the chart. `points` are [x, y]. */
@@ -9,6 +10,19 @@ export interface Series {
   points: Array<[number, number]>;
   dashed?: boolean;
 }
+
+/** Average glyph advance of a sans-serif font, in em: generous, so estimates err on the wide side. */
+const EM_PER_CHAR = 0.62;
+
+/** Estimated rendered width (px) of `text` at `fontSize` px. */
+export function textWidth(text: string, fontSize: number): number {
+  return Math.ceil(text.length * fontSize * EM_PER_CHAR);
+}
+
+const FONT = 12;
+const TITLE_FONT = 14;
+/** Legend sample line: 12 px gap, 24 px line, 6 px gap, then the name. */
+const LEGEND_TEXT_DX = 42;
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 const fmt = (n: number) => (Math.round(n * 1000) / 1000).toString();
@@ -24,12 +38,14 @@ function tickStep(range: number, target = 5): number {
 /**
  * A line chart of NDCG@10 per epoch. The y range hugs the data (with padding) so small gains show.
  */
-export function lineChartSvg(series: Series[], opts: { title: string; xLabel: string; yLabel: string; width?: number; height?: number }): string {
-  const W = opts.width ?? 640;
+export function lineChartSvg(series: Series[], opts: { title: string; xLabel: string; yLabel: string; plotWidth?: number; height?: number }): string {
   const H = opts.height ?? 320;
-  const m = { l: 56, r: 150, t: 32, b: 44 };
+  // The right margin holds the legend: as wide as its longest name, plus the sample line and a little air.
+  const legend = Math.max(0, ...series.map((s) => textWidth(s.name, FONT)));
+  const m = { l: 56, r: LEGEND_TEXT_DX + legend + 12, t: 32, b: 44 };
+  const W = m.l + Math.max(opts.plotWidth ?? 434, textWidth(opts.title, TITLE_FONT) - m.r + 16) + m.r;
   const all = series.flatMap((s) => s.points);
-  if (all.length === 0) return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="40"><text x="8" y="24">no data</text></svg>`;
+  if (all.length === 0) return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="40" viewBox="0 0 ${W} 40"><text x="8" y="24">no data</text></svg>`;
   const xs = all.map((p) => p[0]);
   const ys = all.map((p) => p[1]);
   const xMin = Math.min(...xs);
@@ -45,9 +61,9 @@ export function lineChartSvg(series: Series[], opts: { title: string; xLabel: st
   const py = (y: number) => H - m.b - ((y - yMin) / (yMax - yMin)) * (H - m.t - m.b);
 
   const parts: string[] = [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`,
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="${FONT}">`,
     `<rect width="${W}" height="${H}" fill="white"/>`,
-    `<text x="${W / 2 - m.r / 2}" y="18" text-anchor="middle" font-size="14">${esc(opts.title)}</text>`,
+    `<text x="${fmt(Math.max((m.l + W - m.r) / 2, 8 + textWidth(opts.title, TITLE_FONT) / 2))}" y="18" text-anchor="middle" font-size="${TITLE_FONT}">${esc(opts.title)}</text>`,
   ];
   for (let y = Math.ceil(yMin / step) * step; y <= yMax + 1e-9; y += step) {
     parts.push(
@@ -72,50 +88,9 @@ export function lineChartSvg(series: Series[], opts: { title: string; xLabel: st
     const ly = m.t + 10 + i * 18;
     parts.push(
       `<line x1="${W - m.r + 12}" x2="${W - m.r + 36}" y1="${ly}" y2="${ly}" stroke="${s.color}" stroke-width="2"${dash}/>`,
-      `<text x="${W - m.r + 42}" y="${ly + 4}">${esc(s.name)}</text>`,
+      `<text x="${W - m.r + LEGEND_TEXT_DX}" y="${ly + 4}">${esc(s.name)}</text>`,
     );
   });
   parts.push('</svg>');
   return parts.join('\n');
-}
-
-/** Splits a prompt into sentences (and lines), the unit of the diff. */
-function units(text: string): string[] {
-  return text
-    .split('\n')
-    .flatMap((line) => line.split(/(?<=[.!?;:])\s+/))
-    .map((s) => s.trim())
-    .filter(Boolean);
-}
-
-/** A unified-style diff of two prompts by sentence: `  kept`, `- removed`, `+ added` (LCS based). */
-export function sentenceDiff(before: string, after: string): string {
-  const a = units(before);
-  const b = units(after);
-  const n = a.length;
-  const mm = b.length;
-  const lcs: number[][] = Array.from({ length: n + 1 }, () => new Array<number>(mm + 1).fill(0));
-  for (let i = n - 1; i >= 0; i--) {
-    for (let j = mm - 1; j >= 0; j--) {
-      const row = lcs[i] as number[];
-      row[j] = a[i] === b[j] ? (lcs[i + 1]?.[j + 1] ?? 0) + 1 : Math.max(lcs[i + 1]?.[j] ?? 0, row[j + 1] ?? 0);
-    }
-  }
-  const out: string[] = [];
-  let i = 0;
-  let j = 0;
-  while (i < n || j < mm) {
-    if (i < n && j < mm && a[i] === b[j]) {
-      out.push(`  ${a[i]}`);
-      i++;
-      j++;
-    } else if (j < mm && (i >= n || (lcs[i]?.[j + 1] ?? 0) >= (lcs[i + 1]?.[j] ?? 0))) {
-      out.push(`+ ${b[j]}`);
-      j++;
-    } else {
-      out.push(`- ${a[i]}`);
-      i++;
-    }
-  }
-  return out.join('\n');
 }
