@@ -118,6 +118,9 @@ export function buildReasonMessages(currentPrompt: string, feedback: RenderableF
   ];
 }
 
+/** Replacer that drops a run of blanks at the end of a line (`/[ \t]+$/gm` is quadratic on a long run). */
+const trailingBlanks = (run: string, at: number, s: string): string => (/^[\n\u2028\u2029]?$/.test(s.charAt(at + run.length)) ? '' : run);
+
 const stripFences = (s: string): string => s.replace(/^[ \t]*```[\w-]*[ \t]*$/gm, '');
 
 /** Cleans a summarise answer: drops reasoning, fences and optional <instruction> tags. '' if nothing is left. */
@@ -147,7 +150,7 @@ export function parseEditedPrompt(
   const text = stripFences(body)
     .replace(/\r\n?/g, '\n')
     .replace(/[^\P{Cc}\n\t]/gu, '')
-    .replace(/[ \t]+$/gm, '')
+    .replace(/[ \t]+/g, trailingBlanks)
     .replace(/\n{3,}/g, '\n\n')
     .trim();
   const norm = (s: string): string => s.replace(/\s+/g, ' ').trim();

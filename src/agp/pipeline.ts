@@ -10,6 +10,7 @@ import { emptyUsage } from './types.js';
 import type { TextLimits } from './prompts.js';
 import { RANKING_JSON_SCHEMA, buildCotMessages, buildDirectMessages, buildProfileMessages, buildRerankMessages, stripPromptEcho } from './prompts.js';
 import { parseRanking } from './permutation.js';
+import { THINK_TAGS, removeBlocks } from './answer-tags.js';
 import { planWindows } from './sliding-window.js';
 
 /** Settings shared by every LLM step. */
@@ -87,7 +88,7 @@ export async function callLlm(
 export async function generateProfile(ctx: CallContext, promptText: string, history: Item[]): Promise<string> {
   const messages = buildProfileMessages(promptText, history, ctx.opts.limits);
   const text = await callLlm(ctx, 'profile', messages, { maxTokens: ctx.opts.profileMaxTokens });
-  return stripPromptEcho(text.replace(/<think>[\s\S]*?<\/think>/gi, '').trim(), [promptText]);
+  return stripPromptEcho(removeBlocks(text, THINK_TAGS).trim(), [promptText]);
 }
 
 /** Input to a ranking step: AGP needs a profile, the baselines need the history. */

@@ -50,6 +50,24 @@ const RANK_SYSTEM =
 const ECHO_RUN_WORDS = 8;
 const echoWords = (s: string): string[] => s.normalize('NFKC').toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
 
+/**
+ * [sentence, separator, sentence, separator, …]: sentences end at . ! ? (and CJK forms) or line breaks. Whole
+ * runs of whitespace are taken one at a time (a profile is model output: the regex `\s*\n\s*` rescans a run
+ * of spaces without a line break from each of its positions).
+ */
+function splitSentences(text: string): string[] {
+  const parts: string[] = [];
+  let from = 0;
+  for (const m of text.matchAll(/\s+/g)) {
+    const sentenceEnd = m.index > 0 && '.!?。！？'.includes(text[m.index - 1] as string);
+    if (!sentenceEnd && !m[0].includes('\n')) continue;
+    parts.push(text.slice(from, m.index), m[0]);
+    from = m.index + m[0].length;
+  }
+  parts.push(text.slice(from));
+  return parts;
+}
+
 /** Every run of ECHO_RUN_WORDS consecutive words of the texts. */
 function wordRuns(texts: readonly string[]): Set<string> {
   const runs = new Set<string>();
@@ -73,8 +91,7 @@ export function stripPromptEcho(text: string, instructions: readonly string[] = 
   const extra = wordRuns(instructions);
   const isEcho = (run: string): boolean => SYSTEM_RUNS.has(run) || extra.has(run);
 
-  // [sentence, separator, sentence, separator, …]: sentences end at . ! ? (and CJK forms) or line breaks.
-  const parts = text.split(/((?<=[.!?。！？])\s+|\s*\n\s*)/);
+  const parts = splitSentences(text);
   const owner: number[] = [];
   const words: string[] = [];
   for (let i = 0; i < parts.length; i += 2) {
