@@ -7,6 +7,18 @@
  * closings by a pointer that only moves forward.
  */
 
+/**
+ * Answers longer than this many UTF-16 units are cut from the front before any parsing: the final answer is
+ * at the end, and a bound keeps the worst case of every scan over an answer small whatever the model sends.
+ * The largest ranking a prompt asks for (100 candidates as `n. [label] title` lines) fits several times over.
+ */
+export const MAX_ANSWER_CHARS = 32_768;
+
+/** The part of an answer that is parsed: its last MAX_ANSWER_CHARS units (whole, when shorter). */
+export function answerTail(answer: string): string {
+  return answer.length > MAX_ANSWER_CHARS ? answer.slice(-MAX_ANSWER_CHARS) : answer;
+}
+
 /** One opening or closing tag. `name` is lower-case. */
 export interface AnswerTag {
   start: number;

@@ -3,7 +3,7 @@
  * as text, the summarise and edit requests, and the robust parsing of their answers.
  */
 import type { ChatMessage } from './ports.js';
-import { stripThink } from './permutation.js';
+import { answerTail, stripThink } from './answer-tags.js';
 import type { TextLimits } from './prompts.js';
 import type { Item } from './types.js';
 import { containsDataDelimiters, sanitizeText } from './untrusted-text.js';
@@ -125,7 +125,7 @@ const stripFences = (s: string): string => s.replace(/^[ \t]*```[\w-]*[ \t]*$/gm
 
 /** Cleans a summarise answer: drops reasoning, fences and optional <instruction> tags. '' if nothing is left. */
 export function parseInstruction(answer: string): string {
-  let t = stripFences(stripThink(answer));
+  let t = stripFences(stripThink(answerTail(answer)));
   const blocks = [...t.matchAll(/<\s*instruction\s*>([\s\S]*?)(?:<\s*\/\s*instruction\s*>|$)/gi)];
   const last = blocks.at(-1);
   if (last) t = last[1] ?? '';
@@ -141,7 +141,7 @@ export function parseEditedPrompt(
   answer: string,
   previous: string,
 ): { ok: true; text: string } | { ok: false; reason: string } {
-  const t = stripThink(answer);
+  const t = stripThink(answerTail(answer));
   const open = [...t.matchAll(/<\s*prompt\s*>/gi)].at(-1);
   if (!open) return { ok: false, reason: 'no <prompt> block in the answer' };
   let body = t.slice(open.index + open[0].length);

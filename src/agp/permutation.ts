@@ -3,7 +3,7 @@
  * numbered lists, letters, prose); every shape is turned into a full permutation so a sloppy answer
  * repairs into a usable ranking instead of scoring zero, and a useless one falls back to the baseline.
  */
-import { findTags, pairTags, stripThink } from './answer-tags.js';
+import { answerTail, findTags, pairTags, stripThink } from './answer-tags.js';
 import type { ParseOutcome } from './types.js';
 
 export { stripThink };
@@ -27,8 +27,6 @@ export interface ParseRankingOptions {
   ids?: readonly string[];
 }
 
-/** Answers longer than this are cut from the front: the final answer is at the end. */
-const MAX_ANSWER_CHARS = 200_000;
 /*
  * Every regex here runs on untrusted model output, so each must be linear: no two adjacent quantifiers
  * that can match the same characters (`\s*#?\s*` tries every split of a run of spaces: `"item" + " " × n`
@@ -137,10 +135,21 @@ const bareNumbers = (s: string): number[] =>
   [...s.matchAll(/(?<![A-Za-z0-9_.])(\d{1,6})(?![A-Za-z0-9_]|\.\d)/g)].map((m) => Number(m[1]));
 
 /** Applies a reader line by line; in a numbered list only the first label of each line counts. */
-function readLabels(lines: string[], reader: Reader): number[] {
+/** A non-blank line of the answer region, with its numbered-list match (looked up once, used by every reader). */
+interface AnswerLine {
+  line: string;
+  list: RegExpExecArray | null;
+}
+
+function answerLines(region: string): AnswerLine[] {
+  const out: AnswerLine[] = [];
+  for (const line of region.split(/\r?\n/)) if (line.trim() !== '') out.push({ line, list: LIST_LINE.exec(line) });
+  return out;
+}
+
+function readLabels(lines: AnswerLine[], reader: Reader): number[] {
   const out: number[] = [];
-  for (const line of lines) {
-    const list = LIST_LINE.exec(line);
+  for (const { line, list } of lines) {
     const found = reader(list ? (list[2] ?? '') : line);
     if (list) out.push(...found.slice(0, 1));
     else out.push(...found);
@@ -152,13 +161,11 @@ function readLabels(lines: string[], reader: Reader): number[] {
  * Bare numbers. In a numbered list `1. 3 …` the list number is dropped; `3. Title` lines whose numbers
  * are not simply 1, 2, 3… are read as labels, but a plain 1..k list of titles carries no labels at all.
  */
-function readBareNumbers(lines: string[]): number[] {
-  const listed = lines.map((l) => LIST_LINE.exec(l));
-  const prefixes = listed.filter((m) => m !== null).map((m) => Number(m[1]));
+function readBareNumbers(lines: AnswerLine[]): number[] {
+  const prefixes = lines.flatMap(({ list }) => (list ? [Number(list[1])] : []));
   const sequential = prefixes.every((p, i) => p === i + 1);
   const out: number[] = [];
-  lines.forEach((line, i) => {
-    const list = listed[i];
+  lines.forEach(({ line, list }) => {
     if (!list) {
       out.push(...bareNumbers(line));
       return;
@@ -206,15 +213,15 @@ export function parseRanking(answer: string, n: number, opts?: ParseRankingOptio
   const identity = Array.from({ length: n }, (_, i) => i);
   if (n <= 1) return { order: identity, outcome: 'ok', rankedCount: n, duplicates: 0, unknown: 0 };
 
-  const exact = exactAnswer(answer, n);
+  const tail = answerTail(answer);
+  const exact = exactAnswer(tail, n);
   if (exact) return { order: exact, outcome: 'ok', rankedCount: n, duplicates: 0, unknown: 0 };
 
   const idIndex = new Map<string, number>();
   opts?.ids?.forEach((id, i) => {
     if (i < n && !idIndex.has(id)) idIndex.set(id, i);
   });
-  const text = stripThink(answer.length > MAX_ANSWER_CHARS ? answer.slice(-MAX_ANSWER_CHARS) : answer);
-  const lines = answerRegion(text, idIndex).split(/\r?\n/);
+  const lines = answerLines(answerRegion(stripThink(tail), idIndex));
 
   const readings = [readLabels(lines, bracketReader(idIndex)), readLabels(lines, prefixedReader)];
   if (n <= 26) readings.push(readLabels(lines, letterReader));

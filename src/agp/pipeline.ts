@@ -10,7 +10,7 @@ import { emptyUsage } from './types.js';
 import type { TextLimits } from './prompts.js';
 import { RANKING_JSON_SCHEMA, buildCotMessages, buildDirectMessages, buildProfileMessages, buildRerankMessages, stripPromptEcho } from './prompts.js';
 import { parseRanking } from './permutation.js';
-import { THINK_TAGS, removeBlocks } from './answer-tags.js';
+import { THINK_TAGS, answerTail, removeBlocks } from './answer-tags.js';
 import { planWindows } from './sliding-window.js';
 
 /** Settings shared by every LLM step. */
@@ -88,7 +88,15 @@ export async function callLlm(
 export async function generateProfile(ctx: CallContext, promptText: string, history: Item[]): Promise<string> {
   const messages = buildProfileMessages(promptText, history, ctx.opts.limits);
   const text = await callLlm(ctx, 'profile', messages, { maxTokens: ctx.opts.profileMaxTokens });
-  return stripPromptEcho(removeBlocks(text, THINK_TAGS).trim(), [promptText]);
+  return cleanProfileAnswer(text, promptText);
+}
+
+/**
+ * A profile answer as it is kept: its last MAX_ANSWER_CHARS, without closed reasoning sections, and without
+ * sentences that echo our instructions. Linear in the (bounded) answer, whatever the model sends.
+ */
+export function cleanProfileAnswer(answer: string, promptText: string): string {
+  return stripPromptEcho(removeBlocks(answerTail(answer), THINK_TAGS).trim(), [promptText]);
 }
 
 /** Input to a ranking step: AGP needs a profile, the baselines need the history. */

@@ -68,14 +68,18 @@ function splitSentences(text: string): string[] {
   return parts;
 }
 
-/** Every run of ECHO_RUN_WORDS consecutive words of the texts. */
-function wordRuns(texts: readonly string[]): Set<string> {
+/** Every run of ECHO_RUN_WORDS consecutive words of the texts, and the words those runs start with. */
+function wordRuns(texts: readonly string[]): { runs: Set<string>; starts: Set<string> } {
   const runs = new Set<string>();
+  const starts = new Set<string>();
   for (const text of texts) {
     const w = echoWords(text);
-    for (let i = 0; i + ECHO_RUN_WORDS <= w.length; i++) runs.add(w.slice(i, i + ECHO_RUN_WORDS).join(' '));
+    for (let i = 0; i + ECHO_RUN_WORDS <= w.length; i++) {
+      runs.add(w.slice(i, i + ECHO_RUN_WORDS).join(' '));
+      starts.add(w[i] as string);
+    }
   }
-  return runs;
+  return { runs, starts };
 }
 const SYSTEM_RUNS = wordRuns([PROFILE_SYSTEM, RANK_SYSTEM, OPTIMISER_SYSTEM]);
 
@@ -89,7 +93,17 @@ const SYSTEM_RUNS = wordRuns([PROFILE_SYSTEM, RANK_SYSTEM, OPTIMISER_SYSTEM]);
  */
 export function stripPromptEcho(text: string, instructions: readonly string[] = []): string {
   const extra = wordRuns(instructions);
-  const isEcho = (run: string): boolean => SYSTEM_RUNS.has(run) || extra.has(run);
+  // A run is joined into a key only where it could start one of ours: the common case costs one scan.
+  const isEchoAt = (w: readonly string[], i: number): boolean => {
+    const first = w[i] as string;
+    if (!SYSTEM_RUNS.starts.has(first) && !extra.starts.has(first)) return false;
+    const run = w.slice(i, i + ECHO_RUN_WORDS).join(' ');
+    return SYSTEM_RUNS.runs.has(run) || extra.runs.has(run);
+  };
+  const all = echoWords(text);
+  let echoed = false;
+  for (let i = 0; i + ECHO_RUN_WORDS <= all.length && !echoed; i++) echoed = isEchoAt(all, i);
+  if (!echoed) return text;
 
   const parts = splitSentences(text);
   const owner: number[] = [];
@@ -102,9 +116,7 @@ export function stripPromptEcho(text: string, instructions: readonly string[] = 
   }
   const dropped = new Set<number>();
   for (let i = 0; i + ECHO_RUN_WORDS <= words.length; i++) {
-    if (isEcho(words.slice(i, i + ECHO_RUN_WORDS).join(' '))) {
-      for (let k = i; k < i + ECHO_RUN_WORDS; k++) dropped.add(owner[k] as number);
-    }
+    if (isEchoAt(words, i)) for (let k = i; k < i + ECHO_RUN_WORDS; k++) dropped.add(owner[k] as number);
   }
   if (dropped.size === 0) return text;
   let out = '';
