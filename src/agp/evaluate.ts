@@ -5,7 +5,7 @@
  */
 import pLimit from 'p-limit';
 import type { CallContext, PipelineOptions } from './pipeline.js';
-import { generateProfile, identity, newContext, rankCandidates } from './pipeline.js';
+import { generateProfile, identity, newContext, rankCandidates, withTextSanitiser } from './pipeline.js';
 import type { Clock, LlmClient } from './ports.js';
 import { LlmCallError, systemClock } from './ports.js';
 import { selectHistory } from './history.js';
@@ -133,6 +133,7 @@ export async function evaluateMethods(
   o: EvaluateOptions,
 ): Promise<EvaluationResult> {
   const clock = o.clock ?? systemClock;
+  const pipeline = withTextSanitiser(o.pipeline);
   const limit = pLimit(Math.max(1, o.concurrency ?? 8));
   const uniq = [...new Set(methods)];
   const total = users.length * uniq.length;
@@ -147,7 +148,7 @@ export async function evaluateMethods(
       limit(async () => {
         if (fatal) throw fatal.err;
         if (o.signal?.aborted) throw o.signal.reason ?? new Error('aborted');
-        const ctx = newContext(o.llm, o.pipeline, clock.now() + (o.userTimeoutMs ?? 120_000), { signal: o.signal });
+        const ctx = newContext(o.llm, pipeline, clock.now() + (o.userTimeoutMs ?? 120_000), { signal: o.signal });
         try {
           const ev = await rankOne(ctx, user, method, o);
           o.onUser?.(++done, total);
