@@ -45,6 +45,15 @@ describe('memory profile store', () => {
     expect((await store.lookup(key({ userId: 'u2' }))).latest).toBeNull();
   });
 
+  it('keeps ids that differ only by a lone surrogate apart, in lookups and in erasure', async () => {
+    const store = createMemoryProfileStore({ maxEntries: 10 });
+    await store.save(key({ userId: 'alice\ufffd' }), profile('p'), 60);
+    expect((await store.lookup(key({ userId: 'alice\ud800' }))).latest).toBeNull();
+    await store.save(key({ userId: 'alice\ud800' }), profile('q'), 60);
+    expect(await store.deleteUser('alice\ud800')).toBe(2);
+    expect((await store.lookup(key({ userId: 'alice\ufffd' }))).latest?.text).toBe('p');
+  });
+
   it('expires entries after their TTL', async () => {
     const clock = fakeClock();
     const store = createMemoryProfileStore({ maxEntries: 10, clock });
