@@ -4,7 +4,7 @@
  * texts. Reports, per bait, the slowest reader's cost (fastest of `--runs` runs: the work is deterministic,
  * slower runs only measure the rest of the machine). The figures in docs/security.md come from here.
  *
- *   npx tsx bench/text-adversarial.ts [--size 1000000] [--runs 3] [--json]
+ *   npx tsx bench/text-adversarial.ts [--size 1000000] [--runs 5] [--json]
  */
 import { parseArgs } from 'node:util';
 import { parseRanking } from '../src/agp/permutation.js';
@@ -16,7 +16,7 @@ import { LIMITS } from '../src/http/schemas.js';
 import { ANSWER_BAITS, TEXT_BAITS, costMs } from '../test/support/text-baits.js';
 
 const { values } = parseArgs({
-  options: { size: { type: 'string', default: '1000000' }, runs: { type: 'string', default: '3' }, json: { type: 'boolean', default: false } },
+  options: { size: { type: 'string', default: '1000000' }, runs: { type: 'string', default: '5' }, json: { type: 'boolean', default: false } },
 });
 const size = Number(values.size);
 const runs = Number(values.runs);

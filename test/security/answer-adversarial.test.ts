@@ -5,7 +5,7 @@
  * 1 MB answers by repeating short runs of the tokens those regexes look for, which is how a super-linear
  * regex is found.
  *
- * Timing on a shared machine: each input is run 3 times and its cost is the fastest run (the work is
+ * Timing on a shared machine: each input is run 5 times and its cost is the fastest run (the work is
  * deterministic; the other runs only add other processes' interference). The bound is the target itself,
  * 50 ms; a super-linear scan of 1 MB costs seconds, so the margin is not what makes these pass.
  */

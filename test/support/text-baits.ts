@@ -37,6 +37,7 @@ export const ANSWER_BAITS: Record<string, (length: number) => string> = {
   'sentence ends': fill('', '. '),
   'profile prompt echoed': fill('', 'From the interaction history below, write a short profile of this user. '),
   '<prompt> × n': fill('', '<prompt>'),
+  '<instruction> × n': fill('', '<instruction>'),
   'trailing blanks': fill('a', ' ', 'b'),
   '&lt × n': fill('', '&lt'),
 };
@@ -70,7 +71,7 @@ export const TEXT_BAITS: Record<string, (length: number) => string> = {
  * Cost of `fn` in ms: the fastest of `runs` runs. The work is deterministic, so the slower runs measure
  * only what else the machine was doing; the fastest is the cost of the input.
  */
-export function costMs(fn: () => unknown, runs = 3): number {
+export function costMs(fn: () => unknown, runs = 5): number {
   let best = Infinity;
   for (let i = 0; i < runs; i++) {
     const start = performance.now();
