@@ -134,19 +134,20 @@ const letterReader: Reader = (line) =>
 const bareNumbers = (s: string): number[] =>
   [...s.matchAll(/(?<![A-Za-z0-9_.])(\d{1,6})(?![A-Za-z0-9_]|\.\d)/g)].map((m) => Number(m[1]));
 
-/** Applies a reader line by line; in a numbered list only the first label of each line counts. */
 /** A non-blank line of the answer region, with its numbered-list match (looked up once, used by every reader). */
 interface AnswerLine {
   line: string;
   list: RegExpExecArray | null;
 }
 
+/** The answer region's lines that can hold a label (blank ones cannot, and each reader would visit them). */
 function answerLines(region: string): AnswerLine[] {
   const out: AnswerLine[] = [];
   for (const line of region.split(/\r?\n/)) if (line.trim() !== '') out.push({ line, list: LIST_LINE.exec(line) });
   return out;
 }
 
+/** Applies a reader line by line; in a numbered list only the first label of each line counts. */
 function readLabels(lines: AnswerLine[], reader: Reader): number[] {
   const out: number[] = [];
   for (const { line, list } of lines) {
