@@ -35,7 +35,7 @@ const rerank = (payload: object) => t.app.inject({ method: 'POST', url: '/v1/rer
 describe('hostile candidate texts', () => {
   it('20 texts of "<<" + 16382 blanks are answered within the deadline + 100 ms, and /healthz does not stall', async () => {
     const text = `<<${' '.repeat(LIMITS.textMax - 2)}`;
-    const payload = { userId: 'bait-user', history, candidates: candidates(20, text), method: 'direct' };
+    const payload = { userId: 'bait-user', history, candidates: candidates(20, text) }; // agp: profile, then rank
     expect(JSON.stringify(payload).length).toBeGreaterThan(328_000);
 
     // Probe /healthz every 10 ms while the rerank runs: a blocked event loop shows as a slow probe.
@@ -61,7 +61,8 @@ describe('hostile candidate texts', () => {
     expect(elapsed).toBeLessThan(DEADLINE_MS + 100);
     expect(Math.max(...probes)).toBeLessThan(200);
     // The text reached the prompt sanitised: no markup, and no 16 KB of blanks.
-    const prompt = double.calls[0]?.messages.map((m) => m.content).join('\n') ?? '';
+    expect(double.calls.map((c) => c.role)).toEqual(['profile', 'rerank']);
+    const prompt = double.calls[1]?.messages.map((m) => m.content).join('\n') ?? '';
     expect(prompt.length).toBeLessThan(5_000);
   });
 });
