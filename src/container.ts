@@ -11,6 +11,7 @@ import type { PipelineOptions } from './agp/pipeline.js';
 import { BUILTIN_ACTIVE_PROMPT } from './agp/prompts.js';
 import { createProfileService, type ProfileService } from './agp/profile-service.js';
 import { createReranker, type Reranker } from './agp/reranker.js';
+import { createTextSanitiser } from './agp/untrusted-text.js';
 import { BUILTIN_PROMPT_VERSION, DEFAULT_DOMAIN } from './agp/types.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
 import { TRAINING_LLM_QUEUE_TIMEOUT_MS, createLlmFromConfig } from './llm/llm-from-config.js';
@@ -118,7 +119,8 @@ export async function createContainer(config: Config, logger: Logger, overrides:
     ttlSeconds: config.profiles.ttlSeconds,
     refreshDeadlineMs: config.profiles.refreshDeadlineMs,
   });
-  const reranker = createReranker({ llm, registry, profiles, clock, logger, telemetry: metrics.telemetry, pipeline });
+  // Serving owns its sanitiser memo; each training run makes its own (withTextSanitiser), so they never share one.
+  const reranker = createReranker({ llm, registry, profiles, clock, logger, telemetry: metrics.telemetry, pipeline: { ...pipeline, sanitiser: createTextSanitiser() } });
 
   let jobs: TrainingJobs | undefined;
   if (overrides.jobs !== false) {

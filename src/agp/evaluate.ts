@@ -8,7 +8,7 @@
  * (ScoreColumns), so memory does not grow with the users' size.
  */
 import type { CallContext, PipelineOptions } from './pipeline.js';
-import { generateProfile, identity, newContext, rankCandidates } from './pipeline.js';
+import { generateProfile, identity, newContext, rankCandidates, withTextSanitiser } from './pipeline.js';
 import type { Clock, LlmClient } from './ports.js';
 import { LlmCallError, systemClock } from './ports.js';
 import { selectHistory } from './history.js';
@@ -139,6 +139,7 @@ export async function evaluateMethods(
   o: EvaluateOptions,
 ): Promise<EvaluationResult> {
   const clock = o.clock ?? systemClock;
+  const pipeline = withTextSanitiser(o.pipeline);
   const limit = Math.max(1, o.concurrency ?? 8);
   const keep = o.keepPerUser ?? true;
   const uniq = [...new Set(methods)];
@@ -151,7 +152,7 @@ export async function evaluateMethods(
   const run = async (index: number, user: UserRecord, method: EvalMethod) => {
     try {
       if (o.signal?.aborted) throw o.signal.reason ?? new Error('aborted');
-      const ctx = newContext(o.llm, o.pipeline, clock.now() + (o.userTimeoutMs ?? 120_000), { signal: o.signal });
+      const ctx = newContext(o.llm, pipeline, clock.now() + (o.userTimeoutMs ?? 120_000), { signal: o.signal });
       const ev = await rankOne(ctx, user, method, o);
       tallies.get(method)?.add(index, ev, ctx.usage, keep);
       o.onUser?.(++done);

@@ -18,7 +18,8 @@ export function selectHistory(history: Item[], n: number): Item[] {
 /**
  * Stable hex digest (first 32 hex chars of sha256) of the ids and titles of exactly these items, in order.
  * JSON of `[[id, title], ...]` is unambiguous: no choice of ids or titles can make two different
- * histories encode to the same string (a plain join on a separator could).
+ * histories encode to the same string (a plain join on a separator could), and JSON.stringify writes a lone
+ * surrogate as an escape (`\ud800`), so the UTF-8 being hashed is exact even for ill-formed text.
  */
 export function historyDigest(items: Item[]): string {
   const encoded = JSON.stringify(items.map((it) => [it.id, it.title]));

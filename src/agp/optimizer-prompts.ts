@@ -3,7 +3,7 @@
  * as text, the summarise and edit requests, and the robust parsing of their answers.
  */
 import type { ChatMessage } from './ports.js';
-import { stripThink } from './permutation.js';
+import { answerTail, stripThink } from './answer-tags.js';
 import type { TextLimits } from './prompts.js';
 import type { Item } from './types.js';
 import { containsDataDelimiters, sanitizeText } from './untrusted-text.js';
@@ -118,11 +118,14 @@ export function buildReasonMessages(currentPrompt: string, feedback: RenderableF
   ];
 }
 
+/** Replacer that drops a run of blanks at the end of a line (`/[ \t]+$/gm` is quadratic on a long run). */
+const trailingBlanks = (run: string, at: number, s: string): string => (/^[\n\u2028\u2029]?$/.test(s.charAt(at + run.length)) ? '' : run);
+
 const stripFences = (s: string): string => s.replace(/^[ \t]*```[\w-]*[ \t]*$/gm, '');
 
 /** Cleans a summarise answer: drops reasoning, fences and optional <instruction> tags. '' if nothing is left. */
 export function parseInstruction(answer: string): string {
-  let t = stripFences(stripThink(answer));
+  let t = stripFences(stripThink(answerTail(answer)));
   const blocks = [...t.matchAll(/<\s*instruction\s*>([\s\S]*?)(?:<\s*\/\s*instruction\s*>|$)/gi)];
   const last = blocks.at(-1);
   if (last) t = last[1] ?? '';
@@ -138,7 +141,7 @@ export function parseEditedPrompt(
   answer: string,
   previous: string,
 ): { ok: true; text: string } | { ok: false; reason: string } {
-  const t = stripThink(answer);
+  const t = stripThink(answerTail(answer));
   const open = [...t.matchAll(/<\s*prompt\s*>/gi)].at(-1);
   if (!open) return { ok: false, reason: 'no <prompt> block in the answer' };
   let body = t.slice(open.index + open[0].length);
@@ -147,7 +150,7 @@ export function parseEditedPrompt(
   const text = stripFences(body)
     .replace(/\r\n?/g, '\n')
     .replace(/[^\P{Cc}\n\t]/gu, '')
-    .replace(/[ \t]+$/gm, '')
+    .replace(/[ \t]+/g, trailingBlanks)
     .replace(/\n{3,}/g, '\n\n')
     .trim();
   const norm = (s: string): string => s.replace(/\s+/g, ' ').trim();

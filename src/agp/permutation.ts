@@ -3,7 +3,10 @@
  * numbered lists, letters, prose); every shape is turned into a full permutation so a sloppy answer
  * repairs into a usable ranking instead of scoring zero, and a useless one falls back to the baseline.
  */
+import { answerTail, findTags, pairTags, stripThink } from './answer-tags.js';
 import type { ParseOutcome } from './types.js';
+
+export { stripThink };
 
 /** A parsed ranking. `order` is always a full permutation of 0..n-1. */
 export interface ParsedRanking {
@@ -24,53 +27,22 @@ export interface ParseRankingOptions {
   ids?: readonly string[];
 }
 
-/** Answers longer than this are cut from the front: the final answer is at the end. */
-const MAX_ANSWER_CHARS = 200_000;
-const THINK_TAG = 'think|thinking|reasoning';
-/** A numbered-list line: `1. …`, `2) …`, `Rank 3: …`. The number is a list position, not a label. */
-const LIST_LINE = /^\s*(?:rank\s*)?(\d{1,3})\s*[.):]\s+(.*)$/i;
-const NUMERIC_LABEL = /^\s*(?:(?:item|candidate|cand)\s*#?\s*|[c#]\s*)?(\d{1,6})\s*$/i;
-
-/** Index just after the end of the last match of `re` (a global regex), or -1. */
-function lastMatchEnd(text: string, re: RegExp): number {
-  let end = -1;
-  for (const m of text.matchAll(re)) end = m.index + m[0].length;
-  return end;
-}
-
-/** Start of the last answer marker (ranking tag, JSON ranking, authors' marker, json fence), or -1. */
-function lastAnswerStart(text: string): number {
-  let start = -1;
-  for (const m of text.matchAll(/<\s*ranking\s*>|\|\s*beginoftext\s*\||\{\s*["']?ranking["']?\s*:|```json/gi)) {
-    start = m.index;
-  }
-  return start;
-}
-
-/**
- * Removes reasoning sections: closed `<think>…</think>` blocks, everything before a stray closing tag
- * (chat templates that open the section in the prompt), and an unclosed `<think>` up to the answer
- * marker that follows it (all of it when there is none: half-finished reasoning is not an answer).
+/*
+ * Every regex here runs on untrusted model output, so each must be linear: no two adjacent quantifiers
+ * that can match the same characters (`\s*#?\s*` tries every split of a run of spaces: `"item" + " " × n`
+ * took 22 s), and no lazy scan to a closing tag from every opening one (see answer-tags.ts).
  */
-export function stripThink(text: string): string {
-  let t = text.replace(new RegExp(`<\\s*(${THINK_TAG})\\b[^>]*>[\\s\\S]*?<\\s*/\\s*\\1\\s*>`, 'gi'), ' ');
-  const closeEnd = lastMatchEnd(t, new RegExp(`<\\s*/\\s*(?:${THINK_TAG})\\s*>`, 'gi'));
-  if (closeEnd >= 0) t = t.slice(closeEnd);
-  const open = new RegExp(`<\\s*(?:${THINK_TAG})\\b[^>]*>`, 'i').exec(t);
-  if (open) {
-    const after = t.slice(open.index + open[0].length);
-    const answer = lastAnswerStart(after);
-    t = `${t.slice(0, open.index)} ${answer >= 0 ? after.slice(answer) : ''}`;
-  }
-  return t;
-}
+/** A numbered-list line: `1. …`, `2) …`, `Rank 3: …`. The number is a list position, not a label. */
+const LIST_LINE = /^\s*(?:rank\s*)?(\d{1,3})\s*[.):]\s+([\s\S]*)$/i;
+const NUMERIC_LABEL = /^\s*(?:(?:item|candidate|cand)\s*(?:#\s*)?|[c#]\s*)?(\d{1,6})\s*$/i;
 
 /** One JSON array element as a canonical label number (0, i.e. unknown, when it is not a label). */
 function jsonElementLabel(v: unknown, idIndex: ReadonlyMap<string, number>): number {
   if (typeof v === 'number') return Number.isInteger(v) ? v : 0;
   if (typeof v !== 'string') return 0;
   const s = v.trim();
-  const inner = s.replace(/^\[\s*|\s*\]$/g, '');
+  // Not `/\s*\]$/`: that rescans a run of spaces from each of its positions.
+  const inner = s.slice(s.startsWith('[') ? 1 : 0, s.endsWith(']') && s.length > 1 ? -1 : undefined).trim();
   const id = idIndex.get(s) ?? idIndex.get(inner);
   if (id !== undefined) return id + 1;
   const num = NUMERIC_LABEL.exec(inner);
@@ -114,13 +86,13 @@ function jsonRankingRegion(text: string, idIndex: ReadonlyMap<string, number>): 
 
 /** The part of the answer that holds the ranking, by preference: tags, JSON, authors' markers, everything. */
 function answerRegion(text: string, idIndex: ReadonlyMap<string, number>): string {
-  const blocks = [...text.matchAll(/<\s*ranking\s*>([\s\S]*?)<\s*\/\s*ranking\s*>/gi)]
-    .map((m) => m[1] ?? '')
-    .filter((c) => /[0-9A-Za-z]/.test(c));
-  const lastBlock = blocks.at(-1);
+  const tags = findTags(text, 'ranking', false);
+  const lastBlock = pairTags(tags)
+    .map((b) => text.slice(b.open.end, b.close.start))
+    .findLast((c) => /[0-9A-Za-z]/.test(c));
   if (lastBlock !== undefined) return lastBlock;
-  const openEnd = lastMatchEnd(text, /<\s*ranking\s*>/gi);
-  if (openEnd >= 0) return text.slice(openEnd); // truncated answer: the opening tag made it, the end did not
+  const lastOpen = tags.findLast((t) => !t.close);
+  if (lastOpen) return text.slice(lastOpen.end); // truncated answer: the opening tag made it, the end did not
   const json = jsonRankingRegion(text, idIndex);
   if (json !== null) return json;
   const markers = [...text.matchAll(/\|\s*beginoftext\s*\|([\s\S]*?)(?:\|\s*endoftext\s*\||$)/gi)];
@@ -150,7 +122,7 @@ function bracketReader(idIndex: ReadonlyMap<string, number>): Reader {
 
 /** `Item 3`, `Candidate 3`, `C3`, `#3`. */
 const prefixedReader: Reader = (line) =>
-  [...line.matchAll(/(?:\b(?:item|candidate|cand)\s*#?\s*|\bc|#\s*)(\d{1,6})\b/gi)].map((m) => Number(m[1]));
+  [...line.matchAll(/(?:\b(?:item|candidate|cand)\s*(?:#\s*)?|\bc|#\s*)(\d{1,6})\b/gi)].map((m) => Number(m[1]));
 
 /** `B, A, C`, `[B] > [A]`: uppercase letters standing alone before a separator (so the article "A" is not one). */
 const letterReader: Reader = (line) =>
@@ -162,11 +134,23 @@ const letterReader: Reader = (line) =>
 const bareNumbers = (s: string): number[] =>
   [...s.matchAll(/(?<![A-Za-z0-9_.])(\d{1,6})(?![A-Za-z0-9_]|\.\d)/g)].map((m) => Number(m[1]));
 
+/** A non-blank line of the answer region, with its numbered-list match (looked up once, used by every reader). */
+interface AnswerLine {
+  line: string;
+  list: RegExpExecArray | null;
+}
+
+/** The answer region's lines that can hold a label (blank ones cannot, and each reader would visit them). */
+function answerLines(region: string): AnswerLine[] {
+  const out: AnswerLine[] = [];
+  for (const line of region.split(/\r?\n/)) if (line.trim() !== '') out.push({ line, list: LIST_LINE.exec(line) });
+  return out;
+}
+
 /** Applies a reader line by line; in a numbered list only the first label of each line counts. */
-function readLabels(lines: string[], reader: Reader): number[] {
+function readLabels(lines: AnswerLine[], reader: Reader): number[] {
   const out: number[] = [];
-  for (const line of lines) {
-    const list = LIST_LINE.exec(line);
+  for (const { line, list } of lines) {
     const found = reader(list ? (list[2] ?? '') : line);
     if (list) out.push(...found.slice(0, 1));
     else out.push(...found);
@@ -178,13 +162,11 @@ function readLabels(lines: string[], reader: Reader): number[] {
  * Bare numbers. In a numbered list `1. 3 …` the list number is dropped; `3. Title` lines whose numbers
  * are not simply 1, 2, 3… are read as labels, but a plain 1..k list of titles carries no labels at all.
  */
-function readBareNumbers(lines: string[]): number[] {
-  const listed = lines.map((l) => LIST_LINE.exec(l));
-  const prefixes = listed.filter((m) => m !== null).map((m) => Number(m[1]));
+function readBareNumbers(lines: AnswerLine[]): number[] {
+  const prefixes = lines.flatMap(({ list }) => (list ? [Number(list[1])] : []));
   const sequential = prefixes.every((p, i) => p === i + 1);
   const out: number[] = [];
-  lines.forEach((line, i) => {
-    const list = listed[i];
+  lines.forEach(({ line, list }) => {
     if (!list) {
       out.push(...bareNumbers(line));
       return;
@@ -232,15 +214,15 @@ export function parseRanking(answer: string, n: number, opts?: ParseRankingOptio
   const identity = Array.from({ length: n }, (_, i) => i);
   if (n <= 1) return { order: identity, outcome: 'ok', rankedCount: n, duplicates: 0, unknown: 0 };
 
-  const exact = exactAnswer(answer, n);
+  const tail = answerTail(answer);
+  const exact = exactAnswer(tail, n);
   if (exact) return { order: exact, outcome: 'ok', rankedCount: n, duplicates: 0, unknown: 0 };
 
   const idIndex = new Map<string, number>();
   opts?.ids?.forEach((id, i) => {
     if (i < n && !idIndex.has(id)) idIndex.set(id, i);
   });
-  const text = stripThink(answer.length > MAX_ANSWER_CHARS ? answer.slice(-MAX_ANSWER_CHARS) : answer);
-  const lines = answerRegion(text, idIndex).split(/\r?\n/);
+  const lines = answerLines(answerRegion(stripThink(tail), idIndex));
 
   const readings = [readLabels(lines, bracketReader(idIndex)), readLabels(lines, prefixedReader)];
   if (n <= 26) readings.push(readLabels(lines, letterReader));

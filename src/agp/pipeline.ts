@@ -10,7 +10,9 @@ import { emptyUsage } from './types.js';
 import type { TextLimits } from './prompts.js';
 import { RANKING_JSON_SCHEMA, buildCotMessages, buildDirectMessages, buildProfileMessages, buildRerankMessages, stripPromptEcho } from './prompts.js';
 import { parseRanking } from './permutation.js';
+import { THINK_TAGS, answerTail, removeBlocks } from './answer-tags.js';
 import { planWindows } from './sliding-window.js';
+import { createTextSanitiser, type TextSanitiser } from './untrusted-text.js';
 
 /** Settings shared by every LLM step. */
 export interface PipelineOptions {
@@ -23,6 +25,16 @@ export interface PipelineOptions {
   temperature?: number | undefined;
   /** Per-role model overrides (training may use different models than serving). */
   models?: Partial<Record<LlmRole, string>> | undefined;
+  /** The memoised sanitiser of whoever owns this pipeline (see withTextSanitiser). */
+  sanitiser?: TextSanitiser | undefined;
+}
+
+/**
+ * The options with a sanitiser: the given one, or a new one owned by the caller (a reranker, a training or
+ * evaluation run), so no memo is shared between owners that did not choose to share it.
+ */
+export function withTextSanitiser(opts: PipelineOptions): PipelineOptions {
+  return opts.sanitiser ? opts : { ...opts, sanitiser: createTextSanitiser() };
 }
 
 /** Deadline, cancellation and accounting for one unit of work (a request, a training user). */
@@ -85,9 +97,17 @@ export async function callLlm(
  * messages or the profile prompt are removed (a crafted history must not exfiltrate them).
  */
 export async function generateProfile(ctx: CallContext, promptText: string, history: Item[]): Promise<string> {
-  const messages = buildProfileMessages(promptText, history, ctx.opts.limits);
+  const messages = buildProfileMessages(promptText, history, ctx.opts.limits, { sanitiser: ctx.opts.sanitiser });
   const text = await callLlm(ctx, 'profile', messages, { maxTokens: ctx.opts.profileMaxTokens });
-  return stripPromptEcho(text.replace(/<think>[\s\S]*?<\/think>/gi, '').trim(), [promptText]);
+  return cleanProfileAnswer(text, promptText);
+}
+
+/**
+ * A profile answer as it is kept: its last MAX_ANSWER_CHARS, without closed reasoning sections, and without
+ * sentences that echo our instructions. Linear in the (bounded) answer, whatever the model sends.
+ */
+export function cleanProfileAnswer(answer: string, promptText: string): string {
+  return stripPromptEcho(removeBlocks(answerTail(answer), THINK_TAGS).trim(), [promptText]);
 }
 
 /** Input to a ranking step: AGP needs a profile, the baselines need the history. */
@@ -123,14 +143,14 @@ export async function rankCandidates(ctx: CallContext, input: RankInput): Promis
 
 async function askRanking(ctx: CallContext, input: RankInput, items: Item[]): Promise<string> {
   const structured = ctx.opts.structuredOutput;
-  const { limits } = ctx.opts;
+  const { limits, sanitiser } = ctx.opts;
   let messages: ChatMessage[];
   if (input.method === 'agp') {
-    messages = buildRerankMessages(input.profile ?? '', items, limits, { structured });
+    messages = buildRerankMessages(input.profile ?? '', items, limits, { structured, sanitiser });
   } else if (input.method === 'direct') {
-    messages = buildDirectMessages(input.history, items, limits, { structured });
+    messages = buildDirectMessages(input.history, items, limits, { structured, sanitiser });
   } else {
-    messages = buildCotMessages(input.history, items, limits, { structured });
+    messages = buildCotMessages(input.history, items, limits, { structured, sanitiser });
   }
   // CoT reasons before answering, so it needs room beyond the ranking itself.
   const maxTokens = input.method === 'cot' ? ctx.opts.rerankMaxTokens * 3 : ctx.opts.rerankMaxTokens;

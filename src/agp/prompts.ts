@@ -8,7 +8,7 @@
  */
 import type { ActivePrompt, ChatMessage, JsonSchemaFormat } from './ports.js';
 import { OPTIMISER_SYSTEM } from './optimizer-prompts.js';
-import { sanitizeText } from './untrusted-text.js';
+import { sanitizeText, type TextSanitiser } from './untrusted-text.js';
 import type { Item } from './types.js';
 import { BUILTIN_PROMPT_VERSION, DEFAULT_DOMAIN, DEFAULT_HISTORY_LENGTH } from './types.js';
 
@@ -50,14 +50,36 @@ const RANK_SYSTEM =
 const ECHO_RUN_WORDS = 8;
 const echoWords = (s: string): string[] => s.normalize('NFKC').toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
 
-/** Every run of ECHO_RUN_WORDS consecutive words of the texts. */
-function wordRuns(texts: readonly string[]): Set<string> {
+/**
+ * [sentence, separator, sentence, separator, …]: sentences end at . ! ? (and CJK forms) or line breaks. Whole
+ * runs of whitespace are taken one at a time (a profile is model output: the regex `\s*\n\s*` rescans a run
+ * of spaces without a line break from each of its positions).
+ */
+function splitSentences(text: string): string[] {
+  const parts: string[] = [];
+  let from = 0;
+  for (const m of text.matchAll(/\s+/g)) {
+    const sentenceEnd = m.index > 0 && '.!?。！？'.includes(text[m.index - 1] as string);
+    if (!sentenceEnd && !m[0].includes('\n')) continue;
+    parts.push(text.slice(from, m.index), m[0]);
+    from = m.index + m[0].length;
+  }
+  parts.push(text.slice(from));
+  return parts;
+}
+
+/** Every run of ECHO_RUN_WORDS consecutive words of the texts, and the words those runs start with. */
+function wordRuns(texts: readonly string[]): { runs: Set<string>; starts: Set<string> } {
   const runs = new Set<string>();
+  const starts = new Set<string>();
   for (const text of texts) {
     const w = echoWords(text);
-    for (let i = 0; i + ECHO_RUN_WORDS <= w.length; i++) runs.add(w.slice(i, i + ECHO_RUN_WORDS).join(' '));
+    for (let i = 0; i + ECHO_RUN_WORDS <= w.length; i++) {
+      runs.add(w.slice(i, i + ECHO_RUN_WORDS).join(' '));
+      starts.add(w[i] as string);
+    }
   }
-  return runs;
+  return { runs, starts };
 }
 const SYSTEM_RUNS = wordRuns([PROFILE_SYSTEM, RANK_SYSTEM, OPTIMISER_SYSTEM]);
 
@@ -71,10 +93,19 @@ const SYSTEM_RUNS = wordRuns([PROFILE_SYSTEM, RANK_SYSTEM, OPTIMISER_SYSTEM]);
  */
 export function stripPromptEcho(text: string, instructions: readonly string[] = []): string {
   const extra = wordRuns(instructions);
-  const isEcho = (run: string): boolean => SYSTEM_RUNS.has(run) || extra.has(run);
+  // A run is joined into a key only where it could start one of ours: the common case costs one scan.
+  const isEchoAt = (w: readonly string[], i: number): boolean => {
+    const first = w[i] as string;
+    if (!SYSTEM_RUNS.starts.has(first) && !extra.starts.has(first)) return false;
+    const run = w.slice(i, i + ECHO_RUN_WORDS).join(' ');
+    return SYSTEM_RUNS.runs.has(run) || extra.runs.has(run);
+  };
+  const all = echoWords(text);
+  let echoed = false;
+  for (let i = 0; i + ECHO_RUN_WORDS <= all.length && !echoed; i++) echoed = isEchoAt(all, i);
+  if (!echoed) return text;
 
-  // [sentence, separator, sentence, separator, …]: sentences end at . ! ? (and CJK forms) or line breaks.
-  const parts = text.split(/((?<=[.!?。！？])\s+|\s*\n\s*)/);
+  const parts = splitSentences(text);
   const owner: number[] = [];
   const words: string[] = [];
   for (let i = 0; i < parts.length; i += 2) {
@@ -85,9 +116,7 @@ export function stripPromptEcho(text: string, instructions: readonly string[] = 
   }
   const dropped = new Set<number>();
   for (let i = 0; i + ECHO_RUN_WORDS <= words.length; i++) {
-    if (isEcho(words.slice(i, i + ECHO_RUN_WORDS).join(' '))) {
-      for (let k = i; k < i + ECHO_RUN_WORDS; k++) dropped.add(owner[k] as number);
-    }
+    if (isEchoAt(words, i)) for (let k = i; k < i + ECHO_RUN_WORDS; k++) dropped.add(owner[k] as number);
   }
   if (dropped.size === 0) return text;
   let out = '';
@@ -95,8 +124,20 @@ export function stripPromptEcho(text: string, instructions: readonly string[] = 
   return out.replace(/\s+/g, ' ').trim();
 }
 
+/** How the prompt builders sanitise untrusted text. */
+export interface PromptTextOptions {
+  /** The pipeline owner's memoised sanitiser; without one, text is sanitised without a memo. */
+  sanitiser?: TextSanitiser | undefined;
+}
+
+type Clean = (s: string, maxChars: number) => string;
+const cleaner = (o: PromptTextOptions | undefined): Clean => {
+  const sanitiser = o?.sanitiser;
+  return sanitiser ? (s, maxChars) => sanitiser.sanitize(s, maxChars) : sanitizeText;
+};
+
 /** Options for the ranking prompt builders. */
-export interface RankPromptOptions {
+export interface RankPromptOptions extends PromptTextOptions {
   /** Ask for the JSON object `{"ranking": [...]}` (structured output) instead of ranking tags. */
   structured?: boolean;
 }
@@ -113,16 +154,17 @@ export const RANKING_JSON_SCHEMA: JsonSchemaFormat = Object.freeze({
 });
 
 /** History titles, one per line, inside <history>. Titles only: the paper's H(u), and what the digest covers. */
-function historyBlock(history: Item[], limits: TextLimits): string {
-  const lines = history.map((h) => `- ${sanitizeText(h.title, limits.maxTitleChars) || '(untitled)'}`);
+function historyBlock(history: Item[], limits: TextLimits, clean: Clean): string {
+  const lines = history.map((h) => `- ${clean(h.title, limits.maxTitleChars) || '(untitled)'}`);
   return `<history>\n${lines.length > 0 ? lines.join('\n') : '(no history)'}\n</history>`;
 }
 
 /** Candidates inside <candidates>: one `[n] title — text` line each, n 1-based in the order given. */
-export function renderCandidates(candidates: Item[], limits: TextLimits): string {
+export function renderCandidates(candidates: Item[], limits: TextLimits, opts?: PromptTextOptions): string {
+  const clean = cleaner(opts);
   const lines = candidates.map((c, i) => {
-    const title = sanitizeText(c.title, limits.maxTitleChars) || '(untitled)';
-    const text = c.text ? sanitizeText(c.text, limits.maxTextChars) : '';
+    const title = clean(c.title, limits.maxTitleChars) || '(untitled)';
+    const text = c.text ? clean(c.text, limits.maxTextChars) : '';
     return `[${i + 1}] ${title}${text ? ` — ${text}` : ''}`;
   });
   return `<candidates>\n${lines.join('\n')}\n</candidates>`;
@@ -140,10 +182,16 @@ function answerFormat(n: number, opts: RankPromptOptions | undefined): string {
 }
 
 /** Messages that ask for a profile: the trainable `promptText` is the task, the history is data. */
-export function buildProfileMessages(promptText: string, history: Item[], limits: TextLimits): ChatMessage[] {
+export function buildProfileMessages(
+  promptText: string,
+  history: Item[],
+  limits: TextLimits,
+  opts?: PromptTextOptions,
+): ChatMessage[] {
+  const block = historyBlock(history, limits, cleaner(opts));
   return [
     { role: 'system', content: PROFILE_SYSTEM },
-    { role: 'user', content: `${promptText.trim()}\n\n${historyBlock(history, limits)}\n\nReply with the profile only.` },
+    { role: 'user', content: `${promptText.trim()}\n\n${block}\n\nReply with the profile only.` },
   ];
 }
 
@@ -155,8 +203,8 @@ export function buildRerankMessages(
   opts?: RankPromptOptions,
 ): ChatMessage[] {
   const user =
-    `A profile of the user's tastes:\n<profile>\n${sanitizeText(profile, PROFILE_MAX_CHARS) || '(no profile)'}\n</profile>\n\n` +
-    `${renderCandidates(candidates, limits)}\n\n${answerFormat(candidates.length, opts)}` +
+    `A profile of the user's tastes:\n<profile>\n${cleaner(opts)(profile, PROFILE_MAX_CHARS) || '(no profile)'}\n</profile>\n\n` +
+    `${renderCandidates(candidates, limits, opts)}\n\n${answerFormat(candidates.length, opts)}` +
     (opts?.structured ? '' : ' Do not explain.');
   return [
     { role: 'system', content: RANK_SYSTEM },
@@ -172,8 +220,8 @@ export function buildDirectMessages(
   opts?: RankPromptOptions,
 ): ChatMessage[] {
   const user =
-    `Items the user interacted with, oldest first:\n${historyBlock(history, limits)}\n\n` +
-    `${renderCandidates(candidates, limits)}\n\n${answerFormat(candidates.length, opts)}` +
+    `Items the user interacted with, oldest first:\n${historyBlock(history, limits, cleaner(opts))}\n\n` +
+    `${renderCandidates(candidates, limits, opts)}\n\n${answerFormat(candidates.length, opts)}` +
     (opts?.structured ? '' : ' Do not explain.');
   return [
     { role: 'system', content: RANK_SYSTEM },
@@ -193,8 +241,8 @@ export function buildCotMessages(
     : 'First think step by step, briefly: what the history says about the user, and how well each candidate ' +
       'fits. Then give the final answer as the last line.';
   const user =
-    `Items the user interacted with, oldest first:\n${historyBlock(history, limits)}\n\n` +
-    `${renderCandidates(candidates, limits)}\n\n${think} ${answerFormat(candidates.length, opts)}`;
+    `Items the user interacted with, oldest first:\n${historyBlock(history, limits, cleaner(opts))}\n\n` +
+    `${renderCandidates(candidates, limits, opts)}\n\n${think} ${answerFormat(candidates.length, opts)}`;
   return [
     { role: 'system', content: RANK_SYSTEM },
     { role: 'user', content: user },

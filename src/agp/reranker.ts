@@ -4,7 +4,7 @@
  * permutation of exactly the candidates received.
  */
 import type { CallContext, LlmMethod, PipelineOptions } from './pipeline.js';
-import { identity, newContext, rankCandidates } from './pipeline.js';
+import { identity, newContext, rankCandidates, withTextSanitiser } from './pipeline.js';
 import type { Clock, LlmClient, Logger, PromptRegistry, RerankTelemetry } from './ports.js';
 import { LlmCallError } from './ports.js';
 import type { ProfileService } from './profile-service.js';
@@ -65,11 +65,12 @@ export interface Reranker {
 
 /** Creates the serving reranker. */
 export function createReranker(deps: RerankerDeps): Reranker {
+  const pipeline = withTextSanitiser(deps.pipeline);
   return {
     async rerank(input) {
       const started = deps.clock.now();
       const prompt = deps.registry.resolve(input.domain);
-      const ctx = newContext(deps.llm, deps.pipeline, started + input.deadlineMs, {
+      const ctx = newContext(deps.llm, pipeline, started + input.deadlineMs, {
         signal: input.signal,
         telemetry: deps.telemetry,
       });

@@ -6,7 +6,7 @@
  */
 import { setMaxListeners } from 'node:events';
 import pLimit from 'p-limit';
-import type { PipelineOptions } from './pipeline.js';
+import { withTextSanitiser, type PipelineOptions } from './pipeline.js';
 import type { Clock, LlmClient, Logger } from './ports.js';
 import { silentLogger, systemClock } from './ports.js';
 import type { UserRecord } from './dataset.js';
@@ -107,7 +107,7 @@ export async function train(input: TrainInput, deps: TrainDeps): Promise<Trainin
   const onAbort = () => inner.abort(deps.signal?.reason);
   if (deps.signal?.aborted) onAbort();
   deps.signal?.addEventListener('abort', onAbort, { once: true });
-  const pipeline: PipelineOptions = { ...input.pipeline, models: { ...input.pipeline.models, ...params.models } };
+  const pipeline: PipelineOptions = withTextSanitiser({ ...input.pipeline, models: { ...input.pipeline.models, ...params.models } });
   const env: StepEnv = { llm, pipeline, params, clock, signal: inner.signal, limit: pLimit(params.concurrency) };
   const rng = createRng(`${params.seed}:epochs`);
   const trainIds = split.train.map((u) => u.userId);

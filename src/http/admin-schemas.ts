@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import { JOB_STATES } from '../jobs/training-jobs.js';
 import { trainingParamsOverridesSchema, trainingParamsSchema } from '../agp/training-params.js';
+import { identifier } from './schemas.js';
 
 const domain = z.string().min(1).max(64).regex(/^[A-Za-z0-9._-]+$/);
 const version = z.string().min(1).max(128).regex(/^[A-Za-z0-9._:-]+$/);
@@ -68,7 +69,7 @@ export const TrainingJobRequestSchema = z
   })
   .meta({ id: 'TrainingJobRequest' });
 
-export const JobIdParamsSchema = z.object({ id: z.string().min(1).max(128) });
+export const JobIdParamsSchema = z.object({ id: identifier(128) });
 export const JobAcceptedSchema = z.object({ jobId: z.string() });
 
 export const JobViewSchema = z

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { FALLBACK_REASONS, METHODS } from '../agp/types.js';
+import { isWellFormedText } from '../agp/text-identity.js';
 
 /** Hard input limits (part of the contract). */
 export const LIMITS = {
@@ -16,7 +17,18 @@ export const LIMITS = {
   textMax: 16_384,
 } as const;
 
-const itemId = z.string().min(1).max(LIMITS.idMax).describe('Item id, unique within the list.');
+/**
+ * A schema for an identifier: 1..max UTF-16 units, well-formed. A lone surrogate (`"alice\ud800"`) is rejected: it reads as
+ * U+FFFD once encoded, so it would name another user's data in every UTF-8 system downstream.
+ */
+export const identifier = (max: number) =>
+  z
+    .string()
+    .min(1)
+    .max(max)
+    .refine(isWellFormedText, { message: 'must be well-formed UTF-16 (no unpaired surrogate)' });
+
+const itemId = identifier(LIMITS.idMax).describe('Item id, unique within the list.');
 const title = z.string().max(LIMITS.titleMax).describe('Untrusted display title; truncated in prompts.');
 const text = z.string().max(LIMITS.textMax).optional().describe('Optional untrusted description; truncated in prompts.');
 
@@ -28,7 +40,7 @@ export const CandidateSchema = z
 
 export const RerankRequestSchema = z
   .object({
-    userId: z.string().min(1).max(LIMITS.userIdMax),
+    userId: identifier(LIMITS.userIdMax),
     history: z.array(HistoryItemSchema).max(LIMITS.historyMax).describe('Oldest first; the last N are used.'),
     candidates: z
       .array(CandidateSchema)
@@ -84,7 +96,7 @@ export const ErrorResponseSchema = z
   })
   .meta({ id: 'ErrorResponse' });
 
-export const DeleteProfilesParamsSchema = z.object({ userId: z.string().min(1).max(LIMITS.userIdMax) });
+export const DeleteProfilesParamsSchema = z.object({ userId: identifier(LIMITS.userIdMax) });
 export const DeleteProfilesResponseSchema = z.object({ userId: z.string(), deleted: z.number().int().min(0) });
 
 export const HealthResponseSchema = z.object({ status: z.literal('ok') });

@@ -8,6 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { ProfileKey } from '../agp/ports.js';
+import { identityBytes } from '../agp/text-identity.js';
 
 /** The default key prefix (REDIS_KEY_PREFIX). */
 export const DEFAULT_KEY_PREFIX = 'agp';
@@ -15,9 +16,12 @@ export const DEFAULT_KEY_PREFIX = 'agp';
 /** Hex characters of the sha256 digest used as the per-user tag. */
 const USER_HASH_CHARS = 32;
 
-/** sha256(userId) as hex, first 32 characters: the per-user hash tag content. */
+/**
+ * sha256(userId) as hex, first 32 characters: the per-user hash tag content. Hashed over identityBytes, not
+ * plain UTF-8, so an id with a lone surrogate never shares a tag with the id where it reads as U+FFFD.
+ */
 export function userHash(userId: string): string {
-  return createHash('sha256').update(userId, 'utf8').digest('hex').slice(0, USER_HASH_CHARS);
+  return createHash('sha256').update(identityBytes(userId)).digest('hex').slice(0, USER_HASH_CHARS);
 }
 
 /** Encodes a free-form key segment (domain, version, digest): no `:`, `{`, `}` or whitespace survive. */

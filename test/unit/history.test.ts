@@ -46,6 +46,11 @@ describe('historyDigest', () => {
     expect(historyDigest([{ id: 'a', title: 'b,c' }])).not.toBe(historyDigest([{ id: 'a,b', title: 'c' }]));
   });
 
+  it('keeps titles and ids that differ only by a lone surrogate apart', () => {
+    expect(historyDigest([{ id: 'a', title: 'x\ud800' }])).not.toBe(historyDigest([{ id: 'a', title: 'x\ufffd' }]));
+    expect(historyDigest([{ id: 'a\udc00', title: 'x' }])).not.toBe(historyDigest([{ id: 'a\ufffd', title: 'x' }]));
+  });
+
   it('ignores item text (it is not part of the profile input)', () => {
     expect(historyDigest([{ id: '1', title: 'Alien', text: 'x' }])).toBe(historyDigest([{ id: '1', title: 'Alien' }]));
   });

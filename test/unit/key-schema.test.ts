@@ -52,6 +52,14 @@ describe('key schema', () => {
     expect(clusterHashTag(k.profileIndex('a'))).not.toBe(clusterHashTag(k.profileIndex('b')));
   });
 
+  it('ids with lone surrogates get their own tag: never that of the U+FFFD spelling, nor of another surrogate', () => {
+    const tags = ['alice\ud800', 'alice\udc00', 'alice\ufffd', 'alice\ud83d', 'alice'].map(userHash);
+    expect(new Set(tags).size).toBe(tags.length);
+    // Well-formed ids keep the tag they always had (sha256 of UTF-8), so stored profiles stay reachable.
+    expect(userHash('alice\ufffd')).toBe(createHash('sha256').update('alice\ufffd', 'utf8').digest('hex').slice(0, 32));
+    expect(userHash('🎬')).toBe(createHash('sha256').update('🎬', 'utf8').digest('hex').slice(0, 32));
+  });
+
   it('escapes domain, version and digest so separators cannot collide', () => {
     const k = createKeySchema();
     const a = k.profileExact({ ...base, domain: 'a:b', promptVersion: 'c' });

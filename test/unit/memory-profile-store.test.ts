@@ -17,6 +17,15 @@ const key = (over: Partial<ProfileKey> = {}): ProfileKey => ({
 const profile = (text: string, historyDigest = 'd1', createdAt = 1): StoredProfile => ({ text, historyDigest, createdAt });
 
 describe('memory profile store', () => {
+  it('keeps ids that differ only by a lone surrogate apart, in lookups and in erasure', async () => {
+    const store = createMemoryProfileStore({ maxEntries: 10 });
+    await store.save(key({ userId: 'alice\ufffd' }), profile('p'), 60);
+    expect((await store.lookup(key({ userId: 'alice\ud800' }))).latest).toBeNull();
+    await store.save(key({ userId: 'alice\ud800' }), profile('q'), 60);
+    expect(await store.deleteUser('alice\ud800')).toBe(2);
+    expect((await store.lookup(key({ userId: 'alice\ufffd' }))).latest?.text).toBe('p');
+  });
+
   it('is bounded by maxEntries and evicts the least recently used', async () => {
     const store = createMemoryProfileStore({ maxEntries: 4 });
     // Each save writes two entries (exact + latest).
