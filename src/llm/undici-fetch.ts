@@ -32,6 +32,9 @@
  * Scope (deliberate): the response body is buffered before the response is returned, so the caller's
  * signal and the SDK's timeout cover the whole exchange; `stream: true` works but is delivered at once,
  * not incrementally. Redirects are not followed.
+ * The buffered body is capped (`maxResponseBytes`): the endpoint is untrusted, and one that streams forever
+ * once drove RSS to 1.6 GB in 8 s. Past the cap the socket is destroyed and the fetch rejects with
+ * `TypeError('fetch failed', { cause: ResponseTooLargeError })`.
  * Errors mirror fetch: an abort rejects with the signal's reason (an AbortError), everything else
  * with `TypeError('fetch failed', { cause })`, which the SDK turns into APIConnectionError.
  */
@@ -48,6 +51,19 @@ export interface UndiciFetchOptions {
   keepAliveTimeoutMs?: number | undefined;
   /** TCP + TLS connect timeout (default 10 s); call deadlines abort earlier anyway. */
   connectTimeoutMs?: number | undefined;
+  /** Most body bytes read per response (default DEFAULT_MAX_RESPONSE_BYTES); larger bodies fail the call. */
+  maxResponseBytes?: number | undefined;
+}
+
+/** Default body cap of the transport: far above any completion this service asks for (see LLM_MAX_RESPONSE_BYTES). */
+export const DEFAULT_MAX_RESPONSE_BYTES = 16 * 1_048_576;
+
+/** A response body longer than the transport's cap; the exchange was aborted. */
+export class ResponseTooLargeError extends Error {
+  override readonly name = 'ResponseTooLargeError';
+  constructor(readonly limitBytes: number) {
+    super(`response body exceeded ${limitBytes} bytes`);
+  }
 }
 
 export interface UndiciTransport {
@@ -252,6 +268,32 @@ function toRequestHeaders(init: RequestInit['headers']): string[] {
   return out;
 }
 
+/**
+ * Reads a whole body, or destroys the stream (and its socket) once it passes `maxBytes`. A declared
+ * Content-Length over the cap fails before any byte is read.
+ */
+function readCapped(body: Dispatcher.ResponseData['body'], declared: string | string[] | undefined, maxBytes: number): Promise<Buffer> {
+  if (typeof declared === 'string' && Number(declared) > maxBytes) {
+    body.destroy();
+    return Promise.reject(new ResponseTooLargeError(maxBytes));
+  }
+  return new Promise<Buffer>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let length = 0;
+    body.on('data', (chunk: Buffer) => {
+      length += chunk.length;
+      if (length > maxBytes) {
+        chunks.length = 0;
+        body.destroy();
+        reject(new ResponseTooLargeError(maxBytes));
+      } else chunks.push(chunk);
+    });
+    body.once('end', () => resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, length)));
+    body.once('error', reject);
+    body.once('close', () => reject(new Error('response body closed before its end')));
+  });
+}
+
 function hasHeader(flat: string[], lowerName: string): boolean {
   for (let i = 0; i < flat.length; i += 2) if (flat[i] === lowerName) return true;
   return false;
@@ -265,6 +307,7 @@ export function createUndiciFetch(opts: UndiciFetchOptions = {}): UndiciTranspor
     keepAliveMaxTimeout: 10 * 60_000,
     connect: { timeout: opts.connectTimeoutMs ?? 10_000 },
   });
+  const maxResponseBytes = opts.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
 
   const leanFetch = async (input: string | URL | Request, init?: RequestInit): Promise<LeanResponse> => {
     let url: string;
@@ -308,8 +351,7 @@ export function createUndiciFetch(opts: UndiciFetchOptions = {}): UndiciTranspor
       if (NULL_BODY_STATUS.has(status) || method === 'HEAD') {
         await res.body.dump();
       } else {
-        const u8 = await res.body.bytes();
-        bytes = Buffer.from(u8.buffer, u8.byteOffset, u8.byteLength);
+        bytes = await readCapped(res.body, res.headers['content-length'], maxResponseBytes);
       }
       return new LeanResponse(status, res.statusText ?? '', url, new LeanHeaders(res.headers), bytes);
     } catch (err) {
