@@ -19,7 +19,7 @@ import type { BreakerPermit, CircuitBreaker } from './circuit-breaker.js';
 import { createConcurrencyGate } from './concurrency-gate.js';
 import type { ConcurrencyGate } from './concurrency-gate.js';
 import { readCompletionModel, readCompletionText, readReportedUsage } from './completion-body.js';
-import { ResponseTooLargeError, createUndiciFetch } from './undici-fetch.js';
+import { createUndiciFetch, responseTooLarge } from './undici-fetch.js';
 import type { FetchLike } from './undici-fetch.js';
 
 export type LlmMetrics = Pick<Metrics, 'llmCalls' | 'llmDuration' | 'llmTokens' | 'breakerState' | 'llmInflight' | 'llmAnomalies'>;
@@ -235,11 +235,12 @@ export function createOpenAiLlmClient(opts: OpenAiLlmClientOptions): OpenAiLlmCl
           if (ctl.signal.aborted || clock.now() >= deadline || err instanceof APIConnectionTimeoutError) {
             throw timedOut(permit, 'deadline exceeded');
           }
-          if (err instanceof APIConnectionError && err.cause instanceof ResponseTooLargeError) {
+          const tooLarge = responseTooLarge(err);
+          if (tooLarge) {
             // Not retried: the same endpoint would very likely send the same flood again.
             anomaly(role, 'too_large');
             permit.failure();
-            throw fail('llm_error', `LLM ${err.cause.message}`);
+            throw fail('llm_error', `LLM ${tooLarge.message}`);
           }
           const httpStatus = err instanceof APIError ? err.status : undefined;
           status = httpStatus;

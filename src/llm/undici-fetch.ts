@@ -294,6 +294,14 @@ function readCapped(body: Dispatcher.ResponseData['body'], declared: string | st
   });
 }
 
+/** The ResponseTooLargeError behind an error (the SDK wraps our TypeError, which wraps it), if any. */
+export function responseTooLarge(err: unknown): ResponseTooLargeError | undefined {
+  for (let e = err, depth = 0; e instanceof Error && depth < 4; e = e.cause, depth++) {
+    if (e instanceof ResponseTooLargeError) return e;
+  }
+  return undefined;
+}
+
 function hasHeader(flat: string[], lowerName: string): boolean {
   for (let i = 0; i < flat.length; i += 2) if (flat[i] === lowerName) return true;
   return false;
