@@ -274,6 +274,7 @@ function toRequestHeaders(init: RequestInit['headers']): string[] {
  */
 function readCapped(body: Dispatcher.ResponseData['body'], declared: string | string[] | undefined, maxBytes: number): Promise<Buffer> {
   if (typeof declared === 'string' && Number(declared) > maxBytes) {
+    body.on('error', () => undefined); // destroy() emits undici's RequestAbortedError: expected, not unhandled
     body.destroy();
     return Promise.reject(new ResponseTooLargeError(maxBytes));
   }
@@ -289,7 +290,7 @@ function readCapped(body: Dispatcher.ResponseData['body'], declared: string | st
       } else chunks.push(chunk);
     });
     body.once('end', () => resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, length)));
-    body.once('error', reject);
+    body.on('error', reject);
     body.once('close', () => reject(new Error('response body closed before its end')));
   });
 }
