@@ -6,7 +6,7 @@
  */
 import { afterEach, beforeAll, afterAll, describe, expect, it } from 'vitest';
 import { buildTestApp, type TestApp } from '../support/build-test-app.js';
-import { startHostileLlm, type HostileLlm, type HostileMode } from '../support/hostile-llm.js';
+import { BAIT, startHostileLlm, type HostileLlm, type HostileMode } from '../support/hostile-llm.js';
 import { MAX_REPORTED_TOKENS } from '../../src/llm/completion-body.js';
 
 const items = (n: number, p: string) => Array.from({ length: n }, (_, i) => ({ id: `${p}${i + 1}`, title: `Film ${p}${i + 1}` }));
@@ -130,6 +130,14 @@ describe('the response body is capped', () => {
     await sleep(50);
     expect(llm.abandoned).toBeGreaterThanOrEqual(3); // the sockets were closed, not left streaming
     expect(await metricsText()).toMatch(/agp_llm_response_anomalies_total\{role="rerank",kind="too_large"\} 3/);
+  });
+
+  it.each(Object.entries(BAIT))('parser bait longer than the cap (%s) never reaches the parser', async (_name, content) => {
+    await app();
+    llm.setMode({ kind: 'content', content });
+    const { json, ms } = await rerank('bait', { deadlineMs: 1000 });
+    expect(json.fallback).toEqual({ reason: 'llm_error' });
+    expect(ms).toBeLessThan(1100);
   });
 
   it('a 20 MB profile is cut by the transport: llm_error inside a 1 s deadline', async () => {
