@@ -7,7 +7,7 @@
  * Flags: --only <comma list of case names>
  */
 import { request } from 'undici';
-import { startHostileLlm } from '../test/support/hostile-llm.js';
+import { hugeProfile, startHostileLlm } from '../test/support/hostile-llm.js';
 import type { HostileLlm, HostileMode } from '../test/support/hostile-llm.js';
 import { freePort } from '../test/support/redis.js';
 import { baseEnv } from './lib/context.js';
@@ -148,7 +148,7 @@ const cases: Record<string, (llm: HostileLlm) => Promise<Record<string, unknown>
   async profile2mb(llm) {
     const s = await startService(llm, { LLM_MAX_RESPONSE_BYTES: String(64 * 1_048_576) });
     await rerank(s, {});
-    llm.setMode({ kind: 'huge-body', bytes: 2 * 1_048_576, roles: ['profile'] });
+    llm.setMode(hugeProfile(2 * 1_048_576));
     const users = Array.from({ length: 40 }, (_, i) => `p${i}`);
     const first = await withRss(s, async () => {
       const out = [];
@@ -173,7 +173,7 @@ const cases: Record<string, (llm: HostileLlm) => Promise<Record<string, unknown>
   async profile20mb(llm) {
     const s = await startService(llm);
     await rerank(s, {});
-    llm.setMode({ kind: 'huge-body', bytes: 20 * 1_048_576, roles: ['profile'] });
+    llm.setMode(hugeProfile(20 * 1_048_576));
     const runs = [];
     for (let i = 0; i < 3; i++) runs.push(await rerank(s, { method: 'agp', deadlineMs: 1000 }));
     llm.setMode({ kind: 'honest' });

@@ -6,7 +6,7 @@
  */
 import { afterEach, beforeAll, afterAll, describe, expect, it } from 'vitest';
 import { buildTestApp, type TestApp } from '../support/build-test-app.js';
-import { BAIT, startHostileLlm, type HostileLlm, type HostileMode } from '../support/hostile-llm.js';
+import { BAIT, hugeProfile, startHostileLlm, type HostileLlm, type HostileMode } from '../support/hostile-llm.js';
 import { MAX_REPORTED_TOKENS } from '../../src/llm/completion-body.js';
 
 const items = (n: number, p: string) => Array.from({ length: n }, (_, i) => ({ id: `${p}${i + 1}`, title: `Film ${p}${i + 1}` }));
@@ -142,7 +142,7 @@ describe('the response body is capped', () => {
 
   it('a 20 MB profile is cut by the transport: llm_error inside a 1 s deadline', async () => {
     await app();
-    llm.setMode({ kind: 'huge-body', bytes: 20 * 1_048_576, roles: ['profile'] });
+    llm.setMode(hugeProfile(20 * 1_048_576));
     const { res, json, ms } = await rerank('big20', { method: 'agp', deadlineMs: 1000 });
     expect(res.statusCode).toBe(200);
     expect(json.fallback).toEqual({ reason: 'llm_error' });
@@ -154,7 +154,7 @@ describe('profiles are capped before caching', () => {
   it('a 2 MB profile (max_tokens ignored) is cached and returned at PROFILE_MAX_CHARS, cut at a word', async () => {
     // A body cap above the profile, so the profile cap is what is tested.
     await app({ LLM_MAX_RESPONSE_BYTES: String(8 * 1_048_576), PROFILE_MAX_CHARS: '4000' });
-    llm.setMode({ kind: 'huge-body', bytes: 2 * 1_048_576, roles: ['profile'] });
+    llm.setMode(hugeProfile(2 * 1_048_576));
     const first = await rerank('big2', { method: 'agp', includeProfile: true });
     expect(first.json.fallback).toBeNull();
     const text: string = first.json.profile.text;

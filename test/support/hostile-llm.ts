@@ -38,6 +38,11 @@ export type HostileMode = Targeted &
 
 export type HostileKind = HostileMode['kind'];
 
+/** An LLM that ignores max_tokens on profiles: a profile of `bytes` bytes; other roles are answered honestly. */
+export function hugeProfile(bytes: number): HostileMode {
+  return { kind: 'huge-body', bytes, roles: ['profile'] };
+}
+
 /** Answers known to be super-linear for naive regex parsers (issue 9, item 3). */
 export const BAIT = {
   /** `"item"` followed by 190,000 spaces. */
