@@ -19,6 +19,7 @@ import type { BreakerPermit, CircuitBreaker } from './circuit-breaker.js';
 import { createConcurrencyGate } from './concurrency-gate.js';
 import type { ConcurrencyGate } from './concurrency-gate.js';
 import { readCompletionModel, readCompletionText, readReportedUsage } from './completion-body.js';
+import { backoffMs, retryAfterMs, sleep } from './retry-timing.js';
 import { createUndiciFetch, responseTooLarge } from './undici-fetch.js';
 import type { FetchLike } from './undici-fetch.js';
 
@@ -55,47 +56,10 @@ export interface OpenAiLlmClient extends LlmClient {
   close(): Promise<void>;
 }
 
-export const BACKOFF_BASE_MS = 50;
-export const BACKOFF_CAP_MS = 1_000;
 /** Node timers overflow above 2^31-1 ms. */
 const MAX_TIMER_MS = 2_147_483_647;
 
-/** Full-jitter exponential backoff before retry number `retry` (1-based). */
-export function backoffMs(retry: number, random: () => number = Math.random): number {
-  const ceiling = Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** Math.max(0, retry - 1));
-  return Math.floor(random() * ceiling);
-}
-
-/** Server-requested wait from `retry-after-ms` or `Retry-After` (seconds or an HTTP date), else undefined. */
-export function retryAfterMs(headers: Headers | undefined, nowMs: number = Date.now()): number | undefined {
-  if (!headers) return undefined;
-  const ms = headers.get('retry-after-ms');
-  if (ms !== null && ms.trim() !== '') {
-    const n = Number(ms);
-    if (Number.isFinite(n) && n >= 0) return n;
-  }
-  const ra = headers.get('retry-after');
-  if (ra === null || ra.trim() === '') return undefined;
-  const seconds = Number(ra);
-  if (Number.isFinite(seconds)) return seconds >= 0 ? seconds * 1000 : undefined;
-  const date = Date.parse(ra);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - nowMs);
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    };
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
-}
+export { BACKOFF_BASE_MS, BACKOFF_CAP_MS, backoffMs, retryAfterMs } from './retry-timing.js';
 
 type Outcome = 'ok' | LlmFailureReason;
 

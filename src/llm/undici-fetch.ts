@@ -32,14 +32,16 @@
  * Scope (deliberate): the response body is buffered before the response is returned, so the caller's
  * signal and the SDK's timeout cover the whole exchange; `stream: true` works but is delivered at once,
  * not incrementally. Redirects are not followed.
- * The buffered body is capped (`maxResponseBytes`): the endpoint is untrusted, and one that streams forever
- * once drove RSS to 1.6 GB in 8 s. Past the cap the socket is destroyed and the fetch rejects with
+ * The buffered body is capped (`maxResponseBytes`, see response-body-cap.ts): past it the fetch rejects with
  * `TypeError('fetch failed', { cause: ResponseTooLargeError })`.
  * Errors mirror fetch: an abort rejects with the signal's reason (an AbortError), everything else
  * with `TypeError('fetch failed', { cause })`, which the SDK turns into APIConnectionError.
  */
 import { Agent, request } from 'undici';
 import type { Dispatcher } from 'undici';
+import { DEFAULT_MAX_RESPONSE_BYTES, readCapped } from './response-body-cap.js';
+
+export { DEFAULT_MAX_RESPONSE_BYTES, ResponseTooLargeError, responseTooLarge } from './response-body-cap.js';
 
 /** The `fetch` shape the openai SDK accepts (ClientOptions.fetch). */
 export type FetchLike = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
@@ -53,17 +55,6 @@ export interface UndiciFetchOptions {
   connectTimeoutMs?: number | undefined;
   /** Most body bytes read per response (default DEFAULT_MAX_RESPONSE_BYTES); larger bodies fail the call. */
   maxResponseBytes?: number | undefined;
-}
-
-/** Default body cap of the transport: far above any completion this service asks for (see LLM_MAX_RESPONSE_BYTES). */
-export const DEFAULT_MAX_RESPONSE_BYTES = 16 * 1_048_576;
-
-/** A response body longer than the transport's cap; the exchange was aborted. */
-export class ResponseTooLargeError extends Error {
-  override readonly name = 'ResponseTooLargeError';
-  constructor(readonly limitBytes: number) {
-    super(`response body exceeded ${limitBytes} bytes`);
-  }
 }
 
 export interface UndiciTransport {
@@ -266,41 +257,6 @@ function toRequestHeaders(init: RequestInit['headers']): string[] {
     out.push(name, value);
   });
   return out;
-}
-
-/**
- * Reads a whole body, or destroys the stream (and its socket) once it passes `maxBytes`. A declared
- * Content-Length over the cap fails before any byte is read.
- */
-function readCapped(body: Dispatcher.ResponseData['body'], declared: string | string[] | undefined, maxBytes: number): Promise<Buffer> {
-  if (typeof declared === 'string' && Number(declared) > maxBytes) {
-    body.on('error', () => undefined); // destroy() emits undici's RequestAbortedError: expected, not unhandled
-    body.destroy();
-    return Promise.reject(new ResponseTooLargeError(maxBytes));
-  }
-  return new Promise<Buffer>((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let length = 0;
-    body.on('data', (chunk: Buffer) => {
-      length += chunk.length;
-      if (length > maxBytes) {
-        chunks.length = 0;
-        body.destroy();
-        reject(new ResponseTooLargeError(maxBytes));
-      } else chunks.push(chunk);
-    });
-    body.once('end', () => resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, length)));
-    body.on('error', reject);
-    body.once('close', () => reject(new Error('response body closed before its end')));
-  });
-}
-
-/** The ResponseTooLargeError behind an error (the SDK wraps our TypeError, which wraps it), if any. */
-export function responseTooLarge(err: unknown): ResponseTooLargeError | undefined {
-  for (let e = err, depth = 0; e instanceof Error && depth < 4; e = e.cause, depth++) {
-    if (e instanceof ResponseTooLargeError) return e;
-  }
-  return undefined;
 }
 
 function hasHeader(flat: string[], lowerName: string): boolean {
