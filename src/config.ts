@@ -59,6 +59,8 @@ const envSchema = z.object({
   LLM_STRUCTURED_OUTPUT: bool(false),
   LLM_PROFILE_MAX_TOKENS: int(300, 16, 8192),
   LLM_RERANK_MAX_TOKENS: int(400, 16, 8192),
+  /** Most bytes read from one LLM response body; unset: derived from the completion caps (see llmResponseCap). */
+  LLM_MAX_RESPONSE_BYTES: z.coerce.number().int().min(1024).max(1024 * 1_048_576).optional(),
   BREAKER_FAILURE_THRESHOLD: int(5, 1, 1000),
   BREAKER_RESET_MS: int(10_000, 100, 600_000),
 
@@ -69,6 +71,8 @@ const envSchema = z.object({
   PROFILE_CACHE_MAX_ENTRIES: int(100_000, 1, 100_000_000),
   /** Background profile refreshes get their own budget: they are not bound to a caller's deadline. */
   PROFILE_REFRESH_DEADLINE_MS: int(15_000, 100, 600_000),
+  /** Longest profile kept (characters); an LLM that ignores max_tokens must not fill the cache. */
+  PROFILE_MAX_CHARS: int(4_000, 100, 1_000_000),
 
   PROMPT_FILE: optionalString,
   PROMPT_REFRESH_MS: int(2_000, 100, 600_000),
@@ -125,6 +129,7 @@ function toConfig(e: z.output<typeof envSchema>) {
       structuredOutput: e.LLM_STRUCTURED_OUTPUT,
       profileMaxTokens: e.LLM_PROFILE_MAX_TOKENS,
       rerankMaxTokens: e.LLM_RERANK_MAX_TOKENS,
+      maxResponseBytes: e.LLM_MAX_RESPONSE_BYTES ?? llmResponseCap(e.LLM_PROFILE_MAX_TOKENS, e.LLM_RERANK_MAX_TOKENS),
       breaker: { failureThreshold: e.BREAKER_FAILURE_THRESHOLD, resetMs: e.BREAKER_RESET_MS },
     },
     rerank: {
@@ -140,6 +145,7 @@ function toConfig(e: z.output<typeof envSchema>) {
       freshness: e.PROFILE_FRESHNESS,
       maxEntries: e.PROFILE_CACHE_MAX_ENTRIES,
       refreshDeadlineMs: e.PROFILE_REFRESH_DEADLINE_MS,
+      maxChars: e.PROFILE_MAX_CHARS,
     },
     prompts: { file: e.PROMPT_FILE, refreshMs: e.PROMPT_REFRESH_MS },
     http: {
@@ -158,6 +164,23 @@ function toConfig(e: z.output<typeof envSchema>) {
       stalledIntervalMs: e.TRAINING_STALLED_INTERVAL_MS,
     },
   };
+}
+
+/** Slack over the completion cap: JSON framing, escapes, and tokens of more than 4 bytes. */
+const RESPONSE_CAP_SLACK = 16;
+const BYTES_PER_TOKEN = 4;
+/** Chain-of-thought reranks ask for 3 × LLM_RERANK_MAX_TOKENS (src/agp/pipeline.ts). */
+const COT_TOKEN_FACTOR = 3;
+/** Training's default optimizer completion cap (src/agp/training-params.ts). */
+const OPTIMIZER_DEFAULT_MAX_TOKENS = 1_024;
+
+/**
+ * Default LLM_MAX_RESPONSE_BYTES: 16 × 4 bytes × the largest completion the service asks for by default
+ * (76,800 bytes with the default caps). An honest answer stays far below it; an endless one is cut there.
+ */
+export function llmResponseCap(profileMaxTokens: number, rerankMaxTokens: number): number {
+  const tokens = Math.max(profileMaxTokens, COT_TOKEN_FACTOR * rerankMaxTokens, OPTIMIZER_DEFAULT_MAX_TOKENS);
+  return RESPONSE_CAP_SLACK * BYTES_PER_TOKEN * tokens;
 }
 
 /** Where the cache/registry and the queue live: a URL, or a Cluster seed list. */
@@ -226,6 +249,7 @@ export function pipelineOptions(config: Config): PipelineOptions {
     windowStep: config.rerank.windowStep,
     structuredOutput: config.llm.structuredOutput,
     profileMaxTokens: config.llm.profileMaxTokens,
+    profileMaxChars: config.profiles.maxChars,
     rerankMaxTokens: config.llm.rerankMaxTokens,
     temperature: config.llm.temperature,
   };

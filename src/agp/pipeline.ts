@@ -21,6 +21,8 @@ export interface PipelineOptions {
   windowStep: number;
   structuredOutput: boolean;
   profileMaxTokens: number;
+  /** Longest profile kept, in characters (PROFILE_MAX_CHARS; default DEFAULT_PROFILE_MAX_CHARS). */
+  profileMaxChars?: number | undefined;
   rerankMaxTokens: number;
   temperature?: number | undefined;
   /** Per-role model overrides (training may use different models than serving). */
@@ -92,14 +94,37 @@ export async function callLlm(
   }
 }
 
+/** Profile length cap when PipelineOptions.profileMaxChars is not set (≈ 1,000 tokens, 3 × the token cap). */
+export const DEFAULT_PROFILE_MAX_CHARS = 4_000;
+/** A cut looks this far back for a word boundary before it cuts inside a (hostile) giant word. */
+const WORD_BOUNDARY_LOOKBACK = 64;
+
+/**
+ * `text` cut to at most `maxChars` UTF-16 units at a word boundary, ending in "…" when cut. Never splits a
+ * surrogate pair. O(1) when `text` already fits, so it is cheap on every cache hit.
+ */
+export function capProfileText(text: string, maxChars: number): string {
+  if (text.length <= maxChars) return text;
+  let end = maxChars - 1; // room for the ellipsis
+  const floor = Math.max(1, end - WORD_BOUNDARY_LOOKBACK);
+  let cut = end;
+  while (cut > floor && !/\s/.test(text.charAt(cut))) cut--;
+  if (cut > floor) end = cut;
+  const code = text.charCodeAt(end - 1);
+  if (code >= 0xd800 && code <= 0xdbff) end--; // a high surrogate whose pair would be cut off
+  return `${text.slice(0, end).trimEnd()}…`;
+}
+
 /**
  * AGP step 1: LLM(history, profile-generation prompt) → profile text. Sentences that echo our system
- * messages or the profile prompt are removed (a crafted history must not exfiltrate them).
+ * messages or the profile prompt are removed (a crafted history must not exfiltrate them), and the profile
+ * is capped (an LLM that ignores max_tokens once had a 2 MB profile cached and returned on every hit).
  */
 export async function generateProfile(ctx: CallContext, promptText: string, history: Item[]): Promise<string> {
   const messages = buildProfileMessages(promptText, history, ctx.opts.limits, { sanitiser: ctx.opts.sanitiser });
   const text = await callLlm(ctx, 'profile', messages, { maxTokens: ctx.opts.profileMaxTokens });
-  return cleanProfileAnswer(text, promptText);
+  const maxChars = ctx.opts.profileMaxChars ?? DEFAULT_PROFILE_MAX_CHARS;
+  return capProfileText(cleanProfileAnswer(text, promptText), maxChars);
 }
 
 /**

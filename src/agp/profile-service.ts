@@ -9,7 +9,7 @@
  * while the profile is being generated wins: the store drops the late write (see ProfileStore.save).
  */
 import type { CallContext } from './pipeline.js';
-import { generateProfile, newContext } from './pipeline.js';
+import { DEFAULT_PROFILE_MAX_CHARS, capProfileText, generateProfile, newContext } from './pipeline.js';
 import type { ActivePrompt, Clock, ErasureEpoch, Logger, ProfileKey, ProfileLookup, ProfileStore, RerankTelemetry, StoredProfile } from './ports.js';
 import { LlmCallError, UNKNOWN_ERASURE_EPOCH, noTelemetry } from './ports.js';
 import { historyDigest } from './history.js';
@@ -179,14 +179,16 @@ export function createProfileService(deps: ProfileServiceDeps): ProfileService {
     async getProfile(ctx, prompt, userId, domain, history) {
       const key: ProfileKey = { domain, promptVersion: prompt.version, userId, historyDigest: historyDigest(history) };
       const found = await lookup(key);
+      // Profiles cached before PROFILE_MAX_CHARS existed (or under a larger cap) are capped on the way out.
+      const maxChars = ctx.opts.profileMaxChars ?? DEFAULT_PROFILE_MAX_CHARS;
       if (found.exact) {
         telemetry.profileCache('hit');
-        return { text: found.exact.text, cached: true, stale: false };
+        return { text: capProfileText(found.exact.text, maxChars), cached: true, stale: false };
       }
       if (deps.freshness === 'stale-while-revalidate' && found.latest) {
         telemetry.profileCache('stale');
         if (ctx.llm.configured) refreshInBackground(ctx, prompt, key, history, found.erasureEpoch);
-        return { text: found.latest.text, cached: true, stale: true };
+        return { text: capProfileText(found.latest.text, maxChars), cached: true, stale: true };
       }
       // The generation may be shared, so it runs under its starter's deadline but not its starter's signal: a
       // client that disconnects must not cancel the call others joined. Each caller (starter included) stops

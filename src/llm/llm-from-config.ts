@@ -30,6 +30,7 @@ export function createLlmFromConfig(config: Config, opts: LlmFromConfigOptions =
     maxRetries: config.llm.maxRetries,
     structuredOutput: config.llm.structuredOutput,
     breaker: config.llm.breaker,
+    maxResponseBytes: config.llm.maxResponseBytes,
     ...(opts.metrics ? { metrics: opts.metrics } : {}),
     ...(opts.logger ? { logger: opts.logger } : {}),
   });

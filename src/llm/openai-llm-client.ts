@@ -18,10 +18,12 @@ import { BREAKER_STATE_VALUE, createCircuitBreaker } from './circuit-breaker.js'
 import type { BreakerPermit, CircuitBreaker } from './circuit-breaker.js';
 import { createConcurrencyGate } from './concurrency-gate.js';
 import type { ConcurrencyGate } from './concurrency-gate.js';
-import { createUndiciFetch } from './undici-fetch.js';
+import { readCompletionModel, readCompletionText, readReportedUsage } from './completion-body.js';
+import { backoffMs, retryAfterMs, sleep } from './retry-timing.js';
+import { createUndiciFetch, responseTooLarge } from './undici-fetch.js';
 import type { FetchLike } from './undici-fetch.js';
 
-export type LlmMetrics = Pick<Metrics, 'llmCalls' | 'llmDuration' | 'llmTokens' | 'breakerState' | 'llmInflight'>;
+export type LlmMetrics = Pick<Metrics, 'llmCalls' | 'llmDuration' | 'llmTokens' | 'breakerState' | 'llmInflight' | 'llmAnomalies'>;
 
 export interface OpenAiLlmClientOptions {
   baseUrl?: string | undefined;
@@ -39,6 +41,8 @@ export interface OpenAiLlmClientOptions {
   metrics?: LlmMetrics | undefined;
   clock?: Clock | undefined;
   logger?: Logger | undefined;
+  /** Most bytes read from one response body; past it the call fails with llm_error (default: the transport's). */
+  maxResponseBytes?: number | undefined;
   /** Transport override (tests); defaults to the pooled undici fetch. */
   fetch?: FetchLike | undefined;
   /** Jitter source in [0, 1) (tests); defaults to Math.random. */
@@ -52,47 +56,10 @@ export interface OpenAiLlmClient extends LlmClient {
   close(): Promise<void>;
 }
 
-export const BACKOFF_BASE_MS = 50;
-export const BACKOFF_CAP_MS = 1_000;
 /** Node timers overflow above 2^31-1 ms. */
 const MAX_TIMER_MS = 2_147_483_647;
 
-/** Full-jitter exponential backoff before retry number `retry` (1-based). */
-export function backoffMs(retry: number, random: () => number = Math.random): number {
-  const ceiling = Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** Math.max(0, retry - 1));
-  return Math.floor(random() * ceiling);
-}
-
-/** Server-requested wait from `retry-after-ms` or `Retry-After` (seconds or an HTTP date), else undefined. */
-export function retryAfterMs(headers: Headers | undefined, nowMs: number = Date.now()): number | undefined {
-  if (!headers) return undefined;
-  const ms = headers.get('retry-after-ms');
-  if (ms !== null && ms.trim() !== '') {
-    const n = Number(ms);
-    if (Number.isFinite(n) && n >= 0) return n;
-  }
-  const ra = headers.get('retry-after');
-  if (ra === null || ra.trim() === '') return undefined;
-  const seconds = Number(ra);
-  if (Number.isFinite(seconds)) return seconds >= 0 ? seconds * 1000 : undefined;
-  const date = Date.parse(ra);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - nowMs);
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    };
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
-}
+export { BACKOFF_BASE_MS, BACKOFF_CAP_MS, backoffMs, retryAfterMs } from './retry-timing.js';
 
 /**
  * The metric outcome of a call its caller aborted: `cancelled`, unless the caller's own signal was a timer
@@ -127,7 +94,10 @@ export function createOpenAiLlmClient(opts: OpenAiLlmClientOptions): OpenAiLlmCl
   });
   metrics?.breakerState.set(BREAKER_STATE_VALUE.closed);
 
-  const transport = configured && !opts.fetch ? createUndiciFetch({ connections: opts.maxConcurrency }) : undefined;
+  const transport =
+    configured && !opts.fetch
+      ? createUndiciFetch({ connections: opts.maxConcurrency, maxResponseBytes: opts.maxResponseBytes })
+      : undefined;
   const sdk = configured
     ? new OpenAI({
         // A placeholder keeps the SDK from reading OPENAI_API_KEY for keyless local endpoints.
@@ -147,6 +117,8 @@ export function createOpenAiLlmClient(opts: OpenAiLlmClientOptions): OpenAiLlmCl
     metrics.llmCalls.inc({ role, outcome });
     metrics.llmDuration.observe({ role, outcome }, Math.max(0, clock.now() - startedAt) / 1000);
   };
+  const anomaly = (role: LlmRole, kind: 'prompt_tokens' | 'completion_tokens' | 'malformed_body' | 'too_large') =>
+    metrics?.llmAnomalies.inc({ role, kind });
 
   async function complete(req: LlmRequest): Promise<LlmResponse> {
     const { role, deadline } = req;
@@ -237,6 +209,13 @@ export function createOpenAiLlmClient(opts: OpenAiLlmClientOptions): OpenAiLlmCl
           if (ctl.signal.aborted || clock.now() >= deadline || err instanceof APIConnectionTimeoutError) {
             throw timedOut(permit, 'deadline exceeded');
           }
+          const tooLarge = responseTooLarge(err);
+          if (tooLarge) {
+            // Not retried: the same endpoint would very likely send the same flood again.
+            anomaly(role, 'too_large');
+            permit.failure();
+            throw fail('llm_error', `LLM ${tooLarge.message}`);
+          }
           const httpStatus = err instanceof APIError ? err.status : undefined;
           status = httpStatus;
           const retryable =
@@ -268,31 +247,45 @@ export function createOpenAiLlmClient(opts: OpenAiLlmClientOptions): OpenAiLlmCl
         }
 
         status = 200;
-        const promptTokens = completion.usage?.prompt_tokens ?? 0;
-        const completionTokens = completion.usage?.completion_tokens ?? 0;
+        // An HTTP answer proves the endpoint is up, whatever its body holds; settled first so nothing below
+        // can leave a half-open probe unsettled.
+        permit.success();
+        // The body is untrusted (typed ChatCompletion only by the SDK's say-so): it may be null, and usage
+        // may be negative, a string or 1e308.
+        const answer: unknown = completion;
+        const { promptTokens, completionTokens, anomalies } = readReportedUsage(answer);
         usage.promptTokens += promptTokens;
         usage.completionTokens += completionTokens;
         if (metrics) {
           metrics.llmTokens.inc({ role, kind: 'prompt' }, promptTokens);
           metrics.llmTokens.inc({ role, kind: 'completion' }, completionTokens);
         }
-        permit.success();
-        const choices = Array.isArray(completion.choices) ? completion.choices : [];
-        const text = choices[0]?.message?.content;
-        if (typeof text !== 'string' || text.trim() === '') throw fail('llm_error', 'empty completion');
+        for (const kind of anomalies) anomaly(role, `${kind}_tokens`);
+        if (anomalies.length > 0) log.warn({ role, model, anomalies }, 'llm reported invalid usage; counted as 0 or clamped');
+        const text = readCompletionText(answer);
+        if (text === undefined) {
+          anomaly(role, 'malformed_body');
+          throw fail('llm_error', 'completion without message content');
+        }
+        if (text.trim() === '') throw fail('llm_error', 'empty completion');
 
         record(role, 'ok', startedAt);
         const latencyMs = clock.now() - startedAt;
         log.debug({ role, model, status, attempts, latencyMs }, 'llm call ok');
         return {
           text,
-          model: typeof completion.model === 'string' && completion.model ? completion.model : model,
+          model: readCompletionModel(answer) ?? model,
           promptTokens,
           completionTokens,
           latencyMs,
           attempts,
         };
       }
+    } catch (err) {
+      if (err instanceof LlmCallError) throw err;
+      // Unreachable by design; if it happens anyway, the probe is still settled and the caller gets llm_error.
+      permit.failure();
+      throw fail('llm_error', `unexpected error: ${err instanceof Error ? err.name : typeof err}`);
     } finally {
       if (timer !== undefined) clearTimeout(timer);
       callerSignal?.removeEventListener('abort', onCallerAbort);

@@ -32,11 +32,16 @@
  * Scope (deliberate): the response body is buffered before the response is returned, so the caller's
  * signal and the SDK's timeout cover the whole exchange; `stream: true` works but is delivered at once,
  * not incrementally. Redirects are not followed.
+ * The buffered body is capped (`maxResponseBytes`, see response-body-cap.ts): past it the fetch rejects with
+ * `TypeError('fetch failed', { cause: ResponseTooLargeError })`.
  * Errors mirror fetch: an abort rejects with the signal's reason (an AbortError), everything else
  * with `TypeError('fetch failed', { cause })`, which the SDK turns into APIConnectionError.
  */
 import { Agent, request } from 'undici';
 import type { Dispatcher } from 'undici';
+import { DEFAULT_MAX_RESPONSE_BYTES, readCapped } from './response-body-cap.js';
+
+export { DEFAULT_MAX_RESPONSE_BYTES, ResponseTooLargeError, responseTooLarge } from './response-body-cap.js';
 
 /** The `fetch` shape the openai SDK accepts (ClientOptions.fetch). */
 export type FetchLike = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
@@ -48,6 +53,8 @@ export interface UndiciFetchOptions {
   keepAliveTimeoutMs?: number | undefined;
   /** TCP + TLS connect timeout (default 10 s); call deadlines abort earlier anyway. */
   connectTimeoutMs?: number | undefined;
+  /** Most body bytes read per response (default DEFAULT_MAX_RESPONSE_BYTES); larger bodies fail the call. */
+  maxResponseBytes?: number | undefined;
 }
 
 export interface UndiciTransport {
@@ -265,6 +272,7 @@ export function createUndiciFetch(opts: UndiciFetchOptions = {}): UndiciTranspor
     keepAliveMaxTimeout: 10 * 60_000,
     connect: { timeout: opts.connectTimeoutMs ?? 10_000 },
   });
+  const maxResponseBytes = opts.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
 
   const leanFetch = async (input: string | URL | Request, init?: RequestInit): Promise<LeanResponse> => {
     let url: string;
@@ -308,8 +316,7 @@ export function createUndiciFetch(opts: UndiciFetchOptions = {}): UndiciTranspor
       if (NULL_BODY_STATUS.has(status) || method === 'HEAD') {
         await res.body.dump();
       } else {
-        const u8 = await res.body.bytes();
-        bytes = Buffer.from(u8.buffer, u8.byteOffset, u8.byteLength);
+        bytes = await readCapped(res.body, res.headers['content-length'], maxResponseBytes);
       }
       return new LeanResponse(status, res.statusText ?? '', url, new LeanHeaders(res.headers), bytes);
     } catch (err) {

@@ -15,6 +15,7 @@ export const METRIC = {
   llmTokens: 'agp_llm_tokens_total',
   breakerState: 'agp_llm_circuit_state',
   llmInflight: 'agp_llm_inflight',
+  llmAnomalies: 'agp_llm_response_anomalies_total',
   profileCache: 'agp_profile_cache_total',
   profileRefresh: 'agp_profile_refresh_total',
   parse: 'agp_parse_total',
@@ -53,6 +54,7 @@ export interface Metrics {
   llmTokens: Counter<'role' | 'kind'>;
   breakerState: Gauge;
   llmInflight: Gauge;
+  llmAnomalies: Counter<'role' | 'kind'>;
   profileCache: Counter<'outcome'>;
   profileRefresh: Counter<'outcome'>;
   parse: Counter<'outcome'>;
@@ -121,6 +123,12 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
     registers,
   });
   const llmInflight = new Gauge({ name: METRIC.llmInflight, help: 'LLM calls in flight.', registers });
+  const llmAnomalies = new Counter({
+    name: METRIC.llmAnomalies,
+    help: 'LLM answers that broke the protocol, by role and kind (prompt_tokens, completion_tokens: invalid usage, counted as 0 or clamped; malformed_body; too_large: body over LLM_MAX_RESPONSE_BYTES).',
+    labelNames: ['role', 'kind'] as const,
+    registers,
+  });
   const profileCache = new Counter({
     name: METRIC.profileCache,
     help: 'Profile cache lookups by outcome (hit, miss, coalesced, stale).',
@@ -167,6 +175,7 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
     llmTokens,
     breakerState,
     llmInflight,
+    llmAnomalies,
     profileCache,
     profileRefresh,
     parse,

@@ -274,6 +274,26 @@ describe('OpenAI LLM client', () => {
     expect(double.calls).toHaveLength(4);
   });
 
+  it('settles a half-open probe even when the answer makes our own accounting throw', async () => {
+    const clock = { offset: 0, now: () => Date.now() + clock.offset };
+    const metrics = createMetrics({ defaultMetrics: false });
+    const c = client({ clock, metrics, maxRetries: 0, breaker: { failureThreshold: 1, resetMs: 1_000 } });
+    const at = () => req({ deadline: clock.now() + 2_000 });
+    double.failNext(1, 'error500');
+    expect((await failure(c.complete(at()))).reason).toBe('llm_error');
+    expect(c.breaker.state).toBe('open');
+
+    // A bug in the accounting of the 200 (prom-client throws on a negative inc, as it did for usage -5).
+    metrics.llmTokens.inc = () => {
+      throw new Error('It is not possible to decrease a counter');
+    };
+    clock.offset += 1_000;
+    expect(c.breaker.state).toBe('half_open');
+    expect((await failure(c.complete(at()))).reason).toBe('llm_error');
+    expect(c.breaker.state).not.toBe('half_open'); // settled: not waiting forever for a probe that ended
+    expect(await count(metrics, 'llmCalls', { role: 'rerank', outcome: 'llm_error' })).toBe(2);
+  });
+
   it('sheds a second concurrent call with overloaded once the queue wait is spent', async () => {
     double.setLatency(300);
     const metrics = createMetrics({ defaultMetrics: false });

@@ -16,7 +16,7 @@ import OpenAI, {
 } from 'openai';
 import type { APIError } from 'openai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createUndiciFetch, LeanHeaders, LeanResponse } from '../../src/llm/undici-fetch.js';
+import { createUndiciFetch, LeanHeaders, LeanResponse, ResponseTooLargeError, responseTooLarge } from '../../src/llm/undici-fetch.js';
 import type { UndiciTransport } from '../../src/llm/undici-fetch.js';
 import { retryAfterMs } from '../../src/llm/openai-llm-client.js';
 
@@ -339,5 +339,55 @@ describe('lean response through the openai SDK', () => {
     expect(err).toBeInstanceOf(APIConnectionError);
     expect(err).not.toBeInstanceOf(APIConnectionTimeoutError);
     expect((err as APIConnectionError).cause).toMatchObject({ message: 'fetch failed' });
+  });
+});
+
+describe('response body cap (an untrusted endpoint)', () => {
+  const CAP = 4096;
+  let capped: UndiciTransport;
+  beforeAll(() => {
+    capped = createUndiciFetch({ maxResponseBytes: CAP });
+  });
+  afterAll(async () => {
+    await capped.close();
+  });
+  const post = () => capped.fetch(`${base}/v1/chat/completions`, { method: 'POST', body: '{}' });
+
+  it('reads a body of exactly the cap', async () => {
+    handlers.push((_req, res) => send(res, 200, 'x'.repeat(CAP)));
+    expect((await (await post()).text()).length).toBe(CAP);
+  });
+
+  it('rejects a declared Content-Length over the cap before reading it', async () => {
+    handlers.push((_req, res) => send(res, 200, 'x'.repeat(CAP + 1)));
+    const err = await post().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TypeError);
+    expect(responseTooLarge(err)).toBeInstanceOf(ResponseTooLargeError);
+  });
+
+  it('cuts a chunked body that never ends, and closes its socket', async () => {
+    let closed = false;
+    handlers.push((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      const chunk = Buffer.alloc(1024, 'a');
+      const more = () => {
+        while (!res.destroyed && res.write(chunk));
+        if (!res.destroyed) res.once('drain', more);
+      };
+      res.once('close', () => (closed = true));
+      more();
+    });
+    const err = await post().catch((e: unknown) => e);
+    expect(responseTooLarge(err)?.limitBytes).toBe(CAP);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(closed).toBe(true);
+  });
+
+  it('reaches the SDK as an APIConnectionError caused by ResponseTooLargeError', async () => {
+    handlers.push((_req, res) => sendJson(res, 200, completion('y'.repeat(CAP))));
+    const client = new OpenAI({ apiKey: 'k', baseURL: `${base}/v1`, maxRetries: 0, fetch: capped.fetch, logLevel: 'off' });
+    const err = await client.chat.completions.create(chat).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(APIConnectionError);
+    expect(responseTooLarge(err)).toBeInstanceOf(ResponseTooLargeError);
   });
 });

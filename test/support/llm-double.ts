@@ -47,7 +47,7 @@ export interface DoubleMessage {
 }
 
 /** What the double received (and what it chose to serve). */
-export interface RecordedCall {
+export interface RecordedCall<M extends string = LlmDoubleMode> {
   role: 'profile' | 'rerank' | 'summarise' | 'edit' | 'reason' | 'unknown';
   model: string;
   messages: DoubleMessage[];
@@ -55,7 +55,7 @@ export interface RecordedCall {
   max_tokens: number | undefined;
   temperature: number | undefined;
   headers: { authorization: string | undefined };
-  mode: LlmDoubleMode;
+  mode: M;
   at: number;
 }
 
@@ -181,7 +181,8 @@ function rng(seed: number): () => number {
 
 const tokens = (chars: number) => Math.ceil(chars / 4);
 
-function answerFor(call: RecordedCall, mode: LlmDoubleMode): string {
+/** The double's answer to `call` under `mode` ('ok' is the honest, useful answer). */
+export function answerFor(call: RecordedCall<string>, mode: LlmDoubleMode = 'ok'): string {
   const structured =
     typeof call.response_format === 'object' &&
     call.response_format !== null &&
@@ -205,6 +206,52 @@ function answerFor(call: RecordedCall, mode: LlmDoubleMode): string {
   const prompt = lastUser.split('<history>')[0] ?? '';
   const lines = history.split('\n').map((l) => l.replace(/^\s*-\s*/, '').trim()).filter(Boolean);
   return worldProfile(prompt, lines) ?? profileFromHistory(history);
+}
+
+/** Calls `onBody` with the request body as UTF-8 once it has all arrived. */
+export function readBody(req: IncomingMessage, onBody: (raw: string) => void): void {
+  const chunks: Buffer[] = [];
+  req.on('data', (c: Buffer) => chunks.push(c));
+  req.on('end', () => onBody(Buffer.concat(chunks).toString('utf8')));
+}
+
+/** A chat-completions request body as the double records it, or undefined when the body is not JSON. */
+export function parseChatRequest<M extends string>(req: IncomingMessage, raw: string, mode: M): RecordedCall<M> | undefined {
+  let parsed: Record<string, unknown>;
+  try {
+    parsed = JSON.parse(raw) as Record<string, unknown>;
+  } catch {
+    return undefined;
+  }
+  const messages = (Array.isArray(parsed.messages) ? parsed.messages : []).map((m: { role?: unknown; content?: unknown }) => ({
+    role: String(m.role),
+    content: typeof m.content === 'string' ? m.content : JSON.stringify(m.content ?? ''),
+  }));
+  return {
+    role: roleOf(messages),
+    model: String(parsed.model ?? ''),
+    messages,
+    response_format: parsed.response_format,
+    max_tokens: typeof parsed.max_tokens === 'number' ? parsed.max_tokens : undefined,
+    temperature: typeof parsed.temperature === 'number' ? parsed.temperature : undefined,
+    headers: { authorization: req.headers.authorization },
+    mode,
+    at: Date.now(),
+  };
+}
+
+/** A `chat.completion` object answering `call` with `content`; usage is estimated at 4 characters a token. */
+export function completionFor(call: RecordedCall<string>, content: string, opts: { id: string; model: string }) {
+  const promptTokens = tokens(call.messages.reduce((n, m) => n + m.content.length, 0));
+  const completionTokens = tokens(content.length);
+  return {
+    id: opts.id,
+    object: 'chat.completion',
+    created: Math.floor(Date.now() / 1000),
+    model: call.model || opts.model,
+    choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: 'stop', logprobs: null }],
+    usage: { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens },
+  };
 }
 
 export async function startLlmDouble(opts: LlmDoubleOptions = {}): Promise<LlmDouble> {
@@ -251,28 +298,10 @@ export async function startLlmDouble(opts: LlmDoubleOptions = {}): Promise<LlmDo
     sendJson(res, status, { error: { message: `${type} (llm double)`, type, param: null, code: null } }, headers);
 
   const handleChat = (req: IncomingMessage, res: ServerResponse, raw: string) => {
-    let parsed: Record<string, unknown>;
-    try {
-      parsed = JSON.parse(raw) as Record<string, unknown>;
-    } catch {
-      return sendError(res, 400, 'invalid_request_error');
-    }
-    const messages = (Array.isArray(parsed.messages) ? parsed.messages : []).map((m: { role?: unknown; content?: unknown }) => ({
-      role: String(m.role),
-      content: typeof m.content === 'string' ? m.content : JSON.stringify(m.content ?? ''),
-    }));
+    const call = parseChatRequest<LlmDoubleMode>(req, raw, 'ok');
+    if (!call) return sendError(res, 400, 'invalid_request_error');
     const served = pickMode();
-    const call: RecordedCall = {
-      role: roleOf(messages),
-      model: String(parsed.model ?? ''),
-      messages,
-      response_format: parsed.response_format,
-      max_tokens: typeof parsed.max_tokens === 'number' ? parsed.max_tokens : undefined,
-      temperature: typeof parsed.temperature === 'number' ? parsed.temperature : undefined,
-      headers: { authorization: req.headers.authorization },
-      mode: served,
-      at: Date.now(),
-    };
+    call.mode = served;
     calls.push(call);
 
     if (opts.apiKey !== undefined && req.headers.authorization !== `Bearer ${opts.apiKey}`) {
@@ -295,17 +324,7 @@ export async function startLlmDouble(opts: LlmDoubleOptions = {}): Promise<LlmDo
       }
       const scripted = served === 'ok' ? scriptFn?.(call) : undefined;
       const content = scripted ?? answerFor(call, served);
-      const promptChars = messages.reduce((n, m) => n + m.content.length, 0);
-      const promptTokens = tokens(promptChars);
-      const completionTokens = tokens(content.length);
-      sendJson(res, 200, {
-        id: `chatcmpl-double-${calls.length}`,
-        object: 'chat.completion',
-        created: Math.floor(Date.now() / 1000),
-        model: call.model || (models[0] ?? 'double-model'),
-        choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: 'stop', logprobs: null }],
-        usage: { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens },
-      });
+      sendJson(res, 200, completionFor(call, content, { id: `chatcmpl-double-${calls.length}`, model: models[0] ?? 'double-model' }));
     };
 
     const wait = delayMs();
@@ -322,12 +341,7 @@ export async function startLlmDouble(opts: LlmDoubleOptions = {}): Promise<LlmDo
         data: models.map((id) => ({ id, object: 'model', created: 0, owned_by: 'llm-double' })),
       });
     }
-    if (req.method === 'POST' && path === '/v1/chat/completions') {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => handleChat(req, res, Buffer.concat(chunks).toString('utf8')));
-      return;
-    }
+    if (req.method === 'POST' && path === '/v1/chat/completions') return readBody(req, (raw) => handleChat(req, res, raw));
     sendError(res, 404, 'not_found');
   });
   server.on('connection', (socket) => {

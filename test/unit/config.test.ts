@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, llmConfigured, loadConfig } from '../../src/config.js';
+import { ConfigError, llmConfigured, loadConfig, pipelineOptions } from '../../src/config.js';
 
 describe('loadConfig', () => {
   it('has embedded defaults: no Redis, no LLM, port 8080', () => {
@@ -40,5 +40,19 @@ describe('loadConfig', () => {
 
   it('rejects a window step that would not advance', () => {
     expect(() => loadConfig({ RERANK_WINDOW_SIZE: '10', RERANK_WINDOW_STEP: '10' })).toThrow(/RERANK_WINDOW_STEP/);
+  });
+
+  it('caps LLM responses at 16 × 4 bytes × the largest completion cap unless LLM_MAX_RESPONSE_BYTES is set', () => {
+    expect(loadConfig({}).llm.maxResponseBytes).toBe(16 * 4 * 3 * 400); // cot asks for 3 × LLM_RERANK_MAX_TOKENS
+    expect(loadConfig({ LLM_PROFILE_MAX_TOKENS: '4000' }).llm.maxResponseBytes).toBe(16 * 4 * 4000);
+    expect(loadConfig({ LLM_RERANK_MAX_TOKENS: '100' }).llm.maxResponseBytes).toBe(16 * 4 * 1024); // training's default
+    expect(loadConfig({ LLM_MAX_RESPONSE_BYTES: '2048' }).llm.maxResponseBytes).toBe(2048);
+    expect(() => loadConfig({ LLM_MAX_RESPONSE_BYTES: '10' })).toThrow(/LLM_MAX_RESPONSE_BYTES/);
+  });
+
+  it('caps profiles at PROFILE_MAX_CHARS (default 4000), handed to the pipeline', () => {
+    expect(pipelineOptions(loadConfig({})).profileMaxChars).toBe(4000);
+    expect(pipelineOptions(loadConfig({ PROFILE_MAX_CHARS: '800' })).profileMaxChars).toBe(800);
+    expect(() => loadConfig({ PROFILE_MAX_CHARS: 'lots' })).toThrow(/PROFILE_MAX_CHARS/);
   });
 });
