@@ -5,6 +5,7 @@
 import { describe, expect, it, beforeAll, afterAll } from 'vitest';
 import type { ProfileKey, ProfileStore, StoredProfile } from '../../src/agp/ports.js';
 import type { PortHarness } from './port-harness.js';
+import { describeErasureEpochs } from './profile-store-erasure.js';
 
 /** A store under test, and how to let time pass for it (a fake clock, or real sleeping). */
 export interface ProfileStoreUnderTest {
@@ -14,7 +15,7 @@ export interface ProfileStoreUnderTest {
 
 const key = (over: Partial<ProfileKey> = {}): ProfileKey => ({ domain: 'movies', promptVersion: 'v1', userId: 'u1', historyDigest: 'd1', ...over });
 const profile = (text: string, historyDigest = 'd1', createdAt = 1_700_000_000_000): StoredProfile => ({ text, historyDigest, createdAt });
-const MISS = { exact: null, latest: null };
+const MISS = { exact: null, latest: null, erasureEpoch: expect.any(String) as unknown };
 
 /** Registers the suite for one adapter. */
 export function describeProfileStoreConformance(name: string, harness: PortHarness<ProfileStoreUnderTest>): void {
@@ -30,7 +31,7 @@ export function describeProfileStoreConformance(name: string, harness: PortHarne
     it('save writes the exact entry and makes it the latest; another digest sees only the latest', async () => {
       const { store } = await harness.create();
       await store.save(key(), profile('likes noir'), 60);
-      expect(await store.lookup(key())).toEqual({ exact: profile('likes noir'), latest: profile('likes noir') });
+      expect(await store.lookup(key())).toEqual({ exact: profile('likes noir'), latest: profile('likes noir'), erasureEpoch: expect.any(String) });
 
       const other = await store.lookup(key({ historyDigest: 'd2' }));
       expect(other.exact).toBeNull();
@@ -74,7 +75,7 @@ export function describeProfileStoreConformance(name: string, harness: PortHarne
           expect(await store.lookup(key({ domain, promptVersion }))).toEqual(MISS);
           expect((await store.lookup(key({ domain, promptVersion, historyDigest: 'd2' }))).exact).toBeNull();
           const other = await store.lookup(key({ domain, promptVersion, userId: 'u2' }));
-          expect(other).toEqual({ exact: profile('other user'), latest: profile('other user') });
+          expect(other).toEqual({ exact: profile('other user'), latest: profile('other user'), erasureEpoch: expect.any(String) });
         }
       }
       expect(await store.deleteUser('u1')).toBe(0);
@@ -96,5 +97,6 @@ export function describeProfileStoreConformance(name: string, harness: PortHarne
       expect(await store.deleteUser(userId)).toBe(2);
       expect((await store.lookup(key({ userId }))).latest).toBeNull();
     });
+    describeErasureEpochs(name, async () => (await harness.create()).store);
   });
 }

@@ -4,7 +4,6 @@ import { createKeySchema } from '../../src/store/key-schema.js';
 import { createRedis, pingRedis, whenReady } from '../../src/store/redis-connection.js';
 import type { RedisClient } from '../../src/store/redis-connection.js';
 import { createRedisProfileStore } from '../../src/store/redis-profile-store.js';
-import { describeErasureEpochs } from '../support/profile-store-erasure.js';
 import { startRedisServer, uniquePrefix } from '../support/redis.js';
 import type { RedisServerHandle } from '../support/redis.js';
 

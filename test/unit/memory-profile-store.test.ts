@@ -5,7 +5,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ProfileKey, StoredProfile } from '../../src/agp/ports.js';
 import { createMemoryProfileStore } from '../../src/store/memory-profile-store.js';
-import { describeErasureEpochs } from '../support/profile-store-erasure.js';
 
 const key = (over: Partial<ProfileKey> = {}): ProfileKey => ({
   domain: 'movies',
@@ -47,7 +46,6 @@ describe('memory profile store', () => {
   });
 });
 
-describeErasureEpochs('memory profile store', () => createMemoryProfileStore({ maxEntries: 100 }));
 
 describe('memory profile store: evicted tombstones', () => {
   it('past maxTombstones an old erasure still wins through the floor', async () => {

@@ -1,7 +1,7 @@
 /**
  * Erasure-epoch conformance for any ProfileStore: a write carrying the epoch of a lookup made before an
  * erasure is dropped, a write after it lands, and an unknown epoch writes only while no erasure is remembered.
- * Shared by the in-memory and Redis store tests so both implement one rule.
+ * Part of the ProfileStore conformance suite, so every adapter implements one rule.
  */
 import { describe, expect, it } from 'vitest';
 import type { ProfileKey, ProfileStore, StoredProfile } from '../../src/agp/ports.js';
@@ -11,10 +11,10 @@ const key = (userId: string, over: Partial<ProfileKey> = {}): ProfileKey => ({ d
 const profile = (text: string): StoredProfile => ({ text, historyDigest: 'd1', createdAt: 1_700_000_000_000 });
 
 /** Registers the erasure-epoch tests; `fresh` returns an empty store (its own key space). */
-export function describeErasureEpochs(name: string, fresh: () => ProfileStore): void {
+export function describeErasureEpochs(name: string, fresh: () => Promise<ProfileStore>): void {
   describe(`${name}: erasure epochs`, () => {
     it('drops a write whose lookup preceded an erasure, even of a user with nothing cached yet', async () => {
-      const store = fresh();
+      const store = await fresh();
       const before = (await store.lookup(key('u1'))).erasureEpoch;
       expect(await store.deleteUser('u1')).toBe(0);
       expect(await store.save(key('u1'), profile('late'), 60, before)).toBe(false);
@@ -22,7 +22,7 @@ export function describeErasureEpochs(name: string, fresh: () => ProfileStore): 
     });
 
     it('lands a write whose lookup followed the erasure, and leaves other users alone', async () => {
-      const store = fresh();
+      const store = await fresh();
       const other = (await store.lookup(key('u2'))).erasureEpoch;
       await store.deleteUser('u1');
       const after = (await store.lookup(key('u1'))).erasureEpoch;
@@ -35,7 +35,7 @@ export function describeErasureEpochs(name: string, fresh: () => ProfileStore): 
     });
 
     it('an unknown epoch (failed lookup) writes only while no erasure of the user is remembered', async () => {
-      const store = fresh();
+      const store = await fresh();
       expect(await store.save(key('u3'), profile('first'), 60, UNKNOWN_ERASURE_EPOCH)).toBe(true);
       await store.deleteUser('u3');
       expect(await store.save(key('u3'), profile('late'), 60, UNKNOWN_ERASURE_EPOCH)).toBe(false);
