@@ -17,8 +17,8 @@ import { cpus, loadavg } from 'node:os';
 import { dirname } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { startLlmDouble, type ChaosOptions } from '../test/support/llm-double.js';
-import { metricByLabel, metricValue, percentile, rerankProblem, rssKb, runLoad, scrape, startServerProcess, type LoadSample, type RerankBody } from '../test/support/load.js';
+import { startLlmDouble, type ChaosOptions } from '../testkit/llm-double.js';
+import { metricByLabel, metricValue, percentile, rerankProblem, rssKb, runLoad, scrape, startServerProcess, type LoadSample, type RerankBody } from '../testkit/load.js';
 
 const CHAOS: ChaosOptions = { error500: 0.2, error429: 0.05, hang: 0.05, junk: 0.1, partial: 0.05 };
 const EXPLAINED = new Set(['llm_error', 'timeout', 'unparseable', 'circuit_open']);

@@ -4,11 +4,11 @@
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { freePort } from '../../test/support/redis.js';
+import { freePort } from '../../testkit/redis-server.js';
 import type { CompiledChildren } from './compile.js';
 import type { SimLatency, SimStats } from './ipc.js';
-import type { ManagedChild } from './procs.js';
-import { nextAskId, spawnNode, waitHttpOk } from './procs.js';
+import type { ManagedChild } from '../../testkit/processes.js';
+import { nextAskId, spawnNode, waitHttpOk } from '../../testkit/processes.js';
 
 export interface RunOptions {
   durationSec: number;

@@ -12,7 +12,7 @@ import { startService } from '../lib/context.js';
 import type { LatencySummary } from '../lib/load.js';
 import { runLoad, summarize } from '../lib/load.js';
 import { counterDelta, scrapeCounters, sumSeries } from '../lib/prom.js';
-import { cpuMicros, sleep } from '../lib/procs.js';
+import { cpuMicros, sleep } from '../../testkit/processes.js';
 import { HISTORY_LEN, hitBodies, missStream, mixStream, rerankBody, userCandidates, userHistory } from '../lib/workload.js';
 
 export type Freshness = 'stale-while-revalidate' | 'strict';

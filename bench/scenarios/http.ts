@@ -12,7 +12,7 @@ import type { LoadResult } from '../lib/load.js';
 import { runLoad } from '../lib/load.js';
 import type { Counters } from '../lib/prom.js';
 import { counterDelta, scrapeCounters, sumSeries } from '../lib/prom.js';
-import { cpuMicros, machineCpuMicros, machineLoad, rssKb, sleep } from '../lib/procs.js';
+import { cpuMicros, machineCpuMicros, machineLoad, rssKb, sleep } from '../../testkit/processes.js';
 
 export interface HttpScenario {
   name: string;

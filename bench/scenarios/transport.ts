@@ -7,7 +7,7 @@
 import type { BenchContext } from '../lib/context.js';
 import { baseEnv } from '../lib/context.js';
 import type { TransportWindow } from '../lib/ipc.js';
-import { cpuMicros, machineCpuMicros, machineLoad, rssKb, sleep, spawnNode } from '../lib/procs.js';
+import { cpuMicros, machineCpuMicros, machineLoad, rssKb, sleep, spawnNode } from '../../testkit/processes.js';
 
 export const TRANSPORT_CLIENTS = ['undici-request', 'sdk-default-fetch', 'sdk-undici-fetch'] as const;
 export type TransportClient = (typeof TRANSPORT_CLIENTS)[number];

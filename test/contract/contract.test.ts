@@ -14,12 +14,12 @@ import { fileURLToPath } from 'node:url';
 import createClient, { type Client, type Middleware } from 'openapi-fetch';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { components, paths } from './api-types.js';
-import { API_TYPES_URL, generateApiTypes } from './generate-api-types.js';
+import { API_TYPES_URL, generateApiTypes } from '../../testkit/generate-api-types.js';
 import { startService, type ServiceHandle } from './service.js';
 import { SpecValidator, type ResponseCheck } from './spec-validator.js';
 import { buildTestApp, type TestApp } from '../support/build-test-app.js';
-import { startLlmDouble, type LlmDouble, type RecordedCall } from '../support/llm-double.js';
-import { startRedisServer, type RedisServerHandle } from '../support/redis.js';
+import { startLlmDouble, type LlmDouble, type RecordedCall } from '../../testkit/llm-double.js';
+import { startRedisServer, type RedisServerHandle } from '../../testkit/redis-server.js';
 
 const TOKEN = 'contract-admin-token-0123456789';
 const BODY_LIMIT = 65_536;
@@ -158,7 +158,7 @@ describe('generated client types', () => {
     const committed = await readFile(API_TYPES_URL, 'utf8');
     expect(
       generatedTypes === committed,
-      `${fileURLToPath(API_TYPES_URL)} is stale: run \`npx tsx test/contract/generate-api-types.ts\``,
+      `${fileURLToPath(API_TYPES_URL)} is stale: run \`npm run openapi:generate\``,
     ).toBe(true);
     expect(await readFile(join(typesDir as string, 'api-types.d.ts'), 'utf8')).toBe(generatedTypes);
   });

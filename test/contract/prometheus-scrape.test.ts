@@ -14,8 +14,8 @@ import createClient from 'openapi-fetch';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { paths } from './api-types.js';
 import { ROOT, startService, type ServiceHandle } from './service.js';
-import { startLlmDouble, type LlmDouble } from '../support/llm-double.js';
-import { freePort } from '../support/redis.js';
+import { startLlmDouble, type LlmDouble } from '../../testkit/llm-double.js';
+import { freePort } from '../../testkit/redis-server.js';
 
 const RULES_FILE = join(ROOT, 'helm/agp-rerank/files/agp-rerank.rules.yml');
 const EXPECTED_ALERTS = [

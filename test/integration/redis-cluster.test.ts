@@ -25,12 +25,12 @@ import { createKeySchema } from '../../src/store/key-schema.js';
 import type { KeySchema } from '../../src/store/key-schema.js';
 import { buildTestApp } from '../support/build-test-app.js';
 import type { TestApp } from '../support/build-test-app.js';
-import { startLlmDouble } from '../support/llm-double.js';
-import type { LlmDouble } from '../support/llm-double.js';
-import { uniquePrefix } from '../support/redis.js';
-import { startRedisCluster } from '../support/redis-cluster.js';
+import { startLlmDouble } from '../../testkit/llm-double.js';
+import type { LlmDouble } from '../../testkit/llm-double.js';
+import { uniquePrefix } from '../../testkit/redis-server.js';
+import { startRedisCluster } from '../../testkit/redis-cluster.js';
 import { TRAINED_PROMPT, dragonUsers, trainingScript } from '../support/training-script.js';
-import type { RedisClusterHandle } from '../support/redis-cluster.js';
+import type { RedisClusterHandle } from '../../testkit/redis-cluster.js';
 
 const ADMIN_TOKEN = 'cluster-admin-token-0123456789';
 const auth = { authorization: `Bearer ${ADMIN_TOKEN}` };

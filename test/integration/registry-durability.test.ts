@@ -14,10 +14,10 @@ import { BUILTIN_PROMPT_VERSION } from '../../src/agp/types.js';
 import { createRedis, whenReady } from '../../src/store/redis-connection.js';
 import { buildTestApp } from '../support/build-test-app.js';
 import type { TestApp } from '../support/build-test-app.js';
-import { startLlmDouble } from '../support/llm-double.js';
-import type { LlmDouble } from '../support/llm-double.js';
-import { startRedisServer, uniquePrefix } from '../support/redis.js';
-import type { RedisServerHandle } from '../support/redis.js';
+import { startLlmDouble } from '../../testkit/llm-double.js';
+import type { LlmDouble } from '../../testkit/llm-double.js';
+import { startRedisServer, uniquePrefix } from '../../testkit/redis-server.js';
+import type { RedisServerHandle } from '../../testkit/redis-server.js';
 
 const TOKEN = 'durability-admin-token-0123456789';
 const auth = { authorization: `Bearer ${TOKEN}` };

@@ -5,8 +5,8 @@
 import { spawn } from 'node:child_process';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startLlmDouble, type LlmDouble } from '../support/llm-double.js';
-import { freePort } from '../support/redis.js';
+import { startLlmDouble, type LlmDouble } from '../../testkit/llm-double.js';
+import { freePort } from '../../testkit/redis-server.js';
 
 let double: LlmDouble;
 beforeAll(async () => {

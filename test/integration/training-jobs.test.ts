@@ -28,11 +28,11 @@ import type { TrainingRunDeps } from '../../src/jobs/run-training-job.js';
 import { runWorker } from '../../src/jobs/worker-main.js';
 import type { JobView } from '../../src/jobs/training-jobs.js';
 import { buildTestApp } from '../support/build-test-app.js';
-import { startLlmDouble } from '../support/llm-double.js';
-import type { LlmDouble } from '../support/llm-double.js';
+import { startLlmDouble } from '../../testkit/llm-double.js';
+import type { LlmDouble } from '../../testkit/llm-double.js';
 import { TRAINED_PROMPT, dragonUsers as makeUsers, trainingScript } from '../support/training-script.js';
-import { startRedisServer, uniquePrefix } from '../support/redis.js';
-import type { RedisServerHandle } from '../support/redis.js';
+import { startRedisServer, uniquePrefix } from '../../testkit/redis-server.js';
+import type { RedisServerHandle } from '../../testkit/redis-server.js';
 
 /**
  * 8 training users in 4 batches of 2, 2 validation users, 1 epoch, no verification. LLM calls:

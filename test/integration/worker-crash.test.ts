@@ -3,7 +3,7 @@
  * the API (`node --import tsx src/server.ts`, WORKER_ENABLED=false) and `agp worker` processes, all
  * talking to the LLM double in this process through the real openai SDK.
  *
- * The double answers as the synthetic world of the trainer tests (test/support/synthetic-world.ts), so
+ * The double answers as the synthetic world of the trainer tests (testkit/synthetic-world.ts), so
  * the run is deterministic and its uninterrupted LLM call count is known from a reference run of the
  * same trainer in-process. The job is submitted through the admin API; once its progress shows batch
  * ≥ 1 of epoch 1, the double stops answering (so the worker is provably inside an unfinished batch
@@ -33,13 +33,13 @@ import { createRedisCheckpointStore, createTrainingKeys } from '../../src/jobs/r
 import type { JobView } from '../../src/jobs/training-jobs.js';
 import { createRedis } from '../../src/store/redis-connection.js';
 import type { RedisClient } from '../../src/store/redis-connection.js';
-import { knownRole, startLlmDouble } from '../support/llm-double.js';
-import type { LlmDouble, RecordedCall } from '../support/llm-double.js';
-import { sendOne, startServerProcess } from '../support/load.js';
-import type { ServerProcess } from '../support/load.js';
-import { startRedisServer, uniquePrefix } from '../support/redis.js';
-import type { RedisServerHandle } from '../support/redis.js';
-import { createWorldLlm, keywordPolicy, makeUsers, worldAnswer } from '../support/synthetic-world.js';
+import { knownRole, startLlmDouble } from '../../testkit/llm-double.js';
+import type { LlmDouble, RecordedCall } from '../../testkit/llm-double.js';
+import { sendOne, startServerProcess } from '../../testkit/load.js';
+import type { ServerProcess } from '../../testkit/load.js';
+import { startRedisServer, uniquePrefix } from '../../testkit/redis-server.js';
+import type { RedisServerHandle } from '../../testkit/redis-server.js';
+import { createWorldLlm, keywordPolicy, makeUsers, worldAnswer } from '../../testkit/synthetic-world.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const TOKEN = 'crash-test-admin-token-0123456789';

@@ -26,10 +26,10 @@ import type { ManagedPromptRegistry } from '../../src/store/prompt-registry.js';
 import { createRedis, whenReady } from '../../src/store/redis-connection.js';
 import type { RedisClient } from '../../src/store/redis-connection.js';
 import { createRedisPromptStorage } from '../../src/store/redis-prompt-storage.js';
-import { startLlmDouble } from '../support/llm-double.js';
-import type { LlmDouble } from '../support/llm-double.js';
-import { freePort, startRedisServer, uniquePrefix } from '../support/redis.js';
-import type { RedisServerHandle } from '../support/redis.js';
+import { startLlmDouble } from '../../testkit/llm-double.js';
+import type { LlmDouble } from '../../testkit/llm-double.js';
+import { freePort, startRedisServer, uniquePrefix } from '../../testkit/redis-server.js';
+import type { RedisServerHandle } from '../../testkit/redis-server.js';
 import { dragonUsers, trainingScript } from '../support/training-script.js';
 
 const HAS_PROMTOOL = spawnSync('promtool', ['--version']).status === 0;

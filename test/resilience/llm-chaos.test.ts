@@ -17,7 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 /** LLM slots in the hung-refresh test: 64 slots leave 16 for background refreshes. */
 const LLM_SLOTS = 64;
 import { buildTestApp } from '../support/build-test-app.js';
-import { startLlmDouble, type ChaosOptions, type LlmDouble, type LlmDoubleMode, type RecordedCall } from '../support/llm-double.js';
+import { startLlmDouble, type ChaosOptions, type LlmDouble, type LlmDoubleMode, type RecordedCall } from '../../testkit/llm-double.js';
 import {
   metricByLabel,
   monitorLag,
@@ -32,7 +32,7 @@ import {
   type LoadSample,
   type RerankBody,
   type ServerProcess,
-} from '../support/load.js';
+} from '../../testkit/load.js';
 
 const DEADLINE_MS = 400;
 const BREAKER_RESET_MS = 1_000;

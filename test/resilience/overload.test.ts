@@ -13,8 +13,8 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Agent } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildTestApp, type TestApp } from '../support/build-test-app.js';
-import { startLlmDouble, type LlmDouble } from '../support/llm-double.js';
-import { metricValue, percentile, reasonHistogram, rerankProblem, runLoad, scrape, sendOne, type LoadSample, type RerankBody } from '../support/load.js';
+import { startLlmDouble, type LlmDouble } from '../../testkit/llm-double.js';
+import { metricValue, percentile, reasonHistogram, rerankProblem, runLoad, scrape, sendOne, type LoadSample, type RerankBody } from '../../testkit/load.js';
 import type { OpenAiLlmClient } from '../../src/llm/openai-llm-client.js';
 
 let t: TestApp | undefined;

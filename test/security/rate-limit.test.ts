@@ -7,7 +7,7 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestApp, type TestApp } from '../support/build-test-app.js';
-import { startRedisServer, uniquePrefix, type RedisServerHandle } from '../support/redis.js';
+import { startRedisServer, uniquePrefix, type RedisServerHandle } from '../../testkit/redis-server.js';
 
 const LIMIT_ENV = { RATE_LIMIT_MAX: '3', RATE_LIMIT_WINDOW_MS: '1000' };
 const body = { userId: 'rl-user', method: 'baseline', history: [], candidates: [{ id: 'a', title: 'A' }, { id: 'b', title: 'B' }] };

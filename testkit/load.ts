@@ -15,7 +15,7 @@ import { readFileSync } from 'node:fs';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { Agent, request } from 'undici';
 import type { Dispatcher } from 'undici';
-import { freePort } from './redis.js';
+import { freePort } from './redis-server.js';
 
 /** One request to send. `body` is JSON-encoded when it is not a string. */
 export interface LoadRequest {

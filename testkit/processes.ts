@@ -9,7 +9,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import type { ChildProcess, StdioOptions } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { request } from 'undici';
-import type { ChildToParent, ParentToChild } from './ipc.js';
+import type { ChildToParent, ParentToChild } from '../bench/lib/ipc.js';
 
 /** Clock ticks per second for /proc/<pid>/stat. */
 export const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
