@@ -18,7 +18,8 @@ import { dirname } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { startLlmDouble, type ChaosOptions } from '../testkit/llm-double.js';
-import { metricByLabel, metricValue, percentile, rerankProblem, rssKb, runLoad, scrape, startServerProcess, type LoadSample, type RerankBody } from '../testkit/load.js';
+import { metricByLabel, metricValue, percentile, rerankProblem, runLoad, scrape, type LoadSample, type RerankBody } from '../testkit/load.js';
+import { rssKb, startServerProcess } from '../testkit/processes.js';
 
 const CHAOS: ChaosOptions = { error500: 0.2, error429: 0.05, hang: 0.05, junk: 0.1, partial: 0.05 };
 const EXPLAINED = new Set(['llm_error', 'timeout', 'unparseable', 'circuit_open']);

@@ -1,7 +1,7 @@
 /**
- * A small, bounded load driver over undici for the resilience tests and scripts/soak.ts, plus the few
- * helpers those share: the rerank response invariant, percentiles, a /metrics reader and a spawner for
- * the real server process (`node --import tsx src/server.ts`).
+ * The one load driver (undici, closed-loop) for the resilience tests, scripts/soak.ts and the bench, plus
+ * the few helpers those share: the rerank response invariant, percentiles, a /metrics reader and an
+ * event-loop lag monitor. The server process itself comes from processes.ts.
  *
  * runLoad() is closed-loop: `concurrency` workers each send one request, wait for its answer (or its
  * per-request timeout), optionally pause, and send the next, until `durationMs` has passed, `requests`
@@ -9,13 +9,10 @@
  * resolves after every started request has settled. Each request yields one sample with its status,
  * parsed body, headers and client-side elapsed time (performance.now(), ms).
  */
-import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { Agent, request } from 'undici';
 import type { Dispatcher } from 'undici';
-import { freePort } from './redis-server.js';
+import { sleep } from './wait.js';
 
 /** One request to send. `body` is JSON-encoded when it is not a string. */
 export interface LoadRequest {
@@ -77,8 +74,6 @@ export interface LoadResult {
   transportErrors: number;
   elapsedMs: number;
 }
-
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 function errorCode(err: unknown): string {
   if (err && typeof err === 'object') {
@@ -241,88 +236,6 @@ export function metricByLabel(text: string, name: string, label: string): Record
 export async function scrape(origin: string): Promise<string> {
   const res = await request(`${origin}/metrics`, { signal: AbortSignal.timeout(5_000) });
   return res.body.text();
-}
-
-// ---------------------------------------------------------------------------------------------------------
-// The real server process
-
-export interface ServerProcess {
-  origin: string;
-  port: number;
-  pid: number;
-  child: ChildProcess;
-  /** Resolves with the exit code (null when killed by a signal) once the process has exited. */
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  /** Everything the process wrote to stdout (pino JSON lines), bounded to the last `outputLimit` chars. */
-  output(): string;
-  /** SIGTERM, then SIGKILL after `graceMs`; resolves when it has exited. Idempotent. */
-  stop(graceMs?: number): Promise<void>;
-}
-
-export interface StartServerOptions {
-  env: Record<string, string>;
-  /** How long to wait for /readyz (default 30 s: tsx compiles on start, and the machine may be busy). */
-  readyTimeoutMs?: number;
-  outputLimit?: number;
-}
-
-/** Resident set size of a process in KiB (VmRSS of /proc/<pid>/status); undefined once it is gone. */
-export function rssKb(pid: number): number | undefined {
-  try {
-    const m = /^VmRSS:\s+(\d+)\s+kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Spawns `node --import tsx src/server.ts` on a free loopback port and waits until /readyz answers 200. */
-export async function startServerProcess(opts: StartServerOptions): Promise<ServerProcess> {
-  const port = await freePort();
-  const limit = opts.outputLimit ?? 200_000;
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
-    env: { ...process.env, NODE_ENV: 'production', LOG_LEVEL: 'error', ...opts.env, PORT: String(port), HOST: '127.0.0.1' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  const collect = (d: Buffer) => {
-    out += d.toString('utf8');
-    if (out.length > limit) out = out.slice(-limit);
-  };
-  child.stdout?.on('data', collect);
-  child.stderr?.on('data', collect);
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once('exit', (code, signal) => resolve({ code, signal })),
-  );
-  const killOnExit = () => child.kill('SIGKILL');
-  process.once('exit', killOnExit);
-  void exited.then(() => process.off('exit', killOnExit));
-
-  const origin = `http://127.0.0.1:${port}`;
-  const until = Date.now() + (opts.readyTimeoutMs ?? 30_000);
-  let ready = false;
-  while (Date.now() < until && child.exitCode === null && child.signalCode === null) {
-    const s = await sendOne(origin, { path: '/readyz' }, { timeoutMs: 2_000 });
-    if (s.status === 200) {
-      ready = true;
-      break;
-    }
-    await sleep(100);
-  }
-  const stop = async (graceMs = 10_000) => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGTERM');
-      const t = setTimeout(() => child.kill('SIGKILL'), graceMs);
-      await exited;
-      clearTimeout(t);
-    }
-  };
-  if (!ready) {
-    await stop(1_000);
-    throw new Error(`server did not become ready on port ${port}: ${out.slice(-2_000)}`);
-  }
-  if (child.pid === undefined) throw new Error('spawned server has no pid');
-  return { origin, port, pid: child.pid, child, exited, output: () => out, stop };
 }
 
 // ---------------------------------------------------------------------------------------------------------

@@ -1,5 +1,5 @@
 /**
- * Child-process management and /proc accounting for the bench.
+ * Child processes for tests, benches and scripts, and /proc accounting of them.
  *
  * Every child is registered so that `stopAll()` (and, as a last resort, a synchronous SIGKILL in the
  * process 'exit' handler) leaves nothing running, whatever happened. CPU is read from /proc/<pid>/stat
@@ -8,8 +8,13 @@
 import { execFileSync, spawn } from 'node:child_process';
 import type { ChildProcess, StdioOptions } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
-import type { ChildToParent, ParentToChild } from '../bench/lib/ipc.js';
+import { freePort } from './redis-server.js';
+import { sleep } from './wait.js';
+
+/** The repository root: children run from it, so relative entry points (`src/server.ts`) resolve. */
+export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 /** Clock ticks per second for /proc/<pid>/stat. */
 export const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
@@ -28,172 +33,108 @@ export function cpuMicros(pid: number): number {
   return (cpuTicks(pid) * 1e6) / CLK_TCK;
 }
 
-/**
- * Machine-wide CPU time from /proc/stat (all CPUs), in microseconds: time in process context
- * (user+nice+system), interrupt handling (irq+softirq: loopback TCP is processed there), and steal
- * (the hypervisor ran something else).
- */
-export function machineCpuMicros(): { process: number; irq: number; steal: number } {
-  const line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0] ?? '';
-  const v = line.trim().split(/\s+/).slice(1).map(Number);
-  const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = v;
-  const toUs = 1e6 / CLK_TCK;
-  return { process: (user + nice + system) * toUs, irq: (irq + softirq) * toUs, steal: steal * toUs };
+/** Resident set size of a process in KiB (VmRSS of /proc/<pid>/status); undefined once it is gone. */
+export function rssKb(pid: number): number | undefined {
+  try {
+    const m = /^VmRSS:\s+(\d+)\s+kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
-/** Machine load during a window, in cores, excluding the given processes' own CPU (µs). */
-export function machineLoad(
-  before: ReturnType<typeof machineCpuMicros>,
-  after: ReturnType<typeof machineCpuMicros>,
-  oursUs: number,
-  wallUs: number,
-): { foreignCores: number; irqCores: number; stealCores: number } {
-  return {
-    foreignCores: Math.max(0, (after.process - before.process - oursUs) / wallUs),
-    irqCores: (after.irq - before.irq) / wallUs,
-    stealCores: (after.steal - before.steal) / wallUs,
-  };
-}
-
-/** Resident set size in KiB (VmRSS). */
-export function rssKb(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const m = /^VmRSS:\s+(\d+)\s+kB/m.exec(status);
-  return m ? Number(m[1]) : 0;
+/** How a child ended: its exit code, or the signal that killed it. */
+export interface ChildExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
 }
 
 export interface ManagedChild {
   name: string;
   pid: number;
-  proc: ChildProcess;
-  /** Last few KiB of stderr (for error messages). */
-  stderrTail(): string;
-  /** Resolves when the process has exited. */
-  exited: Promise<void>;
-  /** Sends an IPC message and waits for the reply with the same id. */
-  ask<T extends ChildToParent>(msg: ParentToChild, timeoutMs?: number): Promise<T>;
-  /** Waits for the next IPC message of a type. */
-  next<K extends ChildToParent['type']>(type: K, timeoutMs: number): Promise<Extract<ChildToParent, { type: K }>>;
-  /** SIGTERM, then SIGKILL after `graceMs`. */
-  stop(graceMs?: number): Promise<void>;
+  /** The node ChildProcess (kill it with a signal of your choice). */
+  child: ChildProcess;
+  /** The last `outputLimit` characters the child wrote to stderr (and to stdout when captured). */
+  output(): string;
+  /** Resolves once the process has exited. */
+  exited: Promise<ChildExit>;
+  /** SIGTERM, then SIGKILL after `graceMs`; resolves when it has exited. Idempotent. */
+  stop(graceMs?: number): Promise<ChildExit>;
+}
+
+export interface SpawnOptions {
+  args: string[];
+  /** The child's whole environment (nothing is inherited unless the caller spreads process.env). */
+  env: Record<string, string | undefined>;
+  /** Default: the repository root. */
+  cwd?: string;
+  /** stdout: kept in output() (default), discarded, or appended to a file (the bench's service logs). */
+  stdout?: 'capture' | 'ignore' | { file: string };
+  /** Open an IPC channel (the bench's own children). */
+  ipc?: boolean;
+  /** Extra node flags (e.g. --cpu-prof, --import tsx). */
+  nodeFlags?: string[];
+  /** Characters of output kept (default 100,000). */
+  outputLimit?: number;
 }
 
 const live = new Map<number, ManagedChild>();
-let askId = 0;
 
 process.once('exit', () => {
   for (const c of live.values()) {
     try {
-      c.proc.kill('SIGKILL');
+      c.child.kill('SIGKILL');
     } catch {
       // already gone
     }
   }
 });
 
-export interface SpawnOptions {
-  args: string[];
-  env: Record<string, string>;
-  cwd?: string;
-  /** File to append the child's stdout to; default: discarded. */
-  stdoutFile?: string;
-  /** Open an IPC channel (the bench's own children). */
-  ipc?: boolean;
-  /** Extra node flags (e.g. --cpu-prof). */
-  nodeFlags?: string[];
-}
-
-/** Spawns `node <args>` as a tracked child. */
+/** Spawns `node <nodeFlags> <args>` as a tracked child. */
 export function spawnNode(name: string, opts: SpawnOptions): ManagedChild {
-  const outFd = opts.stdoutFile ? openSync(opts.stdoutFile, 'a') : 'ignore';
+  const mode = opts.stdout ?? 'capture';
+  const outFd = typeof mode === 'object' ? openSync(mode.file, 'a') : mode === 'capture' ? 'pipe' : 'ignore';
   const stdio: StdioOptions = ['ignore', outFd, 'pipe'];
   if (opts.ipc) stdio.push('ipc');
-  const proc = spawn(process.execPath, [...(opts.nodeFlags ?? []), ...opts.args], {
-    cwd: opts.cwd,
-    env: opts.env,
-    stdio,
-  });
+  const proc = spawn(process.execPath, [...(opts.nodeFlags ?? []), ...opts.args], { cwd: opts.cwd ?? REPO_ROOT, env: opts.env, stdio });
   if (typeof outFd === 'number') closeSync(outFd);
   if (proc.pid === undefined) throw new Error(`could not spawn ${name}`);
   const pid = proc.pid;
-  let tail = '';
-  proc.stderr?.on('data', (d: Buffer) => {
-    tail = (tail + d.toString('utf8')).slice(-4_000);
-  });
-  const exited = new Promise<void>((resolve) => {
-    if (proc.exitCode !== null || proc.signalCode !== null) resolve();
-    else proc.once('exit', () => resolve());
+  const limit = opts.outputLimit ?? 100_000;
+  let out = '';
+  const collect = (d: Buffer) => {
+    out += d.toString('utf8');
+    if (out.length > limit) out = out.slice(-limit);
+  };
+  proc.stdout?.on('data', collect);
+  proc.stderr?.on('data', collect);
+  const exited = new Promise<ChildExit>((resolve) => {
+    if (proc.exitCode !== null || proc.signalCode !== null) resolve({ code: proc.exitCode, signal: proc.signalCode });
+    else proc.once('exit', (code, signal) => resolve({ code, signal }));
   });
   void exited.then(() => live.delete(pid));
-
-  const next = <K extends ChildToParent['type']>(type: K, timeoutMs: number) =>
-    new Promise<Extract<ChildToParent, { type: K }>>((resolve, reject) => {
-      const onMessage = (msg: ChildToParent) => {
-        if (msg.type === 'fatal') {
-          cleanup();
-          reject(new Error(`${name} failed: ${msg.message}`));
-        } else if (msg.type === type) {
-          cleanup();
-          resolve(msg as Extract<ChildToParent, { type: K }>);
-        }
-      };
-      const onExit = () => {
-        cleanup();
-        reject(new Error(`${name} exited (code ${proc.exitCode}, signal ${proc.signalCode}) while waiting for ${type}: ${tail.trim()}`));
-      };
-      const timer = setTimeout(() => {
-        cleanup();
-        reject(new Error(`${name}: no ${type} message within ${timeoutMs} ms: ${tail.trim()}`));
-      }, timeoutMs);
-      const cleanup = () => {
-        clearTimeout(timer);
-        proc.off('message', onMessage);
-        proc.off('exit', onExit);
-      };
-      proc.on('message', onMessage);
-      proc.once('exit', onExit);
-    });
-
-  const child: ManagedChild = {
+  let stopping: Promise<ChildExit> | undefined;
+  const managed: ManagedChild = {
     name,
     pid,
-    proc,
-    stderrTail: () => tail,
+    child: proc,
+    output: () => out,
     exited,
-    next,
-    ask<T extends ChildToParent>(msg: ParentToChild, timeoutMs = 5_000): Promise<T> {
-      return new Promise<T>((resolve, reject) => {
-        const onMessage = (reply: ChildToParent) => {
-          if ('id' in reply && reply.id === msg.id) {
-            clearTimeout(timer);
-            proc.off('message', onMessage);
-            resolve(reply as T);
-          }
-        };
-        const timer = setTimeout(() => {
-          proc.off('message', onMessage);
-          reject(new Error(`${name}: no reply to ${msg.type} within ${timeoutMs} ms`));
-        }, timeoutMs);
-        proc.on('message', onMessage);
-        proc.send(msg);
-      });
-    },
-    async stop(graceMs = 5_000) {
-      if (proc.exitCode !== null || proc.signalCode !== null) return;
-      proc.kill('SIGTERM');
-      const timer = setTimeout(() => proc.kill('SIGKILL'), graceMs);
-      await exited;
-      clearTimeout(timer);
+    stop(graceMs = 5_000) {
+      stopping ??= (async () => {
+        if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGTERM');
+        const timer = setTimeout(() => proc.kill('SIGKILL'), graceMs);
+        try {
+          return await exited;
+        } finally {
+          clearTimeout(timer);
+        }
+      })();
+      return stopping;
     },
   };
-  live.set(pid, child);
-  return child;
-}
-
-/** A fresh id for ask(). */
-export function nextAskId(): number {
-  askId += 1;
-  return askId;
+  live.set(pid, managed);
+  return managed;
 }
 
 /** Stops every child still running (SIGTERM, SIGKILL after the grace period). */
@@ -201,16 +142,16 @@ export async function stopAll(graceMs = 5_000): Promise<void> {
   await Promise.allSettled([...live.values()].map((c) => c.stop(graceMs)));
 }
 
-/** Polls `url` until it answers 200 or the child exits or the timeout passes. */
+/** Polls `url` until it answers 200; throws when the child exits first or the timeout passes. */
 export async function waitHttpOk(url: string, child: ManagedChild, timeoutMs = 30_000): Promise<void> {
   const until = Date.now() + timeoutMs;
   let last = '';
   while (Date.now() < until) {
-    if (child.proc.exitCode !== null || child.proc.signalCode !== null) {
-      throw new Error(`${child.name} exited (code ${child.proc.exitCode}) before ready: ${child.stderrTail().trim()}`);
+    if (child.child.exitCode !== null || child.child.signalCode !== null) {
+      throw new Error(`${child.name} exited (code ${child.child.exitCode}, signal ${child.child.signalCode}) before ready: ${child.output().slice(-2_000).trim()}`);
     }
     try {
-      const res = await request(url, { headersTimeout: 1_000, bodyTimeout: 1_000 });
+      const res = await request(url, { headersTimeout: 2_000, bodyTimeout: 2_000 });
       const text = await res.body.text();
       if (res.statusCode === 200) return;
       last = `${res.statusCode} ${text.slice(0, 200)}`;
@@ -219,7 +160,50 @@ export async function waitHttpOk(url: string, child: ManagedChild, timeoutMs = 3
     }
     await sleep(100);
   }
-  throw new Error(`${child.name} not ready at ${url} within ${timeoutMs} ms (last: ${last}): ${child.stderrTail().trim()}`);
+  throw new Error(`${child.name} not ready at ${url} within ${timeoutMs} ms (last: ${last}): ${child.output().slice(-2_000).trim()}`);
 }
 
-export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+/** A server process listening on a loopback port. */
+export interface ServerProcess extends ManagedChild {
+  origin: string;
+  port: number;
+}
+
+export interface StartServerOptions {
+  env: Record<string, string>;
+  /** What node runs (default `--import tsx src/server.ts`, exactly what `npm start` runs). */
+  args?: string[];
+  nodeFlags?: string[];
+  /** The environment `env` is laid over (default: this process's). Pass `{ PATH }` for a clean one. */
+  baseEnv?: Record<string, string | undefined>;
+  /** Readiness probe (default /readyz). */
+  readyPath?: string;
+  /** How long to wait for readiness (default 30 s: tsx compiles on start, and the machine may be busy). */
+  readyTimeoutMs?: number;
+  stdout?: SpawnOptions['stdout'];
+  outputLimit?: number;
+  name?: string;
+}
+
+/**
+ * Starts the service on a free loopback port (PORT/HOST are set here; NODE_ENV defaults to production and
+ * LOG_LEVEL to error) and waits until `readyPath` answers 200; a server that never gets ready is stopped.
+ */
+export async function startServerProcess(opts: StartServerOptions): Promise<ServerProcess> {
+  const port = await freePort();
+  const child = spawnNode(opts.name ?? 'server', {
+    args: opts.args ?? ['--import', 'tsx', 'src/server.ts'],
+    env: { ...(opts.baseEnv ?? process.env), NODE_ENV: 'production', LOG_LEVEL: 'error', ...opts.env, PORT: String(port), HOST: '127.0.0.1' },
+    ...(opts.nodeFlags ? { nodeFlags: opts.nodeFlags } : {}),
+    ...(opts.stdout ? { stdout: opts.stdout } : {}),
+    outputLimit: opts.outputLimit ?? 200_000,
+  });
+  const origin = `http://127.0.0.1:${port}`;
+  try {
+    await waitHttpOk(`${origin}${opts.readyPath ?? '/readyz'}`, child, opts.readyTimeoutMs ?? 30_000);
+  } catch (err) {
+    await child.stop(1_000);
+    throw err;
+  }
+  return { ...child, origin, port };
+}

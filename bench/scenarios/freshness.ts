@@ -12,7 +12,8 @@ import { startService } from '../lib/context.js';
 import type { LatencySummary } from '../lib/load.js';
 import { runLoad, summarize } from '../lib/load.js';
 import { counterDelta, scrapeCounters, sumSeries } from '../lib/prom.js';
-import { cpuMicros, sleep } from '../../testkit/processes.js';
+import { cpuMicros } from '../../testkit/processes.js';
+import { sleep } from '../../testkit/wait.js';
 import { HISTORY_LEN, hitBodies, missStream, mixStream, rerankBody, userCandidates, userHistory } from '../lib/workload.js';
 
 export type Freshness = 'stale-while-revalidate' | 'strict';

@@ -12,7 +12,9 @@ import type { LoadResult } from '../lib/load.js';
 import { runLoad } from '../lib/load.js';
 import type { Counters } from '../lib/prom.js';
 import { counterDelta, scrapeCounters, sumSeries } from '../lib/prom.js';
-import { cpuMicros, machineCpuMicros, machineLoad, rssKb, sleep } from '../../testkit/processes.js';
+import { machineCpuMicros, machineLoad } from '../lib/machine.js';
+import { cpuMicros, rssKb } from '../../testkit/processes.js';
+import { sleep } from '../../testkit/wait.js';
 
 export interface HttpScenario {
   name: string;
@@ -86,7 +88,7 @@ export async function runHttpScenario(ctx: BenchContext, sc: HttpScenario): Prom
   const countersBefore = isService ? await scrapeCounters(target.origin) : {};
   const logBefore = fileSize(target.logFile);
   const simBefore = await sim.stats();
-  const rssStart = rssKb(target.child.pid);
+  const rssStart = rssKb(target.child.pid) ?? 0;
   const t0 = cpuMicros(target.child.pid);
   const s0 = cpuMicros(sim.child.pid);
   const r0 = cpuMicros(ctx.redisPid);
@@ -104,7 +106,7 @@ export async function runHttpScenario(ctx: BenchContext, sc: HttpScenario): Prom
   const t1 = cpuMicros(target.child.pid);
   const s1 = cpuMicros(sim.child.pid);
   const r1 = cpuMicros(ctx.redisPid);
-  const rssEnd = rssKb(target.child.pid);
+  const rssEnd = rssKb(target.child.pid) ?? 0;
   const simAfter = await sim.stats();
   const logAfter = fileSize(target.logFile);
   const countersAfter = isService ? await scrapeCounters(target.origin) : {};

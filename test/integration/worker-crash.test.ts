@@ -16,12 +16,9 @@
  *   starting with the interrupted batch's users; nothing of a completed batch is repeated; in total the
  *   double saw ≤ uninterrupted calls + the interrupted batch's calls.
  */
-import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TrainingCheckpoint } from '../../src/agp/checkpoint.js';
@@ -35,13 +32,13 @@ import { createRedis } from '../../src/store/redis-connection.js';
 import type { RedisClient } from '../../src/store/redis-connection.js';
 import { knownRole, startLlmDouble } from '../../testkit/llm-double.js';
 import type { LlmDouble, RecordedCall } from '../../testkit/llm-double.js';
-import { sendOne, startServerProcess } from '../../testkit/load.js';
-import type { ServerProcess } from '../../testkit/load.js';
+import { sendOne } from '../../testkit/load.js';
+import { spawnNode, startServerProcess } from '../../testkit/processes.js';
+import type { ManagedChild, ServerProcess } from '../../testkit/processes.js';
 import { startRedisServer, uniquePrefix } from '../../testkit/redis-server.js';
 import type { RedisServerHandle } from '../../testkit/redis-server.js';
 import { createWorldLlm, keywordPolicy, makeUsers, worldAnswer } from '../../testkit/synthetic-world.js';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const TOKEN = 'crash-test-admin-token-0123456789';
 const DOMAIN = 'crashworld';
 const LATENCY_MS = 30;
@@ -78,36 +75,15 @@ async function waitFor<T>(what: string, fn: () => Promise<T> | T, ok: (v: T) => 
 }
 
 /** An `agp worker` process. */
-interface WorkerProcess {
-  child: ChildProcess;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  output(): string;
-}
-
-function startWorkerProcess(env: Record<string, string>): WorkerProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/agp.ts', 'worker'], {
-    cwd: ROOT,
-    env: { ...process.env, NODE_ENV: 'production', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  const collect = (d: Buffer) => {
-    out = (out + d.toString('utf8')).slice(-100_000);
-  };
-  child.stdout?.on('data', collect);
-  child.stderr?.on('data', collect);
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => child.once('exit', (code, signal) => r({ code, signal })));
-  const killOnExit = () => child.kill('SIGKILL');
-  process.once('exit', killOnExit);
-  void exited.then(() => process.off('exit', killOnExit));
-  return { child, exited, output: () => out };
+function startWorkerProcess(env: Record<string, string>): ManagedChild {
+  return spawnNode('agp worker', { nodeFlags: ['--import', 'tsx'], args: ['src/cli/agp.ts', 'worker'], env: { ...process.env, NODE_ENV: 'production', ...env } });
 }
 
 let redis: RedisServerHandle;
 let double: LlmDouble;
 let api: ServerProcess | undefined;
 let dataDir: string;
-const workers: WorkerProcess[] = [];
+const workers: ManagedChild[] = [];
 const conns: RedisClient[] = [];
 
 beforeAll(async () => {

@@ -28,11 +28,10 @@ import {
   runLoad,
   scrape,
   sendOne,
-  startServerProcess,
   type LoadSample,
   type RerankBody,
-  type ServerProcess,
 } from '../../testkit/load.js';
+import { startServerProcess, type ServerProcess } from '../../testkit/processes.js';
 
 const DEADLINE_MS = 400;
 const BREAKER_RESET_MS = 1_000;

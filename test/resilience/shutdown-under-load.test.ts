@@ -8,7 +8,8 @@ import { performance } from 'node:perf_hooks';
 import { Agent } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLlmDouble, type LlmDouble } from '../../testkit/llm-double.js';
-import { rerankProblem, sendOne, startServerProcess, type LoadSample, type RerankBody, type ServerProcess } from '../../testkit/load.js';
+import { rerankProblem, sendOne, type LoadSample, type RerankBody } from '../../testkit/load.js';
+import { startServerProcess, type ServerProcess } from '../../testkit/processes.js';
 
 const IN_FLIGHT = 100;
 /**
