@@ -9,7 +9,7 @@ import type { BenchContext, Target } from '../lib/context.js';
 import { fileSize } from '../lib/context.js';
 import type { SimLatency } from '../lib/ipc.js';
 import type { LoadResult } from '../lib/load.js';
-import { runLoad } from '../lib/load.js';
+import { measureLoad } from '../lib/load.js';
 import type { Counters } from '../lib/prom.js';
 import { counterDelta, scrapeCounters, sumSeries } from '../lib/prom.js';
 import { machineCpuMicros, machineLoad } from '../lib/machine.js';
@@ -79,7 +79,7 @@ export async function runHttpScenario(ctx: BenchContext, sc: HttpScenario): Prom
     ...(sc.bodies ? { body: sc.bodies(phase) } : {}),
   });
 
-  const warm = await runLoad({ ...load('warmup'), durationSec: opts.warmupSec, hardStopMs: opts.warmupSec * 3_000 + 5_000 });
+  const warm = await measureLoad({ ...load('warmup'), durationSec: opts.warmupSec, hardStopMs: opts.warmupSec * 3_000 + 5_000 });
   // Let requests aborted at the end of the warm-up drain out of the target and the simulator.
   await sleep(300 + maxLatency(sc.latency));
   const amount = Math.max(sc.connections * 4, Math.round(warm.rps * opts.durationSec));
@@ -97,7 +97,7 @@ export async function runHttpScenario(ctx: BenchContext, sc: HttpScenario): Prom
   const monoStart = Number(process.hrtime.bigint() / 1000n);
   const started = performance.now();
 
-  const result = await runLoad({ ...load('measure'), amount, hardStopMs: opts.durationSec * 3_000 + 10_000 });
+  const result = await measureLoad({ ...load('measure'), amount, hardStopMs: opts.durationSec * 3_000 + 10_000 });
 
   const wall = performance.now() - started;
   const monoEnd = Number(process.hrtime.bigint() / 1000n);
