@@ -20,6 +20,7 @@ import { parseArgs } from 'node:util';
 import { startLlmDouble, type ChaosOptions } from '../testkit/llm-double.js';
 import { metricByLabel, metricValue, percentile, rerankProblem, runLoad, scrape, type LoadSample, type RerankBody } from '../testkit/load.js';
 import { rssKb, startServerProcess } from '../testkit/processes.js';
+import { sleep } from '../testkit/wait.js';
 
 const CHAOS: ChaosOptions = { error500: 0.2, error429: 0.05, hang: 0.05, junk: 0.1, partial: 0.05 };
 const EXPLAINED = new Set(['llm_error', 'timeout', 'unparseable', 'circuit_open']);
@@ -79,7 +80,6 @@ interface MemorySample {
   llmInflight: number | undefined;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const mb = (kb: number) => Math.round((kb / 1024) * 10) / 10;
 const round = (n: number, d = 1) => Math.round(n * 10 ** d) / 10 ** d;
 

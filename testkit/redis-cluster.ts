@@ -15,9 +15,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { freePort, spawnRedisServer } from './redis-server.js';
+import { sleep } from './wait.js';
 
 const run = promisify(execFile);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export interface StartRedisClusterOptions {
   /** Number of masters (default 3; Redis Cluster needs at least 3). */

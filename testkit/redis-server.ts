@@ -10,6 +10,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { sleep } from './wait.js';
 
 export interface RedisServerHandle {
   /** redis://127.0.0.1:<port> */
@@ -89,8 +90,6 @@ function pingOnce(port: number, timeoutMs = 500): Promise<boolean> {
     });
   });
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Sends one command (RESP array) and returns the raw reply text. */
 function rawCommand(port: number, args: string[], timeoutMs = 2_000): Promise<string> {

@@ -6,8 +6,7 @@ import type { RedisClient } from '../../src/store/redis-connection.js';
 import { createRedisProfileStore } from '../../src/store/redis-profile-store.js';
 import { startRedisServer, uniquePrefix } from '../../testkit/redis-server.js';
 import type { RedisServerHandle } from '../../testkit/redis-server.js';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+import { sleep } from '../../testkit/wait.js';
 
 const key = (over: Partial<ProfileKey> = {}): ProfileKey => ({
   domain: 'movies',

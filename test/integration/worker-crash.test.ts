@@ -38,6 +38,7 @@ import type { ManagedChild, ServerProcess } from '../../testkit/processes.js';
 import { startRedisServer, uniquePrefix } from '../../testkit/redis-server.js';
 import type { RedisServerHandle } from '../../testkit/redis-server.js';
 import { createWorldLlm, keywordPolicy, makeUsers, worldAnswer } from '../../testkit/synthetic-world.js';
+import { eventually, sleep } from '../../testkit/wait.js';
 
 const TOKEN = 'crash-test-admin-token-0123456789';
 const DOMAIN = 'crashworld';
@@ -51,7 +52,6 @@ const PARAMS = { epochs: 2, batchSize: 3, verifySteps: 1, trainUsers: 9, valUser
 const policy = keywordPolicy();
 const answer = worldAnswer(policy);
 
-
 /** The synthetic world answering over HTTP. */
 const worldScript = (call: RecordedCall): string => answer({ role: knownRole(call), messages: call.messages as ChatMessage[] });
 
@@ -60,18 +60,6 @@ function profileUser(call: RecordedCall): string | undefined {
   if (knownRole(call) !== 'profile') return undefined;
   const m = / tale (\d+)-\d+/.exec(call.messages.at(-1)?.content ?? '');
   return m ? `u${m[1]}` : undefined;
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function waitFor<T>(what: string, fn: () => Promise<T> | T, ok: (v: T) => boolean, timeoutMs: number): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  let last: T | undefined;
-  for (;;) {
-    last = await fn();
-    if (ok(last)) return last;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}; last value: ${JSON.stringify(last)}`);
-    await sleep(25);
-  }
 }
 
 /** An `agp worker` process. */
@@ -170,9 +158,9 @@ describe('training worker killed with SIGKILL mid-epoch (real processes)', () =>
     };
 
     // Mid-epoch: progress says batch ≥ 1 of epoch 1, and the worker is waiting on LLM calls that never return.
-    const mid = await waitFor('progress at batch ≥ 1 of epoch 1', view, (v) => v.state === 'running' && v.progress.epoch === 1 && v.progress.batch >= 1, 45_000);
+    const mid = await eventually(view, (v) => v.state === 'running' && v.progress.epoch === 1 && v.progress.batch >= 1, { what: 'progress at batch ≥ 1 of epoch 1', timeoutMs: 45_000 });
     expect(mid.progress).toMatchObject({ epoch: 1, phase: 'batch', totalBatches: 3 });
-    await waitFor('the frozen batch to have calls in flight', () => frozen && double.calls.length > freezeAt, (ok) => ok, 10_000);
+    await eventually(() => frozen && double.calls.length > freezeAt, (ok) => ok, { what: 'the frozen batch to have calls in flight', timeoutMs: 10_000 });
     await sleep(200);
 
     const queueConn = createRedis(redis.url, { role: 'queue' });
@@ -203,7 +191,7 @@ describe('training worker killed with SIGKILL mid-epoch (real processes)', () =>
     const w2 = startWorkerProcess(workerEnv);
     workers.push(w2);
 
-    const done = await waitFor('the job to finish', view, (v) => ['completed', 'failed', 'cancelled'].includes(v.state), 60_000);
+    const done = await eventually(view, (v) => ['completed', 'failed', 'cancelled'].includes(v.state), { what: 'the job to finish', timeoutMs: 60_000 });
     const takeoverMs = Date.now() - killedAt;
     expect(done.error, w2.output().slice(-2_000)).toBeUndefined();
     expect(done.state).toBe('completed');

@@ -16,6 +16,7 @@ import { buildTestApp, type TestApp } from '../support/build-test-app.js';
 import { startLlmDouble, type LlmDouble } from '../../testkit/llm-double.js';
 import { metricValue, percentile, reasonHistogram, rerankProblem, runLoad, scrape, sendOne, type LoadSample, type RerankBody } from '../../testkit/load.js';
 import type { OpenAiLlmClient } from '../../src/llm/openai-llm-client.js';
+import { sleep } from '../../testkit/wait.js';
 
 let t: TestApp | undefined;
 let double: LlmDouble | undefined;
@@ -194,7 +195,7 @@ describe('overload', () => {
         recoveredAfter = performance.now() - stoppedBlockingAt;
         break;
       }
-      await new Promise((r) => setTimeout(r, 50));
+      await sleep(50);
     }
 
     expect(shed.length).toBe(3);

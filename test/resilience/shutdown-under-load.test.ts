@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLlmDouble, type LlmDouble } from '../../testkit/llm-double.js';
 import { rerankProblem, sendOne, type LoadSample, type RerankBody } from '../../testkit/load.js';
 import { startServerProcess, type ServerProcess } from '../../testkit/processes.js';
+import { sleep } from '../../testkit/wait.js';
 
 const IN_FLIGHT = 100;
 /**
@@ -42,7 +43,6 @@ afterAll(async () => {
 });
 
 const candidates = Array.from({ length: 6 }, (_, k) => ({ id: `c${k}`, title: `Candidate ${k}` }));
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** One request on a brand-new connection (its own Agent), bounded so that a hang shows as TimeoutError. */
 async function probe(origin: string): Promise<LoadSample> {
