@@ -10,7 +10,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { sleep } from './wait.js';
+import { eventually, sleep } from './wait.js';
 
 export interface RedisServerHandle {
   /** redis://127.0.0.1:<port> */
@@ -134,12 +134,10 @@ async function claimAllSlots(port: number): Promise<void> {
     const reply = await rawCommand(port, ['CLUSTER', 'ADDSLOTSRANGE', '0', '16383']);
     if (!reply.startsWith('+OK') && !reply.includes('already busy')) throw new Error(`CLUSTER ADDSLOTSRANGE: ${reply.trim()}`);
   }
-  const until = Date.now() + 10_000;
-  while (Date.now() < until) {
-    if ((await rawCommand(port, ['CLUSTER', 'INFO'])).includes('cluster_state:ok')) return;
-    await sleep(50);
-  }
-  throw new Error('one-node cluster did not reach cluster_state:ok');
+  await eventually(() => rawCommand(port, ['CLUSTER', 'INFO']), (info) => info.includes('cluster_state:ok'), {
+    what: 'the one-node cluster to reach cluster_state:ok',
+    intervalMs: 50,
+  });
 }
 
 interface ServerMode {
