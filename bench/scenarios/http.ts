@@ -80,7 +80,7 @@ export async function runHttpScenario(ctx: BenchContext, sc: HttpScenario): Prom
   });
 
   const warm = await measureLoad({ ...load('warmup'), durationSec: opts.warmupSec, hardStopMs: opts.warmupSec * 3_000 + 5_000 });
-  // Let requests aborted at the end of the warm-up drain out of the target and the simulator.
+  // Let background work of the warm-up (profile refreshes, simulator calls) drain out before the snapshot.
   await sleep(300 + maxLatency(sc.latency));
   const amount = Math.max(sc.connections * 4, Math.round(warm.rps * opts.durationSec));
 
