@@ -1,7 +1,7 @@
 /**
  * Training cost bench: the REAL trainer (`train`, src/agp/trainer.ts) through the REAL openai-SDK LLM client
  * (createLlmFromConfig, as `agp worker` builds it) against the LLM double at a fixed latency, on synthetic
- * users (test/support/synthetic-world.ts, whose world the double answers as).
+ * users (testkit/synthetic-world.ts, whose world the double answers as).
  *
  * The paper's setting: 100 training users, batch 10, 1 epoch, history 5, verifySteps 1, with reasons
  * `structured` and `llm`; 20 validation users. Two LLM behaviours bracket real runs:
@@ -32,9 +32,9 @@ import { paperCallsPerEpoch } from '../src/agp/training-params.js';
 import type { LlmRole } from '../src/agp/types.js';
 import { loadConfig, pipelineOptions } from '../src/config.js';
 import { TRAINING_LLM_QUEUE_TIMEOUT_MS, createLlmFromConfig } from '../src/llm/llm-from-config.js';
-import { knownRole, startLlmDouble } from '../test/support/llm-double.js';
-import type { Policy } from '../test/support/synthetic-world.js';
-import { keywordPolicy, makeUsers, worldAnswer } from '../test/support/synthetic-world.js';
+import { knownRole, startLlmDouble } from '../testkit/llm-double.js';
+import type { Policy } from '../testkit/synthetic-world.js';
+import { keywordPolicy, makeUsers, worldAnswer } from '../testkit/synthetic-world.js';
 
 const TRAIN_USERS = 100;
 const VAL_USERS = 20;

@@ -34,8 +34,8 @@ import { createKeySchema } from '../src/store/key-schema.js';
 import { createRedis, whenReady } from '../src/store/redis-connection.js';
 import { createRedisProfileStore } from '../src/store/redis-profile-store.js';
 import { HISTORY_LEN, rerankBody, userCandidates, userHistory } from '../bench/lib/workload.js';
-import { startLlmDouble } from '../test/support/llm-double.js';
-import { startRedisServer } from '../test/support/redis.js';
+import { startLlmDouble } from '../testkit/llm-double.js';
+import { startRedisServer } from '../testkit/redis-server.js';
 
 const RESULTS = 'bench/results';
 const MEASUREMENTS = `${RESULTS}/capacity-measurements.json`;

@@ -1,9 +1,11 @@
 /**
  * House rule: src/agp (the method) imports nothing at runtime from fastify, ioredis, openai, bullmq or
  * pino, and only the composition roots import the concrete adapters. `import type` is fine.
+ * Plus the folder boundaries of scripts/tree-boundaries.ts (src/ never imports test code, and so on).
  */
 import { readdir, readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
+import { boundaryProblems } from './tree-boundaries.js';
 
 const FORBIDDEN_IN_AGP = ['fastify', 'ioredis', 'openai', 'bullmq', 'pino', 'undici', 'prom-client', '@fastify/'];
 const ADAPTER_DIRS = ['src/llm/', 'src/store/', 'src/jobs/'];
@@ -46,6 +48,7 @@ for (const file of await files('src')) {
     }
   }
 }
+problems.push(...(await boundaryProblems('.')));
 if (problems.length) {
   process.stderr.write(`architecture check failed:\n  ${problems.join('\n  ')}\n`);
   process.exit(1);

@@ -2,7 +2,7 @@
  * `npm run demo`: the service plus the local OpenAI-compatible simulator (the same double the tests use),
  * so someone without an API key sees real reranks flow end to end through the openai SDK.
  */
-import { startLlmDouble } from '../test/support/llm-double.js';
+import { startLlmDouble } from '../testkit/llm-double.js';
 
 const sim = await startLlmDouble({ latency: { meanMs: 120, jitterMs: 40 } });
 const port = process.env.PORT ?? '8080';

@@ -4,8 +4,8 @@
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { OPENAPI_PATH, renderOpenApi } from './openapi-document.js';
-import { API_TYPES_URL, generateApiTypes } from '../test/contract/generate-api-types.js';
+import { OPENAPI_PATH, renderOpenApi } from '../testkit/openapi-document.js';
+import { API_TYPES_URL, generateApiTypes } from '../testkit/generate-api-types.js';
 
 const spec = await renderOpenApi();
 if (process.argv.includes('--check')) {

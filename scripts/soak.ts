@@ -11,14 +11,16 @@
  * ranking that is not a permutation of the request's candidates, a fallback reason the faults cannot explain,
  * or a breaker that does not close after the chaos stops.
  */
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { dirname } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { startLlmDouble, type ChaosOptions } from '../test/support/llm-double.js';
-import { metricByLabel, metricValue, percentile, rerankProblem, rssKb, runLoad, scrape, startServerProcess, type LoadSample, type RerankBody } from '../test/support/load.js';
+import { startLlmDouble, type ChaosOptions } from '../testkit/llm-double.js';
+import { metricByLabel, metricValue, percentile, rerankProblem, runLoad, scrape, type LoadSample, type RerankBody } from '../testkit/load.js';
+import { CLK_TCK, rssKb, startServerProcess } from '../testkit/processes.js';
+import { machineInfo } from '../bench/lib/machine.js';
+import { sleep } from '../testkit/wait.js';
 
 const CHAOS: ChaosOptions = { error500: 0.2, error429: 0.05, hang: 0.05, junk: 0.1, partial: 0.05 };
 const EXPLAINED = new Set(['llm_error', 'timeout', 'unparseable', 'circuit_open']);
@@ -50,24 +52,6 @@ const deadlineMs = Number(args.deadline);
 const sampleEveryMs = parseDuration(args['sample-every']) * 1000;
 const breakerResetMs = Number(args['breaker-reset-ms']);
 
-function machine() {
-  const cpuModel = cpus()[0]?.model?.trim() ?? 'unknown';
-  let nproc = cpus().length;
-  try {
-    nproc = Number(execFileSync('nproc', { encoding: 'utf8' }).trim());
-  } catch {
-    /* keep os.cpus() */
-  }
-  let memTotalMb: number | undefined;
-  try {
-    const m = /^MemTotal:\s+(\d+)/m.exec(readFileSync('/proc/meminfo', 'utf8'));
-    memTotalMb = m ? Math.round(Number(m[1]) / 1024) : undefined;
-  } catch {
-    /* not Linux */
-  }
-  return { nproc, cpuModel, memTotalMb, node: process.version, platform: `${process.platform} ${process.arch}` };
-}
-
 interface MemorySample {
   tS: number;
   rssMb: number;
@@ -78,7 +62,6 @@ interface MemorySample {
   llmInflight: number | undefined;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const mb = (kb: number) => Math.round((kb / 1024) * 10) / 10;
 const round = (n: number, d = 1) => Math.round(n * 10 ** d) / 10 ** d;
 
@@ -98,7 +81,7 @@ function slope(xs: number[], ys: number[]): number {
 }
 
 async function main(): Promise<void> {
-  const info = machine();
+  const info = machineInfo(CLK_TCK);
   const loadBefore = loadavg();
   const double = await startLlmDouble({ latency: { meanMs: 60, jitterMs: 40 }, seed: Number(args.seed) });
   const server = await startServerProcess({
@@ -265,7 +248,7 @@ async function main(): Promise<void> {
       `## Soak: ${durationS} s of LLM chaos at ${concurrency} concurrent`,
       '',
       `\`${report.command}\` — ${report.date}`,
-      `Machine: ${info.nproc} CPU (${info.cpuModel}), ${info.memTotalMb ?? '?'} MB, Node ${info.node}; load average before ${report.machine.loadavgBefore.join(' ')}, after ${report.machine.loadavgAfter.join(' ')}`,
+      `Machine: ${info.nproc} CPU (${info.cpuModel}), ${info.memTotalMiB} MiB, Node ${info.node}; load average before ${report.machine.loadavgBefore.join(' ')}, after ${report.machine.loadavgAfter.join(' ')}`,
       '',
       '| | |',
       '|---|---|',

@@ -17,7 +17,7 @@ export const CHILD_SOURCES = [
   'bench/reference-servers/floor.ts',
   'bench/reference-servers/simulator.ts',
   'bench/reference-servers/llm-clients.ts',
-  'test/support/llm-double.ts',
+  'testkit/llm-double.ts',
   'src/llm/undici-fetch.ts',
 ] as const;
 

@@ -4,11 +4,11 @@
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { freePort } from '../../test/support/redis.js';
 import type { CompiledChildren } from './compile.js';
 import type { SimLatency, SimStats } from './ipc.js';
-import type { ManagedChild } from './procs.js';
-import { nextAskId, spawnNode, waitHttpOk } from './procs.js';
+import { ask, nextAskId, nextMessage } from './ipc.js';
+import type { ManagedChild } from '../../testkit/processes.js';
+import { spawnNode, startServerProcess } from '../../testkit/processes.js';
 
 export interface RunOptions {
   durationSec: number;
@@ -60,16 +60,17 @@ export async function startSimulator(compiled: CompiledChildren): Promise<Simula
     args: [compiled.path('bench/reference-servers/simulator.ts')],
     env: baseEnv({}),
     ipc: true,
+    stdout: 'ignore',
   });
-  const ready = await child.next('ready', 15_000);
+  const ready = await nextMessage(child, 'ready', 15_000);
   return {
     child,
     url: ready.url,
     async setLatency(latency) {
-      await child.ask({ type: 'set-latency', id: nextAskId(), latency });
+      await ask(child, { type: 'set-latency', id: nextAskId(), latency });
     },
     async stats() {
-      const reply = await child.ask<{ type: 'stats'; id: number; stats: SimStats }>({ type: 'stats', id: nextAskId() });
+      const reply = await ask<{ type: 'stats'; id: number; stats: SimStats }>(child, { type: 'stats', id: nextAskId() });
       return reply.stats;
     },
   };
@@ -105,31 +106,26 @@ export interface ServiceOptions {
  * 64 to 256 so 200 connections with a 200 ms LLM are not shed as `overloaded` (see docs/performance.md).
  */
 export async function startService(ctx: BenchContext, o: ServiceOptions): Promise<Target> {
-  const port = await freePort();
   const logFile = join(ctx.scratch, `${o.label}.log`);
-  const env = baseEnv({
-    PORT: String(port),
-    HOST: '127.0.0.1',
-    LOG_LEVEL: 'info',
-    REDIS_URL: ctx.redisUrl,
-    REDIS_KEY_PREFIX: o.keyPrefix,
-    LLM_BASE_URL: ctx.sim.url,
-    LLM_API_KEY: 'bench-key',
-    LLM_MODEL: 'bench-model',
-    LLM_MAX_CONCURRENCY: '256',
-    PROFILE_FRESHNESS: o.freshness ?? 'stale-while-revalidate',
-    ...o.env,
-  });
-  const child = spawnNode(o.label, {
+  const child = await startServerProcess({
+    name: o.label,
     args: [join(ctx.repoRoot, 'dist/server.js')],
-    cwd: ctx.repoRoot,
-    env,
-    stdoutFile: logFile,
-    nodeFlags: o.nodeFlags,
+    baseEnv: baseEnv({}),
+    env: {
+      LOG_LEVEL: 'info',
+      REDIS_URL: ctx.redisUrl,
+      REDIS_KEY_PREFIX: o.keyPrefix,
+      LLM_BASE_URL: ctx.sim.url,
+      LLM_API_KEY: 'bench-key',
+      LLM_MODEL: 'bench-model',
+      LLM_MAX_CONCURRENCY: '256',
+      PROFILE_FRESHNESS: o.freshness ?? 'stale-while-revalidate',
+      ...o.env,
+    },
+    stdout: { file: logFile },
+    ...(o.nodeFlags ? { nodeFlags: o.nodeFlags } : {}),
   });
-  const origin = `http://127.0.0.1:${port}`;
-  await waitHttpOk(`${origin}/readyz`, child, 30_000);
-  return { kind: 'service', label: o.label, child, origin, logFile };
+  return { kind: 'service', label: o.label, child, origin: child.origin, logFile };
 }
 
 /** Starts a reference server (transpiled, plain node) and waits for its URL. */
@@ -144,9 +140,10 @@ export async function startReference(ctx: BenchContext, kind: 'hello' | 'floor',
       FLOOR_USERS: String(users),
     }),
     ipc: true,
+    stdout: 'ignore',
     nodeFlags,
   });
-  const ready = await child.next('ready', 15_000);
+  const ready = await nextMessage(child, 'ready', 15_000);
   return { kind, label: `ref-${kind}`, child, origin: ready.url.replace(/\/$/, '') };
 }
 

@@ -1,46 +1,19 @@
 /**
- * A thin, typed wrapper over autocannon's programmatic API.
+ * The bench's measured load: testkit's closed-loop driver (testkit/load.ts) with `connections` workers,
+ * reduced to what the bench reports — exact latency percentiles, status counts, throughput.
  *
- * Measured runs use `amount` (a fixed number of requests, split evenly across connections) rather than
- * `duration`: autocannon stops a duration run by destroying its sockets, which aborts up to `connections`
- * in-flight requests that the server has already paid for (and, in the service, turns them into
- * `timeout` fallbacks). With `amount`, every request sent is answered, so CPU/request and LLM
- * calls/request have exact denominators. The amount is sized from the warm-up's rate × the duration,
- * and a hard stop bounds the run at 3× the duration anyway.
+ * Measured runs use `amount` (a fixed number of requests) rather than a duration, so CPU/request and LLM
+ * calls/request have exact denominators; the amount is sized from the warm-up's rate × the duration. A
+ * duration run stops starting requests when the time is up and still waits for those in flight, so none
+ * is aborted after the server has paid for it. The hard stop bounds either mode: it stops starting new
+ * requests, and each request in flight still has its own 30 s timeout.
  *
- * Latencies are taken from autocannon's per-response `responseTime` (hrtime, fractional ms) and the
- * percentiles computed exactly from the sorted samples (autocannon's own histogram has 1 ms buckets
- * and no p95).
+ * Latencies are the client-side time of each request (performance.now(), fractional ms); the percentiles
+ * are exact (nearest-rank over every sample).
  */
-import { createRequire } from 'node:module';
-import type { EventEmitter } from 'node:events';
-
-interface AutocannonResult {
-  errors: number;
-  timeouts: number;
-  non2xx: number;
-  resets: number;
-  requests: { sent: number; total: number };
-}
-
-interface AutocannonInstance extends EventEmitter {
-  stop(): void;
-}
-
-interface AutocannonRequest {
-  method?: string;
-  path?: string;
-  headers?: Record<string, string>;
-  body?: string;
-  setupRequest?: (req: AutocannonRequest, context: Record<string, unknown>) => AutocannonRequest;
-}
-
-type Autocannon = (
-  opts: Record<string, unknown>,
-  cb: (err: Error | null, result: AutocannonResult) => void,
-) => AutocannonInstance;
-
-const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
+import { performance } from 'node:perf_hooks';
+import type { LoadRequest, LoadSample } from '../../testkit/load.js';
+import { percentile, runLoad } from '../../testkit/load.js';
 
 export interface LoadOptions {
   /** Origin, e.g. http://127.0.0.1:1234 */
@@ -72,96 +45,88 @@ export interface LoadResult {
   /** Responses received (any status). */
   completed: number;
   non2xx: number;
+  /** Requests that got no response (connection errors and timeouts). */
   errors: number;
+  /** Of `errors`, those that hit the per-request timeout. */
   timeouts: number;
   statusCodes: Record<string, number>;
   /** From the start of the run to the last response. */
   elapsedMs: number;
   rps: number;
   latencyMs: LatencySummary;
-  /** True when the hard stop fired (in-flight requests were aborted). */
+  /** True when the hard stop fired (no new requests were started after it). */
   hardStopped: boolean;
 }
 
-/** Exact percentile (nearest-rank) of ascending-sorted samples. */
-export function percentile(sorted: Float64Array | number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[rank] as number;
-}
-
 export function summarize(samples: Float64Array | number[]): LatencySummary {
-  const sorted = Float64Array.from(samples).sort();
   let sum = 0;
-  for (const v of sorted) sum += v;
+  let max = Number.NaN;
+  for (const v of samples) {
+    sum += v;
+    if (!(v <= max)) max = v;
+  }
   return {
-    mean: sorted.length ? sum / sorted.length : Number.NaN,
-    p50: percentile(sorted, 50),
-    p90: percentile(sorted, 90),
-    p95: percentile(sorted, 95),
-    p99: percentile(sorted, 99),
-    p999: percentile(sorted, 99.9),
-    max: sorted.length ? (sorted[sorted.length - 1] as number) : Number.NaN,
+    mean: samples.length ? sum / samples.length : Number.NaN,
+    p50: percentile(samples, 50),
+    p90: percentile(samples, 90),
+    p95: percentile(samples, 95),
+    p99: percentile(samples, 99),
+    p999: percentile(samples, 99.9),
+    max,
   };
 }
 
-/** Runs one autocannon load and resolves with exact latency percentiles. */
-export function runLoad(opts: LoadOptions): Promise<LoadResult> {
-  return new Promise<LoadResult>((resolve, reject) => {
-    let samples = new Float64Array(1 << 16);
-    let n = 0;
-    const statusCodes: Record<string, number> = {};
-    let lastAt = 0;
-    let hardStopped = false;
-    const nextBody = opts.body;
-    const request: AutocannonRequest = {
-      method: opts.method,
-      path: opts.path,
-      ...(opts.method === 'POST' ? { headers: { 'content-type': 'application/json' } } : {}),
-      ...(nextBody ? { setupRequest: (req: AutocannonRequest) => ({ ...req, body: nextBody() }) } : {}),
-    };
-    const startedAt = performance.now();
-    const instance = autocannon(
-      {
-        url: opts.url,
-        connections: opts.connections,
-        pipelining: 1,
-        timeout: 30,
-        sampleInt: 100,
-        requests: [request],
-        ...(opts.amount ? { amount: opts.amount } : { duration: opts.durationSec ?? 10 }),
-      },
-      (err, result) => {
-        clearTimeout(hard);
-        if (err) return reject(err);
-        const elapsedMs = (lastAt || performance.now()) - startedAt;
-        resolve({
-          completed: n,
-          non2xx: result.non2xx,
-          errors: result.errors,
-          timeouts: result.timeouts,
-          statusCodes,
-          elapsedMs,
-          rps: n / (elapsedMs / 1000),
-          latencyMs: summarize(samples.subarray(0, n)),
-          hardStopped,
-        });
-      },
-    );
-    instance.on('response', (_client: unknown, statusCode: number, _bytes: number, responseTime: number) => {
-      if (n === samples.length) {
-        const bigger = new Float64Array(samples.length * 2);
-        bigger.set(samples);
-        samples = bigger;
-      }
-      samples[n++] = responseTime;
-      lastAt = performance.now();
-      const k = String(statusCode);
-      statusCodes[k] = (statusCodes[k] ?? 0) + 1;
-    });
-    const hard = setTimeout(() => {
-      hardStopped = true;
-      instance.stop();
-    }, opts.hardStopMs);
+/** Runs one load and resolves with exact latency percentiles. */
+export async function measureLoad(opts: LoadOptions): Promise<LoadResult> {
+  let samples = new Float64Array(1 << 16);
+  let n = 0;
+  let non2xx = 0;
+  let errors = 0;
+  let timeouts = 0;
+  let lastAt = 0;
+  const statusCodes: Record<string, number> = {};
+  const onSample = (s: LoadSample) => {
+    if (s.status === null) {
+      errors++;
+      if (/timeout/i.test(s.error ?? '')) timeouts++;
+      return;
+    }
+    if (n === samples.length) {
+      const bigger = new Float64Array(samples.length * 2);
+      bigger.set(samples);
+      samples = bigger;
+    }
+    samples[n++] = s.elapsedMs;
+    lastAt = s.endedAt;
+    if (s.status < 200 || s.status > 299) non2xx++;
+    const k = String(s.status);
+    statusCodes[k] = (statusCodes[k] ?? 0) + 1;
+  };
+  const request: LoadRequest = { method: opts.method, path: opts.path };
+  const nextBody = opts.body;
+  const hardStop = AbortSignal.timeout(opts.hardStopMs);
+  const startedAt = performance.now();
+  await runLoad({
+    origin: opts.url,
+    concurrency: opts.connections,
+    ...(opts.amount ? { requests: opts.amount } : { durationMs: (opts.durationSec ?? 10) * 1000 }),
+    next: nextBody ? () => ({ ...request, body: nextBody() }) : () => request,
+    timeoutMs: 30_000,
+    signal: hardStop,
+    onSample,
+    keepSamples: false,
+    parseBody: false,
   });
+  const elapsedMs = (lastAt || performance.now()) - startedAt;
+  return {
+    completed: n,
+    non2xx,
+    errors,
+    timeouts,
+    statusCodes,
+    elapsedMs,
+    rps: n / (elapsedMs / 1000),
+    latencyMs: summarize(samples.subarray(0, n)),
+    hardStopped: hardStop.aborted,
+  };
 }

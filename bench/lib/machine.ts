@@ -2,6 +2,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { cpus, loadavg, release, totalmem } from 'node:os';
+import { CLK_TCK } from '../../testkit/processes.js';
 
 export interface MachineInfo {
   nproc: number;
@@ -61,4 +62,31 @@ function tryExecIn(cwd: string, cmd: string, args: string[]): string {
   } catch {
     return 'unknown';
   }
+}
+
+/**
+ * Machine-wide CPU time from /proc/stat (all CPUs), in microseconds: time in process context
+ * (user+nice+system), interrupt handling (irq+softirq: loopback TCP is processed there), and steal
+ * (the hypervisor ran something else).
+ */
+export function machineCpuMicros(): { process: number; irq: number; steal: number } {
+  const line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0] ?? '';
+  const v = line.trim().split(/\s+/).slice(1).map(Number);
+  const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = v;
+  const toUs = 1e6 / CLK_TCK;
+  return { process: (user + nice + system) * toUs, irq: (irq + softirq) * toUs, steal: steal * toUs };
+}
+
+/** Machine load during a window, in cores, excluding the given processes' own CPU (µs). */
+export function machineLoad(
+  before: ReturnType<typeof machineCpuMicros>,
+  after: ReturnType<typeof machineCpuMicros>,
+  oursUs: number,
+  wallUs: number,
+): { foreignCores: number; irqCores: number; stealCores: number } {
+  return {
+    foreignCores: Math.max(0, (after.process - before.process - oursUs) / wallUs),
+    irqCores: (after.irq - before.irq) / wallUs,
+    stealCores: (after.steal - before.steal) / wallUs,
+  };
 }

@@ -62,7 +62,7 @@ export function renderMarkdown(s: Summary): string {
   );
   out.push(
     `Measured window per scenario: ≈ ${s.options.durationSec} s (a fixed request count sized from a ${s.options.warmupSec} s warm-up); ` +
-      `transport window ${s.options.transportMs / 1000} s. Load generator (autocannon), LLM simulator, Redis and the process under ` +
+      `transport window ${s.options.transportMs / 1000} s. Load generator (testkit/load.ts), LLM simulator, Redis and the process under ` +
       `test share the ${m.nproc} cores. CPU = utime+stime from /proc/<pid>/stat (CLK_TCK ${m.clkTck}) over the measured window ÷ completed requests.`,
     '',
   );
@@ -109,7 +109,7 @@ export function renderMarkdown(s: Summary): string {
     out.push('Other processes over the same windows (CPU µs per request) and service extras:', '');
     out.push(
       table(
-        ['Scenario', 'simulator', 'redis-server', 'bench (autocannon)', 'other processes (cores)', 'irq+softirq (cores)', 'steal (cores)', 'service log bytes/req', 'profile cache (hit/miss/stale/coalesced)', 'hard-stopped'],
+        ['Scenario', 'simulator', 'redis-server', 'bench (load driver)', 'other processes (cores)', 'irq+softirq (cores)', 'steal (cores)', 'service log bytes/req', 'profile cache (hit/miss/stale/coalesced)', 'hard-stopped'],
         s.http.map((h) => [
           h.scenario,
           f0(h.cpu.simUsPerReq),

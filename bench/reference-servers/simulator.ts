@@ -1,10 +1,10 @@
 /**
- * The OpenAI-compatible LLM simulator (test/support/llm-double.ts) in its own child process, so its CPU is
+ * The OpenAI-compatible LLM simulator (testkit/llm-double.ts) in its own child process, so its CPU is
  * never attributed to the process under test. Controlled over IPC: `set-latency` and `stats` (cumulative
  * call counts by role). The double records every call with its messages; this wrapper folds them into
  * counters and empties the array every 50 ms so memory stays flat under load.
  */
-import { startLlmDouble } from '../../test/support/llm-double.js';
+import { startLlmDouble } from '../../testkit/llm-double.js';
 import type { ParentToChild, SimStats } from '../lib/ipc.js';
 import { childLifecycle, toParent } from '../lib/ipc.js';
 

@@ -10,9 +10,10 @@ import { Pool } from 'undici';
 import type { BenchContext, Target } from '../lib/context.js';
 import { startService } from '../lib/context.js';
 import type { LatencySummary } from '../lib/load.js';
-import { runLoad, summarize } from '../lib/load.js';
+import { measureLoad, summarize } from '../lib/load.js';
 import { counterDelta, scrapeCounters, sumSeries } from '../lib/prom.js';
-import { cpuMicros, sleep } from '../lib/procs.js';
+import { cpuMicros } from '../../testkit/processes.js';
+import { sleep } from '../../testkit/wait.js';
 import { HISTORY_LEN, hitBodies, missStream, mixStream, rerankBody, userCandidates, userHistory } from '../lib/workload.js';
 
 export type Freshness = 'stale-while-revalidate' | 'strict';
@@ -104,7 +105,7 @@ export async function runFreshness(ctx: BenchContext, policy: Freshness, users =
     // JIT warm-up (unmeasured) of both the cache-hit and the generate-and-save paths, with unrelated users and
     // an instant LLM, so CPU/request is closer to steady state.
     await ctx.sim.setLatency(0);
-    await runLoad({
+    await measureLoad({
       url: target.origin,
       method: 'POST',
       path: '/v1/rerank',

@@ -9,10 +9,12 @@ import type { BenchContext, Target } from '../lib/context.js';
 import { fileSize } from '../lib/context.js';
 import type { SimLatency } from '../lib/ipc.js';
 import type { LoadResult } from '../lib/load.js';
-import { runLoad } from '../lib/load.js';
+import { measureLoad } from '../lib/load.js';
 import type { Counters } from '../lib/prom.js';
 import { counterDelta, scrapeCounters, sumSeries } from '../lib/prom.js';
-import { cpuMicros, machineCpuMicros, machineLoad, rssKb, sleep } from '../lib/procs.js';
+import { machineCpuMicros, machineLoad } from '../lib/machine.js';
+import { cpuMicros, rssKb } from '../../testkit/processes.js';
+import { sleep } from '../../testkit/wait.js';
 
 export interface HttpScenario {
   name: string;
@@ -77,8 +79,8 @@ export async function runHttpScenario(ctx: BenchContext, sc: HttpScenario): Prom
     ...(sc.bodies ? { body: sc.bodies(phase) } : {}),
   });
 
-  const warm = await runLoad({ ...load('warmup'), durationSec: opts.warmupSec, hardStopMs: opts.warmupSec * 3_000 + 5_000 });
-  // Let requests aborted at the end of the warm-up drain out of the target and the simulator.
+  const warm = await measureLoad({ ...load('warmup'), durationSec: opts.warmupSec, hardStopMs: opts.warmupSec * 3_000 + 5_000 });
+  // Let background work of the warm-up (profile refreshes, simulator calls) drain out before the snapshot.
   await sleep(300 + maxLatency(sc.latency));
   const amount = Math.max(sc.connections * 4, Math.round(warm.rps * opts.durationSec));
 
@@ -86,7 +88,7 @@ export async function runHttpScenario(ctx: BenchContext, sc: HttpScenario): Prom
   const countersBefore = isService ? await scrapeCounters(target.origin) : {};
   const logBefore = fileSize(target.logFile);
   const simBefore = await sim.stats();
-  const rssStart = rssKb(target.child.pid);
+  const rssStart = rssKb(target.child.pid) ?? 0;
   const t0 = cpuMicros(target.child.pid);
   const s0 = cpuMicros(sim.child.pid);
   const r0 = cpuMicros(ctx.redisPid);
@@ -95,7 +97,7 @@ export async function runHttpScenario(ctx: BenchContext, sc: HttpScenario): Prom
   const monoStart = Number(process.hrtime.bigint() / 1000n);
   const started = performance.now();
 
-  const result = await runLoad({ ...load('measure'), amount, hardStopMs: opts.durationSec * 3_000 + 10_000 });
+  const result = await measureLoad({ ...load('measure'), amount, hardStopMs: opts.durationSec * 3_000 + 10_000 });
 
   const wall = performance.now() - started;
   const monoEnd = Number(process.hrtime.bigint() / 1000n);
@@ -104,7 +106,7 @@ export async function runHttpScenario(ctx: BenchContext, sc: HttpScenario): Prom
   const t1 = cpuMicros(target.child.pid);
   const s1 = cpuMicros(sim.child.pid);
   const r1 = cpuMicros(ctx.redisPid);
-  const rssEnd = rssKb(target.child.pid);
+  const rssEnd = rssKb(target.child.pid) ?? 0;
   const simAfter = await sim.stats();
   const logAfter = fileSize(target.logFile);
   const countersAfter = isService ? await scrapeCounters(target.origin) : {};

@@ -7,7 +7,10 @@
 import type { BenchContext } from '../lib/context.js';
 import { baseEnv } from '../lib/context.js';
 import type { TransportWindow } from '../lib/ipc.js';
-import { cpuMicros, machineCpuMicros, machineLoad, rssKb, sleep, spawnNode } from '../lib/procs.js';
+import { nextMessage } from '../lib/ipc.js';
+import { machineCpuMicros, machineLoad } from '../lib/machine.js';
+import { cpuMicros, rssKb, spawnNode } from '../../testkit/processes.js';
+import { sleep } from '../../testkit/wait.js';
 
 export const TRANSPORT_CLIENTS = ['undici-request', 'sdk-default-fetch', 'sdk-undici-fetch'] as const;
 export type TransportClient = (typeof TRANSPORT_CLIENTS)[number];
@@ -41,22 +44,23 @@ export async function runTransport(ctx: BenchContext, client: TransportClient, c
       DURATION_MS: String(ctx.opts.transportMs),
     }),
     ipc: true,
+    stdout: 'ignore',
   });
   try {
-    await child.next('ready', 15_000);
-    await child.next('window-start', warmupMs + 15_000);
+    await nextMessage(child, 'ready', 15_000);
+    await nextMessage(child, 'window-start', warmupMs + 15_000);
     const c0 = cpuMicros(child.pid);
     const s0 = cpuMicros(ctx.sim.child.pid);
     const m0 = machineCpuMicros();
     const b0 = process.cpuUsage();
     const w0 = performance.now();
-    const res = await child.next('transport-result', ctx.opts.transportMs * 3 + 15_000);
+    const res = await nextMessage(child, 'transport-result', ctx.opts.transportMs * 3 + 15_000);
     const c1 = cpuMicros(child.pid);
     const s1 = cpuMicros(ctx.sim.child.pid);
     const m1 = machineCpuMicros();
     const b1 = process.cpuUsage(b0);
     const wallUs = (performance.now() - w0) * 1000;
-    const rss = rssKb(child.pid);
+    const rss = rssKb(child.pid) ?? 0;
     const w = res.window;
     const calls = Math.max(1, w.calls);
     const out: TransportResult = {

@@ -1,4 +1,4 @@
-// Generated from openapi/openapi.json by test/contract/generate-api-types.ts (openapi-typescript).
+// Generated from openapi/openapi.json by testkit/generate-api-types.ts (openapi-typescript).
 // Do not edit: `npm run openapi:generate` rewrites it with the spec.
 export interface paths {
     "/healthz": {

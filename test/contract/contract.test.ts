@@ -14,12 +14,13 @@ import { fileURLToPath } from 'node:url';
 import createClient, { type Client, type Middleware } from 'openapi-fetch';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { components, paths } from './api-types.js';
-import { API_TYPES_URL, generateApiTypes } from './generate-api-types.js';
+import { API_TYPES_URL, generateApiTypes } from '../../testkit/generate-api-types.js';
 import { startService, type ServiceHandle } from './service.js';
 import { SpecValidator, type ResponseCheck } from './spec-validator.js';
 import { buildTestApp, type TestApp } from '../support/build-test-app.js';
-import { startLlmDouble, type LlmDouble, type RecordedCall } from '../support/llm-double.js';
-import { startRedisServer, type RedisServerHandle } from '../support/redis.js';
+import { startLlmDouble, type LlmDouble, type RecordedCall } from '../../testkit/llm-double.js';
+import { startRedisServer, type RedisServerHandle } from '../../testkit/redis-server.js';
+import { eventually, sleep } from '../../testkit/wait.js';
 
 const TOKEN = 'contract-admin-token-0123456789';
 const BODY_LIMIT = 65_536;
@@ -78,17 +79,6 @@ function trainingUsers(n: number, prefix: string): unknown[] {
     ],
     target: 'c4',
   }));
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function waitFor<T>(what: string, fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs: number): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (ok(v)) return v;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}; last value: ${JSON.stringify(v)}`);
-    await sleep(100);
-  }
 }
 
 const rerankBody = (over: Partial<RerankBody> = {}): RerankBody => ({
@@ -158,7 +148,7 @@ describe('generated client types', () => {
     const committed = await readFile(API_TYPES_URL, 'utf8');
     expect(
       generatedTypes === committed,
-      `${fileURLToPath(API_TYPES_URL)} is stale: run \`npx tsx test/contract/generate-api-types.ts\``,
+      `${fileURLToPath(API_TYPES_URL)} is stale: run \`npm run openapi:generate\``,
     ).toBe(true);
     expect(await readFile(join(typesDir as string, 'api-types.d.ts'), 'utf8')).toBe(generatedTypes);
   });
@@ -380,11 +370,10 @@ describe('admin: training jobs (BullMQ on the private Redis, worker in the servi
     expect(list.response.status).toBe(200);
     expect(list.data?.jobs.map((j) => j.jobId)).toContain(jobId);
 
-    const done = await waitFor(
-      `training job ${jobId}`,
+    const done = await eventually(
       async () => (await admin.GET('/admin/v1/training-jobs/{id}', { params: { path: { id: jobId } } })).data,
       (j) => j?.state === 'completed' || j?.state === 'failed' || j?.state === 'cancelled',
-      25_000,
+      { what: `training job ${jobId}`, timeoutMs: 25_000 },
     );
     expect(done?.error).toBeUndefined();
     expect(done?.state).toBe('completed');
@@ -438,11 +427,10 @@ describe('admin: training jobs (BullMQ on the private Redis, worker in the servi
       const cancel = await admin.DELETE('/admin/v1/training-jobs/{id}', { params: { path: { id } } });
       expect(cancel.response.status).toBe(200);
       expect(cancel.data).toEqual({ jobId: id, cancelled: true });
-      const ended = await waitFor(
-        `job ${id} to stop`,
+      const ended = await eventually(
         async () => (await admin.GET('/admin/v1/training-jobs/{id}', { params: { path: { id } } })).data?.state,
         (s) => s !== 'queued' && s !== 'running',
-        15_000,
+        { what: `job ${id} to stop`, timeoutMs: 15_000 },
       );
       expect(ended).toBe('cancelled');
     } finally {

@@ -14,8 +14,9 @@ import createClient from 'openapi-fetch';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { paths } from './api-types.js';
 import { ROOT, startService, type ServiceHandle } from './service.js';
-import { startLlmDouble, type LlmDouble } from '../support/llm-double.js';
-import { freePort } from '../support/redis.js';
+import { startLlmDouble, type LlmDouble } from '../../testkit/llm-double.js';
+import { freePort } from '../../testkit/redis-server.js';
+import { eventually } from '../../testkit/wait.js';
 
 const RULES_FILE = join(ROOT, 'helm/agp-rerank/files/agp-rerank.rules.yml');
 const EXPECTED_ALERTS = [
@@ -27,7 +28,6 @@ const EXPECTED_ALERTS = [
 ];
 
 const hasPrometheus = spawnSync('prometheus', ['--version'], { stdio: 'ignore' }).status === 0;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 interface Sample {
   metric: Record<string, string>;
@@ -55,23 +55,6 @@ async function promGet<T>(path: string): Promise<T> {
   return body.data;
 }
 const query = async (q: string) => (await promGet<{ result: Sample[] }>(`/api/v1/query?query=${encodeURIComponent(q)}`)).result;
-
-/** Polls `fn` until `ok`, at most `timeoutMs`; the failure names what was awaited and the last value. */
-async function eventually<T>(what: string, fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 10_000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  let last: T | undefined;
-  let lastErr: unknown;
-  while (Date.now() < until) {
-    try {
-      last = await fn();
-      if (ok(last)) return last;
-    } catch (err) {
-      lastErr = err;
-    }
-    await sleep(250);
-  }
-  throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(last)} ${lastErr ? String(lastErr) : ''}\n${promOutput.slice(-2_000)}`);
-}
 
 describe.runIf(hasPrometheus || Boolean(process.env.CI))('Prometheus scrapes the real service', () => {
   beforeAll(async () => {
@@ -137,13 +120,12 @@ describe.runIf(hasPrometheus || Boolean(process.env.CI))('Prometheus scrapes the
     prometheus.stderr?.on('data', collect);
     const child = prometheus;
     await eventually(
-      'Prometheus /-/ready',
       async () => {
         if (child.exitCode !== null) throw new Error(`prometheus exited with ${child.exitCode}`);
         return (await fetch(`${promUrl}/-/ready`, { signal: AbortSignal.timeout(1_000) })).status;
       },
       (s) => s === 200,
-      15_000,
+      { what: 'Prometheus /-/ready', timeoutMs: 15_000, intervalMs: 250, detail: () => promOutput.slice(-2_000) },
     );
   }, 30_000);
 
@@ -162,16 +144,16 @@ describe.runIf(hasPrometheus || Boolean(process.env.CI))('Prometheus scrapes the
   }, 20_000);
 
   it('scrapes the service: up{job="agp-rerank"} is 1', async () => {
-    const up = await eventually('up == 1', () => query('up{job="agp-rerank"}'), (r) => r[0]?.value[1] === '1');
+    const up = await eventually(() => query('up{job="agp-rerank"}'), (r) => r[0]?.value[1] === '1', { what: 'up == 1', intervalMs: 250, detail: () => promOutput.slice(-2_000) });
     expect(up).toHaveLength(1);
     expect(up[0]?.metric.instance).toBe(`127.0.0.1:${service?.port}`);
   }, 12_000);
 
   it('stores agp_rerank_total with its method/outcome labels and the driven counts', async () => {
     const series = await eventually(
-      'agp_rerank_total',
       () => query('agp_rerank_total{job="agp-rerank"}'),
       (r) => r.some((s) => s.metric.outcome === 'fallback'),
+      { what: 'agp_rerank_total', intervalMs: 250, detail: () => promOutput.slice(-2_000) },
     );
     const byLabels = Object.fromEntries(series.map((s) => [`${s.metric.method}/${s.metric.outcome}`, Number(s.value[1])]));
     expect(byLabels['agp/ok']).toBe(3);
@@ -186,9 +168,9 @@ describe.runIf(hasPrometheus || Boolean(process.env.CI))('Prometheus scrapes the
     const used = [...new Set(rules.match(/\bagp_[a-z_]+/g) ?? [])].map((m) => m.replace(/_(bucket|count|sum)$/, ''));
     expect(used.length).toBeGreaterThanOrEqual(5);
     const names = await eventually(
-      'metric names',
       () => promGet<string[]>('/api/v1/label/__name__/values'),
       (n) => n.includes('agp_rerank_total'),
+      { what: 'metric names', intervalMs: 250, detail: () => promOutput.slice(-2_000) },
     );
     const missing = [...new Set(used)].filter((m) => !names.includes(m) && !names.includes(`${m}_bucket`));
     expect(missing).toEqual([]);
@@ -196,9 +178,9 @@ describe.runIf(hasPrometheus || Boolean(process.env.CI))('Prometheus scrapes the
 
   it('loads the five alert rules and evaluates each without error', async () => {
     const groups = await eventually(
-      'evaluated alert rules',
       async () => (await promGet<{ groups: Array<{ name: string; file: string; rules: AlertRule[] }> }>('/api/v1/rules')).groups,
       (g) => g.flatMap((x) => x.rules).length === EXPECTED_ALERTS.length && g.flatMap((x) => x.rules).every((r) => r.health !== 'unknown'),
+      { what: 'evaluated alert rules', intervalMs: 250, detail: () => promOutput.slice(-2_000) },
     );
     expect(groups.map((g) => g.file)).toEqual([RULES_FILE]);
     const rules = groups.flatMap((g) => g.rules);

@@ -7,8 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { buildTestApp, type TestApp } from '../support/build-test-app.js';
-import { startLlmDouble, type LlmDouble } from '../support/llm-double.js';
+import { startLlmDouble, type LlmDouble } from '../../testkit/llm-double.js';
 import { TRAINED_PROMPT, dragonUsers as makeUsers, trainingScript } from '../support/training-script.js';
+import { eventually } from '../../testkit/wait.js';
 
 const TOKEN = 'admin-token-0123456789abcdef';
 const auth = { authorization: `Bearer ${TOKEN}` };
@@ -19,18 +20,6 @@ let double: LlmDouble;
 let t: TestApp;
 let dataDir: string;
 let outside: string;
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function waitFor<T>(fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 15_000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (ok(v)) return v;
-    if (Date.now() > until) throw new Error(`timed out; last value: ${JSON.stringify(v)}`);
-    await sleep(25);
-  }
-}
 
 const inject = (method: 'GET' | 'POST' | 'DELETE', url: string, payload?: object, headers: Record<string, string> = auth) =>
   t.app.inject({ method, url, headers, ...(payload ? { payload } : {}) });
@@ -172,7 +161,7 @@ describe('training jobs (in-process)', () => {
     const { jobId } = submit.json();
     expect(typeof jobId).toBe('string');
 
-    const done = await waitFor(() => getJob(jobId), (j) => j.state === 'completed' || j.state === 'failed');
+    const done = await eventually(() => getJob(jobId), (j) => j.state === 'completed' || j.state === 'failed', { timeoutMs: 15_000 });
     expect(done.error).toBeUndefined();
     expect(done).toMatchObject({ jobId, domain: 'fantasy', state: 'completed' });
     expect(done.startedAt).toBeDefined();
@@ -203,7 +192,7 @@ describe('training jobs (in-process)', () => {
     const { jobId } = (
       await inject('POST', '/admin/v1/training-jobs', { domain: 'fantasy2', dataset: { path: 'sets/six.jsonl' }, params: tinyParams })
     ).json();
-    const done = await waitFor(() => getJob(jobId), (j) => j.state === 'completed' || j.state === 'failed');
+    const done = await eventually(() => getJob(jobId), (j) => j.state === 'completed' || j.state === 'failed', { timeoutMs: 15_000 });
     expect(done.state).toBe('completed');
     expect(done.result.activated).toBe(false);
     const version = (await inject('GET', `/admin/v1/prompts/fantasy2/${done.result.promptVersion}`)).json();
@@ -215,7 +204,7 @@ describe('training jobs (in-process)', () => {
     const body = { domain: 'slow', dataset: { users: makeUsers(12) }, params: { ...tinyParams, epochs: 3, batchSize: 2, concurrency: 1 } };
     const a = (await inject('POST', '/admin/v1/training-jobs', body)).json().jobId as string;
     const b = (await inject('POST', '/admin/v1/training-jobs', body)).json().jobId as string;
-    const running = await waitFor(() => getJob(a), (j) => j.state === 'running' && j.progress.llmCalls > 0);
+    const running = await eventually(() => getJob(a), (j) => j.state === 'running' && j.progress.llmCalls > 0, { timeoutMs: 15_000 });
     expect(running.progress.totalBatches).toBeGreaterThan(0);
     // One job per domain: the second waits.
     expect((await getJob(b)).state).toBe('queued');
@@ -227,7 +216,7 @@ describe('training jobs (in-process)', () => {
 
     const ca = await inject('DELETE', `/admin/v1/training-jobs/${a}`);
     expect(ca.json()).toEqual({ jobId: a, cancelled: true });
-    const stopped = await waitFor(() => getJob(a), (j) => j.state !== 'running');
+    const stopped = await eventually(() => getJob(a), (j) => j.state !== 'running', { timeoutMs: 15_000 });
     expect(stopped.state).toBe('cancelled');
     expect(stopped.result).toBeUndefined();
     expect(stopped.finishedAt).toBeDefined();

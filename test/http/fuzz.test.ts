@@ -14,7 +14,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LlmCallError } from '../../src/agp/ports.js';
 import { buildTestApp, type TestApp } from '../support/build-test-app.js';
-import { createScriptedLlm } from '../support/scripted-llm.js';
+import { createScriptedLlm } from '../../testkit/scripted-llm.js';
 
 const TOKEN = 'fuzz-admin-token-0123456789';
 const BODY_LIMIT = 32_768;

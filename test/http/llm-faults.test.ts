@@ -4,7 +4,8 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildTestApp, type TestApp } from '../support/build-test-app.js';
-import { startLlmDouble, type LlmDouble } from '../support/llm-double.js';
+import { startLlmDouble, type LlmDouble } from '../../testkit/llm-double.js';
+import { sleep } from '../../testkit/wait.js';
 
 const payload = (userId: string) => ({
   userId,
@@ -31,7 +32,7 @@ describe('LLM protection', () => {
     const { app, double } = await setup({ LLM_MAX_CONCURRENCY: '1', LLM_QUEUE_TIMEOUT_MS: '10' });
     double.setLatency(400);
     const slow = app.inject({ method: 'POST', url: '/v1/rerank', payload: payload('a') });
-    await new Promise((r) => setTimeout(r, 50));
+    await sleep(50);
     const started = Date.now();
     const shed = await app.inject({ method: 'POST', url: '/v1/rerank', payload: payload('b') });
     expect(Date.now() - started).toBeLessThan(150);

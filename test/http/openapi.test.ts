@@ -1,7 +1,7 @@
 /** openapi/openapi.json is generated from the routes; this fails when it drifts. */
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
-import { OPENAPI_PATH, renderOpenApi } from '../../scripts/openapi-document.js';
+import { OPENAPI_PATH, renderOpenApi } from '../../testkit/openapi-document.js';
 
 describe('openapi/openapi.json', () => {
   it('matches the routes (run `npm run openapi:generate` after changing a schema)', async () => {

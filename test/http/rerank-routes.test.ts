@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { buildTestApp, type TestApp } from '../support/build-test-app.js';
-import { startLlmDouble, type LlmDouble } from '../support/llm-double.js';
+import { startLlmDouble, type LlmDouble } from '../../testkit/llm-double.js';
 
 const items = (n: number, p = 'c') => Array.from({ length: n }, (_, i) => ({ id: `${p}${i + 1}`, title: `${p === 'h' ? 'Space opera' : 'Movie'} ${p}${i + 1}` }));
 const body = (over: Record<string, unknown> = {}) => ({ userId: 'user-1', history: items(6, 'h'), candidates: items(5), ...over });

@@ -9,8 +9,8 @@ import type { OpenAiLlmClient, OpenAiLlmClientOptions } from '../../src/llm/open
 import { createUndiciFetch } from '../../src/llm/undici-fetch.js';
 import { createMetrics } from '../../src/observability/metrics.js';
 import type { Metrics } from '../../src/observability/metrics.js';
-import { startLlmDouble } from '../support/llm-double.js';
-import type { LlmDouble } from '../support/llm-double.js';
+import { startLlmDouble } from '../../testkit/llm-double.js';
+import type { LlmDouble } from '../../testkit/llm-double.js';
 
 const API_KEY = 'sk-test-secret-key';
 const MODELS = { profile: 'double-model', rerank: 'double-model', summarise: 'double-model', edit: 'double-model', reason: 'double-model' };

@@ -6,10 +6,9 @@ import type { ManagedPromptRegistry, PromptRegistryOptions, PromptStorage } from
 import { createRedis, whenReady } from '../../src/store/redis-connection.js';
 import type { RedisClient } from '../../src/store/redis-connection.js';
 import { createRedisPromptStorage } from '../../src/store/redis-prompt-storage.js';
-import { startRedisServer, uniquePrefix } from '../support/redis.js';
-import type { RedisServerHandle } from '../support/redis.js';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+import { startRedisServer, uniquePrefix } from '../../testkit/redis-server.js';
+import type { RedisServerHandle } from '../../testkit/redis-server.js';
+import { eventually, sleep } from '../../testkit/wait.js';
 
 const BUILTIN: ActivePrompt = { domain: 'default', version: 'builtin-v0', text: 'BUILTIN', historyLength: 10 };
 
@@ -22,15 +21,6 @@ const pv = (domain: string, version: string, text = `${domain}/${version} prompt
   historyLength: 15,
   ...over,
 });
-
-async function eventually(check: () => boolean, timeoutMs: number): Promise<number> {
-  const t0 = Date.now();
-  while (!check()) {
-    if (Date.now() - t0 > timeoutMs) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await sleep(10);
-  }
-  return Date.now() - t0;
-}
 
 function captureLogger(): Logger & { warnings: string[] } {
   const warnings: string[] = [];
@@ -156,7 +146,9 @@ describe('prompt registry on Redis', () => {
     const b = await startRegistry(await redisStorage(prefix), { onActiveChange: (m) => changes.push(m) });
     await a.put(pv('movies', 'v1', 'from A'));
     await a.activate('movies', 'v1');
-    const took = await eventually(() => b.resolve('movies').version === 'v1', 1_000);
+    const t0 = Date.now();
+    await eventually(() => b.resolve('movies').version, (v) => v === 'v1', { timeoutMs: 1_000, intervalMs: 10 });
+    const took = Date.now() - t0;
     expect(took).toBeLessThan(1_000);
     expect(b.resolve('movies').text).toBe('from A');
     expect(changes).toEqual([{ movies: 'v1' }]);
@@ -169,13 +161,13 @@ describe('prompt registry on Redis', () => {
     await a.put(pv('movies', 'v1'));
     await a.activate('movies', 'v1');
     expect(a.resolve('movies').version).toBe('v1'); // the activating replica sees it at once
-    await eventually(() => b.resolve('movies').version === 'v1', 1_000);
+    await eventually(() => b.resolve('movies').version, (v) => v === 'v1', { timeoutMs: 1_000, intervalMs: 10 });
 
     // Without pub/sub AND without polling, nothing would arrive: the poller is what delivered it.
     const c = await startRegistry(await redisStorage(prefix, { pubsub: false }), { refreshMs: 60_000 });
     await a.put(pv('movies', 'v2'));
     await a.activate('movies', 'v2');
-    await eventually(() => b.resolve('movies').version === 'v2', 1_000);
+    await eventually(() => b.resolve('movies').version, (v) => v === 'v2', { timeoutMs: 1_000, intervalMs: 10 });
     expect(c.resolve('movies').version).toBe('v1');
   });
 
@@ -189,10 +181,10 @@ describe('prompt registry on Redis', () => {
       await a.put(pv('movies', 'v2'));
       await own.restart();
       // Wait until A's command connection is back, then activate; B must hear it without polling.
-      await eventually(() => clients.every((c) => c.status === 'ready'), 5_000);
+      await eventually(() => clients.every((c) => c.status === 'ready'), Boolean, { what: 'every client ready', timeoutMs: 5_000, intervalMs: 10 });
       await sleep(100);
       await a.activate('movies', 'v2');
-      await eventually(() => b.resolve('movies').version === 'v2', 1_000);
+      await eventually(() => b.resolve('movies').version, (v) => v === 'v2', { timeoutMs: 1_000, intervalMs: 10 });
     } finally {
       await own.stop();
     }
@@ -233,7 +225,7 @@ describe('prompt registry on Redis', () => {
       expect(log.warnings.some((w) => /keeping the last snapshot/.test(w))).toBe(true);
 
       await own.restart(); // no persistence: the restarted Redis is empty
-      await eventually(() => reg.resolve('movies').version === BUILTIN.version, 5_000);
+      await eventually(() => reg.resolve('movies').version, (v) => v === BUILTIN.version, { timeoutMs: 5_000, intervalMs: 10 });
     } finally {
       await own.stop();
     }
@@ -297,7 +289,7 @@ describe('prompt registry on a one-node Redis Cluster', () => {
       await expect(a.put(pv('movies', 'v1', 'different'))).rejects.toMatchObject({ code: 'CONFLICT' });
       expect((await a.list()).map((v) => `${v.domain}/${v.version}`)).toEqual(['books/b1', 'movies/v1']);
       await a.activate('movies', 'v1');
-      await eventually(() => b.resolve('movies').version === 'v1', 1_000);
+      await eventually(() => b.resolve('movies').version, (v) => v === 'v1', { timeoutMs: 1_000, intervalMs: 10 });
     } finally {
       for (const c of clients.splice(0)) c.disconnect();
       await own.stop();
@@ -312,7 +304,7 @@ describe('prompt registry on memory storage', () => {
     const b = await startRegistry(storage);
     await a.put(pv('default', 'd1'));
     await a.activate('default', 'd1');
-    await eventually(() => b.resolve('anything').version === 'd1', 1_000);
+    await eventually(() => b.resolve('anything').version, (v) => v === 'd1', { timeoutMs: 1_000, intervalMs: 10 });
     await expect(a.put(pv('default', 'd1', 'other'))).rejects.toMatchObject({ code: 'CONFLICT' });
     await expect(a.activate('default', 'nope')).rejects.toMatchObject({ code: 'NOT_FOUND' });
   });

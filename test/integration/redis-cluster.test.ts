@@ -25,12 +25,13 @@ import { createKeySchema } from '../../src/store/key-schema.js';
 import type { KeySchema } from '../../src/store/key-schema.js';
 import { buildTestApp } from '../support/build-test-app.js';
 import type { TestApp } from '../support/build-test-app.js';
-import { startLlmDouble } from '../support/llm-double.js';
-import type { LlmDouble } from '../support/llm-double.js';
-import { uniquePrefix } from '../support/redis.js';
-import { startRedisCluster } from '../support/redis-cluster.js';
+import { startLlmDouble } from '../../testkit/llm-double.js';
+import type { LlmDouble } from '../../testkit/llm-double.js';
+import { uniquePrefix } from '../../testkit/redis-server.js';
+import { startRedisCluster } from '../../testkit/redis-cluster.js';
 import { TRAINED_PROMPT, dragonUsers, trainingScript } from '../support/training-script.js';
-import type { RedisClusterHandle } from '../support/redis-cluster.js';
+import type { RedisClusterHandle } from '../../testkit/redis-cluster.js';
+import { eventually, sleep } from '../../testkit/wait.js';
 
 const ADMIN_TOKEN = 'cluster-admin-token-0123456789';
 const auth = { authorization: `Bearer ${ADMIN_TOKEN}` };
@@ -38,16 +39,6 @@ const items = (n: number, p = 'c') => Array.from({ length: n }, (_, i) => ({ id:
 const CANDIDATES = items(6);
 const rerankBody = (userId: string, over: Record<string, unknown> = {}) => ({ userId, history: items(4, 'h'), candidates: CANDIDATES, ...over });
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function waitFor<T>(fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 5_000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (ok(v)) return v;
-    if (Date.now() > until) throw new Error(`timed out; last value: ${JSON.stringify(v)}`);
-    await sleep(50);
-  }
-}
 /** Resolves p, or gives up after ms (cleanup must not hang on a dead cluster). */
 const within = (p: Promise<unknown>, ms: number) => Promise.race([p.catch(() => undefined), sleep(ms)]);
 
@@ -193,7 +184,7 @@ describe('Redis Cluster (3 masters, REDIS_CLUSTER_NODES)', () => {
     expect(await activeOn(b)).not.toBe('cl-v1');
     const act = await a.app.inject({ method: 'POST', url: '/admin/v1/prompts/default/cl-v1/activate', headers: auth });
     expect(act.statusCode).toBe(200);
-    expect(await waitFor(() => activeOn(b), (v) => v === 'cl-v1')).toBe('cl-v1');
+    expect(await eventually(() => activeOn(b), (v) => v === 'cl-v1', { timeoutMs: 5_000 })).toBe('cl-v1');
     expect(expectValidRanking(await post(b, rerankBody('act-user', { method: 'baseline' }))).promptVersion).toBe('cl-v1');
     // The registry's keys share the `{reg}` slot (its MULTI and pipelines are single-slot).
     const slots = new Set(await Promise.all([keys.promptActive(), keys.promptDomains(), keys.promptVersions('default')].map(slotOf)));
@@ -204,12 +195,12 @@ describe('Redis Cluster (3 masters, REDIS_CLUSTER_NODES)', () => {
     const imp = await a.app.inject({ method: 'POST', url: '/admin/v1/prompts', headers: auth, payload: { domain: 'default', version: 'cl-v2', text: 'Describe the user in two sentences.', historyLength: 3 } });
     expect(imp.statusCode).toBe(201);
     await client.hset(keys.promptActive(), 'default', 'cl-v2'); // what activate() writes, minus the PUBLISH
-    expect(await waitFor(() => activeOn(c), (v) => v === 'cl-v2')).toBe('cl-v2');
+    expect(await eventually(() => activeOn(c), (v) => v === 'cl-v2', { timeoutMs: 5_000 })).toBe('cl-v2');
     expect(await activeOn(b)).toBe('cl-v1');
     // Converge every replica on cl-v2 (profiles are keyed by prompt version).
     const act = await a.app.inject({ method: 'POST', url: '/admin/v1/prompts/default/cl-v2/activate', headers: auth });
     expect(act.statusCode).toBe(200);
-    for (const t of [a, b, c]) expect(await waitFor(() => activeOn(t), (v) => v === 'cl-v2')).toBe('cl-v2');
+    for (const t of [a, b, c]) expect(await eventually(() => activeOn(t), (v) => v === 'cl-v2', { timeoutMs: 5_000 })).toBe('cl-v2');
   });
 
   it('a BullMQ training job ({prefix} queue) completes on the cluster; every queue key is in one slot', async () => {
@@ -227,7 +218,7 @@ describe('Redis Cluster (3 masters, REDIS_CLUSTER_NODES)', () => {
     expect(submit.statusCode, submit.body).toBe(202);
     const { jobId } = submit.json() as { jobId: string };
     const get = async () => (await a.app.inject({ method: 'GET', url: `/admin/v1/training-jobs/${jobId}`, headers: auth })).json() as JobView;
-    const done = await waitFor(get, (v) => ['completed', 'failed', 'cancelled'].includes(v.state), 20_000);
+    const done = await eventually(get, (v) => ['completed', 'failed', 'cancelled'].includes(v.state), { timeoutMs: 20_000 });
     expect(done.error).toBeUndefined();
     expect(done.state).toBe('completed');
     const version = await a.app.inject({ method: 'GET', url: `/admin/v1/prompts/cluster/${done.result?.promptVersion ?? ''}`, headers: auth });

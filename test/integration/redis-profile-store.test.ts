@@ -4,10 +4,9 @@ import { createKeySchema } from '../../src/store/key-schema.js';
 import { createRedis, pingRedis, whenReady } from '../../src/store/redis-connection.js';
 import type { RedisClient } from '../../src/store/redis-connection.js';
 import { createRedisProfileStore } from '../../src/store/redis-profile-store.js';
-import { startRedisServer, uniquePrefix } from '../support/redis.js';
-import type { RedisServerHandle } from '../support/redis.js';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+import { startRedisServer, uniquePrefix } from '../../testkit/redis-server.js';
+import type { RedisServerHandle } from '../../testkit/redis-server.js';
+import { sleep } from '../../testkit/wait.js';
 
 const key = (over: Partial<ProfileKey> = {}): ProfileKey => ({
   domain: 'movies',

@@ -14,10 +14,11 @@ import { BUILTIN_PROMPT_VERSION } from '../../src/agp/types.js';
 import { createRedis, whenReady } from '../../src/store/redis-connection.js';
 import { buildTestApp } from '../support/build-test-app.js';
 import type { TestApp } from '../support/build-test-app.js';
-import { startLlmDouble } from '../support/llm-double.js';
-import type { LlmDouble } from '../support/llm-double.js';
-import { startRedisServer, uniquePrefix } from '../support/redis.js';
-import type { RedisServerHandle } from '../support/redis.js';
+import { startLlmDouble } from '../../testkit/llm-double.js';
+import type { LlmDouble } from '../../testkit/llm-double.js';
+import { startRedisServer, uniquePrefix } from '../../testkit/redis-server.js';
+import type { RedisServerHandle } from '../../testkit/redis-server.js';
+import { eventually } from '../../testkit/wait.js';
 
 const TOKEN = 'durability-admin-token-0123456789';
 const auth = { authorization: `Bearer ${TOKEN}` };
@@ -47,17 +48,6 @@ const RERANK = {
     { id: 'c3', title: 'Neuromancer' },
   ],
 };
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function eventually<T>(what: string, fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 10_000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (ok(v)) return v;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(v)}`);
-    await sleep(50);
-  }
-}
 
 let double: LlmDouble;
 const apps: TestApp[] = [];
@@ -143,9 +133,9 @@ async function importAndActivate(app: TestApp, activeVersion: string): Promise<v
 
 /** Waits until the app's Redis connection works again and its registry has refreshed from it. */
 async function whenRedisBack(app: TestApp): Promise<void> {
-  await eventually('readyz redis ok', async () => (await app.app.inject({ method: 'GET', url: '/readyz' })).json() as { checks: { redis: string } }, (b) => b.checks.redis === 'ok', 15_000);
+  await eventually(async () => (await app.app.inject({ method: 'GET', url: '/readyz' })).json() as { checks: { redis: string } }, (b) => b.checks.redis === 'ok', { what: 'readyz redis ok', timeoutMs: 15_000 });
   const since = Date.now();
-  await eventually('a registry refresh after the restart', async () => app.container.registry.lastRefreshAt ?? 0, (t) => t > since, 5_000);
+  await eventually(async () => app.container.registry.lastRefreshAt ?? 0, (t) => t > since, { what: 'a registry refresh after the restart', timeoutMs: 5_000 });
 }
 
 describe('prompt registry durability (admin API, real app, private redis-server)', () => {

@@ -6,8 +6,9 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestApp, type TestApp } from '../support/build-test-app.js';
-import { startLlmDouble, type LlmDouble } from '../support/llm-double.js';
-import { startRedisServer, uniquePrefix, type RedisServerHandle } from '../support/redis.js';
+import { startLlmDouble, type LlmDouble } from '../../testkit/llm-double.js';
+import { startRedisServer, uniquePrefix, type RedisServerHandle } from '../../testkit/redis-server.js';
+import { eventually, sleep } from '../../testkit/wait.js';
 
 const items = (n: number, p = 'c') => Array.from({ length: n }, (_, i) => ({ id: `${p}${i + 1}`, title: `Title ${p}${i + 1}` }));
 const body = (userId: string, over: Record<string, unknown> = {}) => ({ userId, history: items(4, 'h'), candidates: items(5), ...over });
@@ -84,13 +85,11 @@ describe('serving on Redis', () => {
     expect(imp.statusCode).toBe(201);
     const act = await a.app.inject({ method: 'POST', url: '/admin/v1/prompts/default/it-v1/activate', headers: auth });
     expect(act.statusCode).toBe(200);
-    const deadline = Date.now() + 5000;
-    let version = '';
-    while (Date.now() < deadline) {
-      version = (await post(b, body('act-1', { method: 'baseline' }))).json().promptVersion;
-      if (version === 'it-v1') break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    const version = await eventually(
+      async () => (await post(b, body('act-1', { method: 'baseline' }))).json().promptVersion,
+      (v) => v === 'it-v1',
+      { what: 'the other replica to serve it-v1', timeoutMs: 5_000, intervalMs: 100 },
+    );
     expect(version).toBe('it-v1');
     // The new version never reuses a profile generated under the old one.
     double.reset();
@@ -99,7 +98,7 @@ describe('serving on Redis', () => {
 
   it('a Redis outage never fails a rerank; readyz reports it; the cache works again after restart', async () => {
     redis.kill('SIGKILL');
-    await new Promise((r) => setTimeout(r, 200));
+    await sleep(200);
     const during = await post(a, body('outage-1'));
     expect(during.statusCode).toBe(200);
     expect(during.json().fallback).toBeNull();
@@ -109,8 +108,7 @@ describe('serving on Redis', () => {
     expect(ready.json()).toMatchObject({ status: 'degraded', checks: { redis: 'down' } });
 
     await redis.restart();
-    const until = Date.now() + 10_000;
-    while (Date.now() < until && (await a.app.inject('/readyz')).json().status !== 'ready') await new Promise((r) => setTimeout(r, 200));
+    await eventually(async () => (await a.app.inject('/readyz')).json().status, (s) => s === 'ready', { what: 'readyz ready', timeoutMs: 10_000, intervalMs: 200 });
     expect((await a.app.inject('/readyz')).json().status).toBe('ready');
     await post(a, body('outage-2'));
     expect((await post(a, body('outage-2'))).json().profile.cached).toBe(true);

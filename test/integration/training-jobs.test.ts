@@ -28,11 +28,12 @@ import type { TrainingRunDeps } from '../../src/jobs/run-training-job.js';
 import { runWorker } from '../../src/jobs/worker-main.js';
 import type { JobView } from '../../src/jobs/training-jobs.js';
 import { buildTestApp } from '../support/build-test-app.js';
-import { startLlmDouble } from '../support/llm-double.js';
-import type { LlmDouble } from '../support/llm-double.js';
+import { startLlmDouble } from '../../testkit/llm-double.js';
+import type { LlmDouble } from '../../testkit/llm-double.js';
 import { TRAINED_PROMPT, dragonUsers as makeUsers, trainingScript } from '../support/training-script.js';
-import { startRedisServer, uniquePrefix } from '../support/redis.js';
-import type { RedisServerHandle } from '../support/redis.js';
+import { startRedisServer, uniquePrefix } from '../../testkit/redis-server.js';
+import type { RedisServerHandle } from '../../testkit/redis-server.js';
+import { eventually, sleep } from '../../testkit/wait.js';
 
 /**
  * 8 training users in 4 batches of 2, 2 validation users, 1 epoch, no verification. LLM calls:
@@ -50,17 +51,6 @@ const request = (domain: string, over: Record<string, unknown> = {}) => ({
 });
 
 const FAST: TrainingWorkerTuning = { pollMs: 50, busyDelayMs: 100, lockDurationMs: 1_000, stalledIntervalMs: 250, concurrency: 3 };
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function waitFor<T>(fn: () => Promise<T> | T, ok: (v: T) => boolean, timeoutMs = 15_000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (ok(v)) return v;
-    if (Date.now() > until) throw new Error(`timed out; last value: ${JSON.stringify(v)}`);
-    await sleep(20);
-  }
-}
 
 let server: RedisServerHandle;
 let double: LlmDouble;
@@ -119,7 +109,7 @@ async function setup(): Promise<Env> {
 
 const finalStates = new Set(['completed', 'failed', 'cancelled']);
 const waitState = (env: Env, id: string, ok: (v: JobView) => boolean, timeoutMs?: number) =>
-  waitFor(async () => (await env.jobs.get(id)) as JobView, (v) => v !== null && ok(v), timeoutMs);
+  eventually(async () => (await env.jobs.get(id)) as JobView, (v) => v !== null && ok(v), { timeoutMs: timeoutMs ?? 15_000 });
 const counter = async (m: Metrics, state: string) =>
   (await m.trainingJobs.get()).values.find((v) => v.labels.state === state)?.value ?? 0;
 
@@ -176,7 +166,7 @@ describe('BullMQ training jobs', () => {
     const version = await env.registry.get('fantasy', name);
     expect(version).toMatchObject({ text: TRAINED_PROMPT, parentVersion: 'builtin-v0', historyLength: 5 });
     expect(version?.metrics?.bestValNdcg).toBeGreaterThan(version?.metrics?.initialValNdcg as number);
-    await waitFor(() => env.registry.resolve('fantasy').version, (v) => v === name);
+    await eventually(() => env.registry.resolve('fantasy').version, (v) => v === name, { timeoutMs: 15_000 });
 
     expect((await env.jobs.list()).map((j) => [j.jobId, j.state])).toEqual([[jobId, 'completed']]);
     expect(await counter(env.metrics, 'completed')).toBe(1);
@@ -209,7 +199,7 @@ describe('BullMQ training jobs', () => {
     expect(await env.jobs.cancel(a)).toBe(false);
 
     // Both reach a final BullMQ state and are counted; neither produced a version.
-    await waitFor(() => counter(env.metrics, 'cancelled'), (n) => n === 2);
+    await eventually(() => counter(env.metrics, 'cancelled'), (n) => n === 2, { timeoutMs: 15_000 });
     expect(await counter(env.metrics, 'failed')).toBe(0);
     const states = await Promise.all([a, b].map(async (id) => (await env.jobs.queue.getJob(id))?.getState()));
     expect(states).toEqual(['completed', 'completed']);
@@ -261,7 +251,7 @@ describe('BullMQ training jobs', () => {
     const w1 = env.startWorker({ llm: dying, concurrency: 1 });
     const { jobId } = await env.jobs.submit(request('crash'));
     await frozen;
-    await waitFor(() => double.calls.length, (n) => n === 15);
+    await eventually(() => double.calls.length, (n) => n === 15, { timeoutMs: 15_000 });
     const checkpoint = await createRedisCheckpointStore({ redis: env.redis, keys: createTrainingKeys(env.prefix), jobId }).load();
     expect(checkpoint).toMatchObject({ epoch: 1, batch: 2 });
     const atCheckpoint = checkpoint?.counters.llmCalls ?? -1;
@@ -332,7 +322,7 @@ describe('BullMQ training jobs', () => {
     const done = await waitState(env, jobId, (v) => finalStates.has(v.state));
     expect(done.state).toBe('failed');
     expect(done.error).toMatch(/not found/);
-    await waitFor(() => counter(env.metrics, 'failed'), (n) => n === 1);
+    await eventually(() => counter(env.metrics, 'failed'), (n) => n === 1, { timeoutMs: 15_000 });
     expect((await env.jobs.queue.getJob(jobId))?.attemptsMade).toBe(1);
   });
 });
@@ -368,7 +358,7 @@ describe('through the container (QUEUE_REDIS_URL, worker in the API process)', (
     expect(submit.statusCode).toBe(202);
     const { jobId } = submit.json() as { jobId: string };
     const get = async () => (await app.app.inject({ method: 'GET', url: `/admin/v1/training-jobs/${jobId}`, headers })).json() as JobView;
-    const done = await waitFor(get, (v) => finalStates.has(v.state));
+    const done = await eventually(get, (v) => finalStates.has(v.state), { timeoutMs: 15_000 });
     expect(done.state).toBe('completed');
     expect(done.result?.activated).toBe(true);
     const version = await app.app.inject({ method: 'GET', url: `/admin/v1/prompts/app/${done.result?.promptVersion ?? ''}`, headers });

@@ -3,7 +3,7 @@
  * the API (`node --import tsx src/server.ts`, WORKER_ENABLED=false) and `agp worker` processes, all
  * talking to the LLM double in this process through the real openai SDK.
  *
- * The double answers as the synthetic world of the trainer tests (test/support/synthetic-world.ts), so
+ * The double answers as the synthetic world of the trainer tests (testkit/synthetic-world.ts), so
  * the run is deterministic and its uninterrupted LLM call count is known from a reference run of the
  * same trainer in-process. The job is submitted through the admin API; once its progress shows batch
  * ≥ 1 of epoch 1, the double stops answering (so the worker is provably inside an unfinished batch
@@ -16,12 +16,9 @@
  *   starting with the interrupted batch's users; nothing of a completed batch is repeated; in total the
  *   double saw ≤ uninterrupted calls + the interrupted batch's calls.
  */
-import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TrainingCheckpoint } from '../../src/agp/checkpoint.js';
@@ -33,15 +30,16 @@ import { createRedisCheckpointStore, createTrainingKeys } from '../../src/jobs/r
 import type { JobView } from '../../src/jobs/training-jobs.js';
 import { createRedis } from '../../src/store/redis-connection.js';
 import type { RedisClient } from '../../src/store/redis-connection.js';
-import { knownRole, startLlmDouble } from '../support/llm-double.js';
-import type { LlmDouble, RecordedCall } from '../support/llm-double.js';
-import { sendOne, startServerProcess } from '../support/load.js';
-import type { ServerProcess } from '../support/load.js';
-import { startRedisServer, uniquePrefix } from '../support/redis.js';
-import type { RedisServerHandle } from '../support/redis.js';
-import { createWorldLlm, keywordPolicy, makeUsers, worldAnswer } from '../support/synthetic-world.js';
+import { knownRole, startLlmDouble } from '../../testkit/llm-double.js';
+import type { LlmDouble, RecordedCall } from '../../testkit/llm-double.js';
+import { sendOne } from '../../testkit/load.js';
+import { spawnNode, startServerProcess } from '../../testkit/processes.js';
+import type { ManagedChild, ServerProcess } from '../../testkit/processes.js';
+import { startRedisServer, uniquePrefix } from '../../testkit/redis-server.js';
+import type { RedisServerHandle } from '../../testkit/redis-server.js';
+import { createWorldLlm, keywordPolicy, makeUsers, worldAnswer } from '../../testkit/synthetic-world.js';
+import { eventually, sleep } from '../../testkit/wait.js';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const TOKEN = 'crash-test-admin-token-0123456789';
 const DOMAIN = 'crashworld';
 const LATENCY_MS = 30;
@@ -54,7 +52,6 @@ const PARAMS = { epochs: 2, batchSize: 3, verifySteps: 1, trainUsers: 9, valUser
 const policy = keywordPolicy();
 const answer = worldAnswer(policy);
 
-
 /** The synthetic world answering over HTTP. */
 const worldScript = (call: RecordedCall): string => answer({ role: knownRole(call), messages: call.messages as ChatMessage[] });
 
@@ -65,49 +62,16 @@ function profileUser(call: RecordedCall): string | undefined {
   return m ? `u${m[1]}` : undefined;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function waitFor<T>(what: string, fn: () => Promise<T> | T, ok: (v: T) => boolean, timeoutMs: number): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  let last: T | undefined;
-  for (;;) {
-    last = await fn();
-    if (ok(last)) return last;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}; last value: ${JSON.stringify(last)}`);
-    await sleep(25);
-  }
-}
-
 /** An `agp worker` process. */
-interface WorkerProcess {
-  child: ChildProcess;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  output(): string;
-}
-
-function startWorkerProcess(env: Record<string, string>): WorkerProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/agp.ts', 'worker'], {
-    cwd: ROOT,
-    env: { ...process.env, NODE_ENV: 'production', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  const collect = (d: Buffer) => {
-    out = (out + d.toString('utf8')).slice(-100_000);
-  };
-  child.stdout?.on('data', collect);
-  child.stderr?.on('data', collect);
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => child.once('exit', (code, signal) => r({ code, signal })));
-  const killOnExit = () => child.kill('SIGKILL');
-  process.once('exit', killOnExit);
-  void exited.then(() => process.off('exit', killOnExit));
-  return { child, exited, output: () => out };
+function startWorkerProcess(env: Record<string, string>): ManagedChild {
+  return spawnNode('agp worker', { nodeFlags: ['--import', 'tsx'], args: ['src/cli/agp.ts', 'worker'], env: { ...process.env, NODE_ENV: 'production', ...env } });
 }
 
 let redis: RedisServerHandle;
 let double: LlmDouble;
 let api: ServerProcess | undefined;
 let dataDir: string;
-const workers: WorkerProcess[] = [];
+const workers: ManagedChild[] = [];
 const conns: RedisClient[] = [];
 
 beforeAll(async () => {
@@ -194,9 +158,9 @@ describe('training worker killed with SIGKILL mid-epoch (real processes)', () =>
     };
 
     // Mid-epoch: progress says batch ≥ 1 of epoch 1, and the worker is waiting on LLM calls that never return.
-    const mid = await waitFor('progress at batch ≥ 1 of epoch 1', view, (v) => v.state === 'running' && v.progress.epoch === 1 && v.progress.batch >= 1, 45_000);
+    const mid = await eventually(view, (v) => v.state === 'running' && v.progress.epoch === 1 && v.progress.batch >= 1, { what: 'progress at batch ≥ 1 of epoch 1', timeoutMs: 45_000 });
     expect(mid.progress).toMatchObject({ epoch: 1, phase: 'batch', totalBatches: 3 });
-    await waitFor('the frozen batch to have calls in flight', () => frozen && double.calls.length > freezeAt, (ok) => ok, 10_000);
+    await eventually(() => frozen && double.calls.length > freezeAt, (ok) => ok, { what: 'the frozen batch to have calls in flight', timeoutMs: 10_000 });
     await sleep(200);
 
     const queueConn = createRedis(redis.url, { role: 'queue' });
@@ -227,7 +191,7 @@ describe('training worker killed with SIGKILL mid-epoch (real processes)', () =>
     const w2 = startWorkerProcess(workerEnv);
     workers.push(w2);
 
-    const done = await waitFor('the job to finish', view, (v) => ['completed', 'failed', 'cancelled'].includes(v.state), 60_000);
+    const done = await eventually(view, (v) => ['completed', 'failed', 'cancelled'].includes(v.state), { what: 'the job to finish', timeoutMs: 60_000 });
     const takeoverMs = Date.now() - killedAt;
     expect(done.error, w2.output().slice(-2_000)).toBeUndefined();
     expect(done.state).toBe('completed');

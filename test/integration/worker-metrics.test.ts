@@ -26,11 +26,12 @@ import type { ManagedPromptRegistry } from '../../src/store/prompt-registry.js';
 import { createRedis, whenReady } from '../../src/store/redis-connection.js';
 import type { RedisClient } from '../../src/store/redis-connection.js';
 import { createRedisPromptStorage } from '../../src/store/redis-prompt-storage.js';
-import { startLlmDouble } from '../support/llm-double.js';
-import type { LlmDouble } from '../support/llm-double.js';
-import { freePort, startRedisServer, uniquePrefix } from '../support/redis.js';
-import type { RedisServerHandle } from '../support/redis.js';
+import { startLlmDouble } from '../../testkit/llm-double.js';
+import type { LlmDouble } from '../../testkit/llm-double.js';
+import { freePort, startRedisServer, uniquePrefix } from '../../testkit/redis-server.js';
+import type { RedisServerHandle } from '../../testkit/redis-server.js';
 import { dragonUsers, trainingScript } from '../support/training-script.js';
+import { eventually } from '../../testkit/wait.js';
 
 const HAS_PROMTOOL = spawnSync('promtool', ['--version']).status === 0;
 const IN_CI = Boolean(process.env.CI);
@@ -38,22 +39,6 @@ const IN_CI = Boolean(process.env.CI);
 const PARAMS = { epochs: 1, batchSize: 2, valUsers: 2, verifySteps: 0, patience: 0, concurrency: 2 };
 const FAST: TrainingWorkerTuning = { pollMs: 50, busyDelayMs: 100, lockDurationMs: 1_000, stalledIntervalMs: 250, concurrency: 3 };
 const FINAL = new Set(['completed', 'failed', 'cancelled']);
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function waitFor<T>(what: string, fn: () => Promise<T> | T, ok: (v: T) => boolean, timeoutMs = 20_000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  let last: T | undefined;
-  for (;;) {
-    try {
-      last = await fn();
-      if (ok(last)) return last;
-    } catch (err) {
-      if (Date.now() > until) throw err;
-    }
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}; last value: ${JSON.stringify(last)}`);
-    await sleep(25);
-  }
-}
 
 /** Resolves with the connection error code (ECONNREFUSED once nothing listens), or 'connected'. */
 function tryConnect(port: number): Promise<string> {
@@ -155,7 +140,7 @@ describe('agp worker HTTP: /metrics, /healthz, 404, shutdown', () => {
     });
 
     // Liveness.
-    const health = await waitFor('GET /healthz', () => fetch(`${base}/healthz`), (r) => r.status === 200);
+    const health = await eventually(() => fetch(`${base}/healthz`), (r) => r.status === 200, { what: 'GET /healthz', timeoutMs: 20_000 });
     expect(health.headers.get('content-type')).toMatch(/^application\/json/);
     expect(await health.json()).toEqual({ status: 'ok' });
     const head = await fetch(`${base}/healthz`, { method: 'HEAD' });
@@ -165,8 +150,8 @@ describe('agp worker HTTP: /metrics, /healthz, 404, shutdown', () => {
     // The jobs reach their final states; the worker counts them (its 'completed'/'failed' events can trail the state).
     const view = async (id: string) => (await jobs.get(id)) as JobView;
     const [done, failed] = await Promise.all([
-      waitFor('the training job to finish', () => view(ok.jobId), (v) => FINAL.has(v?.state)),
-      waitFor('the bad job to fail', () => view(bad.jobId), (v) => FINAL.has(v?.state)),
+      eventually(() => view(ok.jobId), (v) => FINAL.has(v?.state), { what: 'the training job to finish', timeoutMs: 20_000 }),
+      eventually(() => view(bad.jobId), (v) => FINAL.has(v?.state), { what: 'the bad job to fail', timeoutMs: 20_000 }),
     ]);
     expect(done.error).toBeUndefined();
     expect(done.state).toBe('completed');
@@ -175,10 +160,10 @@ describe('agp worker HTTP: /metrics, /healthz, 404, shutdown', () => {
       const r = await fetch(`${base}/metrics?from=test`);
       return { status: r.status, type: r.headers.get('content-type'), text: await r.text() };
     };
-    const scrape = await waitFor(
-      'agp_training_jobs_total to count both jobs',
+    const scrape = await eventually(
       metrics,
       (m) => sample(m.text, 'agp_training_jobs_total{state="completed"}') === 1 && sample(m.text, 'agp_training_jobs_total{state="failed"}') === 1,
+      { what: 'agp_training_jobs_total to count both jobs', timeoutMs: 20_000 },
     );
 
     // Prometheus text exposition, as prom-client serves it.

@@ -17,7 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 /** LLM slots in the hung-refresh test: 64 slots leave 16 for background refreshes. */
 const LLM_SLOTS = 64;
 import { buildTestApp } from '../support/build-test-app.js';
-import { startLlmDouble, type ChaosOptions, type LlmDouble, type LlmDoubleMode, type RecordedCall } from '../support/llm-double.js';
+import { startLlmDouble, type ChaosOptions, type LlmDouble, type LlmDoubleMode, type RecordedCall } from '../../testkit/llm-double.js';
 import {
   metricByLabel,
   monitorLag,
@@ -28,11 +28,11 @@ import {
   runLoad,
   scrape,
   sendOne,
-  startServerProcess,
   type LoadSample,
   type RerankBody,
-  type ServerProcess,
-} from '../support/load.js';
+} from '../../testkit/load.js';
+import { startServerProcess, type ServerProcess } from '../../testkit/processes.js';
+import { sleep } from '../../testkit/wait.js';
 
 const DEADLINE_MS = 400;
 const BREAKER_RESET_MS = 1_000;
@@ -138,22 +138,22 @@ describe('LLM chaos at steady load', () => {
       while (performance.now() < until) {
         const w = lag.latest();
         if (w && w.to > performance.now() - 150 && w.circuitState === want) return w.to;
-        await new Promise((r) => setTimeout(r, 20));
+        await sleep(20);
       }
       return Number.NaN;
     };
 
     const controller = (async () => {
       double.setChaos(CHAOS);
-      await new Promise((r) => setTimeout(r, CHAOS_MS));
+      await sleep(CHAOS_MS);
       phase.chaosEnd = performance.now();
       double.setChaos({ error500: 1 });
       phase.open = await waitForState(1, 10_000);
-      await new Promise((r) => setTimeout(r, 300)); // stay open a while, well inside BREAKER_RESET_MS
+      await sleep(300); // stay open a while, well inside BREAKER_RESET_MS
       double.setChaos(undefined); // back to mode 'ok'
       phase.off = performance.now();
       phase.closed = await waitForState(0, BREAKER_RESET_MS + 5_000);
-      await new Promise((r) => setTimeout(r, 1_000));
+      await sleep(1_000);
       stopLoad.abort();
     })();
 
@@ -289,7 +289,7 @@ describe('LLM chaos at steady load', () => {
         body: { ...rerankBody(2_000_000), userId: 'coalesced-user', method: 'agp', deadlineMs },
       });
       const slow = sendOne(server.origin, req(5_000));
-      await new Promise((r) => setTimeout(r, 100));
+      await sleep(100);
       const joined = await sendOne(server.origin, req(DEADLINE_MS));
       const first = await slow;
       const j = joined.body as RerankBody;
@@ -335,7 +335,7 @@ describe('LLM chaos at steady load', () => {
       hung.setMode('hang');
       // Every user comes back with a changed history: served stale at once, and a refresh starts... and hangs.
       await inBatches(USERS, async (u) => expect((await post(agp(u, 'b'))).json().profile).toEqual({ cached: true, stale: true }));
-      await new Promise((r) => setTimeout(r, 100));
+      await sleep(100);
       const inflight = (await t.container.metrics.llmInflight.get()).values[0]?.value ?? 0;
       const hungRefreshes = hung.calls.filter((c) => c.role === 'profile' && c.mode === 'hang').length;
       hung.setMode('ok');

@@ -13,9 +13,10 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Agent } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildTestApp, type TestApp } from '../support/build-test-app.js';
-import { startLlmDouble, type LlmDouble } from '../support/llm-double.js';
-import { metricValue, percentile, reasonHistogram, rerankProblem, runLoad, scrape, sendOne, type LoadSample, type RerankBody } from '../support/load.js';
+import { startLlmDouble, type LlmDouble } from '../../testkit/llm-double.js';
+import { metricValue, percentile, reasonHistogram, rerankProblem, runLoad, scrape, sendOne, type LoadSample, type RerankBody } from '../../testkit/load.js';
 import type { OpenAiLlmClient } from '../../src/llm/openai-llm-client.js';
+import { sleep } from '../../testkit/wait.js';
 
 let t: TestApp | undefined;
 let double: LlmDouble | undefined;
@@ -194,7 +195,7 @@ describe('overload', () => {
         recoveredAfter = performance.now() - stoppedBlockingAt;
         break;
       }
-      await new Promise((r) => setTimeout(r, 50));
+      await sleep(50);
     }
 
     expect(shed.length).toBe(3);

@@ -10,9 +10,10 @@ import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestApp, type TestApp } from '../support/build-test-app.js';
-import { startLlmDouble, type LlmDouble } from '../support/llm-double.js';
-import { startRedisServer, uniquePrefix, type RedisServerHandle } from '../support/redis.js';
-import { percentile, rerankProblem, runLoad, sendOne, type LoadSample, type RerankBody } from '../support/load.js';
+import { startLlmDouble, type LlmDouble } from '../../testkit/llm-double.js';
+import { startRedisServer, uniquePrefix, type RedisServerHandle } from '../../testkit/redis-server.js';
+import { percentile, rerankProblem, runLoad, sendOne, type LoadSample, type RerankBody } from '../../testkit/load.js';
+import { sleep } from '../../testkit/wait.js';
 
 const USERS = 30;
 const DEADLINE_MS = 2_000;
@@ -58,8 +59,6 @@ interface Readiness {
   status: number | null;
   body: { status?: string; checks?: { redis?: string } } | undefined;
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('Redis outage under load', () => {
   it('never fails a rerank, reports degraded readiness, and reconnects and caches again without a restart', async () => {

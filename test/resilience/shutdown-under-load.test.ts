@@ -7,8 +7,10 @@
 import { performance } from 'node:perf_hooks';
 import { Agent } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startLlmDouble, type LlmDouble } from '../support/llm-double.js';
-import { rerankProblem, sendOne, startServerProcess, type LoadSample, type RerankBody, type ServerProcess } from '../support/load.js';
+import { startLlmDouble, type LlmDouble } from '../../testkit/llm-double.js';
+import { rerankProblem, sendOne, type LoadSample, type RerankBody } from '../../testkit/load.js';
+import { startServerProcess, type ServerProcess } from '../../testkit/processes.js';
+import { sleep } from '../../testkit/wait.js';
 
 const IN_FLIGHT = 100;
 /**
@@ -41,7 +43,6 @@ afterAll(async () => {
 });
 
 const candidates = Array.from({ length: 6 }, (_, k) => ({ id: `c${k}`, title: `Candidate ${k}` }));
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** One request on a brand-new connection (its own Agent), bounded so that a hang shows as TimeoutError. */
 async function probe(origin: string): Promise<LoadSample> {

@@ -14,7 +14,7 @@ import { isDomainError } from '../../src/errors.js';
 import { adminAuth } from '../../src/http/plugins/admin-auth.js';
 import { httpErrorOf } from '../../src/http/plugins/error-handler.js';
 import { buildTestApp, type TestApp } from '../support/build-test-app.js';
-import { createScriptedLlm } from '../support/scripted-llm.js';
+import { createScriptedLlm } from '../../testkit/scripted-llm.js';
 
 // Spy on the real timingSafeEqual (and createHash) so the tests can see what admin-auth compares.
 const spies = vi.hoisted(() => ({ calls: [] as Array<[number, number]> }));

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { sanitizeText } from '../../src/agp/untrusted-text.js';
 import { MAX_JSON_DEPTH, nestingExceeds } from '../../src/http/plugins/json-body.js';
 import { buildTestApp, type TestApp } from '../support/build-test-app.js';
-import { startLlmDouble, type LlmDouble } from '../support/llm-double.js';
+import { startLlmDouble, type LlmDouble } from '../../testkit/llm-double.js';
 
 const TOKEN = 'limits-admin-token-0123456789';
 const MAX_TITLE = 200;

@@ -10,7 +10,7 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loggerOptions } from '../../src/observability/logger.js';
 import { buildTestApp } from '../support/build-test-app.js';
-import { startLlmDouble, type LlmDouble } from '../support/llm-double.js';
+import { startLlmDouble, type LlmDouble } from '../../testkit/llm-double.js';
 
 const API_KEY = 'sk-LOGSECRET-api-key-7c1e2a';
 const TOKEN = 'LOGSECRET-admin-token-5f3b9d0e';

@@ -10,7 +10,7 @@ import { FALLBACK_REASONS } from '../../src/agp/types.js';
 import { BUILTIN_PROFILE_PROMPT } from '../../src/agp/prompts.js';
 import { LIMITS } from '../../src/http/schemas.js';
 import { buildTestApp, type TestApp } from '../support/build-test-app.js';
-import { startLlmDouble, type LlmDouble, type RecordedCall } from '../support/llm-double.js';
+import { startLlmDouble, type LlmDouble, type RecordedCall } from '../../testkit/llm-double.js';
 import { corpus, expand } from '../support/injection-corpus.js';
 
 

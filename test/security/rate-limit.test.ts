@@ -7,11 +7,11 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestApp, type TestApp } from '../support/build-test-app.js';
-import { startRedisServer, uniquePrefix, type RedisServerHandle } from '../support/redis.js';
+import { startRedisServer, uniquePrefix, type RedisServerHandle } from '../../testkit/redis-server.js';
+import { sleep } from '../../testkit/wait.js';
 
 const LIMIT_ENV = { RATE_LIMIT_MAX: '3', RATE_LIMIT_WINDOW_MS: '1000' };
 const body = { userId: 'rl-user', method: 'baseline', history: [], candidates: [{ id: 'a', title: 'A' }, { id: 'b', title: 'B' }] };
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const rerank = (t: TestApp, clientId: string) => t.app.inject({ method: 'POST', url: '/v1/rerank', headers: { 'x-client-id': clientId }, payload: body });
 

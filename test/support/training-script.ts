@@ -2,7 +2,7 @@
  * A tiny training world for job tests: users who watch space operas but pick the dragon film, and LLM
  * replies (via the double's script hook) under which only the trained prompt's profiles find it.
  */
-import type { RecordedCall } from './llm-double.js';
+import type { RecordedCall } from '../../testkit/llm-double.js';
 
 /** A phrase only the trained prompt contains; profiles written with it name the users' real interest. */
 export const DRAGON_MARK = 'focus on dragons';

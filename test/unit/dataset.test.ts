@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DatasetError, parseDataset, serializeUser, splitUsers } from '../../src/agp/dataset.js';
-import { makeUsers } from '../support/synthetic-world.js';
+import { makeUsers } from '../../testkit/synthetic-world.js';
 
 const row = (over: Record<string, unknown> = {}) =>
   JSON.stringify({

@@ -4,8 +4,8 @@ import { evaluateMethods, summarizeEvaluation } from '../../src/agp/evaluate.js'
 import type { PipelineOptions } from '../../src/agp/pipeline.js';
 import { LlmCallError } from '../../src/agp/ports.js';
 import { ndcgAtK } from '../../src/agp/metrics.js';
-import { createScriptedLlm } from '../support/scripted-llm.js';
-import { START_PROMPT, createWorldLlm, keywordPolicy, makeUsers } from '../support/synthetic-world.js';
+import { createScriptedLlm } from '../../testkit/scripted-llm.js';
+import { START_PROMPT, createWorldLlm, keywordPolicy, makeUsers } from '../../testkit/synthetic-world.js';
 
 /** The service's defaults: tests exercise the same settings production starts with. */
 const pipeline: PipelineOptions = pipelineOptions(loadConfig({}));

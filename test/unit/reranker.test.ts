@@ -6,6 +6,7 @@ import type { PipelineOptions } from '../../src/agp/pipeline.js';
 import type { ActivePrompt, LlmClient, LlmRequest, LlmResponse, PromptRegistry } from '../../src/agp/ports.js';
 import { LlmCallError, silentLogger } from '../../src/agp/ports.js';
 import { createMemoryProfileStore } from '../../src/store/memory-profile-store.js';
+import { sleep } from '../../testkit/wait.js';
 
 const PROMPT: ActivePrompt = { domain: 'default', version: 'v-test', text: 'Describe the user.', historyLength: 3 };
 
@@ -32,7 +33,7 @@ function fakeLlm(opts: { rank?: Answer; profile?: Answer; delayMs?: number } = {
     configured: true,
     async complete(req): Promise<LlmResponse> {
       calls.push(req);
-      if (opts.delayMs) await new Promise((r) => setTimeout(r, opts.delayMs));
+      if (opts.delayMs) await sleep(opts.delayMs);
       const user = req.messages.map((m) => m.content).join('\n');
       let text: string;
       if (req.role === 'profile') text = opts.profile ? await opts.profile(req) : 'Likes space operas.';

@@ -3,15 +3,15 @@ import { loadConfig, pipelineOptions } from '../../src/config.js';
 import { train } from '../../src/agp/trainer.js';
 import type { TrainInput, TrainingProgress } from '../../src/agp/trainer.js';
 import { LlmCallError } from '../../src/agp/ports.js';
-import { createScriptedLlm } from '../support/scripted-llm.js';
+import { createScriptedLlm } from '../../testkit/scripted-llm.js';
 import { createMemoryCheckpointStore } from '../../src/agp/checkpoint.js';
 import { TraceMissError, createReplayLlm, createTracingLlm, parseTrace, requestHash } from '../../src/agp/trace.js';
 import type { TraceEntry } from '../../src/agp/trace.js';
 import type { UserRecord } from '../../src/agp/dataset.js';
 import type { PipelineOptions } from '../../src/agp/pipeline.js';
 import type { TrainingParamsInput } from '../../src/agp/training-params.js';
-import type { Policy } from '../support/synthetic-world.js';
-import { START_PROMPT, createWorldLlm, keywordPolicy, makeUsers, worldAnswer } from '../support/synthetic-world.js';
+import type { Policy } from '../../testkit/synthetic-world.js';
+import { START_PROMPT, createWorldLlm, keywordPolicy, makeUsers, worldAnswer } from '../../testkit/synthetic-world.js';
 
 /** The service's defaults: tests exercise the same settings production starts with. */
 const pipeline: PipelineOptions = pipelineOptions(loadConfig({}));

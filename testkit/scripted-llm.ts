@@ -3,8 +3,8 @@
  * tests. It records every request, counts tokens deterministically (chars / 4) and can simulate a crash
  * (a plain Error, not an LlmCallError) after N calls.
  */
-import type { LlmClient, LlmRequest, LlmResponse } from '../../src/agp/ports.js';
-import type { LlmRole } from '../../src/agp/types.js';
+import type { LlmClient, LlmRequest, LlmResponse } from '../src/agp/ports.js';
+import type { LlmRole } from '../src/agp/types.js';
 
 /** Produces the answer text for one request (throw an LlmCallError to simulate an LLM fault). */
 export type Script = (req: LlmRequest, index: number) => string | Promise<string>;

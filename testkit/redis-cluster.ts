@@ -14,10 +14,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { freePort, spawnRedisServer } from './redis.js';
+import { freePort, spawnRedisServer } from './redis-server.js';
+import { eventually, sleep } from './wait.js';
 
 const run = promisify(execFile);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export interface StartRedisClusterOptions {
   /** Number of masters (default 3; Redis Cluster needs at least 3). */
@@ -196,10 +196,11 @@ export async function startRedisCluster(opts: StartRedisClusterOptions = {}): Pr
     await handle.waitForState('ok', Math.max(1_000, until - Date.now()));
     // Every node knows every other node (gossip finished), so MOVED replies are consistent everywhere.
     for (let i = 0; i < nodes.length; i++) {
-      while (!(await handle.cli(i, 'CLUSTER', 'INFO')).includes(`cluster_known_nodes:${masters}`)) {
-        if (Date.now() > until) throw new Error(`node ${addrs[i] ?? i} does not know all ${masters} nodes`);
-        await sleep(50);
-      }
+      await eventually(() => handle.cli(i, 'CLUSTER', 'INFO'), (info) => info.includes(`cluster_known_nodes:${masters}`), {
+        what: `node ${addrs[i] ?? i} to know all ${masters} nodes`,
+        timeoutMs: Math.max(1_000, until - Date.now()),
+        intervalMs: 50,
+      });
     }
     return handle;
   } catch (err) {
@@ -239,31 +240,25 @@ function makeHandle(nodes: Node[], dir: string, stop: () => Promise<void>): Redi
       throw new Error(`no node owns slot ${slot} of ${key}`);
     },
     async waitForState(state, timeoutMs = 10_000) {
-      const until = Date.now() + timeoutMs;
       const want = `cluster_state:${state}`;
-      for (;;) {
+      const infos = async () => {
         const alive = nodes.map((n, i) => ({ n, i })).filter(({ n }) => !exited(n.child));
-        const infos = await Promise.all(alive.map(({ i }) => handle.cli(i, 'CLUSTER', 'INFO').catch(() => '')));
-        if (infos.every((s) => s.includes(want))) return;
-        if (Date.now() > until) throw new Error(`cluster did not reach ${want} within ${timeoutMs} ms`);
-        await sleep(50);
-      }
+        return Promise.all(alive.map(({ i }) => handle.cli(i, 'CLUSTER', 'INFO').catch(() => '')));
+      };
+      await eventually(infos, (all) => all.every((s) => s.includes(want)), { what: `the cluster to reach ${want}`, timeoutMs, intervalMs: 50 });
     },
     async waitForFailFlag(i, timeoutMs = 10_000) {
-      const until = Date.now() + timeoutMs;
       const target = addrs[i];
       const flagged = (nodesText: string) =>
         nodesText.split('\n').some((line) => {
           const parts = line.trim().split(' ');
           return parts[1]?.split('@')[0] === target && (parts[2] ?? '').split(',').includes('fail');
         });
-      for (;;) {
+      const views = async () => {
         const others = nodes.map((n, j) => ({ n, j })).filter(({ n, j }) => j !== i && !exited(n.child));
-        const views = await Promise.all(others.map(({ j }) => handle.cli(j, 'CLUSTER', 'NODES').catch(() => '')));
-        if (views.length > 0 && views.every(flagged)) return;
-        if (Date.now() > until) throw new Error(`node ${target ?? i} was not flagged FAIL within ${timeoutMs} ms`);
-        await sleep(50);
-      }
+        return Promise.all(others.map(({ j }) => handle.cli(j, 'CLUSTER', 'NODES').catch(() => '')));
+      };
+      await eventually(views, (all) => all.length > 0 && all.every(flagged), { what: `node ${target ?? i} to be flagged FAIL`, timeoutMs, intervalMs: 50 });
     },
     stop,
   };

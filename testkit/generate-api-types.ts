@@ -2,20 +2,17 @@
  * TypeScript types for the public API, generated from the checked-in openapi/openapi.json with
  * openapi-typescript. test/contract/api-types.d.ts is this output, committed so the contract test type-checks
  * its openapi-fetch client statically; the contract test regenerates it and fails when it drifts.
- *
- *   npx tsx test/contract/generate-api-types.ts      # rewrite test/contract/api-types.d.ts
+ * `npm run openapi:generate` (scripts/generate-openapi.ts) rewrites it together with the spec.
  */
-import { writeFile } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
 import openapiTS, { astToString } from 'openapi-typescript';
 
 /** The checked-in spec. */
-export const SPEC_URL = new URL('../../openapi/openapi.json', import.meta.url);
+export const SPEC_URL = new URL('../openapi/openapi.json', import.meta.url);
 /** The committed output. */
-export const API_TYPES_URL = new URL('./api-types.d.ts', import.meta.url);
+export const API_TYPES_URL = new URL('../test/contract/api-types.d.ts', import.meta.url);
 
 const HEADER = [
-  '// Generated from openapi/openapi.json by test/contract/generate-api-types.ts (openapi-typescript).',
+  '// Generated from openapi/openapi.json by testkit/generate-api-types.ts (openapi-typescript).',
   '// Do not edit: `npm run openapi:generate` rewrites it with the spec.',
   '',
 ].join('\n');
@@ -26,9 +23,4 @@ export async function generateApiTypes(spec: URL = SPEC_URL): Promise<string> {
   // `domain`, `includeProfile`, ...). Responses are unaffected: zod lists every defaulted field as required there.
   const ast = await openapiTS(spec, { alphabetize: false, exportType: false, defaultNonNullable: false });
   return `${HEADER}${astToString(ast)}`;
-}
-
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  await writeFile(API_TYPES_URL, await generateApiTypes());
-  process.stdout.write(`wrote ${fileURLToPath(API_TYPES_URL)}\n`);
 }

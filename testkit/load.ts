@@ -1,7 +1,7 @@
 /**
- * A small, bounded load driver over undici for the resilience tests and scripts/soak.ts, plus the few
- * helpers those share: the rerank response invariant, percentiles, a /metrics reader and a spawner for
- * the real server process (`node --import tsx src/server.ts`).
+ * The one load driver (undici, closed-loop) for the resilience tests, scripts/soak.ts and the bench, plus
+ * the few helpers those share: the rerank response invariant, percentiles, a /metrics reader and an
+ * event-loop lag monitor. The server process itself comes from processes.ts.
  *
  * runLoad() is closed-loop: `concurrency` workers each send one request, wait for its answer (or its
  * per-request timeout), optionally pause, and send the next, until `durationMs` has passed, `requests`
@@ -9,13 +9,10 @@
  * resolves after every started request has settled. Each request yields one sample with its status,
  * parsed body, headers and client-side elapsed time (performance.now(), ms).
  */
-import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
-import { Agent, request } from 'undici';
+import { Agent, getGlobalDispatcher, request } from 'undici';
 import type { Dispatcher } from 'undici';
-import { freePort } from './redis.js';
+import { sleep } from './wait.js';
 
 /** One request to send. `body` is JSON-encoded when it is not a string. */
 export interface LoadRequest {
@@ -36,7 +33,7 @@ export interface LoadSample {
   /** HTTP status, or null when the request failed at the transport level (see `error`). */
   status: number | null;
   headers: Record<string, string | string[] | undefined>;
-  /** Parsed JSON when the response says so, else the text; undefined on transport errors. */
+  /** Parsed JSON when the response says so, else the text; undefined on transport errors or with parseBody false. */
   body: unknown;
   /** Error code (ECONNREFUSED, UND_ERR_…, TimeoutError) or message, for transport failures. */
   error?: string;
@@ -53,7 +50,10 @@ export interface LoadOptions {
   requests?: number;
   /** Builds request number `index` (0-based, in start order). */
   next: (index: number, worker: number) => LoadRequest;
-  /** Hard per-request timeout (default 15 s): the request is aborted and recorded as an error. */
+  /**
+   * Per-request timeout (default 15 s): no headers, or a pause in the body, longer than this aborts the request,
+   * recorded as error `TimeoutError`.
+   */
   timeoutMs?: number;
   /** Pause of each worker between its requests (ms, or a function of the worker for jitter). Default 0. */
   pauseMs?: number | ((worker: number) => number);
@@ -67,6 +67,8 @@ export interface LoadOptions {
   keepSamples?: boolean;
   /** Dispatcher to use; by default a fresh Agent with `concurrency` connections, closed at the end. */
   dispatcher?: Dispatcher;
+  /** Parse JSON bodies into samples (default true); the bench only times responses and turns this off. */
+  parseBody?: boolean;
 }
 
 export interface LoadResult {
@@ -78,9 +80,14 @@ export interface LoadResult {
   elapsedMs: number;
 }
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
 
 function errorCode(err: unknown): string {
+  const code = rawErrorCode(err);
+  return TIMEOUT_CODES.has(code) ? 'TimeoutError' : code;
+}
+
+function rawErrorCode(err: unknown): string {
   if (err && typeof err === 'object') {
     const e = err as { code?: unknown; name?: unknown; message?: unknown; cause?: { code?: unknown } };
     if (typeof e.code === 'string') return e.code;
@@ -91,36 +98,70 @@ function errorCode(err: unknown): string {
   return String(err);
 }
 
+type Received = { status: number; headers: LoadSample['headers']; body: unknown };
+
+/** The response with its body parsed as JSON when it says so, else as text. */
+async function readBody(dispatcher: Dispatcher, options: Dispatcher.DispatchOptions): Promise<Received> {
+  const res = await dispatcher.request(options);
+  const text = await res.body.text();
+  let body: unknown = text;
+  if (String(res.headers['content-type'] ?? '').includes('json')) {
+    try {
+      body = JSON.parse(text);
+    } catch {
+      body = text;
+    }
+  }
+  return { status: res.statusCode, headers: res.headers, body };
+}
+
+/**
+ * The response with its body read and dropped, on undici's raw dispatch API: no body stream per request,
+ * which roughly halves the client's CPU per request when all the caller wants is the status and the time.
+ */
+function discardBody(dispatcher: Dispatcher, options: Dispatcher.DispatchOptions): Promise<Received> {
+  return new Promise((resolve, reject) => {
+    let status = 0;
+    let headers: LoadSample['headers'] = {};
+    dispatcher.dispatch(options, {
+      // Its presence is what tells undici this handler speaks the controller API.
+      onRequestStart() {},
+      onResponseStart(_controller, statusCode, responseHeaders) {
+        status = statusCode;
+        headers = responseHeaders;
+      },
+      onResponseEnd: () => resolve({ status, headers, body: undefined }),
+      onResponseError: (_controller, err) => reject(err),
+    });
+  });
+}
+
 /** Sends one request and records it; never throws. */
 export async function sendOne(
   origin: string,
   req: LoadRequest,
-  opts: { dispatcher?: Dispatcher; timeoutMs?: number; index?: number; worker?: number } = {},
+  opts: { dispatcher?: Dispatcher; timeoutMs?: number; index?: number; worker?: number; parseBody?: boolean } = {},
 ): Promise<LoadSample> {
   const startedAt = performance.now();
   const base = { index: opts.index ?? 0, worker: opts.worker ?? 0, request: req, startedAt };
   const body = req.body === undefined ? undefined : typeof req.body === 'string' ? req.body : JSON.stringify(req.body);
   const headers: Record<string, string> = { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...req.headers };
+  const dispatcher = opts.dispatcher ?? getGlobalDispatcher();
+  const options: Dispatcher.DispatchOptions = {
+    origin,
+    path: req.path,
+    method: req.method ?? (body !== undefined ? 'POST' : 'GET'),
+    headers,
+    body,
+    // undici's own timers rather than an AbortSignal.timeout() per request: the same bound for an answer that
+    // never comes, at less client CPU per request (the bench's load shares the cores it measures).
+    headersTimeout: opts.timeoutMs ?? 15_000,
+    bodyTimeout: opts.timeoutMs ?? 15_000,
+  };
   try {
-    const res = await request(`${origin}${req.path}`, {
-      method: req.method ?? (body !== undefined ? 'POST' : 'GET'),
-      headers,
-      body,
-      ...(opts.dispatcher ? { dispatcher: opts.dispatcher } : {}),
-      signal: AbortSignal.timeout(opts.timeoutMs ?? 15_000),
-    });
-    const text = await res.body.text();
+    const res = opts.parseBody === false ? await discardBody(dispatcher, options) : await readBody(dispatcher, options);
     const endedAt = performance.now();
-    const type = String(res.headers['content-type'] ?? '');
-    let parsed: unknown = text;
-    if (type.includes('json')) {
-      try {
-        parsed = JSON.parse(text);
-      } catch {
-        parsed = text;
-      }
-    }
-    return { ...base, endedAt, elapsedMs: endedAt - startedAt, status: res.statusCode, headers: res.headers, body: parsed };
+    return { ...base, endedAt, elapsedMs: endedAt - startedAt, status: res.status, headers: res.headers, body: res.body };
   } catch (err) {
     const endedAt = performance.now();
     return { ...base, endedAt, elapsedMs: endedAt - startedAt, status: null, headers: {}, body: undefined, error: errorCode(err) };
@@ -146,7 +187,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
     if (opts.rampUpMs) await sleep((w / opts.concurrency) * opts.rampUpMs);
     while (!stop()) {
       const index = nextIndex++;
-      const s = await sendOne(opts.origin, opts.next(index, w), { dispatcher, timeoutMs: opts.timeoutMs, index, worker: w });
+      const s = await sendOne(opts.origin, opts.next(index, w), { dispatcher, timeoutMs: opts.timeoutMs, index, worker: w, parseBody: opts.parseBody });
       if (s.status === null) transportErrors++;
       if (keep) samples.push(s);
       opts.onSample?.(s);
@@ -163,10 +204,10 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
   return { samples, count: nextIndex, transportErrors, elapsedMs: performance.now() - started };
 }
 
-/** Nearest-rank percentile (p in 0..100) of unsorted values; NaN for none. */
-export function percentile(values: readonly number[], p: number): number {
+/** Nearest-rank percentile (p in 0..100) of values in any order; NaN for none. */
+export function percentile(values: ArrayLike<number>, p: number): number {
   if (values.length === 0) return Number.NaN;
-  const sorted = [...values].sort((a, b) => a - b);
+  const sorted = Float64Array.from(values).sort();
   const rank = Math.min(sorted.length, Math.max(1, Math.ceil((p / 100) * sorted.length)));
   return sorted[rank - 1] as number;
 }
@@ -241,88 +282,6 @@ export function metricByLabel(text: string, name: string, label: string): Record
 export async function scrape(origin: string): Promise<string> {
   const res = await request(`${origin}/metrics`, { signal: AbortSignal.timeout(5_000) });
   return res.body.text();
-}
-
-// ---------------------------------------------------------------------------------------------------------
-// The real server process
-
-export interface ServerProcess {
-  origin: string;
-  port: number;
-  pid: number;
-  child: ChildProcess;
-  /** Resolves with the exit code (null when killed by a signal) once the process has exited. */
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  /** Everything the process wrote to stdout (pino JSON lines), bounded to the last `outputLimit` chars. */
-  output(): string;
-  /** SIGTERM, then SIGKILL after `graceMs`; resolves when it has exited. Idempotent. */
-  stop(graceMs?: number): Promise<void>;
-}
-
-export interface StartServerOptions {
-  env: Record<string, string>;
-  /** How long to wait for /readyz (default 30 s: tsx compiles on start, and the machine may be busy). */
-  readyTimeoutMs?: number;
-  outputLimit?: number;
-}
-
-/** Resident set size of a process in KiB (VmRSS of /proc/<pid>/status); undefined once it is gone. */
-export function rssKb(pid: number): number | undefined {
-  try {
-    const m = /^VmRSS:\s+(\d+)\s+kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Spawns `node --import tsx src/server.ts` on a free loopback port and waits until /readyz answers 200. */
-export async function startServerProcess(opts: StartServerOptions): Promise<ServerProcess> {
-  const port = await freePort();
-  const limit = opts.outputLimit ?? 200_000;
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
-    env: { ...process.env, NODE_ENV: 'production', LOG_LEVEL: 'error', ...opts.env, PORT: String(port), HOST: '127.0.0.1' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  const collect = (d: Buffer) => {
-    out += d.toString('utf8');
-    if (out.length > limit) out = out.slice(-limit);
-  };
-  child.stdout?.on('data', collect);
-  child.stderr?.on('data', collect);
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once('exit', (code, signal) => resolve({ code, signal })),
-  );
-  const killOnExit = () => child.kill('SIGKILL');
-  process.once('exit', killOnExit);
-  void exited.then(() => process.off('exit', killOnExit));
-
-  const origin = `http://127.0.0.1:${port}`;
-  const until = Date.now() + (opts.readyTimeoutMs ?? 30_000);
-  let ready = false;
-  while (Date.now() < until && child.exitCode === null && child.signalCode === null) {
-    const s = await sendOne(origin, { path: '/readyz' }, { timeoutMs: 2_000 });
-    if (s.status === 200) {
-      ready = true;
-      break;
-    }
-    await sleep(100);
-  }
-  const stop = async (graceMs = 10_000) => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGTERM');
-      const t = setTimeout(() => child.kill('SIGKILL'), graceMs);
-      await exited;
-      clearTimeout(t);
-    }
-  };
-  if (!ready) {
-    await stop(1_000);
-    throw new Error(`server did not become ready on port ${port}: ${out.slice(-2_000)}`);
-  }
-  if (child.pid === undefined) throw new Error('spawned server has no pid');
-  return { origin, port, pid: child.pid, child, exited, output: () => out, stop };
 }
 
 // ---------------------------------------------------------------------------------------------------------

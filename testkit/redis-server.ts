@@ -10,6 +10,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { eventually, sleep } from './wait.js';
 
 export interface RedisServerHandle {
   /** redis://127.0.0.1:<port> */
@@ -90,8 +91,6 @@ function pingOnce(port: number, timeoutMs = 500): Promise<boolean> {
   });
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 /** Sends one command (RESP array) and returns the raw reply text. */
 function rawCommand(port: number, args: string[], timeoutMs = 2_000): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -135,12 +134,10 @@ async function claimAllSlots(port: number): Promise<void> {
     const reply = await rawCommand(port, ['CLUSTER', 'ADDSLOTSRANGE', '0', '16383']);
     if (!reply.startsWith('+OK') && !reply.includes('already busy')) throw new Error(`CLUSTER ADDSLOTSRANGE: ${reply.trim()}`);
   }
-  const until = Date.now() + 10_000;
-  while (Date.now() < until) {
-    if ((await rawCommand(port, ['CLUSTER', 'INFO'])).includes('cluster_state:ok')) return;
-    await sleep(50);
-  }
-  throw new Error('one-node cluster did not reach cluster_state:ok');
+  await eventually(() => rawCommand(port, ['CLUSTER', 'INFO']), (info) => info.includes('cluster_state:ok'), {
+    what: 'the one-node cluster to reach cluster_state:ok',
+    intervalMs: 50,
+  });
 }
 
 interface ServerMode {

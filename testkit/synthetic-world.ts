@@ -11,9 +11,9 @@
  *
  * The optimiser (summarise/edit) is a policy supplied by the test; the edit appends the instruction.
  */
-import type { UserRecord } from '../../src/agp/dataset.js';
-import type { LlmRequest } from '../../src/agp/ports.js';
-import type { Item } from '../../src/agp/types.js';
+import type { UserRecord } from '../src/agp/dataset.js';
+import type { LlmRequest } from '../src/agp/ports.js';
+import type { Item } from '../src/agp/types.js';
 import type { ScriptedLlm, ScriptedOptions } from './scripted-llm.js';
 import { createScriptedLlm } from './scripted-llm.js';
 
