@@ -4,6 +4,7 @@
  * The trainer's per-epoch validation calls this same code.
  */
 import pLimit from 'p-limit';
+import { abortChildren } from './abort-children.js';
 import type { CallContext, PipelineOptions } from './pipeline.js';
 import { generateProfile, identity, newContext, rankCandidates } from './pipeline.js';
 import type { Clock, LlmClient } from './ports.js';
@@ -142,12 +143,16 @@ export async function evaluateMethods(
   const jobs = uniq.flatMap((method) => users.map((user) => ({ method, user })));
   // After a fatal error (abort, budget, crash) queued users are not started; running ones finish.
   let fatal: { err: unknown } | undefined;
+  // Each (user, method) gets its own child of the caller's signal: `concurrency` calls on one shared signal
+  // would add as many abort listeners to it (MaxListenersExceededWarning from 11).
+  const children = abortChildren(o.signal);
   const settled = await Promise.allSettled(
     jobs.map(({ method, user }) =>
       limit(async () => {
         if (fatal) throw fatal.err;
         if (o.signal?.aborted) throw o.signal.reason ?? new Error('aborted');
-        const ctx = newContext(o.llm, o.pipeline, clock.now() + (o.userTimeoutMs ?? 120_000), { signal: o.signal });
+        const child = children.child();
+        const ctx = newContext(o.llm, o.pipeline, clock.now() + (o.userTimeoutMs ?? 120_000), { signal: child.signal });
         try {
           const ev = await rankOne(ctx, user, method, o);
           o.onUser?.(++done, total);
@@ -155,10 +160,12 @@ export async function evaluateMethods(
         } catch (err) {
           fatal ??= { err };
           throw err;
+        } finally {
+          child.release();
         }
       }),
     ),
-  );
+  ).finally(() => children.dispose());
   if (fatal) throw fatal.err;
   const seed = o.seed ?? 0;
   const iterations = o.bootstrapIterations ?? 1000;
