@@ -1,7 +1,9 @@
 /**
  * `npm start` under a process manager: SIGTERM goes to the npm process only (not its process group). The
  * server must receive it and exit, and nothing of the process tree may survive. With `tsx src/server.ts`
- * tsx's own child (the real server) was orphaned and kept the port.
+ * tsx's own child (the real server) was orphaned and kept the port; and since npm runs a script through
+ * `sh -c` and dash forks rather than exec'ing it, npm's forwarded SIGTERM stopped at the shell until the
+ * script said `exec node --import tsx src/server.ts`.
  */
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
