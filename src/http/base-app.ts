@@ -18,6 +18,8 @@ export interface BaseAppOptions {
   logger: FastifyBaseLogger;
   /** BODY_LIMIT_BYTES (Fastify's default, 1 MiB, when absent). */
   bodyLimitBytes?: number | undefined;
+  /** Longest a request may take to arrive in full (default: no limit beyond Node's). */
+  requestTimeoutMs?: number | undefined;
 }
 
 /** A Fastify instance with the service's common plugins and hooks; routes are the caller's. */
@@ -25,6 +27,7 @@ export function createBaseApp(opts: BaseAppOptions): FastifyInstance {
   const app = Fastify({
     loggerInstance: opts.logger,
     ...(opts.bodyLimitBytes !== undefined ? { bodyLimit: opts.bodyLimitBytes } : {}),
+    ...(opts.requestTimeoutMs !== undefined ? { requestTimeout: opts.requestTimeoutMs } : {}),
     requestIdHeader: 'x-request-id',
     // One access-log line per request (written in onResponse below) instead of Fastify's two.
     logController: new LogController({ requestIdLogLabel: 'requestId', disableRequestLogging: true }),

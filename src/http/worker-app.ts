@@ -21,7 +21,8 @@ export interface WorkerAppOptions {
 
 /** Builds the worker's server (not listening). */
 export async function buildWorkerApp(opts: WorkerAppOptions): Promise<FastifyInstance> {
-  const app = createBaseApp({ logger: opts.logger });
+  // Probes and scrapes are tiny: a slow client does not hold a socket for Node's 300 s default.
+  const app = createBaseApp({ logger: opts.logger, requestTimeoutMs: 30_000 });
   registerLivenessRoute(app);
   registerMetricsRoute(app, opts.metrics);
   await app.ready();
