@@ -16,8 +16,8 @@ export interface CliRuntime {
   config: Config;
   pipeline: PipelineOptions;
   /**
-   * The LLM client (one per process; it waits for a slot like training does, since every command is batch
-   * work). @throws ConfigError when the LLM is not configured for `use` (config.ts's one definition).
+   * The LLM client for `use` (built once; it waits for a slot like training does, since every command is
+   * batch work). @throws ConfigError when the LLM is not configured for `use` (config.ts's one definition).
    */
   llm(use: LlmUse): Promise<LlmClient>;
   /** The prompt registry on REDIS_URL. @throws ConfigError without REDIS_URL, Error when unreachable. */
@@ -32,14 +32,15 @@ const REDIS_READY_MS = 5_000;
 export function createCliRuntime(config: Config, opts: RuntimeOptions): CliRuntime {
   const { logger, overrides = {} } = opts;
   let closers: Promise<Closers> | undefined;
-  let llm: Promise<LlmClient> | undefined;
+  const llms = new Map<LlmUse, Promise<LlmClient>>();
   let registry: Promise<PromptRegistry> | undefined;
   const shutdown = () => (closers ??= import('./stores.js').then((m) => m.createClosers(logger)));
 
-  async function makeLlm(): Promise<LlmClient> {
+  async function makeLlm(use: LlmUse): Promise<LlmClient> {
     if (overrides.llm) return overrides.llm;
-    const [{ ownLlm }, c] = await Promise.all([import('./llm.js'), shutdown()]);
-    return ownLlm(config, 'training', { metrics: overrides.metrics, logger }, c);
+    const [{ ownLlm, queueTimeoutMs }, c] = await Promise.all([import('./llm.js'), shutdown()]);
+    // Batch work: every command waits for a slot as training does, whatever the use.
+    return ownLlm(config, use, { metrics: overrides.metrics, logger, queueTimeoutMs: queueTimeoutMs(config, 'training') }, c);
   }
 
   async function makeRegistry(): Promise<PromptRegistry> {
@@ -64,7 +65,9 @@ export function createCliRuntime(config: Config, opts: RuntimeOptions): CliRunti
     async llm(use) {
       const reason = llmUnconfiguredReason(config, use);
       if (reason && !overrides.llm) throw new ConfigError(reason);
-      return (llm ??= makeLlm());
+      let client = llms.get(use);
+      if (!client) llms.set(use, (client = makeLlm(use)));
+      return client;
     },
     registry: () => (registry ??= makeRegistry()),
     async close() {

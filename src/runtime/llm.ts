@@ -25,6 +25,8 @@ export function queueTimeoutMs(config: Config, use: LlmUse): number {
 export interface LlmFromConfigOptions {
   /** What the client is for: its queue timeout and what "configured" means (default serving). */
   use?: LlmUse | undefined;
+  /** Overrides the use's queue timeout (the CLI waits like training for every use). */
+  queueTimeoutMs?: number | undefined;
   metrics?: Metrics | undefined;
   logger?: Logger | undefined;
 }
@@ -40,7 +42,7 @@ export function createLlmFromConfig(config: Config, opts: LlmFromConfigOptions =
     configured: llmConfigured(config, use),
     temperature: config.llm.temperature,
     maxConcurrency: config.llm.maxConcurrency,
-    queueTimeoutMs: queueTimeoutMs(config, use),
+    queueTimeoutMs: opts.queueTimeoutMs ?? queueTimeoutMs(config, use),
     maxRetries: config.llm.maxRetries,
     structuredOutput: config.llm.structuredOutput,
     breaker: config.llm.breaker,
@@ -50,7 +52,7 @@ export function createLlmFromConfig(config: Config, opts: LlmFromConfigOptions =
 }
 
 /** An LLM client a role owns: built from config, closed with the role. */
-export function ownLlm(config: Config, use: LlmUse, deps: { metrics?: Metrics | undefined; logger?: Logger | undefined }, closers: Closers): LlmClient {
+export function ownLlm(config: Config, use: LlmUse, deps: Omit<LlmFromConfigOptions, 'use'>, closers: Closers): LlmClient {
   const client = createLlmFromConfig(config, { use, ...deps });
   closers.push(() => client.close());
   return client;

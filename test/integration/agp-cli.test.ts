@@ -94,6 +94,13 @@ describe('one definition of "the LLM is configured"', () => {
     expect(res.code).toBe(2);
     expect(res.err).toMatch(/^agp train: no LLM is configured for training: set LLM_MODEL \(or LLM_OPTIMIZER_MODEL\)\n$/);
     expect(double.calls.length).toBe(0);
+    // The same environment serves eval, whose methods call profile and rerank only.
+    const out = join(dir, 'serving-only.json');
+    const ev = await run(['eval', '--data', data, '--methods', 'direct', '--json', '--out', out], servingOnly);
+    expect(ev.code).toBe(0);
+    const full = JSON.parse(await readFile(out, 'utf8')) as { result: { methods: { direct: { failures: number } } } };
+    expect(full.result.methods.direct.failures).toBe(0);
+    expect(double.calls.length).toBe(30);
     expect(llmConfigured(loadConfig({ LLM_BASE_URL: double.url }), 'serving')).toBe(false);
     expect(llmConfigured(loadConfig({ LLM_MODEL: 'm' }), 'serving')).toBe(false);
   });
