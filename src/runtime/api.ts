@@ -19,7 +19,8 @@ import { pingRedis, type RedisClient } from '../store/redis-connection.js';
 import { createTrainingJobs } from './jobs.js';
 import { ownLlm } from './llm.js';
 import type { RuntimeOptions } from './options.js';
-import { connectRedis, createClosers, createProfileStore, createRegistry, importPromptFile } from './stores.js';
+import { createClosers } from './closers.js';
+import { connectRedis, createProfileStore, createRegistry, importPromptFile } from './stores.js';
 
 /** Everything the API serves, wired. */
 export interface ApiRuntime {

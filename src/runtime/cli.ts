@@ -9,7 +9,7 @@ import type { PipelineOptions } from '../agp/pipeline.js';
 import type { LlmClient, PromptRegistry } from '../agp/ports.js';
 import { systemClock } from '../agp/ports.js';
 import type { RuntimeOptions } from './options.js';
-import type { Closers } from './stores.js';
+import { createClosers, type Closers } from './closers.js';
 
 /** What the commands use. */
 export interface CliRuntime {
@@ -31,30 +31,25 @@ const REDIS_READY_MS = 5_000;
 /** Builds the CLI role; connects to nothing yet. */
 export function createCliRuntime(config: Config, opts: RuntimeOptions): CliRuntime {
   const { logger, overrides = {} } = opts;
-  let closers: Promise<Closers> | undefined;
+  const closers: Closers = createClosers(logger);
   const llms = new Map<LlmUse, Promise<LlmClient>>();
   let registry: Promise<PromptRegistry> | undefined;
-  const shutdown = () => (closers ??= import('./stores.js').then((m) => m.createClosers(logger)));
 
   async function makeLlm(use: LlmUse): Promise<LlmClient> {
     if (overrides.llm) return overrides.llm;
-    const [{ ownLlm, queueTimeoutMs }, c] = await Promise.all([import('./llm.js'), shutdown()]);
+    const { ownLlm, queueTimeoutMs } = await import('./llm.js');
     // Batch work: every command waits for a slot as training does, whatever the use.
-    return ownLlm(config, use, { metrics: overrides.metrics, logger, queueTimeoutMs: queueTimeoutMs(config, 'training') }, c);
+    return ownLlm(config, use, { metrics: overrides.metrics, logger, queueTimeoutMs: queueTimeoutMs(config, 'training') }, closers);
   }
 
   async function makeRegistry(): Promise<PromptRegistry> {
     const target = config.redis.cacheTarget;
     if (!target) throw new ConfigError('REDIS_URL is not set: the prompt registry lives in Redis');
-    const [{ connectRedis, createRegistry }, { whenReady }, c] = await Promise.all([
-      import('./stores.js'),
-      import('../store/redis-connection.js'),
-      shutdown(),
-    ]);
-    const redis = connectRedis(target, 'cache', logger, c);
+    const [{ connectRedis, createRegistry }, { whenReady }] = await Promise.all([import('./stores.js'), import('../store/redis-connection.js')]);
+    const redis = connectRedis(target, 'cache', logger, closers);
     if (!(await whenReady(redis, REDIS_READY_MS))) throw new Error(`cannot connect to Redis (REDIS_URL) within ${REDIS_READY_MS / 1000} s`);
     // One read, no polling or subscription: a command sees the registry as it is when it starts.
-    const reg = createRegistry({ config, logger, clock: overrides.clock ?? systemClock, closers: c, redis });
+    const reg = createRegistry({ config, logger, clock: overrides.clock ?? systemClock, closers, redis });
     await reg.refresh();
     return reg;
   }
@@ -71,7 +66,7 @@ export function createCliRuntime(config: Config, opts: RuntimeOptions): CliRunti
     },
     registry: () => (registry ??= makeRegistry()),
     async close() {
-      await (await closers)?.closeAll();
+      await closers.closeAll();
     },
   };
 }

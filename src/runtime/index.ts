@@ -6,7 +6,8 @@
  *
  * One file per role: ./api.ts (the HTTP API), ./worker.ts (`agp worker`), ./cli.ts (`agp train|eval|prompts`).
  * Shared parts: ./llm.ts (LLM clients, the queue-timeout rule), ./stores.ts (Redis, registry, profiles),
- * ./jobs.ts (job engines). A new part is added to the role files that need it, nowhere else.
+ * ./jobs.ts (job engines), ./closers.ts (the shutdown stack). A new part is added to the role files that
+ * need it, nowhere else.
  *
  * Each role's module is imported only when that role is built, so the CLI never loads the API's adapters.
  */

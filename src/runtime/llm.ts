@@ -7,7 +7,7 @@ import { llmConfigured } from '../config.js';
 import type { LlmClient, Logger } from '../agp/ports.js';
 import type { Metrics } from '../observability/metrics.js';
 import { createOpenAiLlmClient, type OpenAiLlmClient } from '../llm/openai-llm-client.js';
-import type { Closers } from './stores.js';
+import type { Closers } from './closers.js';
 
 /** The shortest wait of a training LLM call for a concurrency slot. */
 export const TRAINING_LLM_QUEUE_TIMEOUT_MS = 60_000;

@@ -12,26 +12,7 @@ import { createPromptRegistry, type ManagedPromptRegistry } from '../store/promp
 import { createRedis, type RedisClient, type RedisRole, type RedisTarget } from '../store/redis-connection.js';
 import { createRedisProfileStore } from '../store/redis-profile-store.js';
 import { createRedisPromptStorage } from '../store/redis-prompt-storage.js';
-
-/** Shutdown steps, run last-created-first: what was built on top closes before what it stands on. */
-export interface Closers {
-  push(close: () => Promise<unknown>): void;
-  /** Runs every step once; a failing step is logged and the rest still run. */
-  closeAll(): Promise<void>;
-}
-
-/** A fresh shutdown stack. */
-export function createClosers(logger: Logger): Closers {
-  const steps: Array<() => Promise<unknown>> = [];
-  return {
-    push: (close) => void steps.push(close),
-    async closeAll() {
-      for (const close of steps.splice(0).reverse()) {
-        await close().catch((err: unknown) => logger.warn({ err: String(err) }, 'close failed'));
-      }
-    },
-  };
-}
+import type { Closers } from './closers.js';
 
 /** Opens a connection for `role` and registers its quit. */
 export function connectRedis(target: RedisTarget, role: RedisRole, logger: Logger, closers: Closers): RedisClient {

@@ -17,7 +17,8 @@ import type { RedisTarget } from '../store/redis-connection.js';
 import { trainingRunDeps, workerTuning } from './jobs.js';
 import { ownLlm } from './llm.js';
 import type { RuntimeOptions } from './options.js';
-import { connectRedis, createClosers, createRegistry } from './stores.js';
+import { createClosers } from './closers.js';
+import { connectRedis, createRegistry } from './stores.js';
 
 /** The training worker, wired. */
 export interface WorkerRuntime {

@@ -1,6 +1,7 @@
 /**
  * The CLI runtime is lazy: `agp convert` and `agp eval --methods base` load neither the openai SDK nor
- * ioredis and open no connection, even with LLM_* and REDIS_URL set; `agp prompts` does load ioredis.
+ * ioredis and open no connection, even with LLM_* and REDIS_URL set; `agp eval` with an LLM method loads
+ * the SDK only; `agp prompts` loads ioredis and connects.
  * Each command runs as a real process with a module resolve hook that prints every driver it resolves.
  */
 import { spawn } from 'node:child_process';
@@ -79,6 +80,15 @@ describe('the CLI runtime builds adapters only when a command needs them', () =>
     const res = await agp(['eval', '--data', join(dir, 'users.jsonl'), '--methods', 'base', '--json']);
     expect(res.status, res.stderr).toBe(0);
     expect(res.drivers).toEqual([]);
+    expect(connections).toBe(before);
+  });
+
+  it('agp eval --methods direct loads the openai SDK but not ioredis', { timeout: 60_000 }, async () => {
+    const before = connections;
+    // The LLM endpoint refuses connections: every user falls back to the baseline order, and eval still reports.
+    const res = await agp(['eval', '--data', join(dir, 'users.jsonl'), '--methods', 'direct', '--json']);
+    expect(res.status, res.stderr).toBe(0);
+    expect(res.drivers).toEqual(['openai']);
     expect(connections).toBe(before);
   });
 
