@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
 import { writeCanonicalDataset } from './lib/canonical-dataset.js';
 import { machineInfo, sourceInfo } from './lib/machine.js';
-import { CLK_TCK } from './lib/procs.js';
+import { CLK_TCK } from '../testkit/processes.js';
 
 const execFileP = promisify(execFile);
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');

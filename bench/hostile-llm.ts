@@ -7,12 +7,13 @@
  * Flags: --only <comma list of case names>
  */
 import { request } from 'undici';
-import { hugeProfile, startHostileLlm } from '../test/support/hostile-llm.js';
-import type { HostileLlm, HostileMode } from '../test/support/hostile-llm.js';
-import { freePort } from '../test/support/redis.js';
+import { hugeProfile, startHostileLlm } from '../testkit/hostile-llm.js';
+import type { HostileLlm, HostileMode } from '../testkit/hostile-llm.js';
+import { freePort } from '../testkit/redis-server.js';
 import { baseEnv } from './lib/context.js';
-import { rssKb, sleep, spawnNode, waitHttpOk } from './lib/procs.js';
-import type { ManagedChild } from './lib/procs.js';
+import { rssKb, spawnNode, waitHttpOk } from '../testkit/processes.js';
+import { sleep } from '../testkit/wait.js';
+import type { ManagedChild } from '../testkit/processes.js';
 
 interface Service {
   child: ManagedChild;
@@ -72,12 +73,12 @@ async function metric(s: Service, pattern: RegExp): Promise<string[]> {
 
 /** Runs `fn` while sampling the service's RSS; returns its result with the start and peak RSS in MB. */
 async function withRss<T>(s: Service, fn: () => Promise<T>): Promise<{ value: T; rssStartMb: number; rssPeakMb: number }> {
-  const start = rssKb(s.child.pid);
+  const start = (rssKb(s.child.pid) ?? 0);
   let peak = start;
-  const timer = setInterval(() => (peak = Math.max(peak, rssKb(s.child.pid))), 20);
+  const timer = setInterval(() => (peak = Math.max(peak, (rssKb(s.child.pid) ?? 0))), 20);
   try {
     const value = await fn();
-    return { value, rssStartMb: Math.round(start / 1024), rssPeakMb: Math.round(Math.max(peak, rssKb(s.child.pid)) / 1024) };
+    return { value, rssStartMb: Math.round(start / 1024), rssPeakMb: Math.round(Math.max(peak, (rssKb(s.child.pid) ?? 0)) / 1024) };
   } finally {
     clearInterval(timer);
   }
@@ -134,7 +135,7 @@ const cases: Record<string, (llm: HostileLlm) => Promise<Record<string, unknown>
     const one = await withRss(s, () => rerank(s, { deadlineMs: 8000 }));
     const three = await withRss(s, () => Promise.all([1, 2, 3].map(() => rerank(s, { deadlineMs: 8000 }))));
     await sleep(1000);
-    const after = Math.round(rssKb(s.child.pid) / 1024);
+    const after = Math.round((rssKb(s.child.pid) ?? 0) / 1024);
     llm.setMode({ kind: 'honest' });
     await s.child.stop();
     return {

@@ -13,7 +13,7 @@ import { parseEditedPrompt, parseInstruction } from '../src/agp/optimizer-prompt
 import { BUILTIN_PROFILE_PROMPT, PROFILE_MAX_CHARS } from '../src/agp/prompts.js';
 import { sanitizeText } from '../src/agp/untrusted-text.js';
 import { LIMITS } from '../src/http/schemas.js';
-import { ANSWER_BAITS, TEXT_BAITS, costMs } from '../test/support/text-baits.js';
+import { ANSWER_BAITS, TEXT_BAITS, costMs } from '../testkit/text-baits.js';
 
 const { values } = parseArgs({
   options: { size: { type: 'string', default: '1000000' }, runs: { type: 'string', default: '5' }, json: { type: 'boolean', default: false } },

@@ -31,7 +31,7 @@ import { train } from '../src/agp/trainer.js';
 import { paperCallsPerEpoch } from '../src/agp/training-params.js';
 import type { LlmRole } from '../src/agp/types.js';
 import { loadConfig, pipelineOptions } from '../src/config.js';
-import { TRAINING_LLM_QUEUE_TIMEOUT_MS, createLlmFromConfig } from '../src/llm/llm-from-config.js';
+import { createLlmFromConfig } from '../src/runtime/llm.js';
 import { knownRole, startLlmDouble } from '../testkit/llm-double.js';
 import type { Policy } from '../testkit/synthetic-world.js';
 import { keywordPolicy, makeUsers, worldAnswer } from '../testkit/synthetic-world.js';
@@ -111,7 +111,7 @@ async function runOne(reasons: Reasons, scenario: Scenario, concurrency: number,
   double.script((call) => answer({ role: knownRole(call), messages: call.messages as ChatMessage[] }));
   const config = loadConfig({ LLM_BASE_URL: double.url, LLM_API_KEY: 'sk-bench', LLM_MODEL: 'double-model', LOG_LEVEL: 'silent' });
   // As `agp worker` builds it: training waits for an LLM slot instead of shedding.
-  const llm = createLlmFromConfig(config, { queueTimeoutMs: TRAINING_LLM_QUEUE_TIMEOUT_MS });
+  const llm = createLlmFromConfig(config, { use: 'training' });
   const users = makeUsers(TRAIN_USERS + VAL_USERS, { decoy });
   const marks: Array<{ phase: TrainingProgress['phase']; at: number }> = [];
   try {

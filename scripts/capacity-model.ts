@@ -28,7 +28,7 @@ import { pino } from 'pino';
 import { planWindows } from '../src/agp/sliding-window.js';
 import { buildApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
-import { createContainer } from '../src/container.js';
+import { createRuntime } from '../src/runtime/index.js';
 import { createMetrics } from '../src/observability/metrics.js';
 import { createKeySchema } from '../src/store/key-schema.js';
 import { createRedis, whenReady } from '../src/store/redis-connection.js';
@@ -107,7 +107,7 @@ async function measureTokens(users: number, candidates: number): Promise<TokenMe
   const double = await startLlmDouble();
   const config = loadConfig({ LLM_BASE_URL: double.url, LLM_API_KEY: 'sk-capacity', LLM_MODEL: 'double-model', LOG_LEVEL: 'silent', MAX_EVENT_LOOP_DELAY_MS: '0' });
   const logger = pino({ level: 'silent' });
-  const container = await createContainer(config, logger, { metrics: createMetrics({ defaultMetrics: false }), jobs: false });
+  const container = await createRuntime(config, 'api', { logger, overrides: { metrics: createMetrics({ defaultMetrics: false }), jobs: false } });
   const app = await buildApp(container, { logger });
   await app.ready();
   type Usage = { llmCalls: number; promptTokens: number; completionTokens: number };

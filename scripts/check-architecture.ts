@@ -1,30 +1,48 @@
 /**
- * House rule: src/agp (the method) imports nothing at runtime from fastify, ioredis, openai, bullmq or
- * pino, and only the composition roots import the concrete adapters. `import type` is fine.
- * Plus the folder boundaries of scripts/tree-boundaries.ts (src/ never imports test code, and so on).
+ * House rules, checked on the runtime (non-type) imports of every module under <root>/src:
+ *
+ * 1. src/agp (the method) imports nothing from fastify, ioredis, openai, bullmq, pino, undici or
+ *    prom-client, and nothing outside src/agp.
+ * 2. Only the runtime (src/runtime/, the one composition root) imports concrete adapters: the modules of
+ *    src/llm, src/store and src/jobs (except the port and format modules in PORTS) and the drivers
+ *    (ioredis, bullmq, openai, undici). Everything else (src/http, the CLI commands, app.ts, the entries)
+ *    sees ports only.
+ * 3. An adapter family sees other families through their ports only: src/jobs may use bullmq, but not a
+ *    src/store connection or ioredis itself; src/store may use ioredis, not bullmq; and so on.
+ * 4. src/http and the adapter families do not import the runtime (it imports them).
+ *
+ * `import type` is always fine. Usage: tsx scripts/check-architecture.ts [root-dir] (default: the cwd).
  */
 import { readdir, readFile } from 'node:fs/promises';
-import { join, relative } from 'node:path';
+import { realpathSync } from 'node:fs';
+import { dirname, join, posix, relative, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { boundaryProblems } from './tree-boundaries.js';
 
 const FORBIDDEN_IN_AGP = ['fastify', 'ioredis', 'openai', 'bullmq', 'pino', 'undici', 'prom-client', '@fastify/'];
-const ADAPTER_DIRS = ['src/llm/', 'src/store/', 'src/jobs/'];
-const ROOTS = ['src/container.ts', 'src/cli/', 'src/jobs/', 'src/llm/', 'src/store/'];
-/** Port modules that live beside their adapters but hold only interfaces and constants. */
-const PORT_FILES = ['/jobs/training-jobs.js'];
+/** Adapter families (directories under src/) and the drivers each may import. */
+const FAMILIES: Record<string, readonly string[]> = { llm: ['openai', 'undici'], store: ['ioredis'], jobs: ['bullmq'] };
+const DRIVERS = Object.values(FAMILIES).flat();
+const RUNTIME = ['runtime/', 'runtime.ts'];
+/** Modules inside the adapter directories that hold only interfaces, constants or a file format. */
+const PORTS = new Set([
+  'jobs/training-jobs.ts', // the TrainingJobs port the admin routes talk to
+  'store/prompt-file.ts', // the prompt export format (a file, no connection), read by the CLI
+  'store/key-schema.ts', // Redis key names: pure functions shared by the stores and the job engines
+]);
 
 async function files(dir: string): Promise<string[]> {
   const out: string[] = [];
   for (const e of await readdir(dir, { withFileTypes: true })) {
     const p = join(dir, e.name);
     if (e.isDirectory()) out.push(...(await files(p)));
-    else if (p.endsWith('.ts')) out.push(p);
+    else if (p.endsWith('.ts') && !p.endsWith('.d.ts')) out.push(p);
   }
   return out;
 }
 
 /** Runtime (non-type) import specifiers of a TypeScript source. */
-function runtimeImports(src: string): string[] {
+export function runtimeImports(src: string): string[] {
   const specs: string[] = [];
   const re = /^\s*(import|export)\s+(?!type\b)([^'"]*?from\s+)?['"]([^'"]+)['"]/gm;
   for (const m of src.matchAll(re)) specs.push(m[3] as string);
@@ -32,25 +50,63 @@ function runtimeImports(src: string): string[] {
   return specs;
 }
 
-const problems: string[] = [];
-for (const file of await files('src')) {
-  const rel = relative('.', file).split('\\').join('/');
-  const imports = runtimeImports(await readFile(file, 'utf8'));
-  if (rel.startsWith('src/agp/')) {
-    for (const s of imports) {
-      if (FORBIDDEN_IN_AGP.some((f) => s === f || s.startsWith(f.endsWith('/') ? f : `${f}/`))) problems.push(`${rel} imports ${s} at runtime`);
-      if (s.startsWith('.') && !s.startsWith('./')) problems.push(`${rel} imports ${s}: src/agp must not depend outward`);
-    }
-  } else if (!ROOTS.some((r) => rel === r || rel.startsWith(r))) {
-    for (const s of imports) {
-      if (PORT_FILES.some((p) => s.endsWith(p))) continue;
-      if (ADAPTER_DIRS.some((d) => s.includes(d.replace('src/', '/')))) problems.push(`${rel} imports adapter ${s}; only composition roots may`);
+const isPackage = (spec: string, names: readonly string[]) =>
+  names.some((n) => spec === n || spec.startsWith(n.endsWith('/') ? n : `${n}/`));
+const familyOf = (mod: string) => Object.keys(FAMILIES).find((f) => mod.startsWith(`${f}/`));
+const isRuntime = (mod: string) => RUNTIME.some((r) => mod === r || mod.startsWith(r));
+
+/** `src/`-relative path of a relative import (`./x.js` → `dir/x.ts`), or undefined for a package. */
+function target(fromMod: string, spec: string): string | undefined {
+  if (!spec.startsWith('.')) return undefined;
+  return posix.normalize(posix.join(posix.dirname(fromMod), spec)).replace(/\.js$/, '.ts');
+}
+
+/** Checks the tree under `root` and returns one line per violation (empty when it follows the rules). */
+export async function checkArchitecture(root: string): Promise<string[]> {
+  const srcDir = resolve(root, 'src');
+  const problems: string[] = [];
+  for (const file of await files(srcDir)) {
+    const mod = relative(srcDir, file).split('\\').join('/');
+    const at = `src/${mod}`;
+    const family = familyOf(mod);
+    for (const spec of runtimeImports(await readFile(file, 'utf8'))) {
+      const to = target(mod, spec);
+      if (mod.startsWith('agp/')) {
+        if (isPackage(spec, FORBIDDEN_IN_AGP)) problems.push(`${at} imports ${spec} at runtime`);
+        if (to !== undefined && !to.startsWith('agp/')) problems.push(`${at} imports ${spec}: src/agp must not depend outward`);
+        continue;
+      }
+      if (isRuntime(mod)) continue;
+      if (to !== undefined && isRuntime(to) && (family || mod.startsWith('http/'))) {
+        problems.push(`${at} imports the runtime (${spec}); the runtime wires it, not the other way round`);
+      }
+      const toFamily = to === undefined ? undefined : familyOf(to);
+      if (to !== undefined && toFamily && !PORTS.has(to) && toFamily !== family) {
+        problems.push(`${at} imports adapter ${spec}; only src/runtime may (use a port)`);
+      }
+      if (isPackage(spec, DRIVERS) && !(family && isPackage(spec, FAMILIES[family] ?? []))) {
+        problems.push(`${at} imports ${spec}; only src/runtime and the ${Object.entries(FAMILIES).find(([, d]) => isPackage(spec, d))?.[0]} adapters may`);
+      }
     }
   }
+  return problems;
 }
-problems.push(...(await boundaryProblems('.')));
-if (problems.length) {
-  process.stderr.write(`architecture check failed:\n  ${problems.join('\n  ')}\n`);
-  process.exit(1);
+
+function invokedDirectly(): boolean {
+  const script = process.argv[1];
+  try {
+    return script !== undefined && import.meta.url === pathToFileURL(realpathSync(script)).href;
+  } catch {
+    return false;
+  }
 }
-process.stdout.write('architecture check passed\n');
+
+if (invokedDirectly()) {
+  const root = process.argv[2] ?? '.';
+  const problems = [...(await checkArchitecture(root)), ...(await boundaryProblems(root))];
+  if (problems.length) {
+    process.stderr.write(`architecture check failed (${resolve(root)}):\n  ${problems.join('\n  ')}\n`);
+    process.exit(1);
+  }
+  process.stdout.write(`architecture check passed (${dirname(resolve(root, 'src'))})\n`);
+}

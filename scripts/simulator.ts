@@ -12,8 +12,8 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { serializeUser } from '../src/agp/dataset.js';
-import { startLlmDouble } from '../test/support/llm-double.js';
-import { tasteWorldUsers } from '../test/support/taste-world.js';
+import { startLlmDouble } from '../testkit/llm-double.js';
+import { tasteWorldUsers } from '../testkit/taste-world.js';
 
 const { values: v } = parseArgs({
   options: {

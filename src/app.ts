@@ -1,17 +1,14 @@
 /**
- * buildApp(container): the Fastify application. Reads no environment and does no I/O of its own;
- * everything it needs arrives in the container, so tests build the real app and drive it with inject.
+ * buildApp(runtime): the API's Fastify application, on the common base (./http/base-app.ts). Reads no
+ * environment and does no I/O of its own; everything it needs arrives in the API runtime
+ * (createRuntime(config, 'api')), so tests build the real app and drive it with inject.
  */
-import { randomUUID } from 'node:crypto';
-import Fastify, { LogController, type FastifyInstance } from 'fastify';
-import type { FastifyBaseLogger } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import underPressure from '@fastify/under-pressure';
 import rateLimit from '@fastify/rate-limit';
-import { validatorCompiler } from 'fastify-type-provider-zod';
-import type { Container } from './container.js';
-import { registerErrorHandler, sendError } from './http/plugins/error-handler.js';
-import { fastSerializerCompiler } from './http/plugins/fast-serializer.js';
-import { registerJsonBodyParser } from './http/plugins/json-body.js';
+import type { ApiRuntime } from './runtime/index.js';
+import { createBaseApp } from './http/base-app.js';
+import { sendError } from './http/plugins/error-handler.js';
 import { registerMetrics } from './http/plugins/metrics-plugin.js';
 import { registerSwagger } from './http/plugins/swagger.js';
 import { registerRerankRoutes } from './http/routes/rerank-routes.js';
@@ -22,61 +19,14 @@ import { ErrorCodes, RateLimitedError } from './errors.js';
 
 /** Options for building the app. */
 export interface BuildAppOptions {
-  /** pino logger instance shared with the container's adapters. */
+  /** pino logger instance shared with the runtime's adapters. */
   logger: FastifyBaseLogger;
 }
 
 /** Builds the fully wired application (not listening). */
-export async function buildApp(c: Container, opts: BuildAppOptions): Promise<FastifyInstance> {
+export async function buildApp(c: ApiRuntime, opts: BuildAppOptions): Promise<FastifyInstance> {
   const { config } = c;
-  const app = Fastify({
-    loggerInstance: opts.logger,
-    bodyLimit: config.http.bodyLimitBytes,
-    requestIdHeader: 'x-request-id',
-    // One access-log line per request (written in onResponse below) instead of Fastify's two.
-    logController: new LogController({ requestIdLogLabel: 'requestId', disableRequestLogging: true }),
-    genReqId: () => randomUUID(),
-    // Let in-flight requests finish on close, but answer new ones on kept-alive sockets with 503.
-    return503OnClosing: true,
-    forceCloseConnections: 'idle',
-    ajv: { customOptions: { removeAdditional: false } },
-    // Above every path parameter's schema maximum (userId: 256), so over-long ids get the schema's 400 and
-    // every id the API accepts elsewhere can be erased; the router's default (100) answered 414.
-    routerOptions: { maxParamLength: 1024 },
-    // Router-level errors (undecodable `%ZZ` paths, over-long parameters) in the one public error shape.
-    frameworkErrors: (err, req, reply) => {
-      const status = err.statusCode !== undefined && err.statusCode < 500 ? 400 : 500;
-      reply.header('x-request-id', req.id);
-      sendError(reply, status, status === 400 ? ErrorCodes.VALIDATION : ErrorCodes.INTERNAL, err.message, req.id);
-    },
-  });
-  app.setValidatorCompiler(validatorCompiler);
-  app.setSerializerCompiler(fastSerializerCompiler);
-  registerErrorHandler(app);
-  registerJsonBodyParser(app);
-  // During shutdown, answer in-flight requests with `Connection: close` so keep-alive sockets end with
-  // their last response and close() can finish instead of waiting for clients to hang up.
-  let closing = false;
-  app.addHook('preClose', (done) => {
-    closing = true;
-    done();
-  });
-  app.addHook('onRequest', (req, reply, done) => {
-    reply.header('x-request-id', req.id);
-    done();
-  });
-  app.addHook('onSend', (_req, reply, _payload, done) => {
-    if (closing) reply.header('connection', 'close');
-    done();
-  });
-  app.addHook('onResponse', (req, reply, done) => {
-    // req.log carries the route's log level, so probe and scrape routes (logLevel 'warn') stay quiet.
-    req.log.info(
-      { req: { method: req.method, url: req.url }, res: { statusCode: reply.statusCode }, responseTime: reply.elapsedTime },
-      'request completed',
-    );
-    done();
-  });
+  const app = createBaseApp({ logger: opts.logger, bodyLimitBytes: config.http.bodyLimitBytes });
 
   if (config.http.maxEventLoopDelayMs > 0) {
     await app.register(underPressure, {

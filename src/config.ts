@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import type { PipelineOptions } from './agp/pipeline.js';
+import type { LlmRole } from './agp/types.js';
 
 /** Booleans are parsed explicitly: "false", "0", "no", "off" and "" are false. */
 const bool = (def: boolean) =>
@@ -228,9 +229,40 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   return deepFreeze(cfg);
 }
 
-/** True when an LLM endpoint is configured (a base URL, or an API key for the OpenAI default). */
-export function llmConfigured(cfg: Config): boolean {
-  return Boolean(cfg.llm.baseUrl ?? cfg.llm.apiKey) && Boolean(cfg.llm.model);
+/** What the LLM is used for: serving (and `agp eval`) calls profile and rerank; training calls every role. */
+export type LlmUse = 'serving' | 'training';
+
+/** The roles each use calls; LLM_OPTIMIZER_MODEL covers summarise, edit and reason together. */
+const ROLES_BY_USE: Record<LlmUse, readonly LlmRole[]> = {
+  serving: ['profile', 'rerank'],
+  training: ['profile', 'rerank', 'summarise', 'edit', 'reason'],
+};
+
+const MODEL_VARIABLE: Record<LlmRole, string> = {
+  profile: 'LLM_PROFILE_MODEL',
+  rerank: 'LLM_RERANK_MODEL',
+  summarise: 'LLM_OPTIMIZER_MODEL',
+  edit: 'LLM_OPTIMIZER_MODEL',
+  reason: 'LLM_OPTIMIZER_MODEL',
+};
+
+/**
+ * Why the LLM is not configured for `use`, as one line naming the variables to set; undefined when it is.
+ * This is THE definition of "configured" (the service, the worker and the CLI all ask it): an endpoint (a
+ * base URL, or an API key for the OpenAI default) and a model for every role the use calls, from the
+ * per-role variables or LLM_MODEL.
+ */
+export function llmUnconfiguredReason(cfg: Config, use: LlmUse = 'serving'): string | undefined {
+  const missing: string[] = [];
+  if (!(cfg.llm.baseUrl ?? cfg.llm.apiKey)) missing.push('LLM_BASE_URL (or LLM_API_KEY)');
+  const vars = [...new Set(ROLES_BY_USE[use].filter((r) => !cfg.llm.models[r]).map((r) => MODEL_VARIABLE[r]))];
+  if (vars.length > 0) missing.push(`LLM_MODEL (or ${vars.join(', ')})`);
+  return missing.length === 0 ? undefined : `no LLM is configured for ${use}: set ${missing.join(' and ')}`;
+}
+
+/** True when the LLM is configured for `use` (see llmUnconfiguredReason). */
+export function llmConfigured(cfg: Config, use: LlmUse = 'serving'): boolean {
+  return llmUnconfiguredReason(cfg, use) === undefined;
 }
 
 function deepFreeze<T>(o: T): T {

@@ -1,11 +1,11 @@
 /**
- * Entry point: loadConfig → logger → createContainer → buildApp → listen, and a graceful SIGTERM:
+ * API entry point: loadConfig → logger → createRuntime(config, 'api') → buildApp → listen, and a graceful SIGTERM:
  * stop accepting, finish in-flight requests, drain background refreshes (aborting the ones still running
  * one second before SHUTDOWN_GRACE_MS ends), close Redis.
  */
 import { pino } from 'pino';
-import { ConfigError, loadConfig } from './config.js';
-import { createContainer } from './container.js';
+import { ConfigError, llmUnconfiguredReason, loadConfig } from './config.js';
+import { createRuntime } from './runtime/index.js';
 import { buildApp } from './app.js';
 import { loggerOptions } from './observability/logger.js';
 
@@ -28,12 +28,11 @@ async function main(): Promise<void> {
     destination.flushSync();
     process.exit(code);
   };
-  const container = await createContainer(config, logger);
-  const app = await buildApp(container, { logger });
+  const runtime = await createRuntime(config, 'api', { logger });
+  const app = await buildApp(runtime, { logger });
   await app.listen({ port: config.port, host: config.host });
-  if (!container.llm.configured) {
-    logger.warn('no LLM configured (LLM_BASE_URL/LLM_API_KEY and LLM_MODEL): serving baseline orders with fallback llm_unconfigured');
-  }
+  const unconfigured = llmUnconfiguredReason(config, 'serving');
+  if (unconfigured) logger.warn(`${unconfigured}: serving baseline orders with fallback llm_unconfigured`);
 
   let closing = false;
   const shutdown = (signal: string) => {
@@ -50,8 +49,8 @@ async function main(): Promise<void> {
       .close()
       // Background profile refreshes serve no one: let them finish while there is time, but abort them with
       // a second of the grace period left, so a hung LLM cannot turn a clean exit into a forced one.
-      .then(() => container.profiles.drain({ abortAfterMs: graceEndsAt - Date.now() - 1_000 }))
-      .then(() => container.close())
+      .then(() => runtime.profiles.drain({ abortAfterMs: graceEndsAt - Date.now() - 1_000 }))
+      .then(() => runtime.close())
       .then(() => {
         logger.info('shutdown complete');
         exit(0);

@@ -4,7 +4,7 @@
  */
 import { pino } from 'pino';
 import { loadConfig } from '../src/config.js';
-import { createContainer } from '../src/container.js';
+import { createRuntime } from '../src/runtime/index.js';
 import { buildApp } from '../src/app.js';
 import { createMetrics } from '../src/observability/metrics.js';
 
@@ -15,7 +15,7 @@ export const OPENAPI_PATH = 'openapi/openapi.json';
 export async function renderOpenApi(): Promise<string> {
   const config = loadConfig({ LOG_LEVEL: 'silent', ADMIN_TOKEN: 'openapi-generation-token', MAX_EVENT_LOOP_DELAY_MS: '0' });
   const logger = pino({ level: 'silent' });
-  const container = await createContainer(config, logger, { metrics: createMetrics({ defaultMetrics: false }) });
+  const container = await createRuntime(config, 'api', { logger, overrides: { metrics: createMetrics({ defaultMetrics: false }) } });
   const app = await buildApp(container, { logger });
   try {
     await app.ready();

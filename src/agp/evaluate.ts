@@ -7,6 +7,7 @@
  * `concurrency` users are in flight, and each finished user leaves only its metric values behind
  * (ScoreColumns), so memory does not grow with the users' size.
  */
+import { abortChildren } from './abort-children.js';
 import type { CallContext, PipelineOptions } from './pipeline.js';
 import { generateProfile, identity, newContext, rankCandidates, withTextSanitiser } from './pipeline.js';
 import type { Clock, LlmClient } from './ports.js';
@@ -149,15 +150,21 @@ export async function evaluateMethods(
   let done = 0;
   let n = 0;
 
+  // Each (user, method) gets its own child of the caller's signal: `concurrency` calls on one shared signal
+  // would add as many abort listeners to it (MaxListenersExceededWarning from 11).
+  const children = abortChildren(o.signal);
   const run = async (index: number, user: UserRecord, method: EvalMethod) => {
+    const child = children.child();
     try {
       if (o.signal?.aborted) throw o.signal.reason ?? new Error('aborted');
-      const ctx = newContext(o.llm, pipeline, clock.now() + (o.userTimeoutMs ?? 120_000), { signal: o.signal });
+      const ctx = newContext(o.llm, pipeline, clock.now() + (o.userTimeoutMs ?? 120_000), { signal: child.signal });
       const ev = await rankOne(ctx, user, method, o);
       tallies.get(method)?.add(index, ev, ctx.usage, keep);
       o.onUser?.(++done);
     } catch (err) {
       fatal ??= { err };
+    } finally {
+      child.release();
     }
   };
 
@@ -174,6 +181,7 @@ export async function evaluateMethods(
   } finally {
     // Also when the stream fails (a bad line): no call outlives the evaluation.
     await Promise.all(inFlight);
+    children.dispose();
   }
   if (fatal) throw fatal.err;
 

@@ -6,10 +6,10 @@
  */
 import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
-import { ConfigError } from '../config.js';
+import { ConfigError, loadConfig } from '../config.js';
 import { TrainingParamsError } from '../agp/training-params.js';
-import type { CliContainer } from './cli-container.js';
-import { createCliContainer } from './cli-container.js';
+import type { CliRuntime } from '../runtime/index.js';
+import { createRuntime } from '../runtime/index.js';
 import { UsageError } from './cli-io.js';
 import { CONVERT_USAGE, convertCommand } from './convert-command.js';
 import { EVAL_USAGE, evalCommand } from './eval-command.js';
@@ -27,8 +27,8 @@ Run "agp <command> --help" for the options of a command.`;
 
 const HELP: Record<string, string> = { train: TRAIN_USAGE, eval: EVAL_USAGE, convert: CONVERT_USAGE, prompts: PROMPTS_USAGE };
 
-/** The worker lives with the job queue (src/jobs/worker-main.ts exports `runWorker({env, signal})`). */
-const WORKER_MODULE = '../jobs/worker-main.js';
+/** The worker's entry (src/worker.ts exports `runWorker({env, signal})`); imported only by `agp worker`. */
+const WORKER_MODULE = '../worker.js';
 
 function isUsage(err: unknown): boolean {
   if (err instanceof UsageError || err instanceof ConfigError || err instanceof TrainingParamsError) return true;
@@ -62,7 +62,7 @@ export async function main(argv: string[], env: Record<string, string | undefine
   }
   const controller = new AbortController();
   signal?.addEventListener('abort', () => controller.abort(signal.reason), { once: true });
-  let container: CliContainer | undefined;
+  let runtime: CliRuntime | undefined;
   try {
     switch (command) {
       case 'convert':
@@ -73,10 +73,10 @@ export async function main(argv: string[], env: Record<string, string | undefine
       case 'train':
       case 'eval':
       case 'prompts': {
-        container = createCliContainer(env);
-        if (command === 'train') return await trainCommand(rest, container, controller.signal);
-        if (command === 'eval') return await evalCommand(rest, container, controller.signal);
-        return await promptsCommand(rest, container);
+        runtime = await createRuntime(loadConfig(env), 'cli');
+        if (command === 'train') return await trainCommand(rest, runtime, controller.signal);
+        if (command === 'eval') return await evalCommand(rest, runtime, controller.signal);
+        return await promptsCommand(rest, runtime);
       }
       default:
         throw new UsageError(`unknown command "${command}"\n${USAGE}`);
@@ -87,7 +87,7 @@ export async function main(argv: string[], env: Record<string, string | undefine
     process.stderr.write(`agp ${command}: ${usage ? '' : 'error: '}${message}\n`);
     return usage ? 2 : 1;
   } finally {
-    await container?.close();
+    await runtime?.close();
   }
 }
 

@@ -6,7 +6,7 @@ import { parseArgs } from 'node:util';
 import type { LlmClient } from '../agp/ports.js';
 import type { EvalMethod } from '../agp/evaluate.js';
 import { EVAL_METHODS, evaluateMethods, summarizeEvaluation } from '../agp/evaluate.js';
-import type { CliContainer } from './cli-container.js';
+import type { CliRuntime } from '../runtime/index.js';
 import { streamDataset } from '../agp/dataset.js';
 import { intOpt, readLinesOf, required, UsageError, writeFileAtomic } from './cli-io.js';
 import { pickPrompt } from './prompt-source.js';
@@ -34,7 +34,7 @@ function parseMethods(s: string | undefined): EvalMethod[] {
 }
 
 /** Runs `agp eval`; returns the exit code. */
-export async function evalCommand(argv: string[], c: CliContainer, signal: AbortSignal): Promise<number> {
+export async function evalCommand(argv: string[], c: CliRuntime, signal: AbortSignal): Promise<number> {
   const { values: v } = parseArgs({
     args: argv,
     options: {
@@ -65,7 +65,7 @@ export async function evalCommand(argv: string[], c: CliContainer, signal: Abort
   const prompt = methods.includes('agp')
     ? await pickPrompt(c, { promptFile: v['prompt-file'], promptVersion: v['prompt-version'], domain: v.domain })
     : null;
-  const llm: LlmClient = needsLlm ? await c.llm() : { configured: false, complete: () => Promise.reject(new Error('no LLM')) };
+  const llm: LlmClient = needsLlm ? await c.llm('serving') : { configured: false, complete: () => Promise.reject(new Error('no LLM')) };
   const total = userCount * methods.length;
   const result = await evaluateMethods(users(), methods, {
     llm,

@@ -3,9 +3,10 @@
  * (REDIS_URL), or the built-in prompt.
  */
 import type { PromptVersion } from '../agp/ports.js';
+import { BUILTIN_PROFILE_PROMPT } from '../agp/prompts.js';
+import { BUILTIN_PROMPT_VERSION, DEFAULT_DOMAIN, DEFAULT_HISTORY_LENGTH } from '../agp/types.js';
 import { loadPromptFile } from '../store/prompt-file.js';
-import type { CliContainer } from './cli-container.js';
-import { builtinPromptVersion } from './cli-container.js';
+import type { CliRuntime } from '../runtime/index.js';
 import { UsageError } from './cli-io.js';
 
 /** The chosen prompt and its version name (the built-in prompt is `builtin-v0`). */
@@ -14,6 +15,18 @@ export interface PickedPrompt {
   text: string;
   historyLength: number;
   source: 'file' | 'registry' | 'builtin';
+}
+
+/** The built-in prompt as a version (parent of a first training run). */
+export function builtinPromptVersion(domain = DEFAULT_DOMAIN): PromptVersion {
+  return {
+    domain,
+    version: BUILTIN_PROMPT_VERSION,
+    text: BUILTIN_PROFILE_PROMPT,
+    parentVersion: null,
+    createdAt: new Date(0).toISOString(),
+    historyLength: DEFAULT_HISTORY_LENGTH,
+  };
 }
 
 function fromVersion(v: PromptVersion, source: PickedPrompt['source']): PickedPrompt {
@@ -25,7 +38,7 @@ function fromVersion(v: PromptVersion, source: PickedPrompt['source']): PickedPr
  * the only one; with `promptVersion` alone, that version of `domain` from the registry; else the built-in.
  */
 export async function pickPrompt(
-  c: CliContainer,
+  c: CliRuntime,
   o: { promptFile?: string | undefined; promptVersion?: string | undefined; domain?: string | undefined },
 ): Promise<PickedPrompt> {
   if (o.promptFile) {

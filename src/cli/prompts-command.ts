@@ -4,7 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import { loadPromptFile, newestPerDomain, serializePrompts } from '../store/prompt-file.js';
-import type { CliContainer } from './cli-container.js';
+import type { CliRuntime } from '../runtime/index.js';
 import { required, UsageError, writeFileAtomic } from './cli-io.js';
 
 export const PROMPTS_USAGE = `usage: agp prompts export --domain D [--out F]
@@ -14,7 +14,7 @@ export const PROMPTS_USAGE = `usage: agp prompts export --domain D [--out F]
   Both use the registry on REDIS_URL.`;
 
 /** Runs `agp prompts …`; returns the exit code. */
-export async function promptsCommand(argv: string[], c: CliContainer): Promise<number> {
+export async function promptsCommand(argv: string[], c: CliRuntime): Promise<number> {
   const [sub, ...rest] = argv;
   if (sub === 'export') {
     const { values: v } = parseArgs({ args: rest, options: { domain: { type: 'string' }, out: { type: 'string' } }, strict: true });

@@ -15,7 +15,7 @@ import type { TrainingResult } from '../agp/trainer.js';
 import type { TrainingParamsInput } from '../agp/training-params.js';
 import { resolveTrainingParams } from '../agp/training-params.js';
 import { serializePrompts } from '../store/prompt-file.js';
-import type { CliContainer } from './cli-container.js';
+import type { CliRuntime } from '../runtime/index.js';
 import { createFileCheckpointStore, createJsonlTraceSink, intOpt, numOpt, oneOf, readDatasetFile, readTraceFile, required, UsageError, writeFileAtomic } from './cli-io.js';
 import { createTrainingProgress } from './progress.js';
 import { pickPrompt } from './prompt-source.js';
@@ -31,6 +31,12 @@ export const TRAIN_USAGE = `usage: agp train --data users.jsonl --domain D [opti
   --resume             continue from DIR/checkpoint.json
   --replay TRACE       re-run from a recorded trace with no LLM
   --no-progress        no progress bar`;
+
+/**
+ * The command line a user can paste from a clone: a bare `agp` is on PATH only after `npm link` or a global
+ * install, while `npm run agp --` works in every checkout (docs/training.md uses the same form).
+ */
+export const AGP_FROM_CLONE = 'npm run agp --';
 
 /** `${domain}-YYYYMMDD-HHMMSS-<hash6>`. */
 export function versionName(domain: string, text: string, at: Date): string {
@@ -91,7 +97,7 @@ function paramsFrom(v: Record<string, string | boolean | undefined>): TrainingPa
 }
 
 /** Runs `agp train`; returns the exit code. */
-export async function trainCommand(argv: string[], c: CliContainer, signal: AbortSignal): Promise<number> {
+export async function trainCommand(argv: string[], c: CliRuntime, signal: AbortSignal): Promise<number> {
   const { values: v } = parseArgs({
     args: argv,
     options: {
@@ -133,7 +139,7 @@ export async function trainCommand(argv: string[], c: CliContainer, signal: Abor
   const users = await readDatasetFile(required(v.data, 'data'));
   const validation = v['val-data'] ? await readDatasetFile(v['val-data']) : undefined;
   const start = await pickPrompt(c, { promptFile: v['prompt-file'], domain });
-  const llm: LlmClient = v.replay ? createReplayLlm(await readTraceFile(v.replay)) : await c.llm();
+  const llm: LlmClient = v.replay ? createReplayLlm(await readTraceFile(v.replay)) : await c.llm('training');
   await mkdir(out, { recursive: true });
   const traceSink = v.replay ? undefined : createJsonlTraceSink(join(out, 'trace.jsonl'), Boolean(v.resume));
   const checkpoints = v.replay ? createMemoryCheckpointStore() : createFileCheckpointStore(ckptFile);
@@ -166,7 +172,7 @@ export async function trainCommand(argv: string[], c: CliContainer, signal: Abor
     `${result.state} (stopped by ${result.stoppedBy}): best validation NDCG@10 ${result.bestValNdcg.toFixed(4)} at epoch ${result.bestEpoch} ` +
       `(initial ${m.initialValNdcg.toFixed(4)}, baseline ${m.baselineValNdcg.toFixed(4)}); ${m.llmCalls} LLM calls, ${m.tokens} tokens\n` +
       `wrote ${join(out, 'prompt-version.json')} (version ${version.version}) and ${join(out, 'report.md')}\n` +
-      `activate with: agp prompts import ${join(out, 'prompt-version.json')} --activate\n`,
+      `activate with: ${AGP_FROM_CLONE} prompts import ${join(out, 'prompt-version.json')} --activate\n`,
   );
   if (result.stoppedBy === 'llm_unavailable') {
     process.stderr.write('the LLM failed for every user of several batches in a row; fix it and continue with --resume\n');

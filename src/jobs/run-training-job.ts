@@ -12,7 +12,7 @@
  */
 import type { CheckpointStore } from '../agp/checkpoint.js';
 import type { UserRecord } from '../agp/dataset.js';
-import { DatasetError, splitUsers } from '../agp/dataset.js';
+import { splitUsers } from '../agp/dataset.js';
 import type { PipelineOptions } from '../agp/pipeline.js';
 import type { Clock, LlmClient, Logger, PromptMetrics, PromptRegistry, PromptVersion } from '../agp/ports.js';
 import { systemClock } from '../agp/ports.js';

@@ -30,6 +30,11 @@ export interface OpenAiLlmClientOptions {
   apiKey?: string | undefined;
   models: Record<LlmRole, string | undefined>;
   defaultModel?: string | undefined;
+  /**
+   * False marks the client unconfigured even with an endpoint and a model: the runtime passes config.ts's
+   * one definition (llmConfigured), which also asks for a model for every role the client's use calls.
+   */
+  configured?: boolean | undefined;
   temperature: number;
   maxConcurrency: number;
   /** Longest wait for a concurrency slot (0 = do not wait); never past the call's deadline. */
@@ -77,7 +82,7 @@ export function createOpenAiLlmClient(opts: OpenAiLlmClientOptions): OpenAiLlmCl
   const random = opts.random ?? Math.random;
   const hasEndpoint = Boolean(opts.baseUrl || opts.apiKey);
   const hasModel = Boolean(opts.defaultModel) || Object.values(opts.models).some(Boolean);
-  const configured = hasEndpoint && hasModel;
+  const configured = (opts.configured ?? true) && hasEndpoint && hasModel;
 
   const breaker = createCircuitBreaker({
     failureThreshold: opts.breaker.failureThreshold,

@@ -3,8 +3,8 @@ import { createMemoryProfileStore } from '../../src/store/memory-profile-store.j
 import { createRedis, whenReady } from '../../src/store/redis-connection.js';
 import type { RedisClient } from '../../src/store/redis-connection.js';
 import { createRedisProfileStore } from '../../src/store/redis-profile-store.js';
-import { startRedisServer, uniquePrefix } from '../support/redis.js';
-import type { RedisServerHandle } from '../support/redis.js';
+import { startRedisServer, uniquePrefix } from '../../testkit/redis-server.js';
+import type { RedisServerHandle } from '../../testkit/redis-server.js';
 import { sleep, standalone } from './port-harness.js';
 import { describeProfileStoreConformance } from './profile-store-conformance.js';
 

@@ -3,8 +3,8 @@ import { createMemoryPromptStorage } from '../../src/store/memory-prompt-storage
 import { createRedis, whenReady } from '../../src/store/redis-connection.js';
 import type { RedisClient } from '../../src/store/redis-connection.js';
 import { createRedisPromptStorage } from '../../src/store/redis-prompt-storage.js';
-import { startRedisServer, uniquePrefix } from '../support/redis.js';
-import type { RedisServerHandle } from '../support/redis.js';
+import { startRedisServer, uniquePrefix } from '../../testkit/redis-server.js';
+import type { RedisServerHandle } from '../../testkit/redis-server.js';
 import { standalone } from './port-harness.js';
 import { describePromptStorageConformance } from './prompt-storage-conformance.js';
 

@@ -16,14 +16,14 @@ import { loadConfig, pipelineOptions } from '../../src/config.js';
 import { PermanentError, UnavailableError } from '../../src/errors.js';
 import type { TrainingRunDeps } from '../../src/jobs/run-training-job.js';
 import type { JobView, TrainingJobs } from '../../src/jobs/training-jobs.js';
-import { createLlmFromConfig } from '../../src/llm/llm-from-config.js';
+import { createLlmFromConfig } from '../../src/runtime/llm.js';
 import type { OpenAiLlmClient } from '../../src/llm/openai-llm-client.js';
 import { createMetrics } from '../../src/observability/metrics.js';
 import type { Metrics } from '../../src/observability/metrics.js';
 import { createMemoryPromptStorage } from '../../src/store/memory-prompt-storage.js';
 import { createPromptRegistry } from '../../src/store/prompt-registry.js';
-import { startLlmDouble } from '../support/llm-double.js';
-import type { LlmDouble } from '../support/llm-double.js';
+import { startLlmDouble } from '../../testkit/llm-double.js';
+import type { LlmDouble } from '../../testkit/llm-double.js';
 import { dragonUsers, trainingScript } from '../support/training-script.js';
 import { sleep, waitFor } from './port-harness.js';
 import type { PortHarness } from './port-harness.js';
@@ -98,7 +98,7 @@ export function describeTrainingJobsConformance(name: string, harness: JobEngine
     async function engine(failure: (domain: string, call: number) => Error | undefined = () => undefined, backoffMs = 50): Promise<Engine> {
       const config = loadConfig({ LLM_BASE_URL: double.url, LLM_API_KEY: 'sk-test', LLM_MODEL: 'test-model', BREAKER_FAILURE_THRESHOLD: '1000', LOG_LEVEL: 'silent' });
       const metrics = createMetrics({ defaultMetrics: false });
-      const llm: OpenAiLlmClient = createLlmFromConfig(config, { metrics });
+      const llm: OpenAiLlmClient = createLlmFromConfig(config, { metrics, use: 'training' });
       const base = createPromptRegistry({ storage: createMemoryPromptStorage(), builtin: BUILTIN_ACTIVE_PROMPT, refreshMs: 60_000 });
       await base.start();
       const { registry, attemptsOf } = countingRegistry(base, failure);

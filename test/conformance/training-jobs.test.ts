@@ -6,8 +6,8 @@ import { createBullmqTrainingJobs } from '../../src/jobs/bullmq-training-jobs.js
 import { startTrainingWorker } from '../../src/jobs/bullmq-training-worker.js';
 import { createInProcessTrainingJobs } from '../../src/jobs/in-process-training-jobs.js';
 import { createRedis } from '../../src/store/redis-connection.js';
-import { startRedisServer, uniquePrefix } from '../support/redis.js';
-import type { RedisServerHandle } from '../support/redis.js';
+import { startRedisServer, uniquePrefix } from '../../testkit/redis-server.js';
+import type { RedisServerHandle } from '../../testkit/redis-server.js';
 import { standalone } from './port-harness.js';
 import { describeTrainingJobsConformance } from './training-jobs-conformance.js';
 

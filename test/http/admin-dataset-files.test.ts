@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_DATASET_BYTES, MAX_JSON_ARRAY_DATASET_BYTES } from '../../src/jobs/dataset-files.js';
 import { buildTestApp, type TestApp } from '../support/build-test-app.js';
-import { startLlmDouble, type LlmDouble } from '../support/llm-double.js';
+import { startLlmDouble, type LlmDouble } from '../../testkit/llm-double.js';
 import { dragonUsers, trainingScript } from '../support/training-script.js';
 
 const TOKEN = 'admin-token-0123456789abcdef';

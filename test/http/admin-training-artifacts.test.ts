@@ -6,8 +6,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseTrace } from '../../src/agp/trace.js';
 import { buildTestApp, type TestApp } from '../support/build-test-app.js';
-import { startLlmDouble, type LlmDouble } from '../support/llm-double.js';
-import { tasteWorldUsers } from '../support/taste-world.js';
+import { startLlmDouble, type LlmDouble } from '../../testkit/llm-double.js';
+import { tasteWorldUsers } from '../../testkit/taste-world.js';
 
 const TOKEN = 'admin-token-0123456789abcdef';
 const auth = { authorization: `Bearer ${TOKEN}` };

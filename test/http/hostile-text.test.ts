@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { buildTestApp, type TestApp } from '../support/build-test-app.js';
-import { startLlmDouble, type LlmDouble } from '../support/llm-double.js';
+import { startLlmDouble, type LlmDouble } from '../../testkit/llm-double.js';
 import { LIMITS } from '../../src/http/schemas.js';
 
 const DEADLINE_MS = 1_000;

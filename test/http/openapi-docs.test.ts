@@ -5,7 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { OPENAPI_PATH } from '../../scripts/openapi-document.js';
+import { OPENAPI_PATH } from '../../testkit/openapi-document.js';
 import { DEFAULT_RESPONSE, OPERATION_RESPONSES, REQUEST_EXAMPLES } from '../../src/http/openapi-docs.js';
 import { trainingParamsSchema } from '../../src/agp/training-params.js';
 import { buildTestApp, type TestApp } from '../support/build-test-app.js';

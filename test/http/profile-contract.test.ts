@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { buildTestApp, type TestApp } from '../support/build-test-app.js';
-import { startLlmDouble, type LlmDouble } from '../support/llm-double.js';
+import { startLlmDouble, type LlmDouble } from '../../testkit/llm-double.js';
 
 const candidates = [
   { id: 'c1', title: 'Dune' },

@@ -8,8 +8,8 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { userHash } from '../../src/store/key-schema.js';
 import { buildTestApp, type TestApp } from '../support/build-test-app.js';
-import { startLlmDouble, type LlmDouble } from '../support/llm-double.js';
-import { startRedisServer, uniquePrefix, type RedisServerHandle } from '../support/redis.js';
+import { startLlmDouble, type LlmDouble } from '../../testkit/llm-double.js';
+import { startRedisServer, uniquePrefix, type RedisServerHandle } from '../../testkit/redis-server.js';
 
 const LATENCY_MS = 400;
 const items = (n: number, p: string) => Array.from({ length: n }, (_, i) => ({ id: `${p}${i + 1}`, title: `Title ${p}${i + 1}` }));

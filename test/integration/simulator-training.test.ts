@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseTrace } from '../../src/agp/trace.js';
 import type { TrainingResult } from '../../src/agp/trainer.js';
-import { createCliContainer } from '../../src/cli/cli-container.js';
+import { loadConfig } from '../../src/config.js';
+import { createRuntime } from '../../src/runtime/index.js';
 import { trainCommand } from '../../src/cli/train-command.js';
 
 let child: ChildProcess;
@@ -57,7 +58,7 @@ afterAll(async () => {
 describe('agp train against the simulator', () => {
   it('improves validation NDCG@10 with accepted edits, and writes a trace naming the model', async () => {
     const out = join(dir, 'run');
-    const c = createCliContainer({ LLM_BASE_URL: url, LLM_API_KEY: 'sim', LLM_MODEL: 'simulator', LOG_LEVEL: 'silent' });
+    const c = await createRuntime(loadConfig({ LLM_BASE_URL: url, LLM_API_KEY: 'sim', LLM_MODEL: 'simulator', LOG_LEVEL: 'silent' }), 'cli');
     const argv = ['--data', join(dir, 'train.jsonl'), '--val-data', join(dir, 'validation.jsonl'), '--domain', 'demo'];
     const code = await trainCommand([...argv, '--epochs', '2', '--batch-size', '5', '--out', out, '--no-progress'], c, new AbortController().signal).finally(() => c.close());
     expect(code).toBe(0);

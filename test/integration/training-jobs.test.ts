@@ -10,7 +10,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import type { LlmClient } from '../../src/agp/ports.js';
 import { BUILTIN_ACTIVE_PROMPT } from '../../src/agp/prompts.js';
 import { loadConfig, pipelineOptions } from '../../src/config.js';
-import { createLlmFromConfig } from '../../src/llm/llm-from-config.js';
+import { createLlmFromConfig } from '../../src/runtime/llm.js';
 import type { OpenAiLlmClient } from '../../src/llm/openai-llm-client.js';
 import { createMetrics } from '../../src/observability/metrics.js';
 import type { Metrics } from '../../src/observability/metrics.js';
@@ -25,7 +25,7 @@ import type { TrainingWorker, TrainingWorkerTuning } from '../../src/jobs/bullmq
 import { startTrainingWorker } from '../../src/jobs/bullmq-training-worker.js';
 import { createRedisCheckpointStore, createTrainingKeys } from '../../src/jobs/redis-checkpoint-store.js';
 import type { TrainingRunDeps } from '../../src/jobs/run-training-job.js';
-import { runWorker } from '../../src/jobs/worker-main.js';
+import { runWorker } from '../../src/worker.js';
 import type { JobView } from '../../src/jobs/training-jobs.js';
 import { buildTestApp } from '../support/build-test-app.js';
 import { startLlmDouble } from '../../testkit/llm-double.js';
@@ -336,7 +336,7 @@ describe('inline training users after the run', () => {
     expect((await stored())?.dataset).toEqual({ users: users.slice(0, 8) });
     env.startWorker();
     expect((await waitState(env, jobId, (v) => finalStates.has(v.state))).state).toBe('completed');
-    const after = await waitFor(stored, (d) => d !== undefined && 'users' in d.dataset && d.dataset.users.length === 0);
+    const after = await eventually(stored, (d) => d !== undefined && 'users' in d.dataset && d.dataset.users.length === 0);
     expect(after).toMatchObject({ domain: 'forget', dataset: { users: [] }, validation: { users: [] } });
     // Nothing else in the job's Redis hash still carries a user id.
     const keys = createTrainingKeys(env.prefix);

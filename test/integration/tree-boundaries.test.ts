@@ -28,6 +28,8 @@ const ALLOWED: Record<string, string> = {
   'bench/ok.ts': "import { runLoad } from '../testkit/load.js';\nimport { y } from '../src/y.js';\n",
   'scripts/ok.ts': "import { startLlmDouble } from '../testkit/llm-double.js';\nimport { w } from '../bench/lib/w.js';\n",
   'test/ok.ts': "import { sleep } from '../testkit/wait.js';\n",
+  // A test may import the script it tests.
+  'test/checks.test.ts': "import { checkArchitecture } from '../scripts/check-architecture.js';\n",
   // A URL into test/ is a path, not an import.
   'testkit/ok.ts': "import { a } from '../src/a.js';\nexport const OUT = new URL('../test/contract/api-types.d.ts', import.meta.url);\n",
 };
@@ -37,7 +39,7 @@ const FORBIDDEN: Record<string, string> = {
   'src/deep/type-leak.ts': "import type { T } from '../../test/support/t.js';\n",
   'scripts/multi-line.ts': "import {\n  a,\n  b,\n} from '../test/support/load.js';\n",
   'bench/side-effect.ts': "import '../test/support/setup.js';\n",
-  'test/dynamic.test.ts': "const m = await import('../scripts/demo.js');\n",
+  'bench/dynamic.ts': "const m = await import('../test/support/build-test-app.js');\n",
   'testkit/re-export.ts': "export { y } from '../bench/lib/y.js';\n",
 };
 

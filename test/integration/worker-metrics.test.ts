@@ -20,7 +20,7 @@ import type { BullmqTrainingJobs } from '../../src/jobs/bullmq-training-jobs.js'
 import { createBullmqTrainingJobs } from '../../src/jobs/bullmq-training-jobs.js';
 import type { TrainingWorkerTuning } from '../../src/jobs/bullmq-training-worker.js';
 import type { JobView } from '../../src/jobs/training-jobs.js';
-import { runWorker } from '../../src/jobs/worker-main.js';
+import { runWorker } from '../../src/worker.js';
 import { createPromptRegistry } from '../../src/store/prompt-registry.js';
 import type { ManagedPromptRegistry } from '../../src/store/prompt-registry.js';
 import { createRedis, whenReady } from '../../src/store/redis-connection.js';

@@ -6,7 +6,7 @@
  */
 import { afterEach, beforeAll, afterAll, describe, expect, it } from 'vitest';
 import { buildTestApp, type TestApp } from '../support/build-test-app.js';
-import { BAIT, hugeProfile, startHostileLlm, type HostileLlm, type HostileMode } from '../support/hostile-llm.js';
+import { BAIT, hugeProfile, startHostileLlm, type HostileLlm, type HostileMode } from '../../testkit/hostile-llm.js';
 import { MAX_REPORTED_TOKENS } from '../../src/llm/completion-body.js';
 
 const items = (n: number, p: string) => Array.from({ length: n }, (_, i) => ({ id: `${p}${i + 1}`, title: `Film ${p}${i + 1}` }));

@@ -17,7 +17,7 @@ import { cleanProfileAnswer } from '../../src/agp/pipeline.js';
 import { parseEditedPrompt, parseInstruction } from '../../src/agp/optimizer-prompts.js';
 import { BUILTIN_PROFILE_PROMPT, PROFILE_MAX_CHARS } from '../../src/agp/prompts.js';
 import { containsDataDelimiters, sanitizeText } from '../../src/agp/untrusted-text.js';
-import { costMs, ANSWER_BAITS, ANSWER_TOKENS, repeatTo } from '../support/text-baits.js';
+import { costMs, ANSWER_BAITS, ANSWER_TOKENS, repeatTo } from '../../testkit/text-baits.js';
 
 const BOUND_MS = 50;
 const MB = 1_000_000;

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { containsDataDelimiters, createTextSanitiser, sanitizeText } from '../../src/agp/untrusted-text.js';
 import { renderCandidates } from '../../src/agp/prompts.js';
 import { LIMITS } from '../../src/http/schemas.js';
-import { costMs, TEXT_BAITS } from '../support/text-baits.js';
+import { costMs, TEXT_BAITS } from '../../testkit/text-baits.js';
 
 describe('sanitizeText is linear', () => {
   it('the reported case takes well under 100 ms', () => {

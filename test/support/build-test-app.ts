@@ -1,26 +1,27 @@
 /**
- * Builds the real application for tests (real config parsing, real container, real plugins) and returns
- * it un-listened, for app.inject. Mirrors src/server.ts without the process wiring.
+ * Builds the real application for tests (real config parsing, the real API runtime, real plugins) and
+ * returns it un-listened, for app.inject. Mirrors src/server.ts without the process wiring.
  */
 import { pino } from 'pino';
 import type { FastifyInstance } from 'fastify';
 import { loadConfig } from '../../src/config.js';
-import { createContainer, type Container, type ContainerOverrides } from '../../src/container.js';
+import { createRuntime, type ApiRuntime, type RuntimeOverrides } from '../../src/runtime/index.js';
 import { buildApp } from '../../src/app.js';
 import { loggerOptions } from '../../src/observability/logger.js';
 import { createMetrics } from '../../src/observability/metrics.js';
 
-/** A built app and its container; `close` shuts both. */
+/** A built app and its runtime; `close` shuts both. */
 export interface TestApp {
   app: FastifyInstance;
-  container: Container;
+  /** The API runtime (createRuntime(config, 'api')). */
+  container: ApiRuntime;
   /** Log lines captured when `captureLogs` is set. */
   logs: string[];
   close(): Promise<void>;
 }
 
-/** Options for a test app: environment variables (as strings) and container overrides. */
-export interface TestAppOptions extends ContainerOverrides {
+/** Options for a test app: environment variables (as strings) and runtime overrides. */
+export interface TestAppOptions extends RuntimeOverrides {
   env?: Record<string, string | undefined>;
   captureLogs?: boolean;
 }
@@ -34,7 +35,8 @@ export async function buildTestApp(opts: TestAppOptions = {}): Promise<TestApp> 
         write: (line: string) => void logs.push(line),
       })
     : pino({ level: 'silent' });
-  const container = await createContainer(config, logger, { metrics: createMetrics({ defaultMetrics: false }), ...opts });
+  const { env: _env, captureLogs: _capture, ...overrides } = opts;
+  const container = await createRuntime(config, 'api', { logger, overrides: { metrics: createMetrics({ defaultMetrics: false }), ...overrides } });
   const app = await buildApp(container, { logger });
   await app.ready();
   return {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, llmConfigured, loadConfig, pipelineOptions } from '../../src/config.js';
+import { ConfigError, llmConfigured, llmUnconfiguredReason, loadConfig, pipelineOptions } from '../../src/config.js';
 
 describe('loadConfig', () => {
   it('has embedded defaults: no Redis, no LLM, port 8080', () => {
@@ -54,5 +54,22 @@ describe('loadConfig', () => {
     expect(pipelineOptions(loadConfig({})).profileMaxChars).toBe(4000);
     expect(pipelineOptions(loadConfig({ PROFILE_MAX_CHARS: '800' })).profileMaxChars).toBe(800);
     expect(() => loadConfig({ PROFILE_MAX_CHARS: 'lots' })).toThrow(/PROFILE_MAX_CHARS/);
+  });
+
+  it('has one definition of "the LLM is configured": an endpoint and a model for every role of the use', () => {
+    const endpoint = { LLM_BASE_URL: 'http://127.0.0.1:1/v1' };
+    const perRole = { ...endpoint, LLM_PROFILE_MODEL: 'p', LLM_RERANK_MODEL: 'r', LLM_OPTIMIZER_MODEL: 'o' };
+    // Per-role models without LLM_MODEL: configured for serving AND training.
+    expect(llmConfigured(loadConfig(perRole), 'serving')).toBe(true);
+    expect(llmConfigured(loadConfig(perRole), 'training')).toBe(true);
+    // An API key alone selects the OpenAI default endpoint.
+    expect(llmConfigured(loadConfig({ LLM_API_KEY: 'sk', LLM_MODEL: 'm' }), 'training')).toBe(true);
+    // Serving models only: serving yes, training no, and the reason names the missing variable.
+    const { LLM_OPTIMIZER_MODEL: _o, ...serving } = perRole;
+    expect(llmConfigured(loadConfig(serving), 'serving')).toBe(true);
+    expect(llmUnconfiguredReason(loadConfig(serving), 'training')).toBe('no LLM is configured for training: set LLM_MODEL (or LLM_OPTIMIZER_MODEL)');
+    // A rerank model alone serves nothing (profile calls would fail).
+    expect(llmUnconfiguredReason(loadConfig({ ...endpoint, LLM_RERANK_MODEL: 'r' }), 'serving')).toBe('no LLM is configured for serving: set LLM_MODEL (or LLM_PROFILE_MODEL)');
+    expect(llmUnconfiguredReason(loadConfig({ LLM_MODEL: 'm' }))).toBe('no LLM is configured for serving: set LLM_BASE_URL (or LLM_API_KEY)');
   });
 });

@@ -8,7 +8,7 @@ import { DatasetError, readDataset, serializeUser, streamDataset } from '../../s
 import { jsonNestsDeeperThan, splitLines } from '../../src/agp/dataset-lines.js';
 import { evaluateMethods, summarizeEvaluation } from '../../src/agp/evaluate.js';
 import { loadConfig, pipelineOptions } from '../../src/config.js';
-import { START_PROMPT, createWorldLlm, keywordPolicy, makeUsers } from '../support/synthetic-world.js';
+import { START_PROMPT, createWorldLlm, keywordPolicy, makeUsers } from '../../testkit/synthetic-world.js';
 
 async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
   const out: T[] = [];

@@ -7,15 +7,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DatasetError, serializeUser } from '../../src/agp/dataset.js';
-import type { CliContainer } from '../../src/cli/cli-container.js';
+import type { CliRuntime } from '../../src/runtime/index.js';
 import { evalCommand } from '../../src/cli/eval-command.js';
 import { loadConfig, pipelineOptions } from '../../src/config.js';
-import { createWorldLlm, keywordPolicy, makeUsers } from '../support/synthetic-world.js';
+import { createWorldLlm, keywordPolicy, makeUsers } from '../../testkit/synthetic-world.js';
 
 let dir: string;
 const users = makeUsers(9, { decoy: true });
 
-function container(llm: ReturnType<typeof createWorldLlm>): CliContainer {
+function container(llm: ReturnType<typeof createWorldLlm>): CliRuntime {
   const config = loadConfig({});
   return {
     config,

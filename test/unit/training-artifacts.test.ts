@@ -6,7 +6,7 @@ import { loadConfig, pipelineOptions } from '../../src/config.js';
 import { train } from '../../src/agp/trainer.js';
 import { MAX_REPORT_BYTES, MAX_TRACE_BYTES, boundReport, createArtifactWriter, createMemoryTrainingArtifacts } from '../../src/jobs/training-artifacts.js';
 import type { TrainingArtifactStore } from '../../src/jobs/training-artifacts.js';
-import { createWorldLlm, keywordPolicy, makeUsers, START_PROMPT } from '../support/synthetic-world.js';
+import { createWorldLlm, keywordPolicy, makeUsers, START_PROMPT } from '../../testkit/synthetic-world.js';
 
 const entry = (seq: number): TraceEntry => ({ seq, role: 'profile', model: 'm', requestHash: `h${seq}`, response: 'r', promptTokens: 1, completionTokens: 1, latencyMs: 1 });
 

@@ -14,8 +14,8 @@ import { createTrainingProgress, statusText } from '../../src/cli/progress.js';
 import { lineChartSvg } from '../../src/report/ndcg-chart-svg.js';
 import { sentenceDiff, sentences } from '../../src/report/prompt-diff.js';
 import { renderTrainingReport, trainingChartSvg } from '../../src/report/training-report.js';
-import { createScriptedLlm } from '../support/scripted-llm.js';
-import { START_PROMPT, keywordPolicy, makeUsers, worldAnswer } from '../support/synthetic-world.js';
+import { createScriptedLlm } from '../../testkit/scripted-llm.js';
+import { START_PROMPT, keywordPolicy, makeUsers, worldAnswer } from '../../testkit/synthetic-world.js';
 
 const pipeline = pipelineOptions(loadConfig({}));
 

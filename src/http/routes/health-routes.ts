@@ -18,10 +18,15 @@ export interface HealthOptions {
   pingRedis?: (() => Promise<boolean>) | undefined;
 }
 
-/** Registers /healthz and /readyz. */
+/** Registers /healthz and /readyz (the API). */
 export function registerHealthRoutes(app: FastifyInstance, opts: HealthOptions): void {
-  const typed = app.withTypeProvider<ZodTypeProvider>();
-  typed.get(
+  registerLivenessRoute(app);
+  registerReadinessRoute(app, opts);
+}
+
+/** GET /healthz: `{"status":"ok"}` while the event loop answers; it checks no dependency (API and worker). */
+export function registerLivenessRoute(app: FastifyInstance): void {
+  app.withTypeProvider<ZodTypeProvider>().get(
     '/healthz',
     {
       schema: { summary: 'Liveness', tags: ['ops'], operationId: 'getLiveness', security: PUBLIC, response: { 200: HealthResponseSchema } },
@@ -32,7 +37,10 @@ export function registerHealthRoutes(app: FastifyInstance, opts: HealthOptions):
     },
     async () => ({ status: 'ok' as const }),
   );
-  typed.get(
+}
+
+function registerReadinessRoute(app: FastifyInstance, opts: HealthOptions): void {
+  app.withTypeProvider<ZodTypeProvider>().get(
     '/readyz',
     {
       schema: {

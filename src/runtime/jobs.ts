@@ -1,7 +1,8 @@
 /**
- * Chooses the training-job implementation: BullMQ when a queue Redis is configured (QUEUE_REDIS_URL,
+ * The job engines, wired. The API role's choice: BullMQ when a queue Redis is configured (QUEUE_REDIS_URL,
  * else REDIS_URL; BullMQ needs `maxmemory-policy noeviction`, hence its own URL), with a worker in this
  * process when WORKER_ENABLED; otherwise the in-process runner (which always runs its jobs itself).
+ * The worker role uses trainingRunDeps and workerTuning from here too, so both run jobs alike.
  */
 import type { Clock, LlmClient, Logger, PromptRegistry } from '../agp/ports.js';
 import type { PipelineOptions } from '../agp/pipeline.js';
@@ -9,13 +10,14 @@ import type { Config } from '../config.js';
 import type { Metrics } from '../observability/metrics.js';
 import { createRedis } from '../store/redis-connection.js';
 import type { RedisClient, RedisTarget } from '../store/redis-connection.js';
-import type { TrainingJobs } from './training-jobs.js';
-import type { TrainingRunDeps } from './run-training-job.js';
-import { createInProcessTrainingJobs } from './in-process-training-jobs.js';
-import type { TrainingWorker, TrainingWorkerTuning } from './bullmq-training-worker.js';
-import { createBullmqTrainingJobs } from './bullmq-training-jobs.js';
-import { startTrainingWorker } from './bullmq-training-worker.js';
+import type { TrainingJobs } from '../jobs/training-jobs.js';
+import type { TrainingRunDeps } from '../jobs/run-training-job.js';
+import { createInProcessTrainingJobs } from '../jobs/in-process-training-jobs.js';
+import type { TrainingWorker, TrainingWorkerTuning } from '../jobs/bullmq-training-worker.js';
+import { createBullmqTrainingJobs } from '../jobs/bullmq-training-jobs.js';
+import { startTrainingWorker } from '../jobs/bullmq-training-worker.js';
 
+/** What the API role's job engine is built from. */
 export interface CreateTrainingJobsDeps {
   config: Config;
   logger: Logger;
@@ -43,6 +45,11 @@ export function trainingRunDeps(d: Pick<CreateTrainingJobsDeps, 'config' | 'logg
   };
 }
 
+/** The BullMQ worker's timings: config, then the test's overrides. */
+export function workerTuning(config: Config, overrides?: TrainingWorkerTuning): TrainingWorkerTuning {
+  return { lockDurationMs: config.training.lockDurationMs, stalledIntervalMs: config.training.stalledIntervalMs, ...overrides };
+}
+
 /** Builds the training job service. Resolves without waiting for Redis (connections are lazy). */
 export async function createTrainingJobs(deps: CreateTrainingJobsDeps): Promise<TrainingJobs | undefined> {
   const run = trainingRunDeps(deps);
@@ -62,8 +69,7 @@ export async function createTrainingJobs(deps: CreateTrainingJobsDeps): Promise<
   let worker: TrainingWorker | undefined;
   if (config.training.workerEnabled) {
     if (deps.llm.configured) {
-      const tuning = { lockDurationMs: config.training.lockDurationMs, stalledIntervalMs: config.training.stalledIntervalMs, ...deps.worker };
-      worker = startTrainingWorker({ ...run, ...tuning, connection: connect(), keyPrefix: config.redis.keyPrefix, metrics: deps.metrics });
+      worker = startTrainingWorker({ ...run, ...workerTuning(config, deps.worker), connection: connect(), keyPrefix: config.redis.keyPrefix, metrics: deps.metrics });
       logger.info({ queue: jobs.queue.name }, 'training jobs: BullMQ queue with a worker in this process');
     } else {
       logger.warn({ queue: jobs.queue.name }, 'training jobs: no LLM configured, so no worker runs here; jobs wait for `agp worker`');

@@ -14,9 +14,9 @@
  *   finds the aspects on which that item agreed with the history while the profile was silent, and asks
  *   for the most frequent one (the next one on a retry). Edit appends the instruction to the prompt.
  */
-import type { UserRecord } from '../../src/agp/dataset.js';
-import { createRng } from '../../src/agp/rng.js';
-import type { Item } from '../../src/agp/types.js';
+import type { UserRecord } from '../src/agp/dataset.js';
+import { createRng } from '../src/agp/rng.js';
+import type { Item } from '../src/agp/types.js';
 
 /** The aspects, their vocabularies, the prompt words that make a profile mention them, and the instruction asking for them. */
 export const ASPECTS = {

@@ -1,0 +1,30 @@
+/**
+ * The `agp worker` process's HTTP server: what Kubernetes and Prometheus need from a process that otherwise
+ * serves nothing, on the same base as the API (request ids, the error envelope, graceful close).
+ *
+ * - GET /metrics: the worker's prom-client registry (agp_training_jobs_total, agp_llm_*, process metrics);
+ * - GET /healthz: liveness (it does not check Redis: a Redis outage must not make Kubernetes restart every
+ *   worker);
+ * - anything else: 404 `{error:{code,message,requestId}}`. HEAD is answered like GET, without a body.
+ */
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import type { Metrics } from '../observability/metrics.js';
+import { createBaseApp } from './base-app.js';
+import { registerMetricsRoute } from './plugins/metrics-plugin.js';
+import { registerLivenessRoute } from './routes/health-routes.js';
+
+/** What the worker's server shows. */
+export interface WorkerAppOptions {
+  metrics: Pick<Metrics, 'registry'>;
+  logger: FastifyBaseLogger;
+}
+
+/** Builds the worker's server (not listening). */
+export async function buildWorkerApp(opts: WorkerAppOptions): Promise<FastifyInstance> {
+  // Probes and scrapes are tiny: a slow client does not hold a socket for Node's 300 s default.
+  const app = createBaseApp({ logger: opts.logger, requestTimeoutMs: 30_000 });
+  registerLivenessRoute(app);
+  registerMetricsRoute(app, opts.metrics);
+  await app.ready();
+  return app;
+}

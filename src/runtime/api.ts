@@ -1,0 +1,125 @@
+/**
+ * The `api` role: everything `buildApp` serves, wired once. Redis (when configured) backs the profile store,
+ * the prompt registry and the rate limiter; serving and training get separate LLM clients; the job engine is
+ * BullMQ or in-process (./jobs.ts).
+ */
+import type { Redis } from 'ioredis';
+import type { Config } from '../config.js';
+import { pipelineOptions } from '../config.js';
+import type { Clock, LlmClient, Logger, ProfileStore } from '../agp/ports.js';
+import { systemClock } from '../agp/ports.js';
+import type { PipelineOptions } from '../agp/pipeline.js';
+import { createProfileService, type ProfileService } from '../agp/profile-service.js';
+import { createReranker, type Reranker } from '../agp/reranker.js';
+import { createTextSanitiser } from '../agp/untrusted-text.js';
+import { BUILTIN_PROMPT_VERSION, DEFAULT_DOMAIN } from '../agp/types.js';
+import type { TrainingJobs } from '../jobs/training-jobs.js';
+import { createMetrics, type Metrics } from '../observability/metrics.js';
+import type { ManagedPromptRegistry } from '../store/prompt-registry.js';
+import { pingRedis, type RedisClient } from '../store/redis-connection.js';
+import { createTrainingJobs } from './jobs.js';
+import { ownLlm } from './llm.js';
+import type { RuntimeOptions } from './options.js';
+import { createClosers } from './closers.js';
+import { connectRedis, createProfileStore, createRegistry, importPromptFile } from './stores.js';
+
+/** Everything the API serves, wired. */
+export interface ApiRuntime {
+  config: Config;
+  logger: Logger;
+  clock: Clock;
+  metrics: Metrics;
+  /** The serving client: sheds load after LLM_QUEUE_TIMEOUT_MS. */
+  llm: LlmClient;
+  registry: ManagedPromptRegistry;
+  profileStore: ProfileStore;
+  profiles: ProfileService;
+  reranker: Reranker;
+  pipeline: PipelineOptions;
+  jobs?: TrainingJobs | undefined;
+  /** Defined when Redis is configured; used by /readyz. */
+  pingRedis?: (() => Promise<boolean>) | undefined;
+  /** Redis connection for @fastify/rate-limit, when Redis is configured. */
+  rateLimitRedis?: Redis | undefined;
+  /** Drains background work and closes every connection. */
+  close(): Promise<void>;
+}
+
+/** Builds the API role. Starts the registry (first load) before returning. */
+export async function createApiRuntime(config: Config, opts: RuntimeOptions): Promise<ApiRuntime> {
+  const { logger, overrides = {} } = opts;
+  const clock = overrides.clock ?? systemClock;
+  const metrics = overrides.metrics ?? createMetrics();
+  const closers = createClosers(logger);
+
+  const target = config.redis.cacheTarget;
+  let redis: RedisClient | undefined;
+  let subscriber: RedisClient | undefined;
+  if (target) {
+    redis = connectRedis(target, 'cache', logger, closers);
+    subscriber = connectRedis(target, 'subscriber', logger, closers);
+  }
+  const llm = overrides.llm ?? ownLlm(config, 'serving', { metrics, logger }, closers);
+  const profileStore = createProfileStore(config, clock, redis);
+
+  const registry = createRegistry({ config, logger, clock, closers, redis, subscriber, onActiveChange: (active) => metrics.setActivePrompts(active) });
+  metrics.setActivePrompts({ [DEFAULT_DOMAIN]: BUILTIN_PROMPT_VERSION });
+  await registry.start();
+  await importPromptFile(config, registry, logger);
+
+  const pipeline = pipelineOptions(config);
+  const profiles = createProfileService({
+    store: profileStore,
+    // Background refreshes may use a quarter of the LLM slots, so foreground reranks never starve.
+    maxBackgroundRefreshes: Math.max(1, Math.floor(config.llm.maxConcurrency / 4)),
+    clock,
+    logger,
+    telemetry: metrics.telemetry,
+    freshness: config.profiles.freshness,
+    ttlSeconds: config.profiles.ttlSeconds,
+    refreshDeadlineMs: config.profiles.refreshDeadlineMs,
+  });
+  // Serving owns its sanitiser memo; each training run makes its own (withTextSanitiser), so they never share one.
+  const reranker = createReranker({ llm, registry, profiles, clock, logger, telemetry: metrics.telemetry, pipeline: { ...pipeline, sanitiser: createTextSanitiser() } });
+
+  let jobs: TrainingJobs | undefined;
+  if (overrides.jobs !== false) {
+    // Training is batch work: it waits for an LLM slot instead of shedding like serving, so it gets its
+    // own client (own concurrency gate and breaker) and never starves or trips the serving path.
+    const trainingLlm = overrides.llm ?? ownLlm(config, 'training', { metrics, logger }, closers);
+    jobs = await createTrainingJobs({
+      config,
+      logger,
+      clock,
+      metrics,
+      llm: trainingLlm,
+      registry,
+      pipeline,
+      redisTarget: config.redis.queueTarget,
+      worker: overrides.workerTuning,
+    });
+    const j = jobs;
+    if (j) closers.push(() => j.close());
+  }
+
+  return {
+    config,
+    logger,
+    clock,
+    metrics,
+    llm,
+    registry,
+    profileStore,
+    profiles,
+    reranker,
+    pipeline,
+    jobs,
+    pingRedis: redis ? () => pingRedis(redis, 500) : undefined,
+    rateLimitRedis: redis && !('nodes' in redis) ? (redis as Redis) : undefined,
+    async close() {
+      await profiles.drain();
+      // Last created, first closed: jobs, then the registry, then the LLM clients and Redis connections.
+      await closers.closeAll();
+    },
+  };
+}
