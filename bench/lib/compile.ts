@@ -6,10 +6,10 @@
  */
 import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, posix } from 'node:path';
 import ts from 'typescript';
 
-/** Repository files the child processes import, transitively (relative to the repository root). */
+/** The child processes' entry files (relative to the repository root); their relative imports are followed. */
 export const CHILD_SOURCES = [
   'bench/lib/ipc.ts',
   'bench/lib/workload.ts',
@@ -32,8 +32,19 @@ export async function compileChildren(repoRoot: string): Promise<CompiledChildre
   const dir = await mkdtemp(join(tmpdir(), 'agp-bench-'));
   await writeFile(join(dir, 'package.json'), '{"type":"module","private":true}\n');
   await symlink(join(repoRoot, 'node_modules'), join(dir, 'node_modules'), 'dir');
-  for (const rel of CHILD_SOURCES) {
+  // Follow relative imports from the entries, so a new import in a child's module cannot break the bench.
+  const queue: string[] = [...CHILD_SOURCES];
+  const seen = new Set<string>(queue);
+  for (let rel = queue.shift(); rel !== undefined; rel = queue.shift()) {
     const source = await readFile(join(repoRoot, rel), 'utf8');
+    for (const { fileName } of ts.preProcessFile(source, true, true).importedFiles) {
+      if (!fileName.startsWith('.')) continue;
+      const dep = posix.normalize(posix.join(posix.dirname(rel), fileName)).replace(/\.js$/, '.ts');
+      if (!seen.has(dep)) {
+        seen.add(dep);
+        queue.push(dep);
+      }
+    }
     const out = ts.transpileModule(source, {
       fileName: rel,
       reportDiagnostics: true,

@@ -15,17 +15,3 @@ export interface PortHarness<T, A = void> {
 export function standalone<T, A = void>(create: (arg: A) => T | Promise<T>): PortHarness<T, A> {
   return { start: () => Promise.resolve(), stop: () => Promise.resolve(), create: async (arg) => create(arg) };
 }
-
-/** Resolves after `ms`. */
-export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-/** Polls `fn` until `ok` holds for its value (returned), or throws with the last value after `timeoutMs`. */
-export async function waitFor<T>(fn: () => Promise<T> | T, ok: (v: T) => boolean, timeoutMs = 20_000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (ok(v)) return v;
-    if (Date.now() > until) throw new Error(`timed out; last value: ${JSON.stringify(v)}`);
-    await sleep(20);
-  }
-}

@@ -5,7 +5,8 @@ import type { RedisClient } from '../../src/store/redis-connection.js';
 import { createRedisProfileStore } from '../../src/store/redis-profile-store.js';
 import { startRedisServer, uniquePrefix } from '../../testkit/redis-server.js';
 import type { RedisServerHandle } from '../../testkit/redis-server.js';
-import { sleep, standalone } from './port-harness.js';
+import { standalone } from './port-harness.js';
+import { sleep } from '../../testkit/wait.js';
 import { describeProfileStoreConformance } from './profile-store-conformance.js';
 
 describeProfileStoreConformance(

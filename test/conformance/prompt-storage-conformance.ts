@@ -10,7 +10,7 @@ import { BUILTIN_ACTIVE_PROMPT } from '../../src/agp/prompts.js';
 import { ConflictError, InvalidInputError, NotFoundError } from '../../src/errors.js';
 import { createPromptRegistry } from '../../src/store/prompt-registry.js';
 import type { PromptStorage } from '../../src/store/prompt-registry.js';
-import { sleep, waitFor } from './port-harness.js';
+import { eventually, sleep } from '../../testkit/wait.js';
 import type { PortHarness } from './port-harness.js';
 
 const pv = (domain: string, version: string, over: Partial<PromptVersion> = {}): PromptVersion => ({
@@ -79,7 +79,7 @@ export function describePromptStorageConformance(name: string, harness: PortHarn
       let heard = 0;
       const unsubscribe = await s.subscribe(() => void (heard += 1));
       await s.setActive('movies', 'v1');
-      await waitFor(() => heard, (n) => n === 1, 2_000);
+      await eventually(() => heard, (n) => n === 1, { timeoutMs: 2_000 });
       await unsubscribe();
       await s.setActive('movies', 'v2');
       await sleep(100);

@@ -25,7 +25,7 @@ import { createPromptRegistry } from '../../src/store/prompt-registry.js';
 import { startLlmDouble } from '../../testkit/llm-double.js';
 import type { LlmDouble } from '../../testkit/llm-double.js';
 import { dragonUsers, trainingScript } from '../support/training-script.js';
-import { sleep, waitFor } from './port-harness.js';
+import { eventually, sleep } from '../../testkit/wait.js';
 import type { PortHarness } from './port-harness.js';
 
 /** What an engine runs its jobs with. */
@@ -106,7 +106,7 @@ export function describeTrainingJobsConformance(name: string, harness: JobEngine
       const jobs = await harness.create(deps);
       open.push(jobs, base, llm);
       const view = (id: string, ok: (v: JobView) => boolean, timeoutMs?: number) =>
-        waitFor(async () => (await jobs.get(id)) as JobView, (v) => v !== null && ok(v), timeoutMs);
+        eventually(async () => (await jobs.get(id)) as JobView, (v) => v !== null && ok(v), { timeoutMs });
       return { jobs, metrics, attemptsOf, view };
     }
 
@@ -139,7 +139,7 @@ export function describeTrainingJobsConformance(name: string, harness: JobEngine
       expect(done.result?.promptVersion).toMatch(/^fantasy-\d{8}-\d{6}-/);
       expect(Date.parse(done.finishedAt ?? '')).toBeGreaterThanOrEqual(Date.parse(done.startedAt ?? ''));
       expect((await e.jobs.list()).map((j) => [j.jobId, j.state])).toEqual([[jobId, 'completed']]);
-      await waitFor(() => counterValue(e.metrics.trainingJobs, { state: 'completed' }), (n) => n === 1);
+      await eventually(() => counterValue(e.metrics.trainingJobs, { state: 'completed' }), (n) => n === 1, { timeoutMs: 20_000 });
       expect(await e.jobs.cancel(jobId)).toBe(false);
       expect((await e.jobs.get(jobId))?.state).toBe('completed');
     });
@@ -176,7 +176,7 @@ export function describeTrainingJobsConformance(name: string, harness: JobEngine
       double.setLatency(5_000);
       const a = (await e.jobs.submit(request('slow'))).jobId;
       const b = (await e.jobs.submit(request('slow'))).jobId;
-      await waitFor(() => double.calls.length, (n) => n > 0);
+      await eventually(() => double.calls.length, (n) => n > 0, { timeoutMs: 20_000 });
       await sleep(100);
       expect((await e.jobs.get(b))?.state).toBe('queued');
       expect(await e.jobs.cancel(b)).toBe(true);
@@ -192,7 +192,7 @@ export function describeTrainingJobsConformance(name: string, harness: JobEngine
 
       expect(await counterValue(e.metrics.llmCalls, { outcome: 'cancelled' })).toBeGreaterThan(0);
       expect(await counterValue(e.metrics.llmCalls, { outcome: 'timeout' })).toBe(0);
-      await waitFor(() => counterValue(e.metrics.trainingJobs, { state: 'cancelled' }), (n) => n === 2);
+      await eventually(() => counterValue(e.metrics.trainingJobs, { state: 'cancelled' }), (n) => n === 2, { timeoutMs: 20_000 });
       expect(await counterValue(e.metrics.trainingJobs, { state: 'failed' })).toBe(0);
       expect((await e.jobs.list()).map((j) => j.state)).toEqual(['cancelled', 'cancelled']);
     });
@@ -215,18 +215,18 @@ export function describeTrainingJobsConformance(name: string, harness: JobEngine
       expect(e.attemptsOf('down')).toBe(3);
       expect(f?.state).toBe('completed');
       expect(e.attemptsOf('flaky')).toBe(2);
-      await waitFor(() => counterValue(e.metrics.trainingJobs, { state: 'failed' }), (n) => n === 2);
+      await eventually(() => counterValue(e.metrics.trainingJobs, { state: 'failed' }), (n) => n === 2, { timeoutMs: 20_000 });
     });
 
     it('a job waiting out its backoff after a transient failure is cancelled at once, not retried', async () => {
       const e = await engine((domain) => (domain === 'waiting' ? new UnavailableError('LLM endpoint down') : undefined), 60_000);
       const { jobId } = await e.jobs.submit(request('waiting'));
-      await waitFor(() => e.attemptsOf('waiting'), (n) => n === 1);
+      await eventually(() => e.attemptsOf('waiting'), (n) => n === 1, { timeoutMs: 20_000 });
       await sleep(200);
       expect(FINAL.has((await e.jobs.get(jobId))?.state ?? 'completed')).toBe(false);
       expect(await e.jobs.cancel(jobId)).toBe(true);
       expect((await e.view(jobId, (v) => FINAL.has(v.state), 5_000)).state).toBe('cancelled');
-      await waitFor(() => counterValue(e.metrics.trainingJobs, { state: 'cancelled' }), (n) => n === 1, 5_000);
+      await eventually(() => counterValue(e.metrics.trainingJobs, { state: 'cancelled' }), (n) => n === 1, { timeoutMs: 5_000 });
       expect(e.attemptsOf('waiting')).toBe(1);
     });
 
