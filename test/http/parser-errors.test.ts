@@ -29,16 +29,16 @@ function expectEnvelope(answer: RawAnswer | undefined, status: number, code: str
 
 describe('parser errors in the error envelope', () => {
   it.each([
-    ['a 20 KB URL', `GET /v1/rerank?q=${'a'.repeat(20_000)} HTTP/1.1\r\nHost: x\r\n\r\n`, 431, 'HEADERS_TOO_LARGE'],
+    ['a 20 KB URL', 431, 'HEADERS_TOO_LARGE', `GET /v1/rerank?q=${'a'.repeat(20_000)} HTTP/1.1\r\nHost: x\r\n\r\n`],
     [
       'Content-Length with Transfer-Encoding',
-      'POST /v1/rerank HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n',
       400,
       'VALIDATION_ERROR',
+      'POST /v1/rerank HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n',
     ],
-    ['a malformed request line', 'GET\u0001 /healthz HTTP/1.1\r\nHost: x\r\n\r\n', 400, 'VALIDATION_ERROR'],
-    ['an invalid header', 'GET /healthz HTTP/1.1\r\nHost: x\r\nBad Header: y\r\n\r\n', 400, 'VALIDATION_ERROR'],
-  ])('%s: %i %s with x-request-id, then the connection closes', async (_name, request, status, code) => {
+    ['a malformed request line', 400, 'VALIDATION_ERROR', 'GET\u0001 /healthz HTTP/1.1\r\nHost: x\r\n\r\n'],
+    ['an invalid header', 400, 'VALIDATION_ERROR', 'GET /healthz HTTP/1.1\r\nHost: x\r\nBad Header: y\r\n\r\n'],
+  ])('%s: %i %s with x-request-id, then the connection closes', async (_name, status, code, request) => {
     const { answer, closedAfterMs } = await rawExchange(port, request);
     expectEnvelope(answer, status, code);
     expect(closedAfterMs).toBeDefined();
