@@ -26,7 +26,7 @@ export interface BuildAppOptions {
 /** Builds the fully wired application (not listening). */
 export async function buildApp(c: ApiRuntime, opts: BuildAppOptions): Promise<FastifyInstance> {
   const { config } = c;
-  const app = createBaseApp({ logger: opts.logger, bodyLimitBytes: config.http.bodyLimitBytes });
+  const app = createBaseApp({ logger: opts.logger, bodyLimitBytes: config.http.bodyLimitBytes, timeouts: config.http.timeouts });
 
   if (config.http.maxEventLoopDelayMs > 0) {
     await app.register(underPressure, {

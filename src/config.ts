@@ -83,6 +83,12 @@ const envSchema = z.object({
   MAX_TITLE_CHARS: int(200, 8, 10_000),
   MAX_TEXT_CHARS: int(500, 0, 20_000),
   BODY_LIMIT_BYTES: int(1_048_576, 1024, 50 * 1_048_576),
+  /** Longest a request (headers and body) may take to arrive; slower clients get 408 and lose the socket. */
+  HTTP_REQUEST_TIMEOUT_MS: int(5_000, 100, 600_000),
+  /** Longest the request line and headers may take to arrive (at most HTTP_REQUEST_TIMEOUT_MS). */
+  HTTP_HEADERS_TIMEOUT_MS: int(3_000, 100, 600_000),
+  /** How long an idle kept-alive socket stays open between requests. */
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: int(72_000, 100, 600_000),
 
   ADMIN_TOKEN: optionalString.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
   TRAINING_DATA_DIR: z.string().default('./data'),
@@ -93,6 +99,8 @@ const envSchema = z.object({
   TRAINING_LOCK_DURATION_MS: int(30_000, 1_000, 3_600_000),
   /** How often training workers look for stalled jobs (jobs whose worker died). */
   TRAINING_STALLED_INTERVAL_MS: int(15_000, 100, 3_600_000),
+  /** Training jobs queued or running, all domains together; a submit beyond it is refused with 503 + Retry-After. */
+  TRAINING_MAX_QUEUED: int(20, 1, 10_000),
 
   SHUTDOWN_GRACE_MS: int(10_000, 0, 600_000),
   /** Event-loop lag above which requests are shed with 503 + Retry-After (0 disables). */
@@ -151,6 +159,7 @@ function toConfig(e: z.output<typeof envSchema>) {
     prompts: { file: e.PROMPT_FILE, refreshMs: e.PROMPT_REFRESH_MS },
     http: {
       bodyLimitBytes: e.BODY_LIMIT_BYTES,
+      timeouts: { requestMs: e.HTTP_REQUEST_TIMEOUT_MS, headersMs: e.HTTP_HEADERS_TIMEOUT_MS, keepAliveMs: e.HTTP_KEEP_ALIVE_TIMEOUT_MS },
       shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
       maxEventLoopDelayMs: e.MAX_EVENT_LOOP_DELAY_MS,
       rateLimitMax: e.RATE_LIMIT_MAX,
@@ -163,6 +172,7 @@ function toConfig(e: z.output<typeof envSchema>) {
       concurrency: e.TRAINING_CONCURRENCY,
       lockDurationMs: e.TRAINING_LOCK_DURATION_MS,
       stalledIntervalMs: e.TRAINING_STALLED_INTERVAL_MS,
+      maxQueued: e.TRAINING_MAX_QUEUED,
     },
   };
 }
@@ -222,6 +232,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const cfg = toConfig(parsed.data);
   if (cfg.rerank.windowStep >= cfg.rerank.windowSize) {
     throw new ConfigError('invalid configuration: RERANK_WINDOW_STEP: must be smaller than RERANK_WINDOW_SIZE');
+  }
+  if (cfg.http.timeouts.headersMs > cfg.http.timeouts.requestMs) {
+    // Node refuses a headers timeout above the request timeout, which covers the headers too.
+    throw new ConfigError('invalid configuration: HTTP_HEADERS_TIMEOUT_MS: must not exceed HTTP_REQUEST_TIMEOUT_MS');
   }
   if (cfg.rerank.defaultDeadlineMs > cfg.rerank.maxDeadlineMs) {
     throw new ConfigError('invalid configuration: DEFAULT_DEADLINE_MS: must not exceed MAX_DEADLINE_MS');

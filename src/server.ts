@@ -1,6 +1,6 @@
 /**
  * API entry point: loadConfig → logger → createRuntime(config, 'api') → buildApp → listen, and a graceful SIGTERM:
- * stop accepting, finish in-flight requests, drain background refreshes (aborting the ones still running
+ * stop accepting, close idle sockets and those still sending a request, finish in-flight requests, drain background refreshes (aborting the ones still running
  * one second before SHUTDOWN_GRACE_MS ends), close Redis.
  */
 import { pino } from 'pino';
@@ -45,6 +45,11 @@ async function main(): Promise<void> {
       exit(1);
     }, config.http.shutdownGraceMs);
     force.unref();
+    // Last resort, a second before the forced exit: drop every connection still open (a request whose
+    // handler outlived the grace period), so close() resolves and the shutdown below can still run.
+    // Sockets still *sending* a request were already closed when close() began (src/http/base-app.ts).
+    const cut = setTimeout(() => app.server.closeAllConnections(), Math.max(0, config.http.shutdownGraceMs - 1_000));
+    cut.unref();
     app
       .close()
       // Background profile refreshes serve no one: let them finish while there is time, but abort them with

@@ -31,7 +31,7 @@ export async function runWorker(opts: RunWorkerOptions = {}): Promise<void> {
   const config = loadConfig(opts.env ?? process.env);
   const logger = pino(loggerOptions({ level: config.logLevel, logUserText: config.logUserText }));
   const runtime = await createRuntime(config, 'worker', { logger, overrides: { workerTuning: opts.tuning } });
-  const http = await buildWorkerApp({ metrics: runtime.metrics, logger });
+  const http = await buildWorkerApp({ metrics: runtime.metrics, logger, timeouts: config.http.timeouts });
   try {
     await http.listen({ port: config.port, host: config.host });
   } catch (err) {

@@ -129,6 +129,20 @@ function toFallbackReason(err: unknown, ctx: CallContext, logger: Logger): Fallb
   if (err instanceof LlmCallError) return err.reason;
   if (ctx.signal?.aborted) return 'timeout';
   // Anything else is a bug on our side; the caller still gets a valid baseline answer.
-  logger.error({ err: err instanceof Error ? err.message : String(err) }, 'unexpected rerank failure');
+  logger.error(unexpectedErrorFields(err), 'unexpected rerank failure');
   return 'llm_error';
+}
+
+/**
+ * Log fields for an unexpected error: its name and where it was thrown (the reason), and its message as
+ * `errorText`. The message may quote what the LLM answered (prom-client's "Value is not a valid number: …"
+ * once quoted a usage field verbatim), so the logger redacts `errorText` unless LOG_USER_TEXT is on
+ * (src/observability/logger.ts). The frames are read after the message, so a message cannot fake them.
+ */
+export function unexpectedErrorFields(err: unknown): { errorName: string; where?: string; errorText: string } {
+  if (!(err instanceof Error)) return { errorName: typeof err, errorText: String(err) };
+  const head = `${err.name}: ${err.message}`;
+  const frames = err.stack?.startsWith(head) ? err.stack.slice(head.length) : '';
+  const where = /^\s*at (.{1,300})$/m.exec(frames)?.[1];
+  return { errorName: err.name, ...(where ? { where } : {}), errorText: err.message };
 }

@@ -1,16 +1,33 @@
 /**
  * The Fastify instance every HTTP server of the service starts from (the API, src/app.ts, and the worker's
  * /metrics and /healthz, ./worker-app.ts): request ids, one access-log line per request, the error envelope
- * `{error:{code,message,requestId}}` for every error and unknown route, the JSON body parser, and a
- * graceful close. One stack, so the two servers cannot drift apart.
+ * `{error:{code,message,requestId}}` for every error and unknown route (and for what the HTTP parser
+ * rejects), the JSON body parser, the socket timeouts, and a graceful close. One stack, so the two servers
+ * cannot drift apart.
  */
 import { randomUUID } from 'node:crypto';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { validatorCompiler } from 'fastify-type-provider-zod';
+import type { Config } from '../config.js';
 import { ErrorCodes } from '../errors.js';
+import { withoutQuery } from '../observability/logger.js';
+import { createClientErrorHandler } from './plugins/client-errors.js';
 import { registerErrorHandler, sendError } from './plugins/error-handler.js';
 import { fastSerializerCompiler } from './plugins/fast-serializer.js';
 import { registerJsonBodyParser } from './plugins/json-body.js';
+import { trackReceivingSockets } from './receiving-sockets.js';
+
+/** HTTP_REQUEST_TIMEOUT_MS, HTTP_HEADERS_TIMEOUT_MS and HTTP_KEEP_ALIVE_TIMEOUT_MS. */
+export type HttpTimeouts = Config['http']['timeouts'];
+
+/**
+ * How often Node checks the request and headers timeouts. Its default (30 s) let a 5 s timeout fire
+ * anywhere between 5 and 35 s; the check walks only the sockets that are mid-request, so once a second
+ * (or a quarter of the headers timeout, if shorter) costs nothing.
+ */
+export function timeoutCheckIntervalMs(t: HttpTimeouts): number {
+  return Math.max(25, Math.min(1_000, Math.floor(t.headersMs / 4)));
+}
 
 /** Options of the base instance. */
 export interface BaseAppOptions {
@@ -18,8 +35,8 @@ export interface BaseAppOptions {
   logger: FastifyBaseLogger;
   /** BODY_LIMIT_BYTES (Fastify's default, 1 MiB, when absent). */
   bodyLimitBytes?: number | undefined;
-  /** Longest a request may take to arrive in full (default: no limit beyond Node's). */
-  requestTimeoutMs?: number | undefined;
+  /** How long a request may take to arrive, and an idle kept-alive socket may stay open. */
+  timeouts: HttpTimeouts;
 }
 
 /** A Fastify instance with the service's common plugins and hooks; routes are the caller's. */
@@ -27,7 +44,15 @@ export function createBaseApp(opts: BaseAppOptions): FastifyInstance {
   const app = Fastify({
     loggerInstance: opts.logger,
     ...(opts.bodyLimitBytes !== undefined ? { bodyLimit: opts.bodyLimitBytes } : {}),
-    ...(opts.requestTimeoutMs !== undefined ? { requestTimeout: opts.requestTimeoutMs } : {}),
+    // A client that sends its headers or body a byte at a time is cut off (408) once the request has taken
+    // requestMs: Fastify's default (0) left such a socket open indefinitely. Handling time is not counted.
+    requestTimeout: opts.timeouts.requestMs,
+    keepAliveTimeout: opts.timeouts.keepAliveMs,
+    http: {
+      requestTimeout: opts.timeouts.requestMs,
+      headersTimeout: opts.timeouts.headersMs,
+      connectionsCheckingInterval: timeoutCheckIntervalMs(opts.timeouts),
+    },
     requestIdHeader: 'x-request-id',
     // One access-log line per request (written in onResponse below) instead of Fastify's two.
     logController: new LogController({ requestIdLogLabel: 'requestId', disableRequestLogging: true }),
@@ -45,7 +70,10 @@ export function createBaseApp(opts: BaseAppOptions): FastifyInstance {
       reply.header('x-request-id', req.id);
       sendError(reply, status, status === 400 ? ErrorCodes.VALIDATION : ErrorCodes.INTERNAL, err.message, req.id);
     },
+    // What the HTTP parser rejects before there is a request (431, 400, 408) in the same shape.
+    clientErrorHandler: createClientErrorHandler(opts.logger),
   });
+  const sockets = trackReceivingSockets(app.server);
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(fastSerializerCompiler);
   registerErrorHandler(app);
@@ -55,6 +83,8 @@ export function createBaseApp(opts: BaseAppOptions): FastifyInstance {
   let closing = false;
   app.addHook('preClose', (done) => {
     closing = true;
+    // server.close() stops enforcing the request timeouts: close the sockets still sending a request now.
+    sockets.closeReceiving();
     done();
   });
   app.addHook('onRequest', (req, reply, done) => {
@@ -68,7 +98,7 @@ export function createBaseApp(opts: BaseAppOptions): FastifyInstance {
   app.addHook('onResponse', (req, reply, done) => {
     // req.log carries the route's log level, so probe and scrape routes (logLevel 'warn') stay quiet.
     req.log.info(
-      { req: { method: req.method, url: req.url }, res: { statusCode: reply.statusCode }, responseTime: reply.elapsedTime },
+      { req: { method: req.method, url: withoutQuery(req.url) }, res: { statusCode: reply.statusCode }, responseTime: reply.elapsedTime },
       'request completed',
     );
     done();

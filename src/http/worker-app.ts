@@ -9,7 +9,7 @@
  */
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { Metrics } from '../observability/metrics.js';
-import { createBaseApp } from './base-app.js';
+import { createBaseApp, type HttpTimeouts } from './base-app.js';
 import { registerMetricsRoute } from './plugins/metrics-plugin.js';
 import { registerLivenessRoute } from './routes/health-routes.js';
 
@@ -17,12 +17,14 @@ import { registerLivenessRoute } from './routes/health-routes.js';
 export interface WorkerAppOptions {
   metrics: Pick<Metrics, 'registry'>;
   logger: FastifyBaseLogger;
+  /** The same socket timeouts as the API (config.http.timeouts). */
+  timeouts: HttpTimeouts;
 }
 
 /** Builds the worker's server (not listening). */
 export async function buildWorkerApp(opts: WorkerAppOptions): Promise<FastifyInstance> {
-  // Probes and scrapes are tiny: a slow client does not hold a socket for Node's 300 s default.
-  const app = createBaseApp({ logger: opts.logger, requestTimeoutMs: 30_000 });
+  // Probes and scrapes are tiny: the API's request timeouts fit them too.
+  const app = createBaseApp({ logger: opts.logger, timeouts: opts.timeouts });
   registerLivenessRoute(app);
   registerMetricsRoute(app, opts.metrics);
   await app.ready();

@@ -28,7 +28,7 @@ import type { TrainingJobData, TrainingJobResult, TrainingRunDeps } from './run-
 import { emptyProgress, prepareTrainingJob } from './run-training-job.js';
 import { TRAINING_JOB_KEEP_SECONDS, createCancelFlags, createTrainingKeys } from './redis-checkpoint-store.js';
 import { createRedisTrainingArtifacts } from './redis-training-artifacts.js';
-import { isCancellable, JOB_RETRY_DEFAULTS } from './job-semantics.js';
+import { isCancellable, JOB_RETRY_DEFAULTS, QUEUE_LIMIT_DEFAULT, queueFull } from './job-semantics.js';
 
 /** What a finished job returns to BullMQ (its `returnvalue`). */
 export type TrainingReturnValue =
@@ -63,6 +63,8 @@ export interface BullmqTrainingJobsOptions extends Pick<TrainingRunDeps, 'regist
   jobOptions?: Partial<JobsOptions> | undefined;
   /** Jobs returned by list() (newest first; default 200). */
   listLimit?: number | undefined;
+  /** Jobs admitted and not finished (queued or running), across every producer; a submit beyond it is refused as unavailable (default QUEUE_LIMIT_DEFAULT). */
+  maxQueued?: number | undefined;
 }
 
 /** Producer-side TrainingJobs, plus the underlying queue (tests, metrics). */
@@ -141,6 +143,7 @@ export function createBullmqTrainingJobs(opts: BullmqTrainingJobsOptions): Bullm
   const flags = createCancelFlags(opts.connection, keys);
   const artifacts = createRedisTrainingArtifacts(opts.connection, keys);
   const limit = Math.max(1, opts.listLimit ?? 200);
+  const maxQueued = Math.max(1, opts.maxQueued ?? QUEUE_LIMIT_DEFAULT);
   let closed = false;
 
   async function view(jobId: string): Promise<JobView | null> {
@@ -161,6 +164,11 @@ export function createBullmqTrainingJobs(opts: BullmqTrainingJobsOptions): Bullm
     async submit(req: TrainingJobRequest) {
       if (closed) throw unavailable('the training service is shutting down', 5);
       const data = await prepareTrainingJob(req, opts);
+      // Every job not finished (a job waiting for its domain lock moves between active and delayed, so both
+      // count). The count and the add are two commands: producers racing each other may overshoot by one
+      // job each, and the bound on memory and Redis still holds.
+      const unfinished = Object.values(await queue.getJobCounts('active', 'waiting', 'prioritized', 'delayed', 'paused')).reduce((a, b) => a + b, 0);
+      if (unfinished >= maxQueued) throw queueFull(maxQueued);
       const jobId = randomUUID();
       await queue.add('train', data, { jobId });
       log.info({ jobId, domain: data.domain }, 'training job queued');

@@ -16,6 +16,8 @@ import { withoutInlineUsers } from './training-jobs.js';
 import type { TrainingJobData, TrainingJobResult, TrainingRunDeps } from './run-training-job.js';
 import { emptyProgress, prepareTrainingJob, runTrainingJob } from './run-training-job.js';
 import {
+  QUEUE_LIMIT_DEFAULT,
+  queueFull,
   abortableDelay,
   CancelRequested,
   FINAL_STATES,
@@ -39,6 +41,8 @@ export interface InProcessTrainingJobsOptions extends TrainingRunDeps {
   retryDelayMs?: number | undefined;
   /** Finished jobs kept for listing; the oldest are forgotten first (default 500). */
   keepFinished?: number | undefined;
+  /** Jobs admitted and not finished (queued or running, all domains); a submit beyond it is refused as unavailable (default QUEUE_LIMIT_DEFAULT). */
+  maxQueued?: number | undefined;
 }
 
 interface JobRecord {
@@ -74,6 +78,7 @@ export function createInProcessTrainingJobs(opts: InProcessTrainingJobsOptions):
   const clock = opts.clock ?? systemClock;
   const attempts = Math.max(1, opts.attempts ?? JOB_RETRY_DEFAULTS.attempts);
   const keepFinished = Math.max(1, opts.keepFinished ?? 500);
+  const maxQueued = Math.max(1, opts.maxQueued ?? QUEUE_LIMIT_DEFAULT);
   const jobs = new Map<string, JobRecord>();
   const running = new Set<Promise<void>>();
   const global = pLimit(Math.max(1, opts.maxConcurrentJobs ?? 2));
@@ -95,6 +100,13 @@ export function createInProcessTrainingJobs(opts: InProcessTrainingJobsOptions):
       jobs.delete(j.id);
       void artifacts.delete(j.id);
     }
+  }
+
+  /** @throws UnavailableError when TRAINING_MAX_QUEUED jobs are already queued or running. */
+  function refuseWhenFull(): void {
+    let unfinished = 0;
+    for (const j of jobs.values()) if (!FINAL_STATES.has(j.state)) unfinished++;
+    if (unfinished >= maxQueued) throw queueFull(maxQueued);
   }
 
   function domainLimit(domain: string): LimitFunction {
@@ -152,18 +164,25 @@ export function createInProcessTrainingJobs(opts: InProcessTrainingJobsOptions):
     async submit(req: TrainingJobRequest) {
       if (closed) throw unavailable('the training service is shutting down', 5);
       if (!opts.llm.configured) throw unavailable('training needs an LLM (set LLM_BASE_URL/LLM_API_KEY and LLM_MODEL)', 60);
-      const data = await prepareTrainingJob(req, opts);
-      const r: JobRecord = { id: randomUUID(), data, state: 'queued', createdAt: iso(), progress: emptyProgress() };
+      // Checked before and after preparing (reading a dataset file takes time): each unfinished job holds
+      // its inline users in memory.
+      refuseWhenFull();
+      const prepared = await prepareTrainingJob(req, opts);
+      refuseWhenFull();
+      const r: JobRecord = { id: randomUUID(), data: prepared, state: 'queued', createdAt: iso(), progress: emptyProgress() };
       jobs.set(r.id, r);
-      const p = domainLimit(data.domain)(() => global(() => execute(r)))
+      // The callbacks below reach the payload through `r` only: finalise() swaps r.data for one without the
+      // inline users, which a closure over the prepared data would have kept alive until the job's turn.
+      const domain = prepared.domain;
+      const p = domainLimit(domain)(() => global(() => execute(r)))
         .catch((err: unknown) => log.error({ jobId: r.id, err: String(err) }, 'training job crashed'))
         .finally(() => {
           running.delete(p);
-          const l = perDomain.get(data.domain);
-          if (l && l.activeCount === 0 && l.pendingCount === 0) perDomain.delete(data.domain);
+          const l = perDomain.get(domain);
+          if (l && l.activeCount === 0 && l.pendingCount === 0) perDomain.delete(domain);
         });
       running.add(p);
-      log.info({ jobId: r.id, domain: data.domain }, 'training job queued');
+      log.info({ jobId: r.id, domain }, 'training job queued');
       return { jobId: r.id };
     },
 

@@ -5,12 +5,15 @@
  *   given one here, and anything unrecognised is treated as `unavailable` (a crash, a Redis blip);
  * - retry: only `unavailable` and `rate_limited` failures are retried, and only while attempts are left;
  * - cancel: a job can be cancelled until it is final; the abort reason tells a user's cancel from a
- *   shutdown or a lost domain lock, and a cancelled run is never retried.
+ *   shutdown or a lost domain lock, and a cancelled run is never retried;
+ * - admission: at most TRAINING_MAX_QUEUED jobs are unfinished (queued or running); a submit beyond that
+ *   is `unavailable`, with a Retry-After.
  */
 import { DatasetError } from '../agp/dataset.js';
 import { TrainingError } from '../agp/trainer.js';
 import { TrainingParamsError } from '../agp/training-params.js';
-import { isDomainError } from '../errors.js';
+import { isDomainError, unavailable } from '../errors.js';
+import type { UnavailableError } from '../errors.js';
 import type { ErrorKind } from '../errors.js';
 import type { JobState } from './training-jobs.js';
 
@@ -49,6 +52,20 @@ export function failureKindOf(err: unknown): ErrorKind {
 export function isRetryable(err: unknown): boolean {
   const kind = failureKindOf(err);
   return kind === 'unavailable' || kind === 'rate_limited';
+}
+
+/** Unfinished jobs (all domains together) when the engine is given no limit; TRAINING_MAX_QUEUED's default. */
+export const QUEUE_LIMIT_DEFAULT = 20;
+
+/** The Retry-After of a refused submit: a job takes minutes, so a slot frees when one ends. */
+export const QUEUE_FULL_RETRY_AFTER_SECONDS = 30;
+
+/**
+ * The error of a submit that finds `max` jobs unfinished. Each holds its request (inline users included)
+ * until it ends, so an unbounded queue was unbounded memory (600 queued jobs were accepted).
+ */
+export function queueFull(max: number): UnavailableError {
+  return unavailable(`the training queue is full (${max} jobs queued or running); retry later`, QUEUE_FULL_RETRY_AFTER_SECONDS);
 }
 
 /** Attempts per job and the base of the exponential backoff between them, the same in both engines. */

@@ -56,7 +56,7 @@ export async function createTrainingJobs(deps: CreateTrainingJobsDeps): Promise<
   const { config, logger } = deps;
   if (!deps.redisTarget) {
     logger.info({ dataDir: config.training.dataDir }, 'training jobs: in-process runner (no queue Redis configured)');
-    return createInProcessTrainingJobs({ ...run, metrics: deps.metrics });
+    return createInProcessTrainingJobs({ ...run, metrics: deps.metrics, maxQueued: config.training.maxQueued });
   }
 
   const connections: RedisClient[] = [];
@@ -65,7 +65,7 @@ export async function createTrainingJobs(deps: CreateTrainingJobsDeps): Promise<
     connections.push(c);
     return c;
   };
-  const jobs = createBullmqTrainingJobs({ ...run, connection: connect(), keyPrefix: config.redis.keyPrefix, logger });
+  const jobs = createBullmqTrainingJobs({ ...run, connection: connect(), keyPrefix: config.redis.keyPrefix, logger, maxQueued: config.training.maxQueued });
   let worker: TrainingWorker | undefined;
   if (config.training.workerEnabled) {
     if (deps.llm.configured) {

@@ -3,7 +3,8 @@
  * submit/get/list/cancel, the state transitions, one error classification (an invalid dataset is
  * `invalid_input` at submit, a closed engine is `unavailable`), one retry rule (a permanent failure is never
  * retried, a transient one is retried up to the attempts) and one cancel rule (queued or running → true,
- * final or unknown → false; the LLM call in flight counts as `cancelled`, not `timeout`).
+ * final or unknown → false; the LLM call in flight counts as `cancelled`, not `timeout`) and one admission
+ * rule (at most `maxQueued` jobs queued or running; a submit beyond is `unavailable` with a retry hint).
  */
 import { rmSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -35,6 +36,8 @@ export interface EngineDeps extends TrainingRunDeps {
   attempts: number;
   /** Base of the exponential backoff between attempts. */
   backoffMs: number;
+  /** Jobs queued or running at most (TRAINING_MAX_QUEUED). */
+  maxQueued: number;
 }
 
 /** Builds one engine under test, running its own jobs; its `close()` stops everything it built and may be called twice. */
@@ -95,14 +98,14 @@ export function describeTrainingJobsConformance(name: string, harness: JobEngine
     }
 
     /** An engine over a fresh LLM client (its own metrics) and an in-memory registry. */
-    async function engine(failure: (domain: string, call: number) => Error | undefined = () => undefined, backoffMs = 50): Promise<Engine> {
+    async function engine(failure: (domain: string, call: number) => Error | undefined = () => undefined, backoffMs = 50, maxQueued = 20): Promise<Engine> {
       const config = loadConfig({ LLM_BASE_URL: double.url, LLM_API_KEY: 'sk-test', LLM_MODEL: 'test-model', BREAKER_FAILURE_THRESHOLD: '1000', LOG_LEVEL: 'silent' });
       const metrics = createMetrics({ defaultMetrics: false });
       const llm: OpenAiLlmClient = createLlmFromConfig(config, { metrics, use: 'training' });
       const base = createPromptRegistry({ storage: createMemoryPromptStorage(), builtin: BUILTIN_ACTIVE_PROMPT, refreshMs: 60_000 });
       await base.start();
       const { registry, attemptsOf } = countingRegistry(base, failure);
-      const deps: EngineDeps = { llm: llm as LlmClient, registry, pipeline: pipelineOptions(config), dataDir, defaultConcurrency: 2, metrics, attempts: 3, backoffMs };
+      const deps: EngineDeps = { llm: llm as LlmClient, registry, pipeline: pipelineOptions(config), dataDir, defaultConcurrency: 2, metrics, attempts: 3, backoffMs, maxQueued };
       const jobs = await harness.create(deps);
       open.push(jobs, base, llm);
       const view = (id: string, ok: (v: JobView) => boolean, timeoutMs?: number) =>
@@ -195,6 +198,23 @@ export function describeTrainingJobsConformance(name: string, harness: JobEngine
       await eventually(() => counterValue(e.metrics.trainingJobs, { state: 'cancelled' }), (n) => n === 2, { timeoutMs: 20_000 });
       expect(await counterValue(e.metrics.trainingJobs, { state: 'failed' })).toBe(0);
       expect((await e.jobs.list()).map((j) => j.state)).toEqual(['cancelled', 'cancelled']);
+    });
+
+    it('admission: at most maxQueued jobs queued or running; one more is unavailable (with a retry hint) until one ends', async () => {
+      const e = await engine(undefined, 50, 2);
+      double.setLatency(5_000);
+      const first = (await e.jobs.submit(request('full'))).jobId;
+      const second = (await e.jobs.submit(request('full'))).jobId;
+      await waitFor(() => double.calls.length, (n) => n > 0);
+      const err: unknown = await e.jobs.submit(request('other')).then(() => null, (x: unknown) => x);
+      expect(err).toBeInstanceOf(UnavailableError);
+      expect((err as UnavailableError).retryAfterSeconds).toBeGreaterThan(0);
+      expect((await e.jobs.list()).map((j) => j.jobId).sort()).toEqual([first, second].sort());
+      // A cancelled job frees its place (BullMQ: once a worker has finalised it).
+      expect(await e.jobs.cancel(second)).toBe(true);
+      const accepted = await waitFor(() => e.jobs.submit(request('other')).then((r) => r.jobId, () => null), (id) => id !== null, 10_000);
+      expect((await e.jobs.get(accepted as string))?.domain).toBe('other');
+      for (const id of [first, accepted as string]) await e.jobs.cancel(id);
     });
 
     it('retry: a permanent failure runs once; a transient one is retried, up to the attempts', async () => {

@@ -5,6 +5,7 @@
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config.js';
 import { buildWorkerApp } from '../../src/http/worker-app.js';
 import { createMetrics } from '../../src/observability/metrics.js';
 import type { FastifyInstance } from 'fastify';
@@ -16,9 +17,10 @@ interface Envelope {
 /** Silent, even where a route raises its own log level (the scrape route logs at warn). */
 const quiet = () => pino({ level: 'silent' }, { write: () => undefined });
 
+const timeouts = loadConfig({}).http.timeouts;
 let app: FastifyInstance;
 beforeAll(async () => {
-  app = await buildWorkerApp({ metrics: createMetrics({ defaultMetrics: false }), logger: quiet() });
+  app = await buildWorkerApp({ metrics: createMetrics({ defaultMetrics: false }), logger: quiet(), timeouts });
 });
 afterAll(async () => app?.close());
 
@@ -65,6 +67,7 @@ describe('worker HTTP on the shared Fastify base', () => {
     const broken = await buildWorkerApp({
       metrics: { registry: Object.assign(registry, { metrics: () => Promise.reject(new Error('collector exploded: secret detail')) }) },
       logger: quiet(),
+      timeouts,
     });
     try {
       const res = await broken.inject({ method: 'GET', url: '/metrics' });

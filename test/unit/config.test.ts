@@ -73,3 +73,19 @@ describe('loadConfig', () => {
     expect(llmUnconfiguredReason(loadConfig({ LLM_MODEL: 'm' }))).toBe('no LLM is configured for serving: set LLM_BASE_URL (or LLM_API_KEY)');
   });
 });
+
+describe('socket timeouts and the training queue bound', () => {
+  it('default to seconds, not Node/Fastify’s “no limit”, and parse from the environment', () => {
+    expect(loadConfig({}).http.timeouts).toEqual({ requestMs: 5_000, headersMs: 3_000, keepAliveMs: 72_000 });
+    expect(loadConfig({}).training.maxQueued).toBe(20);
+    const c = loadConfig({ HTTP_REQUEST_TIMEOUT_MS: '9000', HTTP_HEADERS_TIMEOUT_MS: '9000', HTTP_KEEP_ALIVE_TIMEOUT_MS: '1000', TRAINING_MAX_QUEUED: '3' });
+    expect(c.http.timeouts).toEqual({ requestMs: 9_000, headersMs: 9_000, keepAliveMs: 1_000 });
+    expect(c.training.maxQueued).toBe(3);
+  });
+
+  it('refuses a headers timeout above the request timeout (Node would refuse it too) and a zero “no limit”', () => {
+    expect(() => loadConfig({ HTTP_REQUEST_TIMEOUT_MS: '1000', HTTP_HEADERS_TIMEOUT_MS: '2000' })).toThrow(/HTTP_HEADERS_TIMEOUT_MS/);
+    expect(() => loadConfig({ HTTP_REQUEST_TIMEOUT_MS: '0' })).toThrow(/HTTP_REQUEST_TIMEOUT_MS/);
+    expect(() => loadConfig({ TRAINING_MAX_QUEUED: '0' })).toThrow(/TRAINING_MAX_QUEUED/);
+  });
+});
