@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { BUILTIN_PROMPT_VERSION } from '../../src/agp/types.js';
+import { METRIC } from '../../src/observability/metrics.js';
 import { createRedis, whenReady } from '../../src/store/redis-connection.js';
 import { buildTestApp } from '../support/build-test-app.js';
 import type { TestApp } from '../support/build-test-app.js';
@@ -235,12 +236,13 @@ describe('prompt registry durability (admin API, real app, private redis-server)
 async function lossReport(app: TestApp) {
   const res = await app.app.inject({ method: 'GET', url: '/readyz' });
   const body = res.json() as { status: string; checks: { prompts: string } };
-  const { metrics } = app.container;
+  // Read by name, so the same check reports what the code before it said.
+  const value = async (name: string) => (await app.container.metrics.registry.getSingleMetric(name)?.get())?.values[0]?.value;
   return {
     httpStatus: res.statusCode,
     status: body.status,
     prompts: body.checks.prompts,
-    lostDomains: (await metrics.promptRegistryLost.get()).values[0]?.value,
-    resets: (await metrics.promptRegistryResets.get()).values[0]?.value,
+    lostDomains: await value(METRIC.promptRegistryLost),
+    resets: await value(METRIC.promptRegistryResets),
   };
 }
