@@ -9,6 +9,7 @@ import rateLimit from '@fastify/rate-limit';
 import type { ApiRuntime } from './runtime/index.js';
 import { createBaseApp } from './http/base-app.js';
 import { sendError } from './http/plugins/error-handler.js';
+import { redisRateLimitStore } from './http/plugins/bounded-rate-limit-store.js';
 import { registerMetrics } from './http/plugins/metrics-plugin.js';
 import { registerSwagger } from './http/plugins/swagger.js';
 import { registerRerankRoutes } from './http/routes/rerank-routes.js';
@@ -41,7 +42,16 @@ export async function buildApp(c: ApiRuntime, opts: BuildAppOptions): Promise<Fa
   if (config.http.rateLimitMax > 0) {
     await app.register(rateLimit, {
       global: false,
-      ...(c.rateLimitRedis ? { redis: c.rateLimitRedis, nameSpace: `${config.redis.keyPrefix}:rl:` } : {}),
+      // Fails open: a Redis fault or a 100 ms stall lets the request through and is counted, never a 5xx.
+      ...(c.rateLimitRedis
+        ? {
+            store: redisRateLimitStore(c.rateLimitRedis, `${config.redis.keyPrefix}:rl:`, {
+              onFailure: (reason) => c.metrics.rateLimitErrors.inc({ reason }),
+              logger: app.log,
+            }),
+            skipOnError: true,
+          }
+        : {}),
       keyGenerator: (req) => (req.headers['x-client-id'] as string | undefined) ?? req.ip,
       // Thrown by the plugin; the error handler turns the rate_limited kind into 429 with Retry-After.
       errorResponseBuilder: (_req, ctx) =>

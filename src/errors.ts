@@ -135,3 +135,31 @@ export const notFound = (what: string): NotFoundError => new NotFoundError(`${wh
 export const conflict = (message: string): ConflictError => new ConflictError(message);
 export const unauthorized = (): UnauthorizedError => new UnauthorizedError();
 export const unavailable = (message: string, retryAfterSeconds = 1): UnavailableError => new UnavailableError(message, retryAfterSeconds);
+
+/** Retry-After of a dependency that failed or did not answer in time (seconds). */
+export const DEPENDENCY_RETRY_AFTER_SECONDS = 5;
+
+/**
+ * Runs one operation on a dependency (Redis) for at most `timeoutMs`. A domain error passes through; any
+ * other failure (connection closed, command timeout, OOM under `noeviction`), or no answer in time, becomes
+ * an UnavailableError (503 + Retry-After at the porch) instead of a 500 or a request that hangs. The
+ * operation is not cancelled: a command already sent may still run, so callers must be safe to retry.
+ */
+export async function boundedDependencyCall<T>(what: string, timeoutMs: number, operation: () => Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(unavailable(`${what} did not answer within ${timeoutMs} ms`, DEPENDENCY_RETRY_AFTER_SECONDS)), timeoutMs);
+    timer.unref();
+  });
+  try {
+    return await Promise.race([operation(), timeout]);
+  } catch (err) {
+    if (isDomainError(err)) throw err;
+    const wrapped = unavailable(`${what} is unavailable`, DEPENDENCY_RETRY_AFTER_SECONDS);
+    // The driver's message stays in the log (the error handler logs 5xx with the cause), not in the answer.
+    wrapped.cause = err;
+    throw wrapped;
+  } finally {
+    clearTimeout(timer);
+  }
+}

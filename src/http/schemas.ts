@@ -104,7 +104,8 @@ export const ReadyResponseSchema = z.object({
   status: z.enum(['ready', 'degraded', 'not_ready']),
   checks: z.object({
     redis: z.enum(['ok', 'down', 'not_configured']),
-    prompts: z.enum(['loaded', 'not_loaded']),
+    /** `lost`: active versions vanished from storage (Redis emptied); serving the built-in prompt. */
+    prompts: z.enum(['loaded', 'lost', 'not_loaded']),
     llm: z.enum(['configured', 'unconfigured']),
   }),
   activePrompts: z.record(z.string(), z.string()),

@@ -15,12 +15,17 @@
  * Cancellation: a Redis flag the running job polls (with its lock refresh) → AbortController → the
  * trainer stops between batches. Crashes: BullMQ's stalled-job check hands the job to another worker
  * after `lockDuration`; the trainer resumes from the Redis checkpoint written after every batch.
+ *
+ * Every producer operation is bounded (QUEUE_OPERATION_TIMEOUT_MS) and a Redis failure (down, paused, full
+ * under `noeviction`) surfaces as UnavailableError, so the admin routes answer 503 + Retry-After instead of
+ * a 500 or a request that waits for Redis. A submit answered 503 may still have been queued (the command can
+ * reach Redis after the wait ends); the job list shows it.
  */
 import { randomUUID } from 'node:crypto';
 import { Queue } from 'bullmq';
 import type { Job, JobsOptions, JobType } from 'bullmq';
 import { silentLogger } from '../agp/ports.js';
-import { unavailable } from '../errors.js';
+import { boundedDependencyCall, unavailable } from '../errors.js';
 import type { Logger } from '../agp/ports.js';
 import type { RedisClient } from '../store/redis-connection.js';
 import type { JobProgress, JobState, JobView, TrainingJobRequest, TrainingJobs } from './training-jobs.js';
@@ -40,6 +45,15 @@ export type StoredProgress = Partial<JobProgress> & { startedAt?: string; attemp
 
 /** A training job as BullMQ holds it. */
 export type TrainingJob = Job<TrainingJobData, TrainingReturnValue>;
+
+/**
+ * Longest wait for one producer operation (several round trips: a view reads the job, its state and its
+ * cancel flag). A paused Redis answers nothing; the connection's 1 s command timeout ends most waits first.
+ */
+export const QUEUE_OPERATION_TIMEOUT_MS = 1_500;
+
+/** Bounds an operation on the queue's Redis; see QUEUE_OPERATION_TIMEOUT_MS. */
+const bounded = <T>(operation: () => Promise<T>): Promise<T> => boundedDependencyCall('training queue (Redis)', QUEUE_OPERATION_TIMEOUT_MS, operation);
 
 /** How long cancel flags are kept: as long as finished jobs are listed. */
 const KEEP_SECONDS = TRAINING_JOB_KEEP_SECONDS;
@@ -170,16 +184,14 @@ export function createBullmqTrainingJobs(opts: BullmqTrainingJobsOptions): Bullm
       const unfinished = Object.values(await queue.getJobCounts('active', 'waiting', 'prioritized', 'delayed', 'paused')).reduce((a, b) => a + b, 0);
       if (unfinished >= maxQueued) throw queueFull(maxQueued);
       const jobId = randomUUID();
-      await queue.add('train', data, { jobId });
+      await bounded(() => queue.add('train', data, { jobId }));
       log.info({ jobId, domain: data.domain }, 'training job queued');
       return { jobId };
     },
 
-    async get(jobId) {
-      return view(jobId);
-    },
+    get: (jobId) => bounded(() => view(jobId)),
 
-    async list() {
+    list: () => bounded(async () => {
       const seen = new Set<string>();
       const found: Array<{ job: TrainingJob; state: string }> = [];
       for (const types of LIST_GROUPS) {
@@ -197,18 +209,14 @@ export function createBullmqTrainingJobs(opts: BullmqTrainingJobsOptions): Bullm
         .filter((v): v is JobView => v !== null)
         .sort((a, b) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : 0))
         .slice(0, limit);
-    },
+    }),
 
     // Artifacts of a job BullMQ no longer knows are not served, even while their own TTL runs.
-    async report(jobId) {
-      return (await queue.getJob(jobId)) ? artifacts.report(jobId) : null;
-    },
+    report: (jobId) => bounded(async () => ((await queue.getJob(jobId)) ? artifacts.report(jobId) : null)),
 
-    async trace(jobId) {
-      return (await queue.getJob(jobId)) ? artifacts.trace(jobId) : null;
-    },
+    trace: (jobId) => bounded(async () => ((await queue.getJob(jobId)) ? artifacts.trace(jobId) : null)),
 
-    async cancel(jobId) {
+    cancel: (jobId) => bounded(async () => {
       const job = (await queue.getJob(jobId)) as TrainingJob | undefined;
       if (!job) return false;
       const state = await job.getState();
@@ -219,7 +227,7 @@ export function createBullmqTrainingJobs(opts: BullmqTrainingJobsOptions): Bullm
       if (state === 'delayed') await job.promote().catch(() => undefined);
       log.info({ jobId, state }, 'training job cancel requested');
       return true;
-    },
+    }),
 
     async close() {
       closed = true;

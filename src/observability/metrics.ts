@@ -21,6 +21,9 @@ export const METRIC = {
   parse: 'agp_parse_total',
   promptInfo: 'agp_prompt_active_info',
   trainingJobs: 'agp_training_jobs_total',
+  rateLimitErrors: 'agp_rate_limit_errors_total',
+  promptRegistryLost: 'agp_prompt_registry_lost_domains',
+  promptRegistryResets: 'agp_prompt_registry_resets_total',
 } as const;
 
 /**
@@ -60,6 +63,12 @@ export interface Metrics {
   parse: Counter<'outcome'>;
   promptInfo: Gauge<'domain' | 'version'>;
   trainingJobs: Counter<'state'>;
+  /** Rate-limit store failures the limiter let through (fail open), by reason (timeout, error). */
+  rateLimitErrors: Counter<'reason'>;
+  /** Domains whose active prompt version vanished from the registry's storage (e.g. an emptied Redis). */
+  promptRegistryLost: Gauge;
+  /** Times the registry found active versions gone from its storage. */
+  promptRegistryResets: Counter;
   /** Adapter that lets src/agp report without importing prom-client. */
   telemetry: RerankTelemetry;
   /** Replaces the active-prompt info series with the given domain → version map. */
@@ -160,7 +169,25 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
     registers,
   });
 
+  const rateLimitErrors = new Counter({
+    name: METRIC.rateLimitErrors,
+    help: 'Rate-limit store (Redis) calls that failed or timed out, by reason (timeout, error); the request was let through.',
+    labelNames: ['reason'] as const,
+    registers,
+  });
+  const promptRegistryLost = new Gauge({
+    name: METRIC.promptRegistryLost,
+    help: 'Domains whose active prompt version vanished from the registry storage (e.g. Redis restarted empty); they serve the built-in prompt.',
+    registers,
+  });
+  const promptRegistryResets = new Counter({
+    name: METRIC.promptRegistryResets,
+    help: 'Times the prompt registry found previously active versions gone from its storage.',
+    registers,
+  });
+
   // Pre-create zero series so rate() and ratio alerts work before the first event.
+  for (const r of ['timeout', 'error']) rateLimitErrors.inc({ reason: r }, 0);
   for (const o of ['hit', 'miss', 'coalesced', 'stale']) profileCache.inc({ outcome: o }, 0);
   for (const o of ['ok', 'repaired', 'unparseable']) parse.inc({ outcome: o }, 0);
   for (const s of ['completed', 'failed', 'cancelled']) trainingJobs.inc({ state: s }, 0);
@@ -181,6 +208,9 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
     parse,
     promptInfo,
     trainingJobs,
+    rateLimitErrors,
+    promptRegistryLost,
+    promptRegistryResets,
     telemetry: {
       profileCache: (outcome) => profileCache.inc({ outcome }),
       parse: (outcome) => parse.inc({ outcome }),

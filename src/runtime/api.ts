@@ -62,7 +62,22 @@ export async function createApiRuntime(config: Config, opts: RuntimeOptions): Pr
   const llm = overrides.llm ?? ownLlm(config, 'serving', { metrics, logger }, closers);
   const profileStore = createProfileStore(config, clock, redis);
 
-  const registry = createRegistry({ config, logger, clock, closers, redis, subscriber, onActiveChange: (active) => metrics.setActivePrompts(active) });
+  // An emptied Redis (restart without persistence, FLUSHALL) loses the active versions: count it, show it on
+  // /readyz (registry.lostDomains), and restore PROMPT_FILE's versions when there is one.
+  let reimport: Promise<void> | undefined;
+  const onLostChange = (lost: readonly string[], newlyLost: readonly string[]) => {
+    metrics.promptRegistryLost.set(lost.length);
+    if (newlyLost.length === 0) return;
+    metrics.promptRegistryResets.inc();
+    if (!config.prompts.file || reimport) return;
+    logger.warn({ file: config.prompts.file, domains: newlyLost }, 'prompt registry lost its active versions; re-importing PROMPT_FILE');
+    reimport = importPromptFile(config, registry, logger)
+      .catch((err: unknown) => logger.error({ err: String(err) }, 'PROMPT_FILE re-import failed; serving the built-in prompt'))
+      .finally(() => {
+        reimport = undefined;
+      });
+  };
+  const registry = createRegistry({ config, logger, clock, closers, redis, subscriber, onLostChange, onActiveChange: (active) => metrics.setActivePrompts(active) });
   metrics.setActivePrompts({ [DEFAULT_DOMAIN]: BUILTIN_PROMPT_VERSION });
   await registry.start();
   await importPromptFile(config, registry, logger);
@@ -118,6 +133,7 @@ export async function createApiRuntime(config: Config, opts: RuntimeOptions): Pr
     rateLimitRedis: redis && !('nodes' in redis) ? (redis as Redis) : undefined,
     async close() {
       await profiles.drain();
+      await reimport;
       // Last created, first closed: jobs, then the registry, then the LLM clients and Redis connections.
       await closers.closeAll();
     },

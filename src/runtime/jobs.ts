@@ -60,16 +60,16 @@ export async function createTrainingJobs(deps: CreateTrainingJobsDeps): Promise<
   }
 
   const connections: RedisClient[] = [];
-  const connect = (): RedisClient => {
-    const c = createRedis(deps.redisTarget as RedisTarget, { role: 'queue', logger });
+  const connect = (role: 'producer' | 'queue'): RedisClient => {
+    const c = createRedis(deps.redisTarget as RedisTarget, { role, logger });
     connections.push(c);
     return c;
   };
-  const jobs = createBullmqTrainingJobs({ ...run, connection: connect(), keyPrefix: config.redis.keyPrefix, logger, maxQueued: config.training.maxQueued });
+  const jobs = createBullmqTrainingJobs({ ...run, connection: connect('producer'), keyPrefix: config.redis.keyPrefix, logger, maxQueued: config.training.maxQueued });
   let worker: TrainingWorker | undefined;
   if (config.training.workerEnabled) {
     if (deps.llm.configured) {
-      worker = startTrainingWorker({ ...run, ...workerTuning(config, deps.worker), connection: connect(), keyPrefix: config.redis.keyPrefix, metrics: deps.metrics });
+      worker = startTrainingWorker({ ...run, ...workerTuning(config, deps.worker), connection: connect('queue'), keyPrefix: config.redis.keyPrefix, metrics: deps.metrics });
       logger.info({ queue: jobs.queue.name }, 'training jobs: BullMQ queue with a worker in this process');
     } else {
       logger.warn({ queue: jobs.queue.name }, 'training jobs: no LLM configured, so no worker runs here; jobs wait for `agp worker`');

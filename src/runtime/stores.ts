@@ -9,6 +9,7 @@ import { createMemoryProfileStore } from '../store/memory-profile-store.js';
 import { createMemoryPromptStorage } from '../store/memory-prompt-storage.js';
 import { loadPromptFile, newestPerDomain } from '../store/prompt-file.js';
 import { createPromptRegistry, type ManagedPromptRegistry } from '../store/prompt-registry.js';
+import type { OnPromptLoss } from '../store/prompt-loss-tracker.js';
 import { createRedis, type RedisClient, type RedisRole, type RedisTarget } from '../store/redis-connection.js';
 import { createRedisProfileStore } from '../store/redis-profile-store.js';
 import { createRedisPromptStorage } from '../store/redis-prompt-storage.js';
@@ -32,6 +33,7 @@ export interface RegistryParts {
   /** Activation notices from other replicas (API and worker roles; the CLI only reads once). */
   subscriber?: RedisClient | undefined;
   onActiveChange?: ((active: Record<string, string>) => void) | undefined;
+  onLostChange?: OnPromptLoss | undefined;
 }
 
 /** The prompt registry over Redis (or memory), not yet started. */
@@ -46,6 +48,7 @@ export function createRegistry(p: RegistryParts): ManagedPromptRegistry {
     clock: p.clock,
     logger: p.logger,
     onActiveChange: p.onActiveChange,
+    onLostChange: p.onLostChange,
   });
   p.closers.push(() => registry.close());
   return registry;

@@ -12,6 +12,7 @@ import { DEFAULT_DOMAIN } from '../agp/types.js';
 import { silentLogger, systemClock } from '../agp/ports.js';
 import type { ActivePrompt, Clock, Logger, PromptRegistry, PromptVersion } from '../agp/ports.js';
 import { conflict, notFound, validationError } from '../errors.js';
+import { createPromptLossTracker, type OnPromptLoss } from './prompt-loss-tracker.js';
 
 /** Outcome of storing a version: new, identical to the stored one, or different under the same name. */
 export type PutOutcome = 'created' | 'exists' | 'conflict';
@@ -39,6 +40,8 @@ export interface PromptRegistryOptions {
   logger?: Logger;
   /** Called with the new domain → version map whenever the active set this replica sees changes. */
   onActiveChange?: (active: Record<string, string>) => void;
+  /** Called when active versions vanish from storage, or come back (see prompt-loss-tracker.ts). */
+  onLostChange?: OnPromptLoss;
 }
 
 export interface ManagedPromptRegistry extends PromptRegistry {
@@ -52,6 +55,8 @@ export interface ManagedPromptRegistry extends PromptRegistry {
   close(): Promise<void>;
   /** Epoch ms of the last successful refresh, or null before the first one. */
   readonly lastRefreshAt: number | null;
+  /** Domains whose active version vanished from storage (they serve the built-in prompt); empty normally. */
+  readonly lostDomains: readonly string[];
 }
 
 /** Two versions are the same when everything serving uses is the same. */
@@ -95,6 +100,7 @@ export function createPromptRegistry(opts: PromptRegistryOptions): ManagedPrompt
   let unsubscribe: (() => Promise<void>) | undefined;
   let subscribing: Promise<void> | undefined;
 
+  const loss = createPromptLossTracker(log, opts.onLostChange);
   /** Missing active versions already warned about (each is reported once, not on every poll). */
   const reportedMissing = new Set<string>();
 
@@ -128,6 +134,7 @@ export function createPromptRegistry(opts: PromptRegistryOptions): ManagedPrompt
     const changed = JSON.stringify(nextMap) !== JSON.stringify(activeMap);
     snapshot = next;
     activeMap = nextMap;
+    loss.observe(active);
     ready = true;
     lastRefreshAt = clock.now();
     if (changed) {
@@ -198,6 +205,9 @@ export function createPromptRegistry(opts: PromptRegistryOptions): ManagedPrompt
     },
     get lastRefreshAt() {
       return lastRefreshAt;
+    },
+    get lostDomains() {
+      return loss.lost;
     },
 
     resolve(domain: string): ActivePrompt {

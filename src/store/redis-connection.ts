@@ -4,7 +4,11 @@
  * - `cache` (profile store, prompt registry reads/writes): fails FAST while Redis is unreachable
  *   (`enableOfflineQueue: false`, `maxRetriesPerRequest: 1`, 2 s connect timeout, 1 s command
  *   timeout) so serving falls back immediately instead of queueing requests behind a dead socket.
- * - `queue` (BullMQ): `maxRetriesPerRequest: null` and an offline queue, as BullMQ requires.
+ * - `queue` (BullMQ worker): `maxRetriesPerRequest: null` and an offline queue, as BullMQ's blocking
+ *   commands require.
+ * - `producer` (BullMQ Queue of the admin API: add, get, list, cancel): no blocking commands, so it fails
+ *   fast like `cache` (no offline queue, 1 s command timeout); a paused or dead Redis gives the admin
+ *   routes a 503 instead of a request that waits for Redis to come back.
  * - `subscriber` (prompt activation pub/sub): offline queue on, so SUBSCRIBE waits for the connection;
  *   ioredis re-subscribes by itself after a reconnect.
  *
@@ -17,7 +21,7 @@ import type { ClusterOptions, RedisOptions } from 'ioredis';
 import { silentLogger } from '../agp/ports.js';
 import type { Logger } from '../agp/ports.js';
 
-export type RedisRole = 'cache' | 'queue' | 'subscriber';
+export type RedisRole = 'cache' | 'queue' | 'producer' | 'subscriber';
 
 /** A single Redis or a Cluster; both expose the commands the adapters use. */
 export type RedisClient = Redis | Cluster;
@@ -46,6 +50,7 @@ export function roleOptions(role: RedisRole): RedisOptions {
   };
   switch (role) {
     case 'cache':
+    case 'producer':
       return { ...common, maxRetriesPerRequest: 1, enableOfflineQueue: false, commandTimeout: 1_000 };
     case 'queue':
       return { ...common, maxRetriesPerRequest: null, enableOfflineQueue: true };
@@ -61,7 +66,7 @@ export function roleOptions(role: RedisRole): RedisOptions {
  * (`slotsRefreshTimeout`) and refreshes the slot map every 5 s (`slotsRefreshInterval`; ioredis 5 has no
  * periodic refresh by default), so a failover or a resharding is picked up even without MOVED replies.
  *
- * - `cache`: fail fast. No offline queue, and no retry loop on a master that is down or a cluster that
+ * - `cache`, `producer`: fail fast. No offline queue, and no retry loop on a master that is down or a cluster that
  *   is down (`retryDelayOnFailover: 0`, `retryDelayOnClusterDown: 0`). With the ioredis defaults a
  *   command for a slot whose master is dead bounces between MOVED and "Connection is closed" for about
  *   1 s (16 redirections, 100 ms apart) before failing; serving would spend its deadline on a cache
@@ -76,6 +81,7 @@ export function clusterRoleOptions(role: RedisRole): ClusterOptions {
   };
   switch (role) {
     case 'cache':
+    case 'producer':
       return { ...common, enableOfflineQueue: false, retryDelayOnFailover: 0, retryDelayOnClusterDown: 0, maxRedirections: 4 };
     case 'queue':
     case 'subscriber':

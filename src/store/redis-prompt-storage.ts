@@ -7,15 +7,25 @@
  * - `…:domains`            set of domains that have versions (list without a domain)
  * - `…:active`             hash domain → active version
  * - channel `<prefix>:prompts:activated`  announces an activation to every replica
+ *
+ * Every operation is bounded (PROMPT_STORAGE_TIMEOUT_MS) and a Redis failure (down, paused, full under
+ * `noeviction`) surfaces as UnavailableError, so the admin prompt routes answer 503 + Retry-After, not 500.
  */
 import type { PromptVersion } from '../agp/ports.js';
 import { silentLogger } from '../agp/ports.js';
 import type { Logger } from '../agp/ports.js';
+import { boundedDependencyCall } from '../errors.js';
 import { createKeySchema, DEFAULT_KEY_PREFIX } from './key-schema.js';
 import { sameContent, sortVersions } from './prompt-registry.js';
 import type { PromptStorage, PutOutcome } from './prompt-registry.js';
 import { ensureConnected } from './redis-connection.js';
 import type { RedisClient } from './redis-connection.js';
+
+/**
+ * Longest wait for one storage operation. Above the cache connection's 1 s command timeout, so a single
+ * command fails on its own first; listVersions makes two round trips.
+ */
+export const PROMPT_STORAGE_TIMEOUT_MS = 1_500;
 
 export interface RedisPromptStorageOptions {
   /** A command connection (role `cache`). */
@@ -53,14 +63,16 @@ export function createRedisPromptStorage(opts: RedisPromptStorageOptions): Promp
     return v;
   };
 
-  const storage: PromptStorage = {
-    async getVersion(domain, version) {
-      await ensureConnected(redis);
-      return decode(await redis.hget(keys.promptVersions(domain), version));
-    },
+  /** Waits for the first connection attempt (bounded on its own), then bounds the operation. */
+  const bounded = async <T>(operation: () => Promise<T>): Promise<T> => {
+    await ensureConnected(redis);
+    return boundedDependencyCall('prompt storage (Redis)', PROMPT_STORAGE_TIMEOUT_MS, operation);
+  };
 
-    async listVersions(domain) {
-      await ensureConnected(redis);
+  const storage: PromptStorage = {
+    getVersion: (domain, version) => bounded(async () => decode(await redis.hget(keys.promptVersions(domain), version))),
+
+    listVersions: (domain) => bounded(async () => {
       const domains = domain === undefined ? await redis.smembers(keys.promptDomains()) : [domain];
       if (domains.length === 0) return [];
       const pipeline = redis.pipeline();
@@ -75,10 +87,9 @@ export function createRedisPromptStorage(opts: RedisPromptStorageOptions): Promp
         }
       }
       return sortVersions(out);
-    },
+    }),
 
-    async putVersion(v): Promise<PutOutcome> {
-      await ensureConnected(redis);
+    putVersion: (v) => bounded(async (): Promise<PutOutcome> => {
       const versionsKey = keys.promptVersions(v.domain);
       const results = await redis
         .multi()
@@ -91,21 +102,17 @@ export function createRedisPromptStorage(opts: RedisPromptStorageOptions): Promp
       if (results[0]?.[1] === 1) return 'created';
       const stored = decodePromptVersion(results[2]?.[1] as string | null | undefined);
       return stored && sameContent(stored, v) ? 'exists' : 'conflict';
-    },
+    }),
 
-    async setActive(domain, version) {
-      await ensureConnected(redis);
+    setActive: (domain, version) => bounded(async () => {
       await redis.hset(keys.promptActive(), domain, version);
       // Best effort: replicas that miss the message pick the change up on their next poll.
       await redis.publish(channel, JSON.stringify({ domain, version })).catch((err: unknown) => {
         log.warn({ err: err instanceof Error ? err.message : String(err) }, 'prompt activation publish failed');
       });
-    },
+    }),
 
-    async getActive() {
-      await ensureConnected(redis);
-      return redis.hgetall(keys.promptActive());
-    },
+    getActive: () => bounded(() => redis.hgetall(keys.promptActive())),
   };
 
   if (subscriber) {

@@ -47,6 +47,7 @@ const REQUIRED_ALERTS = [
   'AgpRerankLatencyP99High',
   'AgpRerankProfileCacheHitRatioCollapse',
   'AgpRerankTrainingJobFailed',
+  'AgpRerankPromptRegistryLost',
 ];
 
 const REQUIRED_PANELS = [

@@ -205,14 +205,14 @@ export function describeTrainingJobsConformance(name: string, harness: JobEngine
       double.setLatency(5_000);
       const first = (await e.jobs.submit(request('full'))).jobId;
       const second = (await e.jobs.submit(request('full'))).jobId;
-      await waitFor(() => double.calls.length, (n) => n > 0);
+      await eventually(() => double.calls.length, (n) => n > 0, { timeoutMs: 20_000 });
       const err: unknown = await e.jobs.submit(request('other')).then(() => null, (x: unknown) => x);
       expect(err).toBeInstanceOf(UnavailableError);
       expect((err as UnavailableError).retryAfterSeconds).toBeGreaterThan(0);
       expect((await e.jobs.list()).map((j) => j.jobId).sort()).toEqual([first, second].sort());
       // A cancelled job frees its place (BullMQ: once a worker has finalised it).
       expect(await e.jobs.cancel(second)).toBe(true);
-      const accepted = await waitFor(() => e.jobs.submit(request('other')).then((r) => r.jobId, () => null), (id) => id !== null, 10_000);
+      const accepted = await eventually(() => e.jobs.submit(request('other')).then((r) => r.jobId, () => null), (id) => id !== null, { timeoutMs: 10_000 });
       expect((await e.jobs.get(accepted as string))?.domain).toBe('other');
       for (const id of [first, accepted as string]) await e.jobs.cancel(id);
     });

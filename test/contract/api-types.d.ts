@@ -505,7 +505,7 @@ export interface operations {
                             /** @enum {string} */
                             redis: "ok" | "down" | "not_configured";
                             /** @enum {string} */
-                            prompts: "loaded" | "not_loaded";
+                            prompts: "loaded" | "lost" | "not_loaded";
                             /** @enum {string} */
                             llm: "configured" | "unconfigured";
                         };
@@ -528,7 +528,7 @@ export interface operations {
                             /** @enum {string} */
                             redis: "ok" | "down" | "not_configured";
                             /** @enum {string} */
-                            prompts: "loaded" | "not_loaded";
+                            prompts: "loaded" | "lost" | "not_loaded";
                             /** @enum {string} */
                             llm: "configured" | "unconfigured";
                         };

@@ -7,10 +7,15 @@
  * either: Redis normally write()s the AOF before it replies, so it is a crash of the MACHINE that can lose
  * the last ≈ 1–2 s with appendfsync everysec (not simulated here).
  * The control case (no persistence) shows what the assertions catch: the registry is gone and serving
- * falls back to the built-in prompt.
+ * falls back to the built-in prompt; that loss is reported (/readyz `prompts: "lost"`, the metrics), and
+ * with PROMPT_FILE set the file's versions are imported again on their own.
  */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { BUILTIN_PROMPT_VERSION } from '../../src/agp/types.js';
+import { METRIC } from '../../src/observability/metrics.js';
 import { createRedis, whenReady } from '../../src/store/redis-connection.js';
 import { buildTestApp } from '../support/build-test-app.js';
 import type { TestApp } from '../support/build-test-app.js';
@@ -66,9 +71,10 @@ afterAll(async () => {
   await double?.close();
 });
 
-async function startApp(redisUrl: string, prefix: string): Promise<TestApp> {
+async function startApp(redisUrl: string, prefix: string, extraEnv: Record<string, string> = {}): Promise<TestApp> {
   const app = await buildTestApp({
     env: {
+      ...extraEnv,
       REDIS_URL: redisUrl,
       REDIS_KEY_PREFIX: prefix,
       ADMIN_TOKEN: TOKEN,
@@ -196,5 +202,47 @@ describe('prompt registry durability (admin API, real app, private redis-server)
     const s = await served(app);
     expect(s.promptVersion).toBe(BUILTIN_PROMPT_VERSION);
     expect(s.promptText).not.toContain('marker');
+
+    // Not silent: /readyz stays 200 (every replica serves the same built-in prompt) but says the prompts were
+    // lost, and the metrics count it.
+    expect(await lossReport(app)).toEqual({ httpStatus: 200, status: 'degraded', prompts: 'lost', lostDomains: 1, resets: 1 });
+    // Activating a version of the lost domain again ends it.
+    await importAndActivate(app, 'books-v2');
+    expect(await lossReport(app)).toEqual({ httpStatus: 200, status: 'ready', prompts: 'loaded', lostDomains: 0, resets: 1 });
+  });
+
+  it('with PROMPT_FILE, a Redis restarted empty is seeded again from the file', { timeout: 30_000 }, async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'agp-prompt-file-'));
+    try {
+      const file = join(dir, 'prompts.json');
+      await writeFile(file, JSON.stringify({ prompts: VERSIONS }));
+      const redis = await startRedisServer({ persistence: false });
+      servers.push(redis);
+      const app = await startApp(redis.url, uniquePrefix('dur-file'), { PROMPT_FILE: file });
+      await expectDurableState(app, 'books-v3'); // the file's newest version is activated at start
+
+      await redis.restart();
+      await whenRedisBack(app);
+      await eventually(() => lossReport(app), (r) => r.resets === 1 && r.prompts === 'loaded', { what: 'the loss counted and the file re-imported', timeoutMs: 10_000 });
+      expect(await lossReport(app)).toEqual({ httpStatus: 200, status: 'ready', prompts: 'loaded', lostDomains: 0, resets: 1 });
+      await expectDurableState(app, 'books-v3');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
+
+/** What /readyz and the registry-loss metrics say. */
+async function lossReport(app: TestApp) {
+  const res = await app.app.inject({ method: 'GET', url: '/readyz' });
+  const body = res.json() as { status: string; checks: { prompts: string } };
+  // Read by name, so the same check reports what the code before it said.
+  const value = async (name: string) => (await app.container.metrics.registry.getSingleMetric(name)?.get())?.values[0]?.value;
+  return {
+    httpStatus: res.statusCode,
+    status: body.status,
+    prompts: body.checks.prompts,
+    lostDomains: await value(METRIC.promptRegistryLost),
+    resets: await value(METRIC.promptRegistryResets),
+  };
+}

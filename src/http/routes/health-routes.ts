@@ -2,7 +2,9 @@
  * Liveness and readiness. Readiness fails (503) only when prompts are not loaded. A configured Redis that is
  * unreachable is reported as `degraded` with 200: the service still answers every rerank (profiles are
  * regenerated, never errors), and failing readiness on every replica at once would turn a cache outage
- * into a total outage. An unconfigured LLM is reported the same way.
+ * into a total outage. An unconfigured LLM is reported the same way. So are prompts `lost` (active
+ * versions vanished from storage, e.g. Redis restarted empty): every replica serves the built-in prompt
+ * alike, so the pods stay in rotation, but the operator must see it (and agp_prompt_registry_lost_domains).
  */
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
@@ -12,7 +14,8 @@ import { ErrorResponseSchema, HealthResponseSchema, PUBLIC, ReadyResponseSchema 
 
 /** What readiness needs to know. */
 export interface HealthOptions {
-  registry: PromptRegistry;
+  /** `lostDomains`: active versions that vanished from storage (see src/store/prompt-loss-tracker.ts). */
+  registry: PromptRegistry & { readonly lostDomains?: readonly string[] };
   llmConfigured: boolean;
   /** Undefined when no Redis is configured. */
   pingRedis?: (() => Promise<boolean>) | undefined;
@@ -55,11 +58,12 @@ function registerReadinessRoute(app: FastifyInstance, opts: HealthOptions): void
     },
     async (_req, reply) => {
       const redis = opts.pingRedis ? ((await opts.pingRedis()) ? 'ok' : 'down') : 'not_configured';
-      const prompts = opts.registry.ready ? 'loaded' : 'not_loaded';
-      const ready = prompts === 'loaded';
+      const lost = (opts.registry.lostDomains?.length ?? 0) > 0;
+      const prompts = !opts.registry.ready ? 'not_loaded' : lost ? 'lost' : 'loaded';
+      const ready = prompts !== 'not_loaded';
       reply.code(ready ? 200 : 503);
       return {
-        status: !ready ? ('not_ready' as const) : redis === 'down' ? ('degraded' as const) : ('ready' as const),
+        status: !ready ? ('not_ready' as const) : redis === 'down' || lost ? ('degraded' as const) : ('ready' as const),
         checks: { redis, prompts, llm: opts.llmConfigured ? 'configured' : 'unconfigured' } as const,
         // The effective version per domain, including the built-in prompt when nothing was activated.
         activePrompts: { default: opts.registry.resolve('default').version, ...opts.registry.activeVersions() },
