@@ -4,6 +4,8 @@
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { LlmFailureReason, RerankTelemetry } from '../agp/ports.js';
+import { INGEST_OUTCOMES } from '../experiments/event-ingestion.js';
+import { RECORD_OUTCOMES } from '../experiments/exposure-recorder.js';
 
 /** Metric names, exported so alert rules, dashboards and tests refer to one spelling. */
 export const METRIC = {
@@ -21,6 +23,8 @@ export const METRIC = {
   parse: 'agp_parse_total',
   promptInfo: 'agp_prompt_active_info',
   trainingJobs: 'agp_training_jobs_total',
+  exposuresRecorded: 'agp_exposures_recorded_total',
+  eventsIngested: 'agp_events_ingested_total',
 } as const;
 
 /**
@@ -60,6 +64,10 @@ export interface Metrics {
   parse: Counter<'outcome'>;
   promptInfo: Gauge<'domain' | 'version'>;
   trainingJobs: Counter<'state'>;
+  /** Outcome label values: RecordOutcome (src/experiments/exposure-recorder.ts). */
+  exposuresRecorded: Counter<'outcome'>;
+  /** Outcome label values: IngestOutcome (src/experiments/event-ingestion.ts). */
+  eventsIngested: Counter<'outcome'>;
   /** Adapter that lets src/agp report without importing prom-client. */
   telemetry: RerankTelemetry;
   /** Replaces the active-prompt info series with the given domain → version map. */
@@ -160,10 +168,25 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
     registers,
   });
 
+  const exposuresRecorded = new Counter({
+    name: METRIC.exposuresRecorded,
+    help: 'Exposures handed to the recorder, by outcome (recorded; sampled_out; dropped: queue full; failed: store error).',
+    labelNames: ['outcome'] as const,
+    registers,
+  });
+  const eventsIngested = new Counter({
+    name: METRIC.eventsIngested,
+    help: 'Outcome events received, by outcome (accepted, duplicate, unattributed, rejected).',
+    labelNames: ['outcome'] as const,
+    registers,
+  });
+
   // Pre-create zero series so rate() and ratio alerts work before the first event.
   for (const o of ['hit', 'miss', 'coalesced', 'stale']) profileCache.inc({ outcome: o }, 0);
   for (const o of ['ok', 'repaired', 'unparseable']) parse.inc({ outcome: o }, 0);
   for (const s of ['completed', 'failed', 'cancelled']) trainingJobs.inc({ state: s }, 0);
+  for (const o of RECORD_OUTCOMES) exposuresRecorded.inc({ outcome: o }, 0);
+  for (const o of INGEST_OUTCOMES) eventsIngested.inc({ outcome: o }, 0);
 
   return {
     registry,
@@ -181,6 +204,8 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
     parse,
     promptInfo,
     trainingJobs,
+    exposuresRecorded,
+    eventsIngested,
     telemetry: {
       profileCache: (outcome) => profileCache.inc({ outcome }),
       parse: (outcome) => parse.inc({ outcome }),
