@@ -24,9 +24,15 @@ export interface MemoryExposureStoreOptions {
   maxTombstones?: number;
 }
 
+/** One user's entries; shared by all of them, so an entry costs a pointer, not a copy of the digest. */
+interface Owner {
+  digest: string;
+  requestIds: Set<string>;
+}
+
 interface Entry {
   doc: string;
-  owner: string;
+  owner: Owner;
   seen?: Set<string>;
   positives?: Map<string, number>;
 }
@@ -36,22 +42,30 @@ export interface MemoryExposureStore extends ExposureStore {
   readonly size: number;
 }
 
+/**
+ * The string with exactly its own bytes. V8 allocates a JSON.stringify result with slack and trims it in
+ * place; the trimmed tail stays in the heap as long as the string lives (measured: ~200 B of a ~650 B
+ * document). An ASCII string is copied through a Buffer, which allocates it exactly; others are kept as is.
+ */
+function exactCopy(s: string): string {
+  return Buffer.byteLength(s) === s.length ? Buffer.from(s, 'latin1').toString('latin1') : s;
+}
+
 export function createMemoryExposureStore(opts: MemoryExposureStoreOptions): MemoryExposureStore {
   if (!Number.isInteger(opts.maxEntries) || opts.maxEntries < 1) {
     throw new Error(`maxEntries must be a positive integer, got ${opts.maxEntries}`);
   }
   const clock = opts.clock ?? { now: () => Date.now() };
-  /** owner digest → requestIds of that owner currently held. */
-  const byUser = new Map<string, Set<string>>();
+  /** owner digest → that owner's entries currently held. */
+  const byUser = new Map<string, Owner>();
   const entries = new LRUCache<string, Entry>({
     max: opts.maxEntries,
     ttlAutopurge: false,
     ...(opts.clock ? { perf: { now: () => clock.now() }, ttlResolution: 0 } : {}),
     dispose: (entry, requestId, reason) => {
       if (reason === 'set') return;
-      const set = byUser.get(entry.owner);
-      set?.delete(requestId);
-      if (set?.size === 0) byUser.delete(entry.owner);
+      entry.owner.requestIds.delete(requestId);
+      if (entry.owner.requestIds.size === 0) byUser.delete(entry.owner.digest);
     },
   });
   let floor = -Infinity;
@@ -72,15 +86,17 @@ export function createMemoryExposureStore(opts: MemoryExposureStoreOptions): Mem
       const ttl = Math.max(1, Math.round(ttlSeconds * 1000));
       let written = 0;
       for (const r of records) {
-        const owner = userHash(r.userId);
-        if (erasedAfter(owner, r.at)) continue;
+        const digest = userHash(r.userId);
+        if (erasedAfter(digest, r.at)) continue;
+        let owner = byUser.get(digest);
+        if (!owner) byUser.set(digest, (owner = { digest, requestIds: new Set() }));
+        // A requestId built by concatenation (randomUUID is) would keep its pieces alive: store a flat copy.
+        const requestId = exactCopy(r.requestId);
         // An overwrite by another user's exposure (same requestId) must leave the first user's index.
-        const previous = entries.peek(r.requestId);
-        if (previous && previous.owner !== owner) byUser.get(previous.owner)?.delete(r.requestId);
-        entries.set(r.requestId, { doc: encodeExposure(r), owner }, { ttl });
-        let set = byUser.get(owner);
-        if (!set) byUser.set(owner, (set = new Set()));
-        set.add(r.requestId);
+        const previous = entries.peek(requestId);
+        if (previous && previous.owner !== owner) previous.owner.requestIds.delete(requestId);
+        entries.set(requestId, { doc: exactCopy(encodeExposure(r)), owner }, { ttl });
+        owner.requestIds.add(requestId);
         written += 1;
       }
       return Promise.resolve(written);
@@ -110,7 +126,7 @@ export function createMemoryExposureStore(opts: MemoryExposureStoreOptions): Mem
       const owner = userHash(userId);
       tombstones.set(owner, clock.now());
       let removed = 0;
-      for (const requestId of [...(byUser.get(owner) ?? [])]) {
+      for (const requestId of [...(byUser.get(owner)?.requestIds ?? [])]) {
         if (entries.has(requestId)) removed += 1; // expired entries are not counted, as with Redis DEL
         entries.delete(requestId);
       }
