@@ -13,6 +13,8 @@
  * - Ingestion: calls of 100 events (20 requests × 5 events: impression, click, add_to_cart, a retried
  *   click, a purchase) through createEventIngestion on Redis, sequential; events per second of wall time,
  *   per CPU-second of this (service) process, and Redis CPU per event (INFO cpu).
+ * - Recorder: µs per record() on the caller's turn, and service-process CPU per exposure including the
+ *   batched Redis writes (the added CPU per rerank, to compare with a cache-hit rerank's CPU).
  * - Capacity: bytes/exposure × 1,000 reranks/s × 86,400 s × 7 days (EXPOSURE_TTL_SECONDS default).
  *
  *   node --expose-gc --import tsx bench/exposure-store.ts [--exposures 10000] [--memory-exposures 100000] [--event-calls 2000]
@@ -21,6 +23,7 @@ import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import type { Redis } from 'ioredis';
 import { createEventIngestion } from '../src/experiments/event-ingestion.js';
+import { createExposureRecorder } from '../src/experiments/exposure-recorder.js';
 import type { ExposureRecord } from '../src/experiments/ports.js';
 import { createKeySchema } from '../src/store/key-schema.js';
 import { createMemoryExposureStore } from '../src/store/memory-exposure-store.js';
@@ -133,6 +136,18 @@ try {
   const redisCpu = (await infoField(redis, 'cpu', 'used_cpu_user')) + (await infoField(redis, 'cpu', 'used_cpu_sys')) - redisCpu0;
   const events = EVENT_CALLS * 100;
 
+  // Recording cost in the service process: the synchronous part of record() (what a rerank pays on its
+  // turn) and the whole CPU including the batched Redis writes (off the request path, same process).
+  const recorder = createExposureRecorder({ store, ttlSeconds: TTL_SECONDS, sampleRate: 1 });
+  const toRecord = Array.from({ length: N_REDIS }, realistic);
+  const rc0 = process.cpuUsage();
+  const s0 = performance.now();
+  for (const r of toRecord) recorder.record(r);
+  const syncMicros = ((performance.now() - s0) * 1000) / N_REDIS;
+  await recorder.flush();
+  const rc = process.cpuUsage(rc0);
+  const recordCpuMicros = (rc.user + rc.system) / N_REDIS;
+
   // In-memory store: heap per exposure.
   const gc = (globalThis as { gc?: () => void }).gc;
   if (!gc) process.stderr.write('warning: run with node --expose-gc for a stable heap delta\n');
@@ -166,6 +181,7 @@ try {
       eventsPerServiceCpuSecond: Math.round(events / nodeCpu),
       redisCpuMicrosPerEvent: +((redisCpu * 1e6) / events).toFixed(2),
     },
+    recorder: { exposures: N_REDIS, syncMicrosPerRecord: +syncMicros.toFixed(2), processCpuMicrosPerExposureWithRedisWrites: +recordCpuMicros.toFixed(1) },
     capacity: {
       assumption: `${RERANKS_PER_SECOND} reranks/s, every exposure recorded (EXPOSURE_SAMPLE_RATE=1), TTL ${TTL_SECONDS} s (7 days)`,
       gbPerDayWritten: +gbPerDay((used1 - used0) / N_REDIS).toFixed(1),

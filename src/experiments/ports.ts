@@ -72,7 +72,8 @@ export type ArmSums = Readonly<Record<string, Readonly<Record<string, number>>>>
 export interface ExposureStore {
   /**
    * Stores exposures, each expiring `ttlSeconds` after the write. Returns how many were written (an exposure
-   * of a user erased after it was served is dropped). An existing requestId is overwritten.
+   * of a user erased after it was served is dropped). The first write of a requestId wins: writing it again
+   * changes nothing (a retried write is harmless).
    */
   put(records: readonly ExposureRecord[], ttlSeconds: number): Promise<number>;
   /** The exposure of a requestId, or null when unknown, expired or erased. */

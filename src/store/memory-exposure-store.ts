@@ -92,9 +92,7 @@ export function createMemoryExposureStore(opts: MemoryExposureStoreOptions): Mem
         if (!owner) byUser.set(digest, (owner = { digest, requestIds: new Set() }));
         // A requestId built by concatenation (randomUUID is) would keep its pieces alive: store a flat copy.
         const requestId = exactCopy(r.requestId);
-        // An overwrite by another user's exposure (same requestId) must leave the first user's index.
-        const previous = entries.peek(requestId);
-        if (previous && previous.owner !== owner) previous.owner.requestIds.delete(requestId);
+        if (entries.has(requestId)) continue; // the first write wins, as with SET NX
         entries.set(requestId, { doc: exactCopy(encodeExposure(r)), owner }, { ttl });
         owner.requestIds.add(requestId);
         written += 1;

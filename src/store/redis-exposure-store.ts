@@ -7,14 +7,18 @@
  * are trimmed on every put and the set cannot grow without bound) and an erasure tombstone holding the time
  * of the last erasure; per experiment, a hash of running sums.
  *
- * - put: per exposure, (1) a script on the user's slot: unless the tombstone is at or after the exposure's
- *   time, trim and ZADD the index; (2) SET the document EX ttl; (3) GET the tombstone again and DEL the
- *   document if an erasure started meanwhile. An erasure sets the tombstone BEFORE reading the index, so
- *   either it sees the index entry and deletes the document, or the put sees the tombstone and deletes it.
+ * - put: per exposure, two commands sent together: a script on the user's slot (unless the user's tombstone
+ *   is at or after the exposure's time, trim and ZADD the index) and `SET doc EX ttl NX` on the exposure's
+ *   slot; a third, DEL, only when the script refused (an erased user). An erasure sets the tombstone BEFORE
+ *   reading the index and overwrites each listed document with an empty marker (kept for the tombstone's
+ *   lifetime) instead of deleting it: a put whose index step came first either wrote its document before
+ *   the marker (overwritten) or finds the marker (NX refuses). Two commands, not three: recording CPU is
+ *   paid by the serving process (docs/experiments-storage.md).
  * - applyEvents: ONE script on the exposure's slot: no document → nil; else HSETNX per dedupe key,
  *   HINCRBY the item's positive count for fresh positives, returns the counts before and after.
- * - deleteUser: a script on the user's slot (tombstone, read the index), then per exposure one DEL of its
- *   three keys (its slot), then ZREM of what was deleted (an exposure indexed meanwhile stays listed).
+ * - deleteUser: a script on the user's slot (tombstone, read the index), then per exposure one script on
+ *   its slot (marker, DEL of its events), then ZREM of what was erased (one indexed meanwhile stays listed).
+ *   An empty document reads as no exposure everywhere.
  *
  * Redis errors propagate: the recorder counts them, the ingestion service turns them into a 503.
  */
@@ -50,7 +54,7 @@ return 1
 /** KEYS: doc, events, positives. ARGV: (dedupeKey, itemId, positive 1|0)*. nil when the document is gone. */
 const APPLY_LUA = `
 local ttl = redis.call('PTTL', KEYS[1])
-if ttl == -2 then return false end
+if ttl == -2 or redis.call('STRLEN', KEYS[1]) == 0 then return false end
 local before = redis.call('HGETALL', KEYS[3])
 local fresh = {}
 for i = 1, #ARGV, 3 do
@@ -70,7 +74,7 @@ return {fresh, before, redis.call('HGETALL', KEYS[3])}
 
 /** KEYS: doc, positives. The positive counts, or nil when the document is gone. */
 const POSITIVES_LUA = `
-if redis.call('EXISTS', KEYS[1]) == 0 then return false end
+if redis.call('STRLEN', KEYS[1]) == 0 then return false end
 return redis.call('HGETALL', KEYS[2])
 `;
 
@@ -80,11 +84,12 @@ redis.call('SET', KEYS[2], ARGV[1], 'EX', ARGV[2])
 return redis.call('ZRANGE', KEYS[1], 0, -1)
 `;
 
-/** KEYS: doc, events, positives. Returns 1 when the document existed. */
+/** KEYS: doc, events, positives. ARGV: marker TTL (s). Leaves the empty marker; 1 when an exposure was there. */
 const ERASE_ONE_LUA = `
-local n = redis.call('DEL', KEYS[1])
+local existed = redis.call('STRLEN', KEYS[1]) > 0 and 1 or 0
+redis.call('SET', KEYS[1], '', 'EX', ARGV[1])
 redis.call('DEL', KEYS[2], KEYS[3])
-return n
+return existed
 `;
 
 /** KEYS: sums. ARGV: (field, increment)*. */
@@ -127,15 +132,12 @@ export function createRedisExposureStore(opts: RedisExposureStoreOptions): Expos
     const tag = keys.exposureTag(r.requestId);
     const nowS = Math.floor(clock.now() / 1000);
     const [idx, tomb] = [keys.exposureUserIndex(r.userId), keys.exposureErasure(r.userId)];
-    if (Number(await redis.eval(INDEX_LUA, 2, idx, tomb, tag, nowS + ttl, nowS, r.at)) !== 1) return 0;
-    const [doc, ev, pos] = exposureKeys(tag);
-    await redis.set(doc, encodeExposure(r), 'EX', ttl);
-    const erased = await redis.get(tomb);
-    if (erased !== null && Number(erased) >= r.at) {
-      await redis.del(doc, ev, pos);
-      return 0;
-    }
-    return 1;
+    const doc = keys.exposureDoc(tag);
+    const [indexed, set] = await Promise.all([redis.eval(INDEX_LUA, 2, idx, tomb, tag, nowS + ttl, nowS, r.at), redis.set(doc, encodeExposure(r), 'EX', ttl, 'NX')]);
+    if (Number(indexed) === 1) return set === 'OK' ? 1 : 0;
+    // The user was erased after this exposure was served: take back the document if it was written.
+    if (set === 'OK') await redis.del(doc);
+    return 0;
   };
 
   return {
@@ -171,7 +173,7 @@ export function createRedisExposureStore(opts: RedisExposureStoreOptions): Expos
       await ensureConnected(redis);
       const idx = keys.exposureUserIndex(userId);
       const tags = (await redis.eval(ERASE_BEGIN_LUA, 2, idx, keys.exposureErasure(userId), clock.now(), tombstoneTtl)) as string[];
-      const removed = await eachLimited(tags, concurrency, async (tag) => Number(await redis.eval(ERASE_ONE_LUA, 3, ...exposureKeys(tag))));
+      const removed = await eachLimited(tags, concurrency, async (tag) => Number(await redis.eval(ERASE_ONE_LUA, 3, ...exposureKeys(tag), tombstoneTtl)));
       for (let i = 0; i < tags.length; i += 500) await redis.zrem(idx, ...tags.slice(i, i + 500));
       return removed.reduce((a, b) => a + b, 0);
     },

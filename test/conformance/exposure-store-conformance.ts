@@ -73,6 +73,9 @@ export function describeExposureStoreConformance(name: string, harness: PortHarn
       expect(await store.get(odd.requestId)).toEqual(odd);
       expect(await store.get('r2')).toEqual(plain);
       expect(await store.positives('r2')).toEqual(new Map());
+      // The first write of a requestId wins; a retried write changes nothing.
+      expect(await store.put([{ ...plain, domain: 'books' }], 60)).toBe(0);
+      expect(await store.get('r2')).toEqual(plain);
     });
 
     it('counts each dedupe key once: within a batch, across a retried batch, by eventId or (item, type)', async () => {
