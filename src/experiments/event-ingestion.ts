@@ -32,6 +32,7 @@ export interface IngestResult {
 export type IngestOutcome = 'accepted' | 'duplicate' | 'unattributed' | 'rejected';
 export const INGEST_OUTCOMES: readonly IngestOutcome[] = ['accepted', 'duplicate', 'unattributed', 'rejected'];
 
+/** What the ingestion service needs: the store, a clock, the ts window and optional hooks. */
 export interface EventIngestionOptions {
   store: ExposureStore;
   clock: Clock;
@@ -46,6 +47,7 @@ export interface EventIngestionOptions {
   onOutcome?: (outcome: IngestOutcome, count: number) => void;
 }
 
+/** The service behind POST /v1/events. */
 export interface EventIngestion {
   /**
    * Ingests one call's events (raw JSON values; each is validated here).
@@ -67,6 +69,7 @@ function notExposed(e: ValidEvent): EventRejection {
 
 const changed = (a: PositiveCounts, b: PositiveCounts): boolean => a.size !== b.size || [...b].some(([k, v]) => a.get(k) !== v);
 
+/** Builds the ingestion service over a store (see the module comment for the steps of one call). */
 export function createEventIngestion(opts: EventIngestionOptions): EventIngestion {
   const { store } = opts;
 

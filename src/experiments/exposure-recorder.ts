@@ -13,6 +13,7 @@ import type { ExposureRecord, ExposureStore } from './ports.js';
 export type RecordOutcome = 'recorded' | 'sampled_out' | 'dropped' | 'failed';
 export const RECORD_OUTCOMES: readonly RecordOutcome[] = ['recorded', 'sampled_out', 'dropped', 'failed'];
 
+/** The store and limits of a recorder. */
 export interface ExposureRecorderOptions {
   store: ExposureStore;
   ttlSeconds: number;
@@ -26,6 +27,7 @@ export interface ExposureRecorderOptions {
   onOutcome?: (outcome: RecordOutcome, count: number) => void;
 }
 
+/** What serving calls after every 200 rerank. */
 export interface ExposureRecorder {
   /** Samples and enqueues an exposure; returns immediately and never throws. */
   record(exposure: ExposureRecord): void;
@@ -50,6 +52,7 @@ export function isSampled(requestId: string, sampleRate: number): boolean {
   return sampleRate >= 1 || (sampleRate > 0 && sampleCoordinate(requestId) < sampleRate);
 }
 
+/** Builds a recorder with its own queue and drain loop (one per process). */
 export function createExposureRecorder(opts: ExposureRecorderOptions): ExposureRecorder {
   const maxQueue = opts.maxQueue ?? 10_000;
   const batchSize = opts.batchSize ?? 100;

@@ -15,6 +15,7 @@ import { decodeExposure, encodeExposure } from '../experiments/exposure-codec.js
 import type { ArmSums, EventApplication, EventWrite, ExposureRecord, ExposureStore, PositiveCounts } from '../experiments/ports.js';
 import { userHash } from './key-schema.js';
 
+/** Bounds and clock of the in-memory store. */
 export interface MemoryExposureStoreOptions {
   /** Most exposures held (EXPOSURE_MEMORY_MAX). */
   maxEntries: number;
@@ -51,6 +52,7 @@ function exactCopy(s: string): string {
   return Buffer.byteLength(s) === s.length ? Buffer.from(s, 'latin1').toString('latin1') : s;
 }
 
+/** Builds the in-memory store. @throws Error when maxEntries is not a positive integer. */
 export function createMemoryExposureStore(opts: MemoryExposureStoreOptions): MemoryExposureStore {
   if (!Number.isInteger(opts.maxEntries) || opts.maxEntries < 1) {
     throw new Error(`maxEntries must be a positive integer, got ${opts.maxEntries}`);

@@ -29,6 +29,7 @@ import { createKeySchema, DEFAULT_KEY_PREFIX } from './key-schema.js';
 import { ensureConnected } from './redis-connection.js';
 import type { RedisClient } from './redis-connection.js';
 
+/** The connection (a `cache`-role client: fail fast), key prefix and limits of the Redis store. */
 export interface RedisExposureStoreOptions {
   redis: RedisClient;
   keyPrefix?: string;
@@ -120,6 +121,7 @@ async function eachLimited<T, R>(items: readonly T[], limit: number, fn: (item: 
   return out;
 }
 
+/** Builds the Redis store; every operation is single-slot, so it runs on a Cluster unchanged. */
 export function createRedisExposureStore(opts: RedisExposureStoreOptions): ExposureStore {
   const { redis } = opts;
   const keys = createKeySchema(opts.keyPrefix ?? DEFAULT_KEY_PREFIX);
