@@ -70,7 +70,7 @@ export interface KeySchema {
   promptActivatedChannel(): string;
   /** The hash-tag content of one exposure's keys (a digest of the requestId); also the user index's member. */
   exposureTag(requestId: string): string;
-  /** String: the exposure document (exposure-codec.ts), by its tag. */
+  /** String: the exposure document (exposure-codec.ts), or an empty erasure marker, by its tag. */
   exposureDoc(tag: string): string;
   /** Hash dedupeKey → 1: the events already counted for the exposure. */
   exposureEvents(tag: string): string;
