@@ -75,6 +75,13 @@ const envSchema = z.object({
   /** Longest profile kept (characters); an LLM that ignores max_tokens must not fill the cache. */
   PROFILE_MAX_CHARS: int(4_000, 100, 1_000_000),
 
+  /** Lifetime of a recorded exposure and its events (default 7 days). */
+  EXPOSURE_TTL_SECONDS: int(604_800, 60, 31_536_000),
+  /** Fraction of reranks whose exposure is recorded (deterministic per requestId). */
+  EXPOSURE_SAMPLE_RATE: z.coerce.number().min(0).max(1).default(1),
+  /** Bound of the in-memory exposure store (used without Redis). */
+  EXPOSURE_MEMORY_MAX: int(100_000, 1, 100_000_000),
+
   PROMPT_FILE: optionalString,
   PROMPT_REFRESH_MS: int(2_000, 100, 600_000),
 
@@ -157,6 +164,7 @@ function toConfig(e: z.output<typeof envSchema>) {
       maxChars: e.PROFILE_MAX_CHARS,
     },
     prompts: { file: e.PROMPT_FILE, refreshMs: e.PROMPT_REFRESH_MS },
+    exposures: { ttlSeconds: e.EXPOSURE_TTL_SECONDS, sampleRate: e.EXPOSURE_SAMPLE_RATE, memoryMax: e.EXPOSURE_MEMORY_MAX },
     http: {
       bodyLimitBytes: e.BODY_LIMIT_BYTES,
       timeouts: { requestMs: e.HTTP_REQUEST_TIMEOUT_MS, headersMs: e.HTTP_HEADERS_TIMEOUT_MS, keepAliveMs: e.HTTP_KEEP_ALIVE_TIMEOUT_MS },

@@ -4,6 +4,8 @@
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { LlmFailureReason, RerankTelemetry } from '../agp/ports.js';
+import { INGEST_OUTCOMES } from '../experiments/event-ingestion.js';
+import { RECORD_OUTCOMES } from '../experiments/exposure-recorder.js';
 
 /** Metric names, exported so alert rules, dashboards and tests refer to one spelling. */
 export const METRIC = {
@@ -24,6 +26,8 @@ export const METRIC = {
   rateLimitErrors: 'agp_rate_limit_errors_total',
   promptRegistryLost: 'agp_prompt_registry_lost_domains',
   promptRegistryResets: 'agp_prompt_registry_resets_total',
+  exposuresRecorded: 'agp_exposures_recorded_total',
+  eventsIngested: 'agp_events_ingested_total',
 } as const;
 
 /**
@@ -69,6 +73,10 @@ export interface Metrics {
   promptRegistryLost: Gauge;
   /** Times the registry found active versions gone from its storage. */
   promptRegistryResets: Counter;
+  /** Outcome label values: RecordOutcome (src/experiments/exposure-recorder.ts). */
+  exposuresRecorded: Counter<'outcome'>;
+  /** Outcome label values: IngestOutcome (src/experiments/event-ingestion.ts). */
+  eventsIngested: Counter<'outcome'>;
   /** Adapter that lets src/agp report without importing prom-client. */
   telemetry: RerankTelemetry;
   /** Replaces the active-prompt info series with the given domain → version map. */
@@ -185,12 +193,26 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
     help: 'Times the prompt registry found previously active versions gone from its storage.',
     registers,
   });
+  const exposuresRecorded = new Counter({
+    name: METRIC.exposuresRecorded,
+    help: 'Exposures handed to the recorder, by outcome (recorded; sampled_out; dropped: queue full; failed: store error).',
+    labelNames: ['outcome'] as const,
+    registers,
+  });
+  const eventsIngested = new Counter({
+    name: METRIC.eventsIngested,
+    help: 'Outcome events received, by outcome (accepted, duplicate, unattributed, rejected).',
+    labelNames: ['outcome'] as const,
+    registers,
+  });
 
   // Pre-create zero series so rate() and ratio alerts work before the first event.
   for (const r of ['timeout', 'error']) rateLimitErrors.inc({ reason: r }, 0);
   for (const o of ['hit', 'miss', 'coalesced', 'stale']) profileCache.inc({ outcome: o }, 0);
   for (const o of ['ok', 'repaired', 'unparseable']) parse.inc({ outcome: o }, 0);
   for (const s of ['completed', 'failed', 'cancelled']) trainingJobs.inc({ state: s }, 0);
+  for (const o of RECORD_OUTCOMES) exposuresRecorded.inc({ outcome: o }, 0);
+  for (const o of INGEST_OUTCOMES) eventsIngested.inc({ outcome: o }, 0);
 
   return {
     registry,
@@ -211,6 +233,8 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
     rateLimitErrors,
     promptRegistryLost,
     promptRegistryResets,
+    exposuresRecorded,
+    eventsIngested,
     telemetry: {
       profileCache: (outcome) => profileCache.inc({ outcome }),
       parse: (outcome) => parse.inc({ outcome }),

@@ -5,6 +5,12 @@
  * (MGET, MULTI and the erase script stay single-slot). The tag is a digest of the user id, so raw
  * user ids never appear in key names and no character of a user id can break the tag.
  * Prompt-registry keys share the `{reg}` tag for the same reason.
+ *
+ * Experiments (src/experiments): every key of one exposure (its document, its event dedupe hash, its positive
+ * counts) shares a tag derived from the requestId, so applying events is one single-slot script. The per-user
+ * exposure index and erasure tombstone carry the user's tag (the profiles' slot). An experiment's running sums
+ * carry a tag of the experiment id. Erasure therefore touches the user's slot and each exposure's slot in
+ * separate commands; no command spans two slots.
  */
 import { createHash } from 'node:crypto';
 import type { ProfileKey } from '../agp/ports.js';
@@ -62,6 +68,20 @@ export interface KeySchema {
   promptActive(): string;
   /** Pub/sub channel announcing an activation (a channel, not a key: no hash tag needed). */
   promptActivatedChannel(): string;
+  /** The hash-tag content of one exposure's keys (a digest of the requestId); also the user index's member. */
+  exposureTag(requestId: string): string;
+  /** String: the exposure document (exposure-codec.ts), or an empty erasure marker, by its tag. */
+  exposureDoc(tag: string): string;
+  /** Hash dedupeKey → 1: the events already counted for the exposure. */
+  exposureEvents(tag: string): string;
+  /** Hash itemId → positive-event count of the exposure. */
+  exposurePositives(tag: string): string;
+  /** Set of the exposure tags of a user (erasure reads it instead of SCANning); the user's slot. */
+  exposureUserIndex(userId: string): string;
+  /** The user's exposure-erasure tombstone (the time of the last erasure, with a TTL); the user's slot. */
+  exposureErasure(userId: string): string;
+  /** Hash `arm\u0000field` → running sum, of one experiment. */
+  experimentSums(experimentId: string): string;
 }
 
 /**
@@ -85,6 +105,8 @@ export function createKeySchema(prefix: string = DEFAULT_KEY_PREFIX): KeySchema 
     return lastBase;
   };
   const reg = `${p}:prompts:{reg}`;
+  // The requestId is hashed like the user id: any character is safe and the tag length is fixed.
+  const exposureBase = (tag: string) => `${p}:exp:{${tag}}`;
   return Object.freeze({
     prefix: p,
     profileExact: (k: ProfileKey) =>
@@ -97,6 +119,13 @@ export function createKeySchema(prefix: string = DEFAULT_KEY_PREFIX): KeySchema 
     promptDomains: () => `${reg}:domains`,
     promptActive: () => `${reg}:active`,
     promptActivatedChannel: () => `${p}:prompts:activated`,
+    exposureTag: (requestId: string) => userHash(requestId),
+    exposureDoc: (tag: string) => exposureBase(tag),
+    exposureEvents: (tag: string) => `${exposureBase(tag)}:ev`,
+    exposurePositives: (tag: string) => `${exposureBase(tag)}:pos`,
+    exposureUserIndex: (userId: string) => `${p}:expu:{${userHash(userId)}}:idx`,
+    exposureErasure: (userId: string) => `${p}:expu:{${userHash(userId)}}:erased`,
+    experimentSums: (experimentId: string) => `${p}:xsum:{${encodeSegment(experimentId)}}`,
   });
 }
 

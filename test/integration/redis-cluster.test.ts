@@ -5,6 +5,7 @@
  * - the profile cache is shared across replicas and its keys spread over the masters, while the keys
  *   that must share a slot do (and a cross-slot command is refused, so CROSSSLOT would surface);
  * - erasure (DELETE /v1/profiles/:id) on the cluster;
+ * - the exposure store: per-exposure and per-user slots, events and erasure across slots;
  * - prompt activation reaches another replica by pub/sub (its poll is 10 min) AND by polling alone
  *   (the active hash written without a PUBLISH);
  * - a BullMQ training job (the `{prefix}` queue) completes, every queue key in one slot;
@@ -22,6 +23,8 @@ import type { RerankResponse } from '../../src/http/schemas.js';
 import type { JobView } from '../../src/jobs/training-jobs.js';
 import { createTrainingKeys } from '../../src/jobs/redis-checkpoint-store.js';
 import { createKeySchema } from '../../src/store/key-schema.js';
+import { createRedisExposureStore } from '../../src/store/redis-exposure-store.js';
+import { exposure } from '../conformance/exposure-store-conformance.js';
 import type { KeySchema } from '../../src/store/key-schema.js';
 import { buildTestApp } from '../support/build-test-app.js';
 import type { TestApp } from '../support/build-test-app.js';
@@ -176,6 +179,42 @@ describe('Redis Cluster (3 masters, REDIS_CLUSTER_NODES)', () => {
     expect(await client.exists(keys.profileIndex(gone))).toBe(0);
     expect(expectValidRanking(await post(c, rerankBody(gone))).profile?.cached).toBe(false);
     expect(expectValidRanking(await post(c, rerankBody(kept))).profile).toEqual({ cached: true });
+  });
+
+  it('exposures: one exposure’s keys share a slot, a user’s index sits in the user’s slot; events and erasure work across slots', async () => {
+    const store = createRedisExposureStore({ redis: client, keyPrefix: prefix });
+    const users = [...onVictim, ...onSurvivors];
+    const records = users.flatMap((userId) => Array.from({ length: 10 }, (_, i) => exposure({ requestId: `${userId}-req-${i}`, userId, at: Date.now() })));
+    expect(await store.put(records, 600)).toBe(records.length);
+    for (const r of records) {
+      const applied = await store.applyEvents(r.requestId, [{ dedupeKey: 'k1', itemId: r.served[0] ?? '', positive: true }]);
+      expect(applied?.fresh).toEqual([true]);
+      const tag = keys.exposureTag(r.requestId);
+      const slots = new Set(await Promise.all([keys.exposureDoc(tag), keys.exposureEvents(tag), keys.exposurePositives(tag)].map(slotOf)));
+      expect(slots.size).toBe(1);
+    }
+    for (const userId of users) {
+      expect(await slotOf(keys.exposureUserIndex(userId))).toBe(await slotOf(keys.profileIndex(userId)));
+      expect(await slotOf(keys.exposureErasure(userId))).toBe(await slotOf(keys.profileIndex(userId)));
+    }
+    // Exposures spread over every master, so erasure really crosses slots (and nodes).
+    const perNode = await keysPerNode(`${prefix}:exp:*`);
+    expect(perNode.map((k) => k.length > 0)).toEqual([true, true, true]);
+
+    const [gone, kept] = [users[0] ?? '', users[1] ?? ''];
+    expect(await store.deleteUser(gone)).toBe(10);
+    for (const r of records) {
+      const erased = r.userId === gone;
+      expect(await store.get(r.requestId), r.requestId).toEqual(erased ? null : r);
+      expect(await store.positives(r.requestId)).toEqual(erased ? null : new Map([[r.served[0], 1]]));
+    }
+    expect(await store.applyEvents(`${gone}-req-0`, [{ dedupeKey: 'k2', itemId: 'item-3', positive: true }])).toBeNull();
+    expect(await client.exists(keys.exposureUserIndex(gone))).toBe(0);
+    expect(await client.zcard(keys.exposureUserIndex(kept))).toBe(10);
+
+    await store.addToSums('exp-cl', { A: { n: 2, ndcg: 0.5 } });
+    await store.addToSums('exp-cl', { A: { n: 1 }, B: { n: 1 } });
+    expect(await store.readSums('exp-cl')).toEqual({ A: { n: 3, ndcg: 0.5 }, B: { n: 1 } });
   });
 
   it('activation reaches another replica by pub/sub (its poll is 10 min away)', async () => {

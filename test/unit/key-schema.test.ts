@@ -88,6 +88,21 @@ describe('key schema', () => {
     expect([...tags]).toEqual(['reg']);
   });
 
+  it('one exposure’s keys share a requestId tag; the exposure index and tombstone share the user’s profile tag', () => {
+    const k = createKeySchema('agp');
+    const requestId = 'req-{a}:b';
+    const tag = k.exposureTag(requestId);
+    expect(tag).toMatch(/^[0-9a-f]{32}$/);
+    const own = [k.exposureDoc(tag), k.exposureEvents(tag), k.exposurePositives(tag)];
+    expect(new Set(own.map(clusterHashTag))).toEqual(new Set([tag]));
+    expect(new Set(own).size).toBe(3);
+    for (const key of own) expect(key).not.toContain('req-');
+    const user = [k.exposureUserIndex('alice'), k.exposureErasure('alice')];
+    expect(user.map(clusterHashTag)).toEqual([userHash('alice'), userHash('alice')]);
+    expect(user).not.toContain(k.profileIndex('alice'));
+    expect(clusterHashTag(k.experimentSums('exp:{1}'))).toBe(encodeSegment('exp:{1}'));
+  });
+
   it('rejects prefixes that would capture the hash tag', () => {
     expect(() => createKeySchema('a{b')).toThrow(/prefix/);
     expect(() => createKeySchema('')).toThrow(/prefix/);

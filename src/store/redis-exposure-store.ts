@@ -1,0 +1,206 @@
+/**
+ * Redis ExposureStore. Works unchanged on Redis Cluster: every command touches one slot.
+ *
+ * Keys (key-schema.ts): per exposure, under a tag derived from its requestId, the document (a string,
+ * exposure-codec.ts), the dedupe hash and the positive-count hash, all expiring with the document; per user,
+ * under the user's tag, a sorted set of the user's exposure tags scored by their expiry (so expired members
+ * are trimmed on every put and the set cannot grow without bound) and an erasure tombstone holding the time
+ * of the last erasure; per experiment, a hash of running sums.
+ *
+ * - put: per exposure, two commands sent together: a script on the user's slot (unless the user's tombstone
+ *   is at or after the exposure's time, trim and ZADD the index) and `SET doc EX ttl NX` on the exposure's
+ *   slot; a third, DEL, only when the script refused (an erased user). An erasure sets the tombstone BEFORE
+ *   reading the index and overwrites each listed document with an empty marker (kept for the tombstone's
+ *   lifetime) instead of deleting it: a put whose index step came first either wrote its document before
+ *   the marker (overwritten) or finds the marker (NX refuses). Two commands, not three: recording CPU is
+ *   paid by the serving process (docs/experiments-storage.md).
+ * - applyEvents: ONE script on the exposure's slot: no document → nil; else HSETNX per dedupe key,
+ *   HINCRBY the item's positive count for fresh positives, returns the counts before and after.
+ * - deleteUser: a script on the user's slot (tombstone, read the index), then per exposure one script on
+ *   its slot (marker, DEL of its events), then ZREM of what was erased (one indexed meanwhile stays listed).
+ *   An empty document reads as no exposure everywhere.
+ *
+ * Redis errors propagate: the recorder counts them, the ingestion service turns them into a 503.
+ */
+import type { ArmSums, EventApplication, EventWrite, ExposureRecord, ExposureStore, PositiveCounts } from '../experiments/ports.js';
+import { decodeExposure, encodeExposure } from '../experiments/exposure-codec.js';
+import type { Clock } from '../agp/ports.js';
+import { createKeySchema, DEFAULT_KEY_PREFIX } from './key-schema.js';
+import { ensureConnected } from './redis-connection.js';
+import type { RedisClient } from './redis-connection.js';
+
+/** The connection (a `cache`-role client: fail fast), key prefix and limits of the Redis store. */
+export interface RedisExposureStoreOptions {
+  redis: RedisClient;
+  keyPrefix?: string;
+  clock?: Clock;
+  /** Lifetime of an erasure tombstone (default 3600 s): it must outlive an exposure waiting in the recorder. */
+  erasureTombstoneSeconds?: number;
+  /** Exposures written or erased concurrently (default 64). */
+  concurrency?: number;
+}
+
+/** KEYS: index, tombstone. ARGV: tag, expiry (epoch s), now (epoch s), servedAt (ms). 1 = indexed, 0 = erased. */
+const INDEX_LUA = `
+local erased = redis.call('GET', KEYS[2])
+if erased and tonumber(erased) >= tonumber(ARGV[4]) then return 0 end
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[3])
+redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
+-- Only ever extend (EXPIREAT … GT needs Redis 7): the index outlives every exposure it lists.
+local ttl = redis.call('TTL', KEYS[1])
+if ttl < 0 or ttl < tonumber(ARGV[2]) - tonumber(ARGV[3]) then redis.call('EXPIREAT', KEYS[1], ARGV[2]) end
+return 1
+`;
+
+/** KEYS: doc, events, positives. ARGV: (dedupeKey, itemId, positive 1|0)*. nil when the document is gone. */
+const APPLY_LUA = `
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl == -2 or redis.call('STRLEN', KEYS[1]) == 0 then return false end
+local before = redis.call('HGETALL', KEYS[3])
+local fresh = {}
+for i = 1, #ARGV, 3 do
+  if redis.call('HSETNX', KEYS[2], ARGV[i], '1') == 1 then
+    fresh[#fresh + 1] = 1
+    if ARGV[i + 2] == '1' then redis.call('HINCRBY', KEYS[3], ARGV[i + 1], 1) end
+  else
+    fresh[#fresh + 1] = 0
+  end
+end
+if ttl > 0 then
+  redis.call('PEXPIRE', KEYS[2], ttl)
+  redis.call('PEXPIRE', KEYS[3], ttl)
+end
+return {fresh, before, redis.call('HGETALL', KEYS[3])}
+`;
+
+/** KEYS: doc, positives. The positive counts, or nil when the document is gone. */
+const POSITIVES_LUA = `
+if redis.call('STRLEN', KEYS[1]) == 0 then return false end
+return redis.call('HGETALL', KEYS[2])
+`;
+
+/** KEYS: index, tombstone. ARGV: now (ms), tombstone TTL (s). Marks the erasure, returns the indexed tags. */
+const ERASE_BEGIN_LUA = `
+redis.call('SET', KEYS[2], ARGV[1], 'EX', ARGV[2])
+return redis.call('ZRANGE', KEYS[1], 0, -1)
+`;
+
+/** KEYS: doc, events, positives. ARGV: marker TTL (s). Leaves the empty marker; 1 when an exposure was there. */
+const ERASE_ONE_LUA = `
+local existed = redis.call('STRLEN', KEYS[1]) > 0 and 1 or 0
+redis.call('SET', KEYS[1], '', 'EX', ARGV[1])
+redis.call('DEL', KEYS[2], KEYS[3])
+return existed
+`;
+
+/** KEYS: sums. ARGV: (field, increment)*. */
+const ADD_SUMS_LUA = `
+for i = 1, #ARGV, 2 do redis.call('HINCRBYFLOAT', KEYS[1], ARGV[i], ARGV[i + 1]) end
+return 0
+`;
+
+/** Separates arm and field in a sums field name (neither may contain NUL in practice; the first NUL splits). */
+const SEP = '\u0000';
+
+/** A flat [k, v, k, v…] reply as a Map of numbers. */
+function countsOf(flat: unknown): Map<string, number> {
+  const out = new Map<string, number>();
+  if (!Array.isArray(flat)) return out;
+  for (let i = 0; i + 1 < flat.length; i += 2) out.set(String(flat[i]), Number(flat[i + 1]));
+  return out;
+}
+
+/** Runs `fn` over `items`, at most `limit` at a time. */
+async function eachLimited<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    for (let i = next++; i < items.length; i = next++) out[i] = await fn(items[i] as T);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}
+
+/** Builds the Redis store; every operation is single-slot, so it runs on a Cluster unchanged. */
+export function createRedisExposureStore(opts: RedisExposureStoreOptions): ExposureStore {
+  const { redis } = opts;
+  const keys = createKeySchema(opts.keyPrefix ?? DEFAULT_KEY_PREFIX);
+  const clock = opts.clock ?? { now: () => Date.now() };
+  const tombstoneTtl = Math.max(1, Math.ceil(opts.erasureTombstoneSeconds ?? 3600));
+  const concurrency = opts.concurrency ?? 64;
+  const exposureKeys = (tag: string) => [keys.exposureDoc(tag), keys.exposureEvents(tag), keys.exposurePositives(tag)] as const;
+
+  const putOne = async (r: ExposureRecord, ttl: number): Promise<number> => {
+    const tag = keys.exposureTag(r.requestId);
+    const nowS = Math.floor(clock.now() / 1000);
+    const [idx, tomb] = [keys.exposureUserIndex(r.userId), keys.exposureErasure(r.userId)];
+    const doc = keys.exposureDoc(tag);
+    const [indexed, set] = await Promise.all([redis.eval(INDEX_LUA, 2, idx, tomb, tag, nowS + ttl, nowS, r.at), redis.set(doc, encodeExposure(r), 'EX', ttl, 'NX')]);
+    if (Number(indexed) === 1) return set === 'OK' ? 1 : 0;
+    // The user was erased after this exposure was served: take back the document if it was written.
+    if (set === 'OK') await redis.del(doc);
+    return 0;
+  };
+
+  return {
+    async put(records, ttlSeconds) {
+      const ttl = Math.max(1, Math.ceil(ttlSeconds));
+      await ensureConnected(redis);
+      const written = await eachLimited(records, concurrency, (r) => putOne(r, ttl));
+      return written.reduce((a, b) => a + b, 0);
+    },
+
+    async get(requestId) {
+      await ensureConnected(redis);
+      return decodeExposure(requestId, await redis.get(keys.exposureDoc(keys.exposureTag(requestId))));
+    },
+
+    async applyEvents(requestId: string, events: readonly EventWrite[]): Promise<EventApplication | null> {
+      await ensureConnected(redis);
+      const args = events.flatMap((e) => [e.dedupeKey, e.itemId, e.positive ? '1' : '0']);
+      const reply = (await redis.eval(APPLY_LUA, 3, ...exposureKeys(keys.exposureTag(requestId)), ...args)) as unknown;
+      if (!Array.isArray(reply)) return null;
+      const [fresh, before, after] = reply as [unknown, unknown, unknown];
+      return { fresh: (Array.isArray(fresh) ? fresh : []).map((f) => Number(f) === 1), before: countsOf(before), after: countsOf(after) };
+    },
+
+    async positives(requestId: string): Promise<PositiveCounts | null> {
+      await ensureConnected(redis);
+      const tag = keys.exposureTag(requestId);
+      const reply = (await redis.eval(POSITIVES_LUA, 2, keys.exposureDoc(tag), keys.exposurePositives(tag))) as unknown;
+      return Array.isArray(reply) ? countsOf(reply) : null;
+    },
+
+    async deleteUser(userId: string): Promise<number> {
+      await ensureConnected(redis);
+      const idx = keys.exposureUserIndex(userId);
+      const tags = (await redis.eval(ERASE_BEGIN_LUA, 2, idx, keys.exposureErasure(userId), clock.now(), tombstoneTtl)) as string[];
+      const removed = await eachLimited(tags, concurrency, async (tag) => Number(await redis.eval(ERASE_ONE_LUA, 3, ...exposureKeys(tag), tombstoneTtl)));
+      for (let i = 0; i < tags.length; i += 500) await redis.zrem(idx, ...tags.slice(i, i + 500));
+      return removed.reduce((a, b) => a + b, 0);
+    },
+
+    async addToSums(experimentId: string, deltas: ArmSums): Promise<void> {
+      const args = Object.entries(deltas).flatMap(([arm, fields]) => Object.entries(fields).flatMap(([field, d]) => [`${arm}${SEP}${field}`, String(d)]));
+      if (args.length === 0) return;
+      await ensureConnected(redis);
+      await redis.eval(ADD_SUMS_LUA, 1, keys.experimentSums(experimentId), ...args);
+    },
+
+    async readSums(experimentId: string): Promise<ArmSums> {
+      await ensureConnected(redis);
+      const out: Record<string, Record<string, number>> = {};
+      for (const [name, value] of Object.entries(await redis.hgetall(keys.experimentSums(experimentId)))) {
+        const cut = name.indexOf(SEP);
+        const [arm, field] = [name.slice(0, cut), name.slice(cut + 1)];
+        (out[arm] ??= {})[field] = Number(value);
+      }
+      return out;
+    },
+
+    async deleteSums(experimentId: string): Promise<void> {
+      await ensureConnected(redis);
+      await redis.del(keys.experimentSums(experimentId));
+    },
+  };
+}
