@@ -28,8 +28,8 @@ describe('checkGuardrails', () => {
   });
 
   it('cannot fire before the minimum sample, and skips limits that are not set or values that are unknown', () => {
-    expect(checkGuardrails([arm({ exposures: 199, fallbacks: 199 })], limits)).toEqual([]);
-    expect(checkGuardrails([arm({ exposures: 200, fallbacks: 199 })], limits)).toHaveLength(1);
+    expect(checkGuardrails([arm({ exposures: 199, fallbacks: 199, llmCalls: 199 })], limits)).toEqual([]);
+    expect(checkGuardrails([arm({ exposures: 200, fallbacks: 199, llmCalls: 200 })], limits).map((b) => b.guardrail)).toEqual(['fallbackRate']);
     expect(checkGuardrails([arm({ fallbacks: 900, latencyP99Ms: null })], { maxLatencyP99Ms: 10 })).toEqual([]);
     expect(checkGuardrails([arm({ exposures: 10_000, fallbacks: 500 })], limits)).toEqual([]); // exactly at the limit
   });
