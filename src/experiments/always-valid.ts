@@ -62,6 +62,75 @@ export function statsVariance(s: RunningStats): number {
   return Math.max(0, (s.sumSq - s.count * m * m) / (s.count - 1));
 }
 
+/**
+ * Per-user sums for a user-level (cluster-robust) variance. In an A/B test the user is what is randomised,
+ * and one user's exposures are correlated (same arm, same taste), so s²/n over exposures understates the
+ * variance of an arm's mean when some users have many exposures. With n_u and s_u a user's exposure count
+ * and sum, these three sums give the delta-method variance of the ratio mean Σs_u/Σn_u.
+ */
+export interface UserLevelStats {
+  /** Users with at least one exposure. */
+  users: number;
+  /** Σ s_u² */
+  sumUserSumSq: number;
+  /** Σ n_u² */
+  sumUserCountSq: number;
+  /** Σ n_u·s_u */
+  sumUserCross: number;
+}
+
+/** Running stats of an arm's metric, optionally with the per-user sums. */
+export type ArmStats = RunningStats & { perUser?: UserLevelStats | undefined };
+
+/** A user's own running count and sum of one metric, as the store keeps it (the input of the updates below). */
+export interface UserTotals {
+  count: number;
+  sum: number;
+}
+
+/**
+ * Adds one exposure of value `x` from a user whose totals so far are `before` (zeros for a new user).
+ * Returns the arm's new stats; the user's new totals are `{count + 1, sum + x}`.
+ */
+export function addUserObservation(s: ArmStats, before: UserTotals, x: number): ArmStats {
+  const u = s.perUser ?? { users: 0, sumUserSumSq: 0, sumUserCountSq: 0, sumUserCross: 0 };
+  const [n, t] = [before.count, before.sum];
+  return {
+    ...addObservation(s, x),
+    perUser: {
+      users: u.users + (n === 0 ? 1 : 0),
+      sumUserSumSq: u.sumUserSumSq + (t + x) ** 2 - t * t,
+      sumUserCountSq: u.sumUserCountSq + 2 * n + 1,
+      sumUserCross: u.sumUserCross + (n + 1) * (t + x) - n * t,
+    },
+  };
+}
+
+/** Replaces one counted exposure's value (`from` → `to`) of a user whose totals (before the change) are `user`. */
+export function replaceUserObservation(s: ArmStats, user: UserTotals, from: number, to: number): ArmStats {
+  const base = replaceObservation(s, from, to);
+  if (s.perUser === undefined) return base;
+  const delta = to - from;
+  const u = s.perUser;
+  return {
+    ...base,
+    perUser: { ...u, sumUserSumSq: u.sumUserSumSq + (user.sum + delta) ** 2 - user.sum ** 2, sumUserCross: u.sumUserCross + user.count * delta },
+  };
+}
+
+/**
+ * Variance of an arm's mean: user-level (delta method, Σ(s_u − m·n_u)² / N² · k/(k−1)) when per-user sums are
+ * kept, else s²/n over exposures. The two agree when every user has one exposure.
+ */
+export function meanVariance(s: ArmStats): number {
+  const u = s.perUser;
+  if (u === undefined) return s.count > 0 ? statsVariance(s) / s.count : 0;
+  if (u.users < 2 || s.count === 0) return 0;
+  const m = s.sum / s.count;
+  const residual = Math.max(0, u.sumUserSumSq - 2 * m * u.sumUserCross + m * m * u.sumUserCountSq);
+  return (residual / (s.count * s.count)) * (u.users / (u.users - 1));
+}
+
 /** Tuning of the mixture test. */
 export interface MixtureOptions {
   /** Error rate of the whole monitored sequence; 0.05 gives the reported ci95 (default 0.05). */
@@ -131,12 +200,13 @@ function look(d: number, v: number, enough: boolean, bound: number, opts: LookOp
 
 /**
  * Always-valid comparison of two arms' mean per-exposure metric (A/B): diff = treatment − control, with
- * V = s²_c/n_c + s²_t/n_t. Metrics in [0, 1], so the interval is clipped to [−1, 1].
+ * V the sum of the arms' {@link meanVariance} (user-level when the stats carry per-user sums, else
+ * s²_c/n_c + s²_t/n_t). Metrics in [0, 1], so the interval is clipped to [−1, 1].
  */
-export function compareMeans(control: RunningStats, treatment: RunningStats, opts?: LookOptions): SequentialTest {
+export function compareMeans(control: ArmStats, treatment: ArmStats, opts?: LookOptions): SequentialTest {
   const minSample = opts?.minSample ?? 100;
   const d = statsMean(treatment) - statsMean(control);
-  const v = (control.count > 0 ? statsVariance(control) / control.count : 0) + (treatment.count > 0 ? statsVariance(treatment) / treatment.count : 0);
+  const v = meanVariance(control) + meanVariance(treatment);
   return look(d, v, control.count >= minSample && treatment.count >= minSample, 1, opts);
 }
 
@@ -156,13 +226,13 @@ export function comparePreference(wins: number, losses: number, opts?: LookOptio
 }
 
 /**
- * One arm's mean with its always-valid 95% confidence sequence (plug-in variance s²/n), clipped to the
+ * One arm's mean with its always-valid 95% confidence sequence (plug-in {@link meanVariance}), clipped to the
  * metric's range [0, 1]. Below `minSample` (default 2) the interval is the whole range.
  */
-export function meanEstimate(s: RunningStats, opts?: MixtureOptions & { minSample?: number }): Estimate {
+export function meanEstimate(s: ArmStats, opts?: MixtureOptions & { minSample?: number }): Estimate {
   const { alpha, tau2 } = resolve(opts);
   const value = statsMean(s);
-  const v = s.count > 0 ? statsVariance(s) / s.count : 0;
+  const v = meanVariance(s);
   // No spread yet (say 300 exposures, none clicked) is not certainty: report the whole range.
   if (s.count < Math.max(2, opts?.minSample ?? 2) || !(v > 0)) return { value, ci95: [0, 1] };
   const w = confidenceSequenceHalfWidth(v, tau2, alpha);

@@ -1,10 +1,10 @@
 /**
  * The results of `GET /admin/v1/experiments/{id}`, computed from running statistics alone, so a store
- * that keeps counters (count, sum, sum of squares per arm and metric) can answer without re-reading
- * exposures. The first arm is the control; under `ab` every other arm is compared with it, under
+ * that keeps counters (count, sum, sum of squares per arm and metric, and optionally the per-user sums of
+ * always-valid.ts for a user-level variance) can answer without re-reading exposures. The first arm is the control; under `ab` every other arm is compared with it, under
  * `interleave` there are exactly two arms and the second is the treatment.
  */
-import type { LookOptions, RunningStats, SequentialTest } from './always-valid.js';
+import type { ArmStats, LookOptions, SequentialTest } from './always-valid.js';
 import { compareMeans, comparePreference, meanEstimate } from './always-valid.js';
 import type { ArmMethod, Decision, Estimate, ExperimentMode, OutcomeMetric } from './experiment-types.js';
 import { OUTCOME_METRICS } from './experiment-types.js';
@@ -21,10 +21,10 @@ export interface ArmRunningStats {
   llmCalls: number;
   fallbacks: number;
   latencyP99Ms: number | null;
-  /** Per-exposure outcome metrics of the served lists. */
-  served: Record<OutcomeMetric, RunningStats>;
+  /** Per-exposure outcome metrics of the served lists (with per-user sums for a user-level variance). */
+  served: Record<OutcomeMetric, ArmStats>;
   /** The same metrics of the same exposures' baseline order (the counterfactual). */
-  baseline: Record<OutcomeMetric, RunningStats>;
+  baseline: Record<OutcomeMetric, ArmStats>;
 }
 
 /** Interleaving tallies: `wins` are the treatment's (second arm's), `losses` the control's. */
@@ -95,7 +95,7 @@ export interface ExperimentResults {
   guardrailBreaches: GuardrailBreach[];
 }
 
-function estimates(stats: Record<OutcomeMetric, RunningStats>, opts: LookOptions | undefined): Record<OutcomeMetric, Estimate> {
+function estimates(stats: Record<OutcomeMetric, ArmStats>, opts: LookOptions | undefined): Record<OutcomeMetric, Estimate> {
   const out = {} as Record<OutcomeMetric, Estimate>;
   for (const m of OUTCOME_METRICS) out[m] = meanEstimate(stats[m], opts);
   return out;

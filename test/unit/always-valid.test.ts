@@ -10,17 +10,20 @@ import { describe, expect, it } from 'vitest';
 import {
   EMPTY_STATS,
   addObservation,
+  addUserObservation,
   compareMeans,
   comparePreference,
   confidenceSequenceHalfWidth,
   meanEstimate,
+  meanVariance,
   mergeStats,
   mixtureLogLikelihoodRatio,
   replaceObservation,
+  replaceUserObservation,
   statsMean,
   statsVariance,
 } from '../../src/experiments/always-valid.js';
-import type { RunningStats } from '../../src/experiments/always-valid.js';
+import type { ArmStats, RunningStats, UserTotals } from '../../src/experiments/always-valid.js';
 import { createRng } from '../../src/agp/rng.js';
 import { runAbSequential } from '../../testkit/experiment-simulation.js';
 
@@ -49,6 +52,60 @@ describe('running statistics', () => {
     expect(replaced.sumSq).toBeCloseTo(direct.sumSq, 12);
     expect(statsVariance(EMPTY_STATS)).toBe(0);
     expect(statsMean(EMPTY_STATS)).toBe(0);
+  });
+});
+
+/** Feeds (user, value) exposures through addUserObservation, keeping each user's totals as a store would. */
+function byUser(exposures: [string, number][]): { stats: ArmStats; users: Map<string, UserTotals> } {
+  const users = new Map<string, UserTotals>();
+  let stats: ArmStats = EMPTY_STATS;
+  for (const [u, x] of exposures) {
+    const before = users.get(u) ?? { count: 0, sum: 0 };
+    stats = addUserObservation(stats, before, x);
+    users.set(u, { count: before.count + 1, sum: before.sum + x });
+  }
+  return { stats, users };
+}
+
+/** The user-level variance straight from its definition, Σ(s_u − m·n_u)² / N² · k/(k−1). */
+function directUserVariance(exposures: [string, number][]): number {
+  const per = new Map<string, { n: number; s: number }>();
+  for (const [u, x] of exposures) {
+    const p = per.get(u) ?? { n: 0, s: 0 };
+    per.set(u, { n: p.n + 1, s: p.s + x });
+  }
+  const N = exposures.length;
+  const m = exposures.reduce((a, [, x]) => a + x, 0) / N;
+  let r = 0;
+  for (const { n, s } of per.values()) r += (s - m * n) ** 2;
+  return (r / (N * N)) * (per.size / (per.size - 1));
+}
+
+describe('user-level (cluster-robust) variance', () => {
+  const data: [string, number][] = [['a', 1], ['b', 0], ['a', 0.5], ['c', 0.25], ['a', 1], ['b', 0], ['d', 0.63]];
+
+  it('matches its definition, and keeps the exposure-level sums too', () => {
+    const { stats } = byUser(data);
+    expect(meanVariance(stats)).toBeCloseTo(directUserVariance(data), 14);
+    expect(stats.count).toBe(7);
+    expect(stats.perUser?.users).toBe(4);
+    expect(statsMean(stats)).toBeCloseTo(3.38 / 7, 14);
+  });
+
+  it('equals s²/n when every user has one exposure, and exceeds it when a heavy user repeats one outcome', () => {
+    const single: [string, number][] = data.map(([, x], i) => [`u${i}`, x]);
+    expect(meanVariance(byUser(single).stats)).toBeCloseTo(statsVariance(statsOf(single.map(([, x]) => x))) / single.length, 14);
+    const heavy: [string, number][] = [...Array.from({ length: 50 }, (): [string, number] => ['whale', 1]), ...Array.from({ length: 50 }, (_, i): [string, number] => [`u${i}`, 0])];
+    const { stats } = byUser(heavy);
+    expect(meanVariance(stats)).toBeGreaterThan(5 * (statsVariance(stats) / stats.count));
+  });
+
+  it('replaces a late-changed exposure exactly as if it had had that value all along', () => {
+    const { stats, users } = byUser(data);
+    const changed = replaceUserObservation(stats, users.get('b') as UserTotals, 0, 0.63);
+    const rebuilt = byUser(data.map(([u, x], i): [string, number] => [u, i === 1 ? 0.63 : x])).stats;
+    expect(changed.sum).toBeCloseTo(rebuilt.sum, 14);
+    expect(meanVariance(changed)).toBeCloseTo(meanVariance(rebuilt), 14);
   });
 });
 
