@@ -25,7 +25,7 @@ import {
 } from '../../src/experiments/always-valid.js';
 import type { ArmStats, RunningStats, UserTotals } from '../../src/experiments/always-valid.js';
 import { createRng } from '../../src/agp/rng.js';
-import { runAbSequential } from '../../testkit/experiment-simulation.js';
+import { runAbSequential, runInterleavingSequential } from '../../testkit/experiment-simulation.js';
 
 const statsOf = (xs: number[]): RunningStats => xs.reduce(addObservation, EMPTY_STATS);
 
@@ -188,6 +188,14 @@ describe('simulated monitoring (cheap version of bench/experiment-statistics.ts)
     const naive = runs.filter((r) => r.naiveEverRejected).length;
     expect(decided).toBeLessThanOrEqual(5);
     expect(naive).toBeGreaterThan(10); // the failure the method prevents: the same looks at a fixed-horizon test
+  });
+
+  it('interleaving: under A/A rarely decides while a peeked sign test often does; finds the 0.02 lift', () => {
+    const aa = Array.from({ length: 40 }, (_, i) => runInterleavingSequential({ seed: `unit-il-aa-${i}`, totalExposures: 3_000, lift: 0 }));
+    expect(aa.filter((r) => r.firstDecision !== null).length).toBeLessThanOrEqual(2);
+    expect(aa.filter((r) => r.naiveEverRejected).length).toBeGreaterThanOrEqual(6);
+    const ab = Array.from({ length: 6 }, (_, i) => runInterleavingSequential({ seed: `unit-il-ab-${i}`, totalExposures: 40_000, lift: 0.02, stopAtDecision: true }));
+    expect(ab.map((r) => r.firstDecision?.decision)).toEqual(Array(6).fill('treatment'));
   });
 
   it('finds a true NDCG@10 lift of 0.02, in the right direction', () => {
