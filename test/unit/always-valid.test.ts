@@ -126,6 +126,13 @@ describe('the normal-mixture mSPRT', () => {
     );
   });
 
+  it('has the width of the conjugate-mixture (asymptotic) confidence sequence of Waudby-Smith et al.', () => {
+    // Their unit-variance margin at time t with tuning ρ²: sqrt(2(tρ²+1) ln(sqrt(tρ²+1)/α) / (t²ρ²)), times σ.
+    const [t, rho2, alpha, sigma2] = [5000, 0.0004 / 0.09, 0.05, 0.09];
+    const theirs = Math.sqrt(sigma2) * Math.sqrt((2 * (t * rho2 + 1) * Math.log(Math.sqrt(t * rho2 + 1) / alpha)) / (t * t * rho2));
+    expect(confidenceSequenceHalfWidth(sigma2 / t, 0.0004, alpha)).toBeCloseTo(theirs, 12);
+  });
+
   it('is wider than a fixed-horizon interval at the same sample (the price of peeking)', () => {
     const v = 0.09 / 5000;
     expect(confidenceSequenceHalfWidth(v, 0.0004, 0.05)).toBeGreaterThan(1.96 * Math.sqrt(v));
