@@ -8,6 +8,9 @@
  * 3. The same two for interleaving of the same two policies (A/A: identical rankings; power: the same
  *    0.02 NDCG@10 lift), so the designs are compared on one effect.
  *
+ * 4. A/A with repeat users (1,000 users of 20 exposures each, heterogeneous click propensity): how often
+ *    the exposure-level and the user-level variance ever decide.
+ *
  * Flags: --runs <n> (A/A ab runs, default 500), --per-arm <n> (default 20000), --power-runs <n> (default
  * 200), --power-cap <n> (total exposures per power run, default 100000), --il-runs <n> (default 200),
  * --seed <s>. Writes bench/results/experiment-statistics.json and prints a summary.
@@ -15,7 +18,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BETTER_ORDER, CONTROL_ORDER, expectedNdcg, runAbSequential, runInterleavingSequential } from '../testkit/experiment-simulation.js';
+import { BETTER_ORDER, CONTROL_ORDER, expectedNdcg, runAbSequential, runInterleavingSequential, runUserClusteredAa } from '../testkit/experiment-simulation.js';
 import type { SequentialRunResult } from '../testkit/experiment-simulation.js';
 import { percentile } from '../testkit/load.js';
 
@@ -72,6 +75,11 @@ const aaIl = timed('A/A interleave', () =>
 const powerIl = timed('interleave power', () =>
   range(ilRuns).map((i) => runInterleavingSequential({ seed: `${seed}:ilp:${i}`, totalExposures: powerCap, lift, stopAtDecision: true })),
 );
+const usersAa = timed('A/A repeat users', () => range(runs).map((i) => runUserClusteredAa({ seed: `${seed}:users:${i}`, users: 1000, exposuresPerUser: 20 })));
+const everDecided = (pick: (r: (typeof usersAa)[number]) => boolean) => {
+  const k = usersAa.filter(pick).length;
+  return { rate: k / usersAa.length, ci95: wilson(k, usersAa.length) };
+};
 
 const report = {
   command: `npx tsx bench/experiment-statistics.ts ${args.join(' ')}`.trim(),
@@ -79,6 +87,13 @@ const report = {
   clickModel: { controlNdcg: expectedNdcg(CONTROL_ORDER), betterNdcg: expectedNdcg(BETTER_ORDER) },
   ab: { aa: falsePositives(aaAb), power: power(powerAb, powerCap) },
   interleave: { aa: falsePositives(aaIl), power: power(powerIl, powerCap) },
+  repeatUsersAa: {
+    runs: usersAa.length,
+    users: 1000,
+    exposuresPerUser: 20,
+    exposureLevel: everDecided((r) => r.exposureLevelEverDecided),
+    userLevel: everDecided((r) => r.userLevelEverDecided),
+  },
 };
 const out = join(resolve(dirname(fileURLToPath(import.meta.url))), 'results', 'experiment-statistics.json');
 await mkdir(dirname(out), { recursive: true });

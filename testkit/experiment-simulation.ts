@@ -12,8 +12,8 @@
  */
 import type { Rng } from '../src/agp/rng.js';
 import { createRng } from '../src/agp/rng.js';
-import type { RunningStats } from '../src/experiments/always-valid.js';
-import { EMPTY_STATS, addObservation, compareMeans, comparePreference, statsMean, statsVariance } from '../src/experiments/always-valid.js';
+import type { ArmStats, RunningStats, UserTotals } from '../src/experiments/always-valid.js';
+import { EMPTY_STATS, addObservation, addUserObservation, compareMeans, comparePreference, statsMean, statsVariance } from '../src/experiments/always-valid.js';
 import type { MixtureOptions } from '../src/experiments/always-valid.js';
 import type { Decision } from '../src/experiments/experiment-types.js';
 import { teamDraftInterleave, interleavingWinner } from '../src/experiments/interleaving.js';
@@ -150,4 +150,40 @@ export function runInterleavingSequential(o: SequentialRunOptions): SequentialRu
     if (!naiveEverRejected && m > 0) naiveEverRejected = Math.abs(wins - losses) / Math.sqrt(m) > 1.96;
   }
   return { firstDecision, naiveEverRejected, finalDiff: wins + losses > 0 ? (wins - losses) / (wins + losses) : 0 };
+}
+
+/** What one A/A run with repeat users saw, under each variance. */
+export interface UserClusteredRunResult {
+  exposureLevelEverDecided: boolean;
+  userLevelEverDecided: boolean;
+}
+
+/**
+ * A/A where users differ and come back: each user is assigned an arm (a coin), has a propensity
+ * p = U² · 0.8 (most rarely click, a few often), and makes `exposuresPerUser` exposures in a row, each a
+ * click (1) with probability p. The test is read every `peekEvery` exposures twice: with the exposure-level
+ * variance and with the user-level one (per-user sums), to show which one the correlation breaks.
+ */
+export function runUserClusteredAa(o: { seed: string | number; users: number; exposuresPerUser: number; peekEvery?: number }): UserClusteredRunResult {
+  const rng = createRng(`users-aa:${o.seed}`);
+  const peekEvery = o.peekEvery ?? 100;
+  const flat: [RunningStats, RunningStats] = [EMPTY_STATS, EMPTY_STATS];
+  const byUser: [ArmStats, ArmStats] = [EMPTY_STATS, EMPTY_STATS];
+  const out: UserClusteredRunResult = { exposureLevelEverDecided: false, userLevelEverDecided: false };
+  let n = 0;
+  for (let u = 0; u < o.users; u++) {
+    const arm = rng.next() < 0.5 ? 0 : 1;
+    const p = rng.next() ** 2 * 0.8;
+    let totals: UserTotals = { count: 0, sum: 0 };
+    for (let k = 0; k < o.exposuresPerUser; k++) {
+      const x = rng.next() < p ? 1 : 0;
+      flat[arm] = addObservation(flat[arm], x);
+      byUser[arm] = addUserObservation(byUser[arm], totals, x);
+      totals = { count: totals.count + 1, sum: totals.sum + x };
+      if (++n % peekEvery !== 0) continue;
+      if (compareMeans(flat[0], flat[1]).decision !== 'inconclusive') out.exposureLevelEverDecided = true;
+      if (compareMeans(byUser[0], byUser[1]).decision !== 'inconclusive') out.userLevelEverDecided = true;
+    }
+  }
+  return out;
 }

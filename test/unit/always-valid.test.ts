@@ -25,7 +25,7 @@ import {
 } from '../../src/experiments/always-valid.js';
 import type { ArmStats, RunningStats, UserTotals } from '../../src/experiments/always-valid.js';
 import { createRng } from '../../src/agp/rng.js';
-import { runAbSequential, runInterleavingSequential } from '../../testkit/experiment-simulation.js';
+import { runAbSequential, runInterleavingSequential, runUserClusteredAa } from '../../testkit/experiment-simulation.js';
 
 const statsOf = (xs: number[]): RunningStats => xs.reduce(addObservation, EMPTY_STATS);
 
@@ -203,6 +203,12 @@ describe('simulated monitoring (cheap version of bench/experiment-statistics.ts)
     expect(aa.filter((r) => r.naiveEverRejected).length).toBeGreaterThanOrEqual(6);
     const ab = Array.from({ length: 6 }, (_, i) => runInterleavingSequential({ seed: `unit-il-ab-${i}`, totalExposures: 40_000, lift: 0.02, stopAtDecision: true }));
     expect(ab.map((r) => r.firstDecision?.decision)).toEqual(Array(6).fill('treatment'));
+  });
+
+  it('with repeat users, the exposure-level variance is fooled under A/A and the user-level one is not', () => {
+    const runs = Array.from({ length: 60 }, (_, i) => runUserClusteredAa({ seed: `unit-users-${i}`, users: 200, exposuresPerUser: 30 }));
+    expect(runs.filter((r) => r.exposureLevelEverDecided).length).toBeGreaterThan(15);
+    expect(runs.filter((r) => r.userLevelEverDecided).length).toBeLessThanOrEqual(3);
   });
 
   it('finds a true NDCG@10 lift of 0.02, in the right direction', () => {
