@@ -2,7 +2,8 @@
  * House rules, checked on the runtime (non-type) imports of every module under <root>/src:
  *
  * 1. src/agp (the method) imports nothing from fastify, ioredis, openai, bullmq, pino, undici or
- *    prom-client, and nothing outside src/agp.
+ *    prom-client, and nothing outside src/agp. src/experiments (assignment, interleaving and the
+ *    always-valid statistics) is pure the same way; it may also use src/agp and the domain errors.
  * 2. Only the runtime (src/runtime/, the one composition root) imports concrete adapters: the modules of
  *    src/llm, src/store and src/jobs (except the port and format modules in PORTS) and the drivers
  *    (ioredis, bullmq, openai, undici). Everything else (src/http, the CLI commands, app.ts, the entries)
@@ -20,6 +21,8 @@ import { pathToFileURL } from 'node:url';
 import { boundaryProblems } from './tree-boundaries.js';
 
 const FORBIDDEN_IN_AGP = ['fastify', 'ioredis', 'openai', 'bullmq', 'pino', 'undici', 'prom-client', '@fastify/'];
+/** Pure directories (no framework, driver or logger) and the src/ modules each may import. */
+const PURE: Record<string, readonly string[]> = { 'agp/': ['agp/'], 'experiments/': ['experiments/', 'agp/', 'errors.ts'] };
 /** Adapter families (directories under src/) and the drivers each may import. */
 const FAMILIES: Record<string, readonly string[]> = { llm: ['openai', 'undici'], store: ['ioredis'], jobs: ['bullmq'] };
 const DRIVERS = Object.values(FAMILIES).flat();
@@ -71,9 +74,12 @@ export async function checkArchitecture(root: string): Promise<string[]> {
     const family = familyOf(mod);
     for (const spec of runtimeImports(await readFile(file, 'utf8'))) {
       const to = target(mod, spec);
-      if (mod.startsWith('agp/')) {
+      const pure = Object.keys(PURE).find((dir) => mod.startsWith(dir));
+      if (pure !== undefined) {
         if (isPackage(spec, FORBIDDEN_IN_AGP)) problems.push(`${at} imports ${spec} at runtime`);
-        if (to !== undefined && !to.startsWith('agp/')) problems.push(`${at} imports ${spec}: src/agp must not depend outward`);
+        if (to !== undefined && !(PURE[pure] ?? []).some((ok) => to === ok || to.startsWith(ok))) {
+          problems.push(`${at} imports ${spec}: src/${pure.slice(0, -1)} must not depend outward`);
+        }
         continue;
       }
       if (isRuntime(mod)) continue;

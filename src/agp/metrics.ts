@@ -29,7 +29,7 @@ export interface RankingScores {
  * 1-based rank of the best-placed target in `orderedIds`, or null when no target is present
  * (or there are no targets at all).
  */
-export function rankOf(orderedIds: string[], targetIds: string[]): number | null {
+export function rankOf(orderedIds: readonly string[], targetIds: readonly string[]): number | null {
   const targets = new Set(targetIds);
   const idx = orderedIds.findIndex((id) => targets.has(id));
   return idx < 0 ? null : idx + 1;
@@ -41,7 +41,31 @@ export function rankOf(orderedIds: string[], targetIds: string[]): number | null
  */
 export function ndcgAtK(rank: number | null, k = 10): number {
   if (rank === null || !(rank >= 1) || rank > k) return 0;
-  return 1 / Math.log2(rank + 1);
+  return discount(rank);
+}
+
+/** The DCG discount of a 1-based position: `1 / log2(position + 1)`. */
+function discount(position: number): number {
+  return 1 / Math.log2(position + 1);
+}
+
+/**
+ * NDCG@k with binary gains for a SET of relevant items (online outcomes, where several items can be
+ * clicked): DCG over the first k positions of `orderedIds` with gain 1 for each item in `relevant`,
+ * divided by the ideal DCG of min(|relevant ∩ orderedIds|, k) items; 0 when nothing relevant is listed.
+ * With one relevant item it equals {@link ndcgAtK} of its rank.
+ */
+export function ndcgAtKOfSet(orderedIds: readonly string[], relevant: ReadonlySet<string>, k = 10): number {
+  let dcg = 0;
+  let listed = 0;
+  for (let i = 0; i < orderedIds.length; i++) {
+    if (!relevant.has(orderedIds[i] as string)) continue;
+    listed++;
+    if (i < k) dcg += discount(i + 1);
+  }
+  let ideal = 0;
+  for (let i = 1; i <= Math.min(listed, k); i++) ideal += discount(i);
+  return ideal > 0 ? dcg / ideal : 0;
 }
 
 /** Hit rate at k: 1 when the item is ranked within the top k, else 0. */

@@ -19,6 +19,7 @@ afterAll(async () => Promise.all(dirs.map((d) => rm(d, { recursive: true, force:
 const CLEAN: Record<string, string> = {
   'src/agp/ports.ts': 'export interface LlmClient { configured: boolean }\n',
   'src/agp/reranker.ts': "import type { LlmClient } from './ports.js';\nexport const rerank = (l: LlmClient) => l;\n",
+  'src/experiments/outcome-metrics.ts': "import { rankOf } from '../agp/metrics.js';\nimport { InvalidInputError } from '../errors.js';\nexport const m = [rankOf, InvalidInputError];\n",
   'src/llm/openai-llm-client.ts': "import OpenAI from 'openai';\nimport { x } from './undici-fetch.js';\nexport const c = [OpenAI, x];\n",
   'src/llm/undici-fetch.ts': "import { Agent } from 'undici';\nexport const x = Agent;\n",
   'src/store/redis-connection.ts': "import { Redis } from 'ioredis';\nexport const r = Redis;\n",
@@ -64,6 +65,8 @@ describe('check-architecture', () => {
     ['a route importing the runtime', 'src/http/health.ts', "import { all } from '../runtime/index.js';\n", /src\/http\/health\.ts imports the runtime/],
     ['the method importing fastify', 'src/agp/pipeline.ts', "import Fastify from 'fastify';\n", /src\/agp\/pipeline\.ts imports fastify at runtime/],
     ['the method depending outward', 'src/agp/trainer.ts', "import { a } from '../http/admin-routes.js';\n", /src\/agp\/trainer\.ts imports \.\.\/http\/admin-routes\.js: src\/agp must not depend outward/],
+    ['experiment statistics importing prom-client', 'src/experiments/always-valid.ts', "import { Gauge } from 'prom-client';\n", /src\/experiments\/always-valid\.ts imports prom-client at runtime/],
+    ['experiment code depending on a route', 'src/experiments/results.ts', "import { a } from '../http/admin-routes.js';\n", /src\/experiments\/results\.ts imports \.\.\/http\/admin-routes\.js: src\/experiments must not depend outward/],
   ])('fails on %s', async (_what, path, text, message) => {
     const problems = await checkArchitecture(await tree({ [path]: text }));
     expect(problems).toHaveLength(1);
