@@ -194,7 +194,7 @@ describe('LLM answer fuzz', () => {
     expect(maxRssMb).toBeLessThan(RSS_LIMIT_MB);
     // The fuzz reached what it claims to: the parser read good answers, repaired some and gave up on others.
     expect(answered).toBeGreaterThanOrEqual(cases.filter((c) => c.n >= 2).length);
-    expect(checkedExactly).toBeGreaterThan(RUNS / 5);
+    expect(checkedExactly).toBeGreaterThan(RUNS / 10);
     expect(repaired).toBeGreaterThan(RUNS / 20);
     expect(reasons.unparseable ?? 0).toBeGreaterThan(RUNS / 20);
   }, 300_000);
