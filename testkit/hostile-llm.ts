@@ -30,8 +30,11 @@ export type HostileMode = Targeted &
     | { kind: 'endless-stream' }
     /** A 200 whose content is `bytes` bytes of words (a huge profile when aimed at the profile role). */
     | { kind: 'huge-body'; bytes: number }
-    /** A 200 whose content is exactly this text (super-linear parser bait: see BAIT). */
-    | { kind: 'content'; content: string }
+    /**
+     * A 200 whose content is exactly this text (super-linear parser bait: see BAIT), or the text a function
+     * makes for each call (the answer fuzz builds each answer from the request it answers).
+     */
+    | { kind: 'content'; content: string | ((call: RecordedCall<string>) => string) }
     /** The honest answer, one byte every `intervalMs`. */
     | { kind: 'slow-drip'; intervalMs: number }
   );
@@ -132,8 +135,10 @@ export async function startHostileLlm(initial: HostileMode = { kind: 'honest' })
         return pump(res, head, Infinity, tail);
       case 'huge-body':
         return pump(res, head, m.bytes, tail);
-      case 'content':
-        return sendJson(res, 200, JSON.stringify(completionFor(call, m.content, { id, model: MODEL })));
+      case 'content': {
+        const content = typeof m.content === 'string' ? m.content : m.content(call);
+        return sendJson(res, 200, JSON.stringify(completionFor(call, content, { id, model: MODEL })));
+      }
       case 'slow-drip': {
         const body = Buffer.from(JSON.stringify(honest()));
         res.writeHead(200, { 'content-type': 'application/json', 'content-length': body.length });

@@ -56,7 +56,9 @@ function jsonElementLabel(v: unknown, idIndex: ReadonlyMap<string, number>): num
  */
 function jsonRankingRegion(text: string, idIndex: ReadonlyMap<string, number>): string | null {
   let start = -1;
-  for (const m of text.matchAll(/["']?ranking["']?\s*:\s*\[/gi)) start = m.index + m[0].length - 1;
+  // A quoted key, or a bare one right after `{` or `,`: the prose "my ranking:" before a `[3] > [1]` line is no
+  // JSON key (read as one, its first label was the whole ranking).
+  for (const m of text.matchAll(/(?:["']ranking["']|[{,]\s*ranking)\s*:\s*\[/gi)) start = m.index + m[0].length - 1;
   if (start < 0) return null;
   // Scan to the matching bracket, respecting strings, so labels like "[3]" inside strings do not end it.
   let depth = 0;

@@ -94,8 +94,11 @@ export function createMemoryProfileStore(opts: MemoryProfileStoreOptions): Memor
       const ttlMs = Math.max(1, Math.round(ttlSeconds * 1000));
       const owner = userHash(key.userId);
       if (erasureEpoch !== undefined && erasedSince(owner, erasureEpoch)) return Promise.resolve(false);
-      put(keys.profileExact(key), owner, profile, ttlMs);
-      put(keys.profileLatest(key), owner, profile, ttlMs);
+      // Kept as a flat copy: a profile is usually a slice of a longer LLM answer, and V8 keeps a slice's parent
+      // string alive (a 4,000-character profile cut from a 60,000-character answer held all 60,000).
+      const kept = { ...profile, text: structuredClone(profile.text) };
+      put(keys.profileExact(key), owner, kept, ttlMs);
+      put(keys.profileLatest(key), owner, kept, ttlMs);
       return Promise.resolve(true);
     },
     deleteUser(userId: string): Promise<number> {

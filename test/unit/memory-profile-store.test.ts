@@ -2,8 +2,11 @@
  * What only the memory store does: its LRU bound. The behaviour every ProfileStore shares (lookup, save,
  * TTL, erasure) is the conformance suite, test/conformance/profile-store.test.ts.
  */
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import type { ProfileKey, StoredProfile } from '../../src/agp/ports.js';
+import { capProfileText } from '../../src/agp/pipeline.js';
 import { createMemoryProfileStore } from '../../src/store/memory-profile-store.js';
 
 const key = (over: Partial<ProfileKey> = {}): ProfileKey => ({
@@ -23,6 +26,27 @@ describe('memory profile store', () => {
     await store.save(key({ userId: 'alice\ud800' }), profile('q'), 60);
     expect(await store.deleteUser('alice\ud800')).toBe(2);
     expect((await store.lookup(key({ userId: 'alice\ufffd' }))).latest?.text).toBe('p');
+  });
+
+  it("keeps a profile's characters, not the answer it was cut from", async () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const store = createMemoryProfileStore({ maxEntries: 10_000 });
+    const users = 500;
+    gc();
+    const before = process.memoryUsage().heapUsed;
+    for (let u = 0; u < users; u++) {
+      // A fresh 60,000-character answer, as JSON.parse hands it over, capped to a 4,000-character profile.
+      const answer = JSON.parse(JSON.stringify(`user ${u}: ${'quiet films about distant seas. '.repeat(1_875)}`)) as string;
+      await store.save(key({ userId: `u${u}` }), profile(capProfileText(answer, 4_000)), 60);
+    }
+    gc();
+    const perProfile = (process.memoryUsage().heapUsed - before) / users;
+    // About 4 KB of text plus entries and index; the 60 KB answers behind a slice would be 15 times that.
+    expect(perProfile).toBeLessThan(20_000);
+    const kept = (await store.lookup(key({ userId: 'u7' }))).exact?.text ?? '';
+    expect(kept.startsWith('user 7: quiet films')).toBe(true);
+    expect(kept.length).toBeGreaterThan(3_900);
   });
 
   it('is bounded by maxEntries and evicts the least recently used', async () => {

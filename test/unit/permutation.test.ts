@@ -105,6 +105,12 @@ describe('parseRanking: answer regions', () => {
     expect(parseRanking('{"ranking": ["[2]", "C3", "1"]}', 3).order).toEqual([1, 2, 0]);
   });
 
+  it('does not take prose ending in "ranking:" for a JSON key', () => {
+    expect(parseRanking('Here is my ranking:\n[3] > [1] > [2]\nHope this helps.', 3)).toMatchObject({ order: [2, 0, 1], outcome: 'ok' });
+    expect(parseRanking('My final ranking: [3, 1, 2]', 3).order).toEqual([2, 0, 1]);
+    expect(parseRanking('{ranking: [2, 3, 1]}', 3).order).toEqual([1, 2, 0]);
+  });
+
   it('reads truncated JSON', () => {
     expect(parseRanking('{"ranking": [4, 3, 1', 4)).toMatchObject({ order: [3, 2, 0, 1], outcome: 'repaired' });
   });
