@@ -181,10 +181,12 @@ export function createBullmqTrainingJobs(opts: BullmqTrainingJobsOptions): Bullm
       // Every job not finished (a job waiting for its domain lock moves between active and delayed, so both
       // count). The count and the add are two commands: producers racing each other may overshoot by one
       // job each, and the bound on memory and Redis still holds.
-      const unfinished = Object.values(await queue.getJobCounts('active', 'waiting', 'prioritized', 'delayed', 'paused')).reduce((a, b) => a + b, 0);
-      if (unfinished >= maxQueued) throw queueFull(maxQueued);
       const jobId = randomUUID();
-      await bounded(() => queue.add('train', data, { jobId }));
+      await bounded(async () => {
+        const counts = await queue.getJobCounts('active', 'waiting', 'prioritized', 'delayed', 'paused');
+        if (Object.values(counts).reduce((a, b) => a + b, 0) >= maxQueued) throw queueFull(maxQueued);
+        await queue.add('train', data, { jobId });
+      });
       log.info({ jobId, domain: data.domain }, 'training job queued');
       return { jobId };
     },
