@@ -1,12 +1,9 @@
 /** The ExposureStore conformance suite against the in-memory store and the Redis store (private redis-server). */
 import { createMemoryExposureStore } from '../../src/store/memory-exposure-store.js';
-import { createRedis, whenReady } from '../../src/store/redis-connection.js';
-import type { RedisClient } from '../../src/store/redis-connection.js';
 import { createRedisExposureStore } from '../../src/store/redis-exposure-store.js';
-import { startRedisServer, uniquePrefix } from '../../testkit/redis-server.js';
-import type { RedisServerHandle } from '../../testkit/redis-server.js';
 import { sleep } from '../../testkit/wait.js';
-import { standalone } from './port-harness.js';
+import { onRedisServer, standalone } from './port-harness.js';
+import { uniquePrefix } from '../../testkit/redis-server.js';
 import { describeExposureStoreConformance } from './exposure-store-conformance.js';
 
 describeExposureStoreConformance(
@@ -19,23 +16,12 @@ describeExposureStoreConformance(
   }),
 );
 
-let server: RedisServerHandle | undefined;
-let redis: RedisClient | undefined;
-describeExposureStoreConformance('Redis', {
-  async start() {
-    server = await startRedisServer();
-    redis = createRedis(server.url, { role: 'cache' });
-    if (!(await whenReady(redis, 5_000))) throw new Error('redis-server did not come up');
-  },
-  async stop() {
-    redis?.disconnect();
-    await server?.stop();
-  },
-  create: () =>
-    Promise.resolve({
-      store: createRedisExposureStore({ redis: redis as RedisClient, keyPrefix: uniquePrefix() }),
-      now: () => Date.now(),
-      // Redis expires keys on its own clock.
-      elapse: sleep,
-    }),
-});
+describeExposureStoreConformance(
+  'Redis',
+  onRedisServer(async (connect) => ({
+    store: createRedisExposureStore({ redis: await connect(), keyPrefix: uniquePrefix() }),
+    now: () => Date.now(),
+    // Redis expires keys on its own clock.
+    elapse: sleep,
+  })),
+);

@@ -1,11 +1,8 @@
 /** The ProfileStore conformance suite against the in-memory store and the Redis store (private redis-server). */
 import { createMemoryProfileStore } from '../../src/store/memory-profile-store.js';
-import { createRedis, whenReady } from '../../src/store/redis-connection.js';
-import type { RedisClient } from '../../src/store/redis-connection.js';
 import { createRedisProfileStore } from '../../src/store/redis-profile-store.js';
-import { startRedisServer, uniquePrefix } from '../../testkit/redis-server.js';
-import type { RedisServerHandle } from '../../testkit/redis-server.js';
-import { standalone } from './port-harness.js';
+import { onRedisServer, standalone } from './port-harness.js';
+import { uniquePrefix } from '../../testkit/redis-server.js';
 import { sleep } from '../../testkit/wait.js';
 import { describeProfileStoreConformance } from './profile-store-conformance.js';
 
@@ -18,22 +15,11 @@ describeProfileStoreConformance(
   }),
 );
 
-let server: RedisServerHandle | undefined;
-let redis: RedisClient | undefined;
-describeProfileStoreConformance('Redis', {
-  async start() {
-    server = await startRedisServer();
-    redis = createRedis(server.url, { role: 'cache' });
-    if (!(await whenReady(redis, 5_000))) throw new Error('redis-server did not come up');
-  },
-  async stop() {
-    redis?.disconnect();
-    await server?.stop();
-  },
-  create: () =>
-    Promise.resolve({
-      store: createRedisProfileStore({ redis: redis as RedisClient, keyPrefix: uniquePrefix() }),
-      // Redis expires keys on its own clock.
-      elapse: sleep,
-    }),
-});
+describeProfileStoreConformance(
+  'Redis',
+  onRedisServer(async (connect) => ({
+    store: createRedisProfileStore({ redis: await connect(), keyPrefix: uniquePrefix() }),
+    // Redis expires keys on its own clock.
+    elapse: sleep,
+  })),
+);
