@@ -60,8 +60,29 @@ export interface EventApplication {
   after: PositiveCounts;
 }
 
-/** Running sums of one experiment: arm → field → value (the fields are the statistics' business). */
+/** Running sums of one experiment: arm → field → value (the field names are experiment-sums.ts's business). */
 export type ArmSums = Readonly<Record<string, Readonly<Record<string, number>>>>;
+
+/**
+ * One user's change in one arm: `count` exposures added (0 for an event) and per-field deltas of the user's
+ * own totals. The store keeps each (experiment, arm, user)'s totals and folds the change into the arm's
+ * user-level sums atomically (user-level-fold.ts defines the fold; the Redis store runs the same fold in Lua).
+ */
+export interface UserDelta {
+  arm: string;
+  count: number;
+  sums: Readonly<Record<string, number>>;
+}
+
+/** One atomic update of an experiment's running sums, from one exposure or one event transition. */
+export interface SumsUpdate {
+  /** The user the change belongs to (the shard key; never stored in any label or sum). */
+  userId: string;
+  /** Plain commutative increments: arm → field → delta. */
+  increments: ArmSums;
+  /** Per-arm changes of this user's totals (empty when none). */
+  users: readonly UserDelta[];
+}
 
 /**
  * Storage of exposures, their events and per-experiment running sums.
@@ -71,11 +92,11 @@ export type ArmSums = Readonly<Record<string, Readonly<Record<string, number>>>>
  */
 export interface ExposureStore {
   /**
-   * Stores exposures, each expiring `ttlSeconds` after the write. Returns how many were written (an exposure
-   * of a user erased after it was served is dropped). The first write of a requestId wins: writing it again
-   * changes nothing (a retried write is harmless).
+   * Stores exposures, each expiring `ttlSeconds` after the write. Returns, per record, whether it was written
+   * now (false: an exposure of a user erased after it was served is dropped; a requestId already stored keeps
+   * its first write, so a retried write is harmless and reports false).
    */
-  put(records: readonly ExposureRecord[], ttlSeconds: number): Promise<number>;
+  put(records: readonly ExposureRecord[], ttlSeconds: number): Promise<readonly boolean[]>;
   /** The exposure of a requestId, or null when unknown, expired or erased. */
   get(requestId: string): Promise<ExposureRecord | null>;
   /**
@@ -88,10 +109,74 @@ export interface ExposureStore {
   positives(requestId: string): Promise<PositiveCounts | null>;
   /** Erases every exposure and event of a user; returns the number of exposures removed. */
   deleteUser(userId: string): Promise<number>;
-  /** Adds `deltas` (arm → field → increment) to an experiment's running sums. Not reversed by erasure: they hold no ids. */
-  addToSums(experimentId: string, deltas: ArmSums): Promise<void>;
-  /** The running sums of an experiment (empty when it has none). */
+  /**
+   * Applies one update to an experiment's running sums atomically: the increments, and for each user delta
+   * the user's stored totals and the arm's user-level sums (user-level-fold.ts). Sharded by userId, so one
+   * experiment's writes spread over the cluster.
+   */
+  applySums(experimentId: string, update: SumsUpdate): Promise<void>;
+  /** The running sums of an experiment, merged over its shards (empty when it has none). */
   readSums(experimentId: string): Promise<ArmSums>;
-  /** Forgets an experiment's running sums. */
+  /** Forgets an experiment's running sums and per-user totals. */
   deleteSums(experimentId: string): Promise<void>;
+}
+
+/** Lifecycle of an experiment: running until stopped by a person, a promotion or a guardrail. */
+export type ExperimentState = 'running' | 'stopped';
+
+/** Why an experiment stopped. */
+export interface StopReason {
+  kind: 'manual' | 'promoted' | 'guardrail';
+  /** Human-readable: who or what stopped it, with the numbers for a guardrail. */
+  message: string;
+  /** The promoted arm, or the arm that breached a guardrail. */
+  arm?: string | undefined;
+}
+
+/** An experiment as stored: its definition (experiment-types.ts) and its lifecycle. */
+export interface ExperimentRecord {
+  id: string;
+  domain: string;
+  mode: 'ab' | 'interleave';
+  arms: ReadonlyArray<{ name: string; method: 'agp' | 'direct' | 'cot' | 'baseline'; promptVersion?: string | undefined; weight?: number | undefined }>;
+  trafficShare: number;
+  guardrails: {
+    maxFallbackRate?: number | undefined;
+    maxLatencyP99Ms?: number | undefined;
+    maxLlmCallsPerExposure?: number | undefined;
+    minExposures?: number | undefined;
+  };
+  state: ExperimentState;
+  createdAt: number;
+  stoppedAt: number | null;
+  stopReason: StopReason | null;
+  /** Always-valid p-values of the last look per treatment arm (they only ever fall; see always-valid.ts). */
+  pValues: Readonly<Record<string, number>>;
+}
+
+/** Why create() refused. */
+export type CreateRefusal = { reason: 'domain_busy'; runningId: string } | { reason: 'too_many_running'; max: number };
+
+/**
+ * Storage of experiment definitions and their lifecycle. Small and rarely written (admin actions, guardrail
+ * stops, p-values after a look); read by every API replica's poller once a second.
+ */
+export interface ExperimentStore {
+  /**
+   * Stores a new running experiment, atomically refusing when its domain already has a running one or
+   * `maxRunning` are running. Resolves null on success.
+   */
+  create(record: ExperimentRecord, maxRunning: number): Promise<CreateRefusal | null>;
+  get(id: string): Promise<ExperimentRecord | null>;
+  /** Every experiment (optionally of one domain), newest first. */
+  list(domain?: string): Promise<ExperimentRecord[]>;
+  /** The running experiments (at most one per domain). */
+  running(): Promise<ExperimentRecord[]>;
+  /**
+   * Moves a running experiment to stopped (compare-and-set: resolves null, changing nothing, when it is not
+   * running or unknown), so two replicas stopping it at once record one reason.
+   */
+  stop(id: string, at: number, reason: StopReason): Promise<ExperimentRecord | null>;
+  /** Lowers stored p-values to the given ones where smaller (a running minimum; never raises one). */
+  lowerPValues(id: string, pValues: Readonly<Record<string, number>>): Promise<void>;
 }
