@@ -16,6 +16,7 @@ import { registerRerankRoutes } from './http/routes/rerank-routes.js';
 import { registerProfileRoutes } from './http/routes/profile-routes.js';
 import { registerHealthRoutes } from './http/routes/health-routes.js';
 import { registerAdminRoutes } from './http/routes/admin-routes.js';
+import { registerEventRoutes } from './http/routes/event-routes.js';
 import { ErrorCodes, RateLimitedError } from './errors.js';
 
 /** Options for building the app. */
@@ -62,16 +63,19 @@ export async function buildApp(c: ApiRuntime, opts: BuildAppOptions): Promise<Fa
   await registerSwagger(app);
   registerMetrics(app, c.metrics);
   registerHealthRoutes(app, { registry: c.registry, llmConfigured: c.llm.configured, pingRedis: c.pingRedis });
+  const rateLimitRoute = config.http.rateLimitMax > 0 ? { max: config.http.rateLimitMax, timeWindow: config.http.rateLimitWindowMs } : undefined;
   registerRerankRoutes(app, {
-    reranker: c.reranker,
+    serving: c.experiments.serving,
     metrics: c.metrics,
+    clock: c.clock,
     defaultDeadlineMs: config.rerank.defaultDeadlineMs,
     maxDeadlineMs: config.rerank.maxDeadlineMs,
-    rateLimit: config.http.rateLimitMax > 0 ? { max: config.http.rateLimitMax, timeWindow: config.http.rateLimitWindowMs } : undefined,
+    rateLimit: rateLimitRoute,
   });
   registerProfileRoutes(app, { store: c.profileStore });
+  registerEventRoutes(app, { ingestion: c.experiments.ingestion, eraseUser: (id) => c.experiments.eraseUser(id), rateLimit: rateLimitRoute });
   if (config.admin.token) {
-    registerAdminRoutes(app, { token: config.admin.token, registry: c.registry, jobs: c.jobs });
+    registerAdminRoutes(app, { token: config.admin.token, registry: c.registry, jobs: c.jobs, experiments: c.experiments.admin });
   } else {
     app.log.info('ADMIN_TOKEN not set: admin routes are disabled');
   }

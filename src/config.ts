@@ -81,6 +81,20 @@ const envSchema = z.object({
   EXPOSURE_SAMPLE_RATE: z.coerce.number().min(0).max(1).default(1),
   /** Bound of the in-memory exposure store (used without Redis). */
   EXPOSURE_MEMORY_MAX: int(100_000, 1, 100_000_000),
+  /** Most experiments running at once (also bounds the per-arm Prometheus series). */
+  EXPERIMENTS_MAX_RUNNING: int(20, 1, 200),
+  /** How often each API replica re-reads the running experiments (ms). */
+  EXPERIMENT_POLL_MS: int(1_000, 100, 60_000),
+  /** How often the running experiments' results are computed: p-values, guardrails, gauges (ms). */
+  EXPERIMENT_LOOK_MS: int(15_000, 500, 3_600_000),
+  /** Default guardrails of a new experiment (its body may set its own). */
+  EXPERIMENT_MAX_FALLBACK_RATE: z.coerce.number().min(0).max(1).default(0.2),
+  EXPERIMENT_MAX_P99_MS: int(5_000, 1, 600_000),
+  EXPERIMENT_MAX_LLM_CALLS: z.coerce.number().min(0).max(1_000).default(20),
+  /** Exposures an arm needs before a guardrail can stop it. */
+  EXPERIMENT_GUARDRAIL_MIN_EXPOSURES: int(200, 1, 100_000_000),
+  /** Smallest NDCG@10 lift worth detecting: the τ of the always-valid mixture (docs/experiments.md). */
+  EXPERIMENT_MIN_EFFECT: z.coerce.number().gt(0).max(1).default(0.02),
 
   PROMPT_FILE: optionalString,
   PROMPT_REFRESH_MS: int(2_000, 100, 600_000),
@@ -165,6 +179,18 @@ function toConfig(e: z.output<typeof envSchema>) {
     },
     prompts: { file: e.PROMPT_FILE, refreshMs: e.PROMPT_REFRESH_MS },
     exposures: { ttlSeconds: e.EXPOSURE_TTL_SECONDS, sampleRate: e.EXPOSURE_SAMPLE_RATE, memoryMax: e.EXPOSURE_MEMORY_MAX },
+    experiments: {
+      maxRunning: e.EXPERIMENTS_MAX_RUNNING,
+      pollMs: e.EXPERIMENT_POLL_MS,
+      lookMs: e.EXPERIMENT_LOOK_MS,
+      minEffect: e.EXPERIMENT_MIN_EFFECT,
+      guardrails: {
+        maxFallbackRate: e.EXPERIMENT_MAX_FALLBACK_RATE,
+        maxLatencyP99Ms: e.EXPERIMENT_MAX_P99_MS,
+        maxLlmCallsPerExposure: e.EXPERIMENT_MAX_LLM_CALLS,
+        minExposures: e.EXPERIMENT_GUARDRAIL_MIN_EXPOSURES,
+      },
+    },
     http: {
       bodyLimitBytes: e.BODY_LIMIT_BYTES,
       timeouts: { requestMs: e.HTTP_REQUEST_TIMEOUT_MS, headersMs: e.HTTP_HEADERS_TIMEOUT_MS, keepAliveMs: e.HTTP_KEEP_ALIVE_TIMEOUT_MS },

@@ -32,6 +32,14 @@ export const ErrorCodes = {
   METHOD_NOT_ALLOWED: 'METHOD_NOT_ALLOWED',
   UNAUTHORIZED: 'UNAUTHORIZED',
   CONFLICT: 'CONFLICT',
+  /** A domain already has a running experiment (409). */
+  EXPERIMENT_RUNNING: 'EXPERIMENT_ALREADY_RUNNING',
+  /** EXPERIMENTS_MAX_RUNNING experiments are running (409). */
+  TOO_MANY_EXPERIMENTS: 'TOO_MANY_RUNNING_EXPERIMENTS',
+  /** Stop or promote of an experiment that is no longer running (409). */
+  EXPERIMENT_NOT_RUNNING: 'EXPERIMENT_NOT_RUNNING',
+  /** An experiment arm names a prompt version the registry does not hold (400). */
+  UNKNOWN_PROMPT_VERSION: 'UNKNOWN_PROMPT_VERSION',
   RATE_LIMITED: 'RATE_LIMITED',
   OVERLOADED: 'SERVICE_OVERLOADED',
   UNAVAILABLE: 'SERVICE_UNAVAILABLE',
@@ -83,8 +91,8 @@ export class NotFoundError extends DomainError {
 export class ConflictError extends DomainError {
   override readonly name = 'ConflictError';
   readonly kind = 'conflict' as const;
-  constructor(message: string) {
-    super(ErrorCodes.CONFLICT, message);
+  constructor(message: string, code: ErrorCode = ErrorCodes.CONFLICT) {
+    super(code, message);
   }
 }
 

@@ -5,7 +5,7 @@
  */
 import type { CallContext, LlmMethod, PipelineOptions } from './pipeline.js';
 import { identity, newContext, rankCandidates, withTextSanitiser } from './pipeline.js';
-import type { Clock, LlmClient, Logger, PromptRegistry, RerankTelemetry } from './ports.js';
+import type { ActivePrompt, Clock, LlmClient, Logger, PromptRegistry, RerankTelemetry } from './ports.js';
 import { LlmCallError } from './ports.js';
 import type { ProfileService } from './profile-service.js';
 import { selectHistory } from './history.js';
@@ -22,6 +22,8 @@ export interface RerankInput {
   deadlineMs: number;
   includeProfile: boolean;
   signal?: AbortSignal | undefined;
+  /** A specific prompt version instead of the domain's active one (an experiment arm pins one). */
+  prompt?: ActivePrompt | undefined;
 }
 
 /**
@@ -69,7 +71,7 @@ export function createReranker(deps: RerankerDeps): Reranker {
   return {
     async rerank(input) {
       const started = deps.clock.now();
-      const prompt = deps.registry.resolve(input.domain);
+      const prompt = input.prompt ?? deps.registry.resolve(input.domain);
       const ctx = newContext(deps.llm, pipeline, started + input.deadlineMs, {
         signal: input.signal,
         telemetry: deps.telemetry,

@@ -64,8 +64,13 @@ export const RerankResponseSchema = z
         id: z.string(),
         rank: z.number().int().min(1).describe('1-based position after reranking.'),
         baseRank: z.number().int().min(1).describe('1-based position in the request.'),
+        arm: z.string().optional().describe('Under an interleaving experiment: the arm that contributed this item.'),
       }),
     ),
+    experiment: z
+      .object({ id: z.string(), arm: z.string().nullable().describe('The A/B arm served; null under interleaving (see ranking[i].arm).') })
+      .nullable()
+      .describe('The experiment this answer was served under, or null (no running experiment, or the user is outside its traffic share).'),
     method: z.enum(METHODS),
     promptVersion: z.string(),
     fallback: z.object({ reason: FallbackReasonSchema }).nullable(),

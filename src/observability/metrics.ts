@@ -28,6 +28,13 @@ export const METRIC = {
   promptRegistryResets: 'agp_prompt_registry_resets_total',
   exposuresRecorded: 'agp_exposures_recorded_total',
   eventsIngested: 'agp_events_ingested_total',
+  experimentRunning: 'agp_experiment_running',
+  experimentExposures: 'agp_experiment_exposures_total',
+  experimentEvents: 'agp_experiment_events_total',
+  experimentEstimate: 'agp_experiment_arm_estimate',
+  experimentDecision: 'agp_experiment_decision',
+  experimentStops: 'agp_experiment_stops_total',
+  experimentLoadErrors: 'agp_experiment_load_errors_total',
 } as const;
 
 /**
@@ -77,6 +84,22 @@ export interface Metrics {
   exposuresRecorded: Counter<'outcome'>;
   /** Outcome label values: IngestOutcome (src/experiments/event-ingestion.ts). */
   eventsIngested: Counter<'outcome'>;
+  /**
+   * Per running experiment (at most EXPERIMENTS_MAX_RUNNING, and removed when it stops, so the label values
+   * stay bounded; domain here is only ever a running experiment's domain, never a request's).
+   */
+  experiments: {
+    running: Gauge<'domain' | 'experiment' | 'mode'>;
+    exposures: Counter<'domain' | 'experiment' | 'arm'>;
+    events: Counter<'domain' | 'experiment' | 'arm' | 'type'>;
+    /** stat: value | ci95_low | ci95_high; metric: ctr | mrr | ndcg@10; order: served | baseline. */
+    estimate: Gauge<'domain' | 'experiment' | 'arm' | 'metric' | 'order' | 'stat'>;
+    /** 1 treatment, -1 control, 0 inconclusive; per treatment arm. */
+    decision: Gauge<'domain' | 'experiment' | 'arm'>;
+    /** reason: manual | promoted | guardrail. */
+    stops: Counter<'reason'>;
+    loadErrors: Counter;
+  };
   /** Adapter that lets src/agp report without importing prom-client. */
   telemetry: RerankTelemetry;
   /** Replaces the active-prompt info series with the given domain → version map. */
@@ -206,6 +229,17 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
     registers,
   });
 
+  const experiments: Metrics['experiments'] = {
+    running: new Gauge({ name: METRIC.experimentRunning, help: 'Running experiments (1 per running experiment).', labelNames: ['domain', 'experiment', 'mode'] as const, registers }),
+    exposures: new Counter({ name: METRIC.experimentExposures, help: 'Exposures served under a running experiment, per arm (an interleaved list counts for both arms).', labelNames: ['domain', 'experiment', 'arm'] as const, registers }),
+    events: new Counter({ name: METRIC.experimentEvents, help: 'Accepted events on exposures of a running experiment, per arm credited and type.', labelNames: ['domain', 'experiment', 'arm', 'type'] as const, registers }),
+    estimate: new Gauge({ name: METRIC.experimentEstimate, help: 'Current per-arm outcome estimates with their always-valid 95% confidence sequence, at the last look.', labelNames: ['domain', 'experiment', 'arm', 'metric', 'order', 'stat'] as const, registers }),
+    decision: new Gauge({ name: METRIC.experimentDecision, help: 'Always-valid decision per treatment arm at the last look: 1 treatment better, -1 control better, 0 inconclusive.', labelNames: ['domain', 'experiment', 'arm'] as const, registers }),
+    stops: new Counter({ name: METRIC.experimentStops, help: 'Experiments stopped, by reason (manual, promoted, guardrail).', labelNames: ['reason'] as const, registers }),
+    loadErrors: new Counter({ name: METRIC.experimentLoadErrors, help: 'Failed reads of the running experiments (the last snapshot stays in force).', registers }),
+  };
+  for (const r of ['manual', 'promoted', 'guardrail']) experiments.stops.inc({ reason: r }, 0);
+
   // Pre-create zero series so rate() and ratio alerts work before the first event.
   for (const r of ['timeout', 'error']) rateLimitErrors.inc({ reason: r }, 0);
   for (const o of ['hit', 'miss', 'coalesced', 'stale']) profileCache.inc({ outcome: o }, 0);
@@ -235,6 +269,7 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
     promptRegistryResets,
     exposuresRecorded,
     eventsIngested,
+    experiments,
     telemetry: {
       profileCache: (outcome) => profileCache.inc({ outcome }),
       parse: (outcome) => parse.inc({ outcome }),

@@ -17,6 +17,7 @@ import type { TrainingJobs } from '../jobs/training-jobs.js';
 import { createMetrics, type Metrics } from '../observability/metrics.js';
 import type { ManagedPromptRegistry } from '../store/prompt-registry.js';
 import { pingRedis, type RedisClient } from '../store/redis-connection.js';
+import { createExperimentsRuntime, type ExperimentsRuntime } from './experiments.js';
 import { createTrainingJobs } from './jobs.js';
 import { ownLlm } from './llm.js';
 import type { RuntimeOptions } from './options.js';
@@ -37,6 +38,8 @@ export interface ApiRuntime {
   reranker: Reranker;
   pipeline: PipelineOptions;
   jobs?: TrainingJobs | undefined;
+  /** Exposures, events, experiments and user erasure. */
+  experiments: ExperimentsRuntime;
   /** Defined when Redis is configured; used by /readyz. */
   pingRedis?: (() => Promise<boolean>) | undefined;
   /** Redis connection for @fastify/rate-limit, when Redis is configured. */
@@ -97,6 +100,8 @@ export async function createApiRuntime(config: Config, opts: RuntimeOptions): Pr
   // Serving owns its sanitiser memo; each training run makes its own (withTextSanitiser), so they never share one.
   const reranker = createReranker({ llm, registry, profiles, clock, logger, telemetry: metrics.telemetry, pipeline: { ...pipeline, sanitiser: createTextSanitiser() } });
 
+  const experiments = await createExperimentsRuntime({ config, clock, logger, metrics, closers, redis, reranker, registry, profileStore });
+
   let jobs: TrainingJobs | undefined;
   if (overrides.jobs !== false) {
     // Training is batch work: it waits for an LLM slot instead of shedding like serving, so it gets its
@@ -129,6 +134,7 @@ export async function createApiRuntime(config: Config, opts: RuntimeOptions): Pr
     reranker,
     pipeline,
     jobs,
+    experiments,
     pingRedis: redis ? () => pingRedis(redis, 500) : undefined,
     rateLimitRedis: redis && !('nodes' in redis) ? (redis as Redis) : undefined,
     async close() {

@@ -9,6 +9,8 @@ import type { TrainingJobs } from '../../jobs/training-jobs.js';
 import { conflict, notFound, unavailable } from '../../errors.js';
 import { adminAuth } from '../plugins/admin-auth.js';
 import { registerTrainingArtifactRoutes } from './admin-training-artifact-routes.js';
+import { registerExperimentRoutes } from './admin-experiment-routes.js';
+import type { ExperimentAdmin } from '../../experiments/experiment-admin.js';
 import { ErrorResponseSchema } from '../schemas.js';
 import {
   ActivateResponseSchema,
@@ -31,6 +33,8 @@ export interface AdminRouteOptions {
   registry: PromptRegistry;
   /** Undefined when training is not available in this process. */
   jobs?: TrainingJobs | undefined;
+  /** The experiments admin service (/admin/v1/experiments). */
+  experiments?: ExperimentAdmin | undefined;
 }
 
 const errors = { 400: ErrorResponseSchema, 401: ErrorResponseSchema, 404: ErrorResponseSchema, 409: ErrorResponseSchema, 503: ErrorResponseSchema };
@@ -122,5 +126,6 @@ export function registerAdminRoutes(app: FastifyInstance, opts: AdminRouteOption
     });
 
     registerTrainingArtifactRoutes(scope, jobs);
+    if (opts.experiments) registerExperimentRoutes(scope, opts.experiments);
   });
 }

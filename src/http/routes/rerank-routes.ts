@@ -3,15 +3,17 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import type { Reranker } from '../../agp/reranker.js';
+import type { ExperimentServing } from '../../experiments/experiment-serving.js';
 import type { Metrics } from '../../observability/metrics.js';
 import { ErrorCodes, InvalidInputError } from '../../errors.js';
 import { PUBLIC, RerankRequestSchema, RerankResponseSchema, errorResponses } from '../schemas.js';
 
 /** Options the rerank route needs from config. */
 export interface RerankRouteOptions {
-  reranker: Reranker;
+  /** Serving, under an experiment when the user is in one; it also hands the exposure to the recorder. */
+  serving: ExperimentServing;
   metrics: Metrics;
+  clock: { now(): number };
   defaultDeadlineMs: number;
   maxDeadlineMs: number;
   /** Per-route rate limit config for @fastify/rate-limit, when enabled. */
@@ -52,26 +54,30 @@ export function registerRerankRoutes(app: FastifyInstance, opts: RerankRouteOpti
         if (!reply.raw.writableEnded) abort.abort();
       };
       reply.raw.once('close', onClose);
-      const out = await opts.reranker.rerank({
-        userId: body.userId,
-        history: body.history,
-        candidates: body.candidates,
-        domain: body.domain,
-        method: body.method,
-        deadlineMs,
-        includeProfile: body.includeProfile,
-        signal: abort.signal,
-      });
+      const { out, experiment, itemArms } = await opts.serving.serve(
+        {
+          userId: body.userId,
+          history: body.history,
+          candidates: body.candidates,
+          domain: body.domain,
+          method: body.method,
+          deadlineMs,
+          includeProfile: body.includeProfile,
+          signal: abort.signal,
+        },
+        { requestId: req.id, topN: body.topN, at: opts.clock.now() },
+      );
 
       const outcome = out.fallback ? 'fallback' : out.repaired ? 'repaired' : 'ok';
       opts.metrics.reranks.inc({ method: out.method, outcome });
       if (out.fallback) opts.metrics.fallbacks.inc({ reason: out.fallback.reason });
 
       const n = body.topN === undefined ? out.order.length : Math.min(body.topN, out.order.length);
-      const ranking = new Array<{ id: string; rank: number; baseRank: number }>(n);
+      const ranking = new Array<{ id: string; rank: number; baseRank: number; arm?: string }>(n);
       for (let pos = 0; pos < n; pos++) {
         const idx = out.order[pos] as number;
         ranking[pos] = { id: (body.candidates[idx] as { id: string }).id, rank: pos + 1, baseRank: idx + 1 };
+        if (itemArms) (ranking[pos] as { arm?: string }).arm = itemArms[pos];
       }
       return {
         ranking,
@@ -82,6 +88,7 @@ export function registerRerankRoutes(app: FastifyInstance, opts: RerankRouteOpti
         profile: out.profile,
         usage: out.usage,
         timingsMs: out.timingsMs,
+        experiment,
         requestId: req.id,
       };
     },

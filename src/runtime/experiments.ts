@@ -1,0 +1,165 @@
+/**
+ * The experiments part of the API role (issue 10), wired once: the exposure and experiment stores (Redis
+ * when configured, bounded memory otherwise), the exposure recorder, event ingestion, the running-experiment
+ * snapshot, experiment-aware serving, the admin service with its periodic look, and user erasure.
+ */
+import { randomUUID } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
+import type { Config } from '../config.js';
+import type { Clock, Logger, ProfileStore, PromptRegistry } from '../agp/ports.js';
+import type { Reranker } from '../agp/reranker.js';
+import { UnavailableError } from '../errors.js';
+import { createEventIngestion, type EventIngestion } from '../experiments/event-ingestion.js';
+import { createExperimentAdmin, type ExperimentAdmin } from '../experiments/experiment-admin.js';
+import { eventSums } from '../experiments/experiment-sums.js';
+import { createExperimentServing, type ExperimentServing } from '../experiments/experiment-serving.js';
+import { createExposureRecorder, type ExposureRecorder } from '../experiments/exposure-recorder.js';
+import type { ExperimentRecord, ExperimentStore, ExposureStore } from '../experiments/ports.js';
+import { createRunningExperiments, type RunningExperiments } from '../experiments/running-experiments.js';
+import { createExperimentGauges } from '../observability/experiment-gauges.js';
+import type { Metrics } from '../observability/metrics.js';
+import { createMemoryExperimentStore } from '../store/memory-experiment-store.js';
+import { createMemoryExposureStore } from '../store/memory-exposure-store.js';
+import { createRedisExperimentStore } from '../store/redis-experiment-store.js';
+import { createRedisExposureStore } from '../store/redis-exposure-store.js';
+import type { RedisClient } from '../store/redis-connection.js';
+import type { Closers } from './closers.js';
+
+/** Everything of the experiments the API serves. */
+export interface ExperimentsRuntime {
+  exposures: ExposureStore;
+  experimentStore: ExperimentStore;
+  recorder: ExposureRecorder;
+  ingestion: EventIngestion;
+  running: RunningExperiments;
+  serving: ExperimentServing;
+  admin: ExperimentAdmin;
+  /** DELETE /v1/users/{userId}: profiles, exposures and events; UnavailableError when a store fails. */
+  eraseUser(userId: string): Promise<{ profiles: number; exposures: number }>;
+}
+
+/** What the experiments are built from (the rest of the API role). */
+export interface ExperimentsParts {
+  config: Config;
+  clock: Clock;
+  logger: Logger;
+  metrics: Metrics;
+  closers: Closers;
+  redis?: RedisClient | undefined;
+  reranker: Reranker;
+  registry: PromptRegistry;
+  profileStore: ProfileStore;
+}
+
+/** Builds and starts the experiments part (first snapshot read, look timer). */
+export async function createExperimentsRuntime(p: ExperimentsParts): Promise<ExperimentsRuntime> {
+  const { config, clock, logger, metrics } = p;
+  const prefix = config.redis.keyPrefix;
+  const exposures = p.redis
+    ? createRedisExposureStore({ redis: p.redis, keyPrefix: prefix, clock })
+    : createMemoryExposureStore({ maxEntries: config.exposures.memoryMax, clock });
+  const experimentStore = p.redis ? createRedisExperimentStore({ redis: p.redis, keyPrefix: prefix }) : createMemoryExperimentStore({ clock });
+  const gauges = createExperimentGauges(metrics.experiments);
+
+  const recorder = createExposureRecorder({
+    store: exposures,
+    ttlSeconds: config.exposures.ttlSeconds,
+    sampleRate: config.exposures.sampleRate,
+    onOutcome: (outcome, n) => metrics.exposuresRecorded.inc({ outcome }, n),
+  });
+
+  const running = createRunningExperiments({
+    store: experimentStore,
+    prompts: p.registry,
+    logger,
+    pollMs: config.experiments.pollMs,
+    onLoaded: (list) => gauges.loaded(list),
+    onLoadError: () => metrics.experiments.loadErrors.inc(),
+  });
+
+  // Events arrive for up to EXPOSURE_TTL_SECONDS, also after an experiment stopped: its definition (mode and
+  // arm order, which never change) is looked up by id, from the snapshot or a small cache of stored ones.
+  const definitions = new LRUCache<string, ExperimentRecord>({ max: 1_000 });
+  const definitionOf = async (id: string): Promise<ExperimentRecord | null> => {
+    const live = running.all().find((e) => e.record.id === id)?.record;
+    if (live) return live;
+    const cached = definitions.get(id);
+    if (cached) return cached;
+    const stored = await experimentStore.get(id);
+    if (stored) definitions.set(id, stored);
+    return stored;
+  };
+
+  const ingestion = createEventIngestion({
+    store: exposures,
+    clock,
+    maxAgeMs: config.exposures.ttlSeconds * 1_000,
+    async sumsDelta(exposure, before, after) {
+      const def = exposure.experiment ? await definitionOf(exposure.experiment.id) : null;
+      return def ? eventSums(exposure, def, before, after) : null;
+    },
+    onAccepted(exposure, events) {
+      const live = exposure.experiment ? running.all().find((e) => e.record.id === exposure.experiment?.id)?.record : undefined;
+      if (!live) return;
+      for (const e of events) {
+        const arm = exposure.experiment?.arm ?? exposure.servedArms?.[exposure.served.indexOf(e.itemId)] ?? null;
+        if (arm) gauges.event(live, arm, e.type, 1);
+      }
+    },
+    onOutcome: (outcome, n) => metrics.eventsIngested.inc({ outcome }, n),
+  });
+
+  const serving = createExperimentServing({
+    reranker: p.reranker,
+    experiments: running,
+    recorder,
+    activePrompt: (domain) => p.registry.resolve(domain),
+    onExperimentExposure: (rec, arms) => gauges.exposure(rec, arms),
+  });
+
+  const admin = createExperimentAdmin({
+    store: experimentStore,
+    exposures,
+    registry: p.registry,
+    clock,
+    newId: () => `exp_${randomUUID()}`,
+    maxRunning: config.experiments.maxRunning,
+    defaultGuardrails: config.experiments.guardrails,
+    statistics: { tau: config.experiments.minEffect },
+    onChange: () => running.refresh(),
+    onStopped: (kind) => gauges.stopped(kind),
+    onResults: (rec, results) => gauges.results(rec, results),
+  });
+
+  await running.start();
+  // Every replica looks; stops are compare-and-set and p-values a running minimum, so doing it twice is harmless.
+  const look = setInterval(() => {
+    admin.look().catch((err: unknown) => logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'experiment look failed'));
+  }, config.experiments.lookMs);
+  look.unref();
+  p.closers.push(async () => {
+    clearInterval(look);
+    running.close();
+    // Exposures already served are written before the connections close.
+    await recorder.flush();
+  });
+
+  return {
+    exposures,
+    experimentStore,
+    recorder,
+    ingestion,
+    running,
+    serving,
+    admin,
+    async eraseUser(userId) {
+      try {
+        const [profiles, removed] = await Promise.all([p.profileStore.deleteUser(userId), exposures.deleteUser(userId)]);
+        return { profiles, exposures: removed };
+      } catch (err) {
+        logger.error({ err: err instanceof Error ? err.message : String(err) }, 'user erasure failed');
+        throw new UnavailableError('a store is unavailable; the erasure was not completed, retry later', 5);
+      }
+    },
+  };
+}
