@@ -5,9 +5,9 @@
  * (concurrently, at most GROUP_CONCURRENCY at a time): read it; unknown, expired or erased → unattributed;
  * an item not in its served list → rejected ITEM_NOT_EXPOSED; the rest go to the store in ONE atomic
  * applyEvents, which deduplicates them (a retried batch counts nothing twice) and returns the exposure's
- * positive counts just before and after. That transition, turned into running-sum deltas by the statistics
- * code (`sumsDelta`), is added to the experiment's sums: because each transition is atomic, concurrent
- * batches on one exposure add up to exactly the final state.
+ * positive counts just before and after. That transition, turned into a running-sums update by the
+ * statistics code (`sumsDelta`), is applied to the experiment's sums (store.applySums): because each
+ * transition is atomic, concurrent batches on one exposure add up to exactly the final state.
  *
  * A store failure is an UnavailableError (retry the same batch: deduplication makes it safe).
  */
@@ -15,7 +15,7 @@ import type { Clock } from '../agp/ports.js';
 import { InvalidInputError, UnavailableError } from '../errors.js';
 import { MAX_EVENTS_PER_CALL, EventRejectCodes, isRejection, validateEvent } from './event-validation.js';
 import type { EventRejection, ValidEvent } from './event-validation.js';
-import type { ArmSums, ExposureRecord, ExposureStore, PositiveCounts } from './ports.js';
+import type { ExposureRecord, ExposureStore, PositiveCounts, SumsUpdate } from './ports.js';
 
 /** Exposures of one call read and written concurrently (bounds the round trips a 1,000-event call starts). */
 const GROUP_CONCURRENCY = 32;
@@ -39,10 +39,10 @@ export interface EventIngestionOptions {
   /** Oldest acceptable `ts`: the exposure TTL (an older event cannot be about a stored exposure). */
   maxAgeMs: number;
   /**
-   * Running-sum deltas of one exposure's positive-count transition (the statistics' business); null or
+   * The running-sums update of one exposure's positive-count transition (the statistics' business); null or
    * absent: no sums are kept. Called only for exposures served under an experiment whose counts changed.
    */
-  sumsDelta?: (exposure: ExposureRecord, before: PositiveCounts, after: PositiveCounts) => ArmSums | null;
+  sumsDelta?: (exposure: ExposureRecord, before: PositiveCounts, after: PositiveCounts) => SumsUpdate | null;
   /** Counts per outcome after each call (metrics). */
   onOutcome?: (outcome: IngestOutcome, count: number) => void;
 }
@@ -101,8 +101,8 @@ export function createEventIngestion(opts: EventIngestionOptions): EventIngestio
       else t.duplicates += 1;
     }
     if (opts.sumsDelta && exposure.experiment && changed(applied.before, applied.after)) {
-      const delta = opts.sumsDelta(exposure, applied.before, applied.after);
-      if (delta) await store.addToSums(exposure.experiment.id, delta);
+      const update = opts.sumsDelta(exposure, applied.before, applied.after);
+      if (update) await store.applySums(exposure.experiment.id, update);
     }
   }
 

@@ -65,8 +65,9 @@ export function createExposureRecorder(opts: ExposureRecorderOptions): ExposureR
   const writeBatch = async (batch: ExposureRecord[]) => {
     try {
       const written = await opts.store.put(batch, opts.ttlSeconds);
-      // The rest were dropped by an erasure that came after they were served: not a failure.
-      count('recorded', written);
+      // The rest were dropped by an erasure that came after they were served, or were already stored (a
+      // retried write): not a failure.
+      count('recorded', written.filter(Boolean).length);
     } catch {
       count('failed', batch.length);
     }

@@ -9,8 +9,10 @@
  * Experiments (src/experiments): every key of one exposure (its document, its event dedupe hash, its positive
  * counts) shares a tag derived from the requestId, so applying events is one single-slot script. The per-user
  * exposure index and erasure tombstone carry the user's tag (the profiles' slot). An experiment's running sums
- * carry a tag of the experiment id. Erasure therefore touches the user's slot and each exposure's slot in
- * separate commands; no command spans two slots.
+ * are split into SUMS_SHARDS shards by user (sumsShard): shard k's sums hash and per-user totals hash share
+ * the tag `<experiment id>.<k>`, so one update is one single-slot script while one experiment's writes spread
+ * over 16 slots. Experiment definitions (low volume) all share the `{registry}` tag. Erasure touches the
+ * user's slot and each exposure's slot in separate commands; no command spans two slots.
  */
 import { createHash } from 'node:crypto';
 import type { ProfileKey } from '../agp/ports.js';
@@ -28,6 +30,22 @@ const USER_HASH_CHARS = 32;
  */
 export function userHash(userId: string): string {
   return createHash('sha256').update(identityBytes(userId)).digest('hex').slice(0, USER_HASH_CHARS);
+}
+
+/** Shards of one experiment's running sums (a fixed number: changing it would orphan stored shards). */
+export const SUMS_SHARDS = 16;
+
+/**
+ * The sums shard of a user: FNV-1a of the userId's UTF-16 code units, mod SUMS_SHARDS. Stable across
+ * processes and versions (it decides where a user's totals live), and cheap: it runs once per sums update.
+ */
+export function sumsShard(userId: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < userId.length; i++) {
+    h ^= userId.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return (h >>> 0) % SUMS_SHARDS;
 }
 
 /** Encodes a free-form key segment (domain, version, digest): no `:`, `{`, `}` or whitespace survive. */
@@ -80,8 +98,23 @@ export interface KeySchema {
   exposureUserIndex(userId: string): string;
   /** The user's exposure-erasure tombstone (the time of the last erasure, with a TTL); the user's slot. */
   exposureErasure(userId: string): string;
-  /** Hash `arm\u0000field` → running sum, of one experiment. */
-  experimentSums(experimentId: string): string;
+  /** Hash `arm\u0000field` → running sum, of one sums shard (sumsShard) of an experiment. */
+  experimentSums(experimentId: string, shard: number): string;
+  /**
+   * Hash `arm\u0000userId` → the user's totals in that arm (count and field sums, redis-exposure-store.ts),
+   * of one sums shard; same slot as experimentSums(experimentId, shard). The only key holding user ids.
+   */
+  experimentUserTotals(experimentId: string, shard: number): string;
+  /** Hash experiment id → definition JSON (the record as created). The `{registry}` slot, like every xreg key. */
+  experimentDocs(): string;
+  /** Hash experiment id → `{stoppedAt, stopReason}` JSON, present once it stopped. */
+  experimentStops(): string;
+  /** Hash experiment id → its p-values (redis-experiment-store.ts spells the value). */
+  experimentPValues(): string;
+  /** Hash domain → id of the running experiment of that domain. */
+  experimentRunning(): string;
+  /** Sorted set of experiment ids scored by createdAt (listing, newest first). */
+  experimentOrder(): string;
 }
 
 /**
@@ -107,6 +140,9 @@ export function createKeySchema(prefix: string = DEFAULT_KEY_PREFIX): KeySchema 
   const reg = `${p}:prompts:{reg}`;
   // The requestId is hashed like the user id: any character is safe and the tag length is fixed.
   const exposureBase = (tag: string) => `${p}:exp:{${tag}}`;
+  // `.` is kept by encodeSegment and the shard has no dot, so (id, shard) → tag is injective.
+  const sumsBase = (experimentId: string, shard: number) => `${p}:xsum:{${encodeSegment(experimentId)}.${shard}}`;
+  const xreg = `${p}:xreg:{registry}`;
   return Object.freeze({
     prefix: p,
     profileExact: (k: ProfileKey) =>
@@ -125,7 +161,13 @@ export function createKeySchema(prefix: string = DEFAULT_KEY_PREFIX): KeySchema 
     exposurePositives: (tag: string) => `${exposureBase(tag)}:pos`,
     exposureUserIndex: (userId: string) => `${p}:expu:{${userHash(userId)}}:idx`,
     exposureErasure: (userId: string) => `${p}:expu:{${userHash(userId)}}:erased`,
-    experimentSums: (experimentId: string) => `${p}:xsum:{${encodeSegment(experimentId)}}`,
+    experimentSums: (experimentId: string, shard: number) => sumsBase(experimentId, shard),
+    experimentUserTotals: (experimentId: string, shard: number) => `${sumsBase(experimentId, shard)}:u`,
+    experimentDocs: () => `${xreg}:doc`,
+    experimentStops: () => `${xreg}:stop`,
+    experimentPValues: () => `${xreg}:pv`,
+    experimentRunning: () => `${xreg}:running`,
+    experimentOrder: () => `${xreg}:order`,
   });
 }
 

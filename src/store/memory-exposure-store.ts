@@ -8,11 +8,16 @@
  * bounded tombstone LRU (user digest → erasure time) drops a put of an exposure served before the erasure
  * (it may still have been queued in the recorder). When a tombstone is evicted, its time becomes a floor:
  * every exposure served before it is dropped, so eviction can lose a late write but never keep an erased one.
+ *
+ * Running sums: per experiment, arm → field → value plus each (arm, user)'s totals, folded by
+ * user-level-fold.ts's foldUserChange (the definition the Redis store's Lua copies). No sharding: one process.
  */
 import { LRUCache } from 'lru-cache';
 import type { Clock } from '../agp/ports.js';
 import { decodeExposure, encodeExposure } from '../experiments/exposure-codec.js';
-import type { ArmSums, EventApplication, EventWrite, ExposureRecord, ExposureStore, PositiveCounts } from '../experiments/ports.js';
+import type { ArmSums, EventApplication, EventWrite, ExposureRecord, ExposureStore, PositiveCounts, SumsUpdate } from '../experiments/ports.js';
+import { foldUserChange } from '../experiments/user-level-fold.js';
+import type { UserTotals } from '../experiments/user-level-fold.js';
 import { userHash } from './key-schema.js';
 
 /** Bounds and clock of the in-memory store. */
@@ -29,6 +34,19 @@ export interface MemoryExposureStoreOptions {
 interface Owner {
   digest: string;
   requestIds: Set<string>;
+}
+
+/** One experiment's sums: arm → field → value, and (arm NUL userId) → that user's totals. */
+interface ExperimentSums {
+  arms: Map<string, Map<string, number>>;
+  users: Map<string, UserTotals>;
+}
+
+/** Adds `deltas` to an arm's row. */
+function addTo(sums: ExperimentSums, arm: string, deltas: Readonly<Record<string, number>>): void {
+  let row = sums.arms.get(arm);
+  if (!row) sums.arms.set(arm, (row = new Map()));
+  for (const [field, d] of Object.entries(deltas)) row.set(field, (row.get(field) ?? 0) + d);
 }
 
 interface Entry {
@@ -78,28 +96,28 @@ export function createMemoryExposureStore(opts: MemoryExposureStoreOptions): Mem
     },
   });
   const erasedAfter = (owner: string, servedAt: number) => floor >= servedAt || (tombstones.get(owner) ?? -Infinity) >= servedAt;
-  const sums = new Map<string, Map<string, Map<string, number>>>();
+  const sums = new Map<string, ExperimentSums>();
+
+  const putOne = (r: ExposureRecord, ttl: number): boolean => {
+    const digest = userHash(r.userId);
+    if (erasedAfter(digest, r.at)) return false;
+    let owner = byUser.get(digest);
+    if (!owner) byUser.set(digest, (owner = { digest, requestIds: new Set() }));
+    // A requestId built by concatenation (randomUUID is) would keep its pieces alive: store a flat copy.
+    const requestId = exactCopy(r.requestId);
+    if (entries.has(requestId)) return false; // the first write wins, as with SET NX
+    entries.set(requestId, { doc: exactCopy(encodeExposure(r)), owner }, { ttl });
+    owner.requestIds.add(requestId);
+    return true;
+  };
 
   return {
     get size() {
       return entries.size;
     },
-    put(records: readonly ExposureRecord[], ttlSeconds: number): Promise<number> {
+    put(records: readonly ExposureRecord[], ttlSeconds: number): Promise<readonly boolean[]> {
       const ttl = Math.max(1, Math.round(ttlSeconds * 1000));
-      let written = 0;
-      for (const r of records) {
-        const digest = userHash(r.userId);
-        if (erasedAfter(digest, r.at)) continue;
-        let owner = byUser.get(digest);
-        if (!owner) byUser.set(digest, (owner = { digest, requestIds: new Set() }));
-        // A requestId built by concatenation (randomUUID is) would keep its pieces alive: store a flat copy.
-        const requestId = exactCopy(r.requestId);
-        if (entries.has(requestId)) continue; // the first write wins, as with SET NX
-        entries.set(requestId, { doc: exactCopy(encodeExposure(r)), owner }, { ttl });
-        owner.requestIds.add(requestId);
-        written += 1;
-      }
-      return Promise.resolve(written);
+      return Promise.resolve(records.map((r) => putOne(r, ttl)));
     },
     get(requestId: string): Promise<ExposureRecord | null> {
       return Promise.resolve(decodeExposure(requestId, entries.get(requestId)?.doc));
@@ -133,19 +151,21 @@ export function createMemoryExposureStore(opts: MemoryExposureStoreOptions): Mem
       byUser.delete(owner);
       return Promise.resolve(removed);
     },
-    addToSums(experimentId: string, deltas: ArmSums): Promise<void> {
+    applySums(experimentId: string, update: SumsUpdate): Promise<void> {
       let exp = sums.get(experimentId);
-      if (!exp) sums.set(experimentId, (exp = new Map()));
-      for (const [arm, fields] of Object.entries(deltas)) {
-        let row = exp.get(arm);
-        if (!row) exp.set(arm, (row = new Map()));
-        for (const [field, d] of Object.entries(fields)) row.set(field, (row.get(field) ?? 0) + d);
+      if (!exp) sums.set(experimentId, (exp = { arms: new Map(), users: new Map() }));
+      for (const [arm, deltas] of Object.entries(update.increments)) addTo(exp, arm, deltas);
+      for (const change of update.users) {
+        const key = `${change.arm}\u0000${update.userId}`;
+        const { after, increments } = foldUserChange(exp.users.get(key) ?? { count: 0, sums: {} }, change);
+        exp.users.set(key, after);
+        addTo(exp, change.arm, increments);
       }
       return Promise.resolve();
     },
     readSums(experimentId: string): Promise<ArmSums> {
       const out: Record<string, Record<string, number>> = {};
-      for (const [arm, row] of sums.get(experimentId) ?? []) out[arm] = Object.fromEntries(row);
+      for (const [arm, row] of sums.get(experimentId)?.arms ?? []) out[arm] = Object.fromEntries(row);
       return Promise.resolve(out);
     },
     deleteSums(experimentId: string): Promise<void> {

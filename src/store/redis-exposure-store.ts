@@ -5,7 +5,8 @@
  * exposure-codec.ts), the dedupe hash and the positive-count hash, all expiring with the document; per user,
  * under the user's tag, a sorted set of the user's exposure tags scored by their expiry (so expired members
  * are trimmed on every put and the set cannot grow without bound) and an erasure tombstone holding the time
- * of the last erasure; per experiment, a hash of running sums.
+ * of the last erasure; per experiment and sums shard (sumsShard(userId), 16 shards), a hash of running sums
+ * and a hash of per-user totals under one tag.
  *
  * - put: per exposure, two commands sent together: a script on the user's slot (unless the user's tombstone
  *   is at or after the exposure's time, trim and ZADD the index) and `SET doc EX ttl NX` on the exposure's
@@ -19,13 +20,16 @@
  * - deleteUser: a script on the user's slot (tombstone, read the index), then per exposure one script on
  *   its slot (marker, DEL of its events), then ZREM of what was erased (one indexed meanwhile stays listed).
  *   An empty document reads as no exposure everywhere.
+ * - applySums: ONE script on the user's sums shard (redis-sums-script.ts): the increments, then per user delta the
+ *   fold of user-level-fold.ts on the user's stored totals. readSums: one HGETALL per shard, summed here.
  *
  * Redis errors propagate: the recorder counts them, the ingestion service turns them into a 503.
  */
-import type { ArmSums, EventApplication, EventWrite, ExposureRecord, ExposureStore, PositiveCounts } from '../experiments/ports.js';
+import type { ArmSums, EventApplication, EventWrite, ExposureRecord, ExposureStore, PositiveCounts, SumsUpdate } from '../experiments/ports.js';
 import { decodeExposure, encodeExposure } from '../experiments/exposure-codec.js';
 import type { Clock } from '../agp/ports.js';
-import { createKeySchema, DEFAULT_KEY_PREFIX } from './key-schema.js';
+import { createKeySchema, DEFAULT_KEY_PREFIX, SUMS_SHARDS, sumsShard } from './key-schema.js';
+import { APPLY_SUMS_LUA, SEP, applySumsArgs } from './redis-sums-script.js';
 import { ensureConnected } from './redis-connection.js';
 import type { RedisClient } from './redis-connection.js';
 
@@ -93,15 +97,6 @@ redis.call('DEL', KEYS[2], KEYS[3])
 return existed
 `;
 
-/** KEYS: sums. ARGV: (field, increment)*. */
-const ADD_SUMS_LUA = `
-for i = 1, #ARGV, 2 do redis.call('HINCRBYFLOAT', KEYS[1], ARGV[i], ARGV[i + 1]) end
-return 0
-`;
-
-/** Separates arm and field in a sums field name (neither may contain NUL in practice; the first NUL splits). */
-const SEP = '\u0000';
-
 /** A flat [k, v, k, v…] reply as a Map of numbers. */
 function countsOf(flat: unknown): Map<string, number> {
   const out = new Map<string, number>();
@@ -130,24 +125,23 @@ export function createRedisExposureStore(opts: RedisExposureStoreOptions): Expos
   const concurrency = opts.concurrency ?? 64;
   const exposureKeys = (tag: string) => [keys.exposureDoc(tag), keys.exposureEvents(tag), keys.exposurePositives(tag)] as const;
 
-  const putOne = async (r: ExposureRecord, ttl: number): Promise<number> => {
+  const putOne = async (r: ExposureRecord, ttl: number): Promise<boolean> => {
     const tag = keys.exposureTag(r.requestId);
     const nowS = Math.floor(clock.now() / 1000);
     const [idx, tomb] = [keys.exposureUserIndex(r.userId), keys.exposureErasure(r.userId)];
     const doc = keys.exposureDoc(tag);
     const [indexed, set] = await Promise.all([redis.eval(INDEX_LUA, 2, idx, tomb, tag, nowS + ttl, nowS, r.at), redis.set(doc, encodeExposure(r), 'EX', ttl, 'NX')]);
-    if (Number(indexed) === 1) return set === 'OK' ? 1 : 0;
+    if (Number(indexed) === 1) return set === 'OK';
     // The user was erased after this exposure was served: take back the document if it was written.
     if (set === 'OK') await redis.del(doc);
-    return 0;
+    return false;
   };
 
   return {
     async put(records, ttlSeconds) {
       const ttl = Math.max(1, Math.ceil(ttlSeconds));
       await ensureConnected(redis);
-      const written = await eachLimited(records, concurrency, (r) => putOne(r, ttl));
-      return written.reduce((a, b) => a + b, 0);
+      return eachLimited(records, concurrency, (r) => putOne(r, ttl));
     },
 
     async get(requestId) {
@@ -180,27 +174,33 @@ export function createRedisExposureStore(opts: RedisExposureStoreOptions): Expos
       return removed.reduce((a, b) => a + b, 0);
     },
 
-    async addToSums(experimentId: string, deltas: ArmSums): Promise<void> {
-      const args = Object.entries(deltas).flatMap(([arm, fields]) => Object.entries(fields).flatMap(([field, d]) => [`${arm}${SEP}${field}`, String(d)]));
-      if (args.length === 0) return;
+    async applySums(experimentId: string, update: SumsUpdate): Promise<void> {
+      const args = applySumsArgs(update);
+      if (!args) return;
+      const shard = sumsShard(update.userId);
       await ensureConnected(redis);
-      await redis.eval(ADD_SUMS_LUA, 1, keys.experimentSums(experimentId), ...args);
+      await redis.eval(APPLY_SUMS_LUA, 2, keys.experimentSums(experimentId, shard), keys.experimentUserTotals(experimentId, shard), ...args);
     },
 
     async readSums(experimentId: string): Promise<ArmSums> {
       await ensureConnected(redis);
+      // One single-key read per shard (concurrent, never one cross-slot command), merged by addition.
+      const shards = await Promise.all(Array.from({ length: SUMS_SHARDS }, (_, k) => redis.hgetall(keys.experimentSums(experimentId, k))));
       const out: Record<string, Record<string, number>> = {};
-      for (const [name, value] of Object.entries(await redis.hgetall(keys.experimentSums(experimentId)))) {
-        const cut = name.indexOf(SEP);
-        const [arm, field] = [name.slice(0, cut), name.slice(cut + 1)];
-        (out[arm] ??= {})[field] = Number(value);
+      for (const shard of shards) {
+        for (const [name, value] of Object.entries(shard)) {
+          const cut = name.indexOf(SEP);
+          const [arm, field] = [name.slice(0, cut), name.slice(cut + 1)];
+          const row = (out[arm] ??= {});
+          row[field] = (row[field] ?? 0) + Number(value);
+        }
       }
       return out;
     },
 
     async deleteSums(experimentId: string): Promise<void> {
       await ensureConnected(redis);
-      await redis.del(keys.experimentSums(experimentId));
+      await Promise.all(Array.from({ length: SUMS_SHARDS }, (_, k) => redis.del(keys.experimentSums(experimentId, k), keys.experimentUserTotals(experimentId, k))));
     },
   };
 }

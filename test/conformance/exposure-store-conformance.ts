@@ -1,12 +1,14 @@
 /**
  * One conformance suite for the ExposureStore port, run against every adapter (memory, Redis): round trips,
  * misses, TTL, event deduplication (within a batch, across retries, under concurrency), positive counts,
- * erasure (including a put that was still queued when the erasure ran) and experiment running sums.
+ * erasure (including a put that was still queued when the erasure ran) and experiment running sums
+ * (exposure-store-sums.ts).
  */
 import { describe, expect, it, beforeAll, afterAll } from 'vitest';
 import type { EventWrite, ExposureRecord, ExposureStore } from '../../src/experiments/ports.js';
 import { dedupeKey } from '../../src/experiments/event-validation.js';
 import type { PortHarness } from './port-harness.js';
+import { sumsConformance } from './exposure-store-sums.js';
 
 /** A store under test, its clock, and how to let time pass for it. */
 export interface ExposureStoreUnderTest {
@@ -69,12 +71,12 @@ export function describeExposureStoreConformance(name: string, harness: PortHarn
         history: ['h\u0000"x', 'hé'],
       });
       const plain = exposure({ requestId: 'r2', experiment: null });
-      expect(await store.put([odd, plain], 60)).toBe(2);
+      expect(await store.put([odd, plain], 60)).toEqual([true, true]);
       expect(await store.get(odd.requestId)).toEqual(odd);
       expect(await store.get('r2')).toEqual(plain);
       expect(await store.positives('r2')).toEqual(new Map());
-      // The first write of a requestId wins; a retried write changes nothing.
-      expect(await store.put([{ ...plain, domain: 'books' }], 60)).toBe(0);
+      // The first write of a requestId wins; a retried write changes nothing and reports false.
+      expect(await store.put([{ ...plain, domain: 'books' }, exposure({ requestId: 'r3' })], 60)).toEqual([false, true]);
       expect(await store.get('r2')).toEqual(plain);
     });
 
@@ -141,24 +143,15 @@ export function describeExposureStoreConformance(name: string, harness: PortHarn
       const { store, now, elapse } = await harness.create();
       const servedBefore = exposure({ requestId: 'late', at: now() - 1 });
       await store.deleteUser('u1');
-      expect(await store.put([servedBefore], 60)).toBe(0);
+      expect(await store.put([servedBefore], 60)).toEqual([false]);
       expect(await store.get('late')).toBeNull();
       await elapse(5);
       const servedAfter = exposure({ requestId: 'fresh', at: now() });
-      expect(await store.put([servedAfter], 60)).toBe(1);
+      expect(await store.put([servedAfter], 60)).toEqual([true]);
       expect(await store.get('fresh')).toEqual(servedAfter);
       expect(await store.deleteUser('u1')).toBe(1);
     });
 
-    it('running sums add up per experiment and arm, and are deleted per experiment', async () => {
-      const { store } = await harness.create();
-      await store.addToSums('exp-1', { A: { n: 1, ndcg: 0.5 }, B: { n: 1 } });
-      await store.addToSums('exp-1', { A: { n: 1, ndcg: 0.25 } });
-      await store.addToSums('exp-2', { A: { n: 7 } });
-      expect(await store.readSums('exp-1')).toEqual({ A: { n: 2, ndcg: 0.75 }, B: { n: 1 } });
-      await store.deleteSums('exp-1');
-      expect(await store.readSums('exp-1')).toEqual({});
-      expect(await store.readSums('exp-2')).toEqual({ A: { n: 7 } });
-    });
+    sumsConformance(() => harness.create());
   });
 }

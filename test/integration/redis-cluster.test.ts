@@ -5,7 +5,9 @@
  * - the profile cache is shared across replicas and its keys spread over the masters, while the keys
  *   that must share a slot do (and a cross-slot command is refused, so CROSSSLOT would surface);
  * - erasure (DELETE /v1/profiles/:id) on the cluster;
- * - the exposure store: per-exposure and per-user slots, events and erasure across slots;
+ * - the exposure store: per-exposure and per-user slots, events and erasure across slots; an experiment's
+ *   running sums sharded over 16 slots on every master and merged by readSums;
+ * - the experiment store: create, stop and list on its one `{registry}` slot;
  * - prompt activation reaches another replica by pub/sub (its poll is 10 min) AND by polling alone
  *   (the active hash written without a PUBLISH);
  * - a BullMQ training job (the `{prefix}` queue) completes, every queue key in one slot;
@@ -22,8 +24,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RerankResponse } from '../../src/http/schemas.js';
 import type { JobView } from '../../src/jobs/training-jobs.js';
 import { createTrainingKeys } from '../../src/jobs/redis-checkpoint-store.js';
-import { createKeySchema } from '../../src/store/key-schema.js';
+import { SUMS_SHARDS, createKeySchema } from '../../src/store/key-schema.js';
+import { createRedisExperimentStore } from '../../src/store/redis-experiment-store.js';
 import { createRedisExposureStore } from '../../src/store/redis-exposure-store.js';
+import { experiment } from '../conformance/experiment-store-conformance.js';
 import { exposure } from '../conformance/exposure-store-conformance.js';
 import type { KeySchema } from '../../src/store/key-schema.js';
 import { buildTestApp } from '../support/build-test-app.js';
@@ -185,7 +189,7 @@ describe('Redis Cluster (3 masters, REDIS_CLUSTER_NODES)', () => {
     const store = createRedisExposureStore({ redis: client, keyPrefix: prefix });
     const users = [...onVictim, ...onSurvivors];
     const records = users.flatMap((userId) => Array.from({ length: 10 }, (_, i) => exposure({ requestId: `${userId}-req-${i}`, userId, at: Date.now() })));
-    expect(await store.put(records, 600)).toBe(records.length);
+    expect(await store.put(records, 600)).toEqual(records.map(() => true));
     for (const r of records) {
       const applied = await store.applyEvents(r.requestId, [{ dedupeKey: 'k1', itemId: r.served[0] ?? '', positive: true }]);
       expect(applied?.fresh).toEqual([true]);
@@ -212,9 +216,49 @@ describe('Redis Cluster (3 masters, REDIS_CLUSTER_NODES)', () => {
     expect(await client.exists(keys.exposureUserIndex(gone))).toBe(0);
     expect(await client.zcard(keys.exposureUserIndex(kept))).toBe(10);
 
-    await store.addToSums('exp-cl', { A: { n: 2, ndcg: 0.5 } });
-    await store.addToSums('exp-cl', { A: { n: 1 }, B: { n: 1 } });
-    expect(await store.readSums('exp-cl')).toEqual({ A: { n: 3, ndcg: 0.5 }, B: { n: 1 } });
+  });
+
+  it('running sums: 64 users’ updates land on 16 shard slots across the masters; readSums merges them; deleteSums removes all', async () => {
+    const store = createRedisExposureStore({ redis: client, keyPrefix: prefix });
+    const users = Array.from({ length: 64 }, (_, i) => `sums-user-${i}`);
+    await Promise.all(users.map((userId, i) => store.applySums('exp-cl', { userId, increments: { A: { n: 1, v: i } }, users: [{ arm: 'A', count: 1, sums: { v: i } }] })));
+    await store.applySums('exp-cl', { userId: 'sums-user-3', increments: { B: { n: 1 } }, users: [{ arm: 'B', count: 1, sums: {} }] });
+    // Σi = 2016, Σi² = 85344; each user has n = 1, so Σn² = 64 and Σ n·s = Σi.
+    expect(await store.readSums('exp-cl')).toEqual({ A: { n: 64, v: 2016, users: 64, 'u.nsq': 64, 'u.v.ssq': 85344, 'u.v.x': 2016 }, B: { n: 1, users: 1, 'u.nsq': 1 } });
+    const shardSlots = await Promise.all(Array.from({ length: SUMS_SHARDS }, async (_, k) => {
+      const [sums, totals] = await Promise.all([slotOf(keys.experimentSums('exp-cl', k)), slotOf(keys.experimentUserTotals('exp-cl', k))]);
+      expect(totals).toBe(sums);
+      return sums;
+    }));
+    expect(new Set(shardSlots).size).toBe(SUMS_SHARDS);
+    const perNode = await keysPerNode(`${prefix}:xsum:*`);
+    expect(perNode.map((k) => k.length > 0)).toEqual([true, true, true]);
+    expect(perNode.flat()).toHaveLength(2 * SUMS_SHARDS);
+    // The user id appears in the per-user totals hashes only.
+    for (const key of perNode.flat()) expect(key).not.toContain('sums-user');
+    const sumsFields = (await Promise.all(Array.from({ length: SUMS_SHARDS }, (_, k) => client.hkeys(keys.experimentSums('exp-cl', k))))).flat();
+    expect(sumsFields.some((f) => f.includes('sums-user'))).toBe(false);
+    await store.deleteSums('exp-cl');
+    expect(await store.readSums('exp-cl')).toEqual({});
+    expect((await keysPerNode(`${prefix}:xsum:*`)).flat()).toEqual([]);
+  });
+
+  it('the experiment store creates, refuses, stops and lists on the cluster, every key in the {registry} slot', async () => {
+    const store = createRedisExperimentStore({ redis: client, keyPrefix: prefix });
+    expect(await store.create(experiment({ id: 'cl-1', createdAt: 1_000 }), 2)).toBeNull();
+    expect(await store.create(experiment({ id: 'cl-2', createdAt: 2_000 }), 2)).toEqual({ reason: 'domain_busy', runningId: 'cl-1' });
+    expect(await store.create(experiment({ id: 'cl-3', domain: 'books', createdAt: 3_000 }), 2)).toBeNull();
+    expect(await store.create(experiment({ id: 'cl-4', domain: 'music', createdAt: 4_000 }), 2)).toEqual({ reason: 'too_many_running', max: 2 });
+    const stopped = await store.stop('cl-1', 1_500, { kind: 'manual', message: 'ops' });
+    expect(stopped?.state).toBe('stopped');
+    expect(await store.stop('cl-1', 1_600, { kind: 'manual', message: 'again' })).toBeNull();
+    await store.lowerPValues('cl-3', { 'treat"{é}': 0.01 });
+    expect((await store.list()).map((r) => r.id)).toEqual(['cl-3', 'cl-1']);
+    expect((await store.running()).map((r) => [r.id, r.pValues])).toEqual([['cl-3', { 'treat"{é}': 0.01 }]]);
+    expect(await store.get('cl-1')).toEqual(stopped);
+    const reg = [keys.experimentDocs(), keys.experimentStops(), keys.experimentPValues(), keys.experimentRunning(), keys.experimentOrder()];
+    expect(new Set(await Promise.all(reg.map(slotOf))).size).toBe(1);
+    expect(await client.hlen(keys.experimentRunning())).toBe(1);
   });
 
   it('activation reaches another replica by pub/sub (its poll is 10 min away)', async () => {

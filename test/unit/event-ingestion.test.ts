@@ -89,7 +89,9 @@ describe('event ingestion', () => {
     const calls: Array<[string, PositiveCounts, PositiveCounts]> = [];
     const sumsDelta = (e: ExposureRecord, before: PositiveCounts, after: PositiveCounts) => {
       calls.push([e.requestId, before, after]);
-      return { [e.experiment?.arm ?? '']: { positives: [...after.values()].reduce((a, b) => a + b, 0) - [...before.values()].reduce((a, b) => a + b, 0) } };
+      const positives = [...after.values()].reduce((a, b) => a + b, 0) - [...before.values()].reduce((a, b) => a + b, 0);
+      const arm = e.experiment?.arm ?? '';
+      return { userId: e.userId, increments: { [arm]: { positives } }, users: [{ arm, count: 0, sums: { positives } }] };
     };
     const { ingestion, store } = await setup({ sumsDelta });
     await ingestion.ingest([
@@ -104,7 +106,8 @@ describe('event ingestion', () => {
     expect(calls.map((c) => c[0])).toEqual(['r1', 'r1']);
     expect(calls[1]?.[1]).toEqual(new Map([['item-3', 1], ['item-1', 1]]));
     expect(calls[1]?.[2]).toEqual(new Map([['item-3', 2], ['item-1', 1]]));
-    expect(await store.readSums('exp-1')).toEqual({ treatment: { positives: 3 } });
+    // The plain increment and the user-level fold of u1's totals (0 exposures here, so no count terms).
+    expect(await store.readSums('exp-1')).toEqual({ treatment: { positives: 3, 'u.positives.ssq': 9 } });
   });
 
   it('a failing store is a 503-kind error (retrying the same batch is safe)', async () => {

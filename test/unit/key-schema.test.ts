@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { clusterHashTag, createKeySchema, decodeSegment, encodeSegment, userHash } from '../../src/store/key-schema.js';
+import { SUMS_SHARDS, clusterHashTag, createKeySchema, decodeSegment, encodeSegment, sumsShard, userHash } from '../../src/store/key-schema.js';
 
 const base = { domain: 'movies', promptVersion: 'v1', userId: 'u1', historyDigest: 'abc123' };
 
@@ -100,7 +100,25 @@ describe('key schema', () => {
     const user = [k.exposureUserIndex('alice'), k.exposureErasure('alice')];
     expect(user.map(clusterHashTag)).toEqual([userHash('alice'), userHash('alice')]);
     expect(user).not.toContain(k.profileIndex('alice'));
-    expect(clusterHashTag(k.experimentSums('exp:{1}'))).toBe(encodeSegment('exp:{1}'));
+    expect(clusterHashTag(k.experimentSums('exp:{1}', 3))).toBe(`${encodeSegment('exp:{1}')}.3`);
+    expect(clusterHashTag(k.experimentUserTotals('exp:{1}', 3))).toBe(`${encodeSegment('exp:{1}')}.3`);
+    expect(k.experimentUserTotals('exp:{1}', 3)).not.toBe(k.experimentSums('exp:{1}', 3));
+    const reg = [k.experimentDocs(), k.experimentStops(), k.experimentPValues(), k.experimentRunning(), k.experimentOrder()];
+    expect(new Set(reg.map(clusterHashTag))).toEqual(new Set(['registry']));
+    expect(new Set(reg).size).toBe(5);
+  });
+
+  it('sums shards: stable per user, within 0–15, every shard used, distinct tags per (experiment, shard)', () => {
+    expect(SUMS_SHARDS).toBe(16);
+    expect(sumsShard('alice')).toBe(sumsShard('alice'));
+    // Pinned (FNV-1a 32-bit: alice = 0x872213e7): the shard decides where stored totals live, so it must never change.
+    expect(['alice', 'bob', ''].map(sumsShard)).toEqual([7, 4, 5]);
+    const shards = new Set(Array.from({ length: 500 }, (_, i) => sumsShard(`user-${i}`)));
+    expect([...shards].every((s) => Number.isInteger(s) && s >= 0 && s < 16)).toBe(true);
+    expect(shards.size).toBe(16);
+    const k = createKeySchema('agp');
+    const tags = new Set(['a', 'a.1', 'a.1.2'].flatMap((id) => Array.from({ length: 16 }, (_, s) => clusterHashTag(k.experimentSums(id, s)))));
+    expect(tags.size).toBe(48);
   });
 
   it('rejects prefixes that would capture the hash tag', () => {
