@@ -42,7 +42,11 @@ export interface EventIngestionOptions {
    * The running-sums update of one exposure's positive-count transition (the statistics' business); null or
    * absent: no sums are kept. Called only for exposures served under an experiment whose counts changed.
    */
-  sumsDelta?: (exposure: ExposureRecord, before: PositiveCounts, after: PositiveCounts) => SumsUpdate | null;
+  sumsDelta?: (exposure: ExposureRecord, before: PositiveCounts, after: PositiveCounts) => SumsUpdate | null | Promise<SumsUpdate | null>;
+  /** The events of one exposure that were counted now (per-arm metrics); must not throw. */
+  onAccepted?: (exposure: ExposureRecord, events: readonly ValidEvent[]) => void;
+  /** A failed sums update could not be given back (a later batch claimed past it): counted, never silent. */
+  onSumsLost?: () => void;
   /** Counts per outcome after each call (metrics). */
   onOutcome?: (outcome: IngestOutcome, count: number) => void;
 }
@@ -100,9 +104,21 @@ export function createEventIngestion(opts: EventIngestionOptions): EventIngestio
       if (fresh) t.accepted += 1;
       else t.duplicates += 1;
     }
+    if (opts.onAccepted) {
+      const fresh = exposed.filter((_, i) => applied.fresh[i] === true);
+      if (fresh.length > 0) opts.onAccepted(exposure, fresh);
+    }
     if (opts.sumsDelta && exposure.experiment && changed(applied.before, applied.after)) {
-      const update = opts.sumsDelta(exposure, applied.before, applied.after);
-      if (update) await store.applySums(exposure.experiment.id, update);
+      try {
+        const update = await opts.sumsDelta(exposure, applied.before, applied.after);
+        if (update) await store.applySums(exposure.experiment.id, update);
+      } catch (err) {
+        // Give the transition back so the caller's retry (after our 503) applies it; the events themselves
+        // are already counted and will come back as duplicates.
+        const released = await store.releaseClaim(requestId, applied.after, applied.before).catch(() => false);
+        if (!released) opts.onSumsLost?.();
+        throw err;
+      }
     }
   }
 

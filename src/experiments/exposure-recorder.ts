@@ -7,11 +7,14 @@
  * Sampling is deterministic per requestId (a hash, not a coin), so every replica and every retry of a
  * request agrees on whether it is kept.
  */
-import type { ExposureRecord, ExposureStore } from './ports.js';
+import type { ExposureRecord, ExposureStore, SumsUpdate } from './ports.js';
 
 /** What happened to an exposure handed to record() (bounded label values of the exposures metric). */
-export type RecordOutcome = 'recorded' | 'sampled_out' | 'dropped' | 'failed';
-export const RECORD_OUTCOMES: readonly RecordOutcome[] = ['recorded', 'sampled_out', 'dropped', 'failed'];
+export type RecordOutcome = 'recorded' | 'sampled_out' | 'dropped' | 'failed' | 'sums_failed';
+export const RECORD_OUTCOMES: readonly RecordOutcome[] = ['recorded', 'sampled_out', 'dropped', 'failed', 'sums_failed'];
+
+/** Attempts at an experiment's running sums after the exposure was written (a Redis blip should not cost them). */
+const SUMS_ATTEMPTS = 3;
 
 /** The store and limits of a recorder. */
 export interface ExposureRecorderOptions {
@@ -23,14 +26,21 @@ export interface ExposureRecorderOptions {
   maxQueue?: number;
   /** Most exposures per store write (default 100). */
   batchSize?: number;
-  /** Counts outcomes (metrics); `failed` and `dropped` also mean the exposure is lost. */
+  /**
+   * Counts outcomes (metrics); `failed` and `dropped` also mean the exposure is lost; `sums_failed`: it was
+   * written but its experiment's running sums could not be updated after SUMS_ATTEMPTS tries.
+   */
   onOutcome?: (outcome: RecordOutcome, count: number) => void;
 }
 
 /** What serving calls after every 200 rerank. */
 export interface ExposureRecorder {
-  /** Samples and enqueues an exposure; returns immediately and never throws. */
-  record(exposure: ExposureRecord): void;
+  /**
+   * Samples and enqueues an exposure; returns immediately and never throws. `sums`: what the exposure adds
+   * to its experiment's running sums, applied once the exposure is written (and only if it is: a retried
+   * requestId or an erased user adds nothing).
+   */
+  record(exposure: ExposureRecord, sums?: SumsUpdate | null): void;
   /** Resolves once everything enqueued before the call has been written (or failed). */
   flush(): Promise<void>;
   /** Exposures waiting. */
@@ -59,18 +69,41 @@ export function createExposureRecorder(opts: ExposureRecorderOptions): ExposureR
   const count = (outcome: RecordOutcome, n = 1) => {
     if (n > 0) opts.onOutcome?.(outcome, n);
   };
-  let queue: ExposureRecord[] = [];
+  /** An exposure to write, or (`written`) one already written whose sums are still to be applied. */
+  interface Job {
+    exposure: ExposureRecord;
+    sums: SumsUpdate | null;
+    written: boolean;
+    attempts: number;
+  }
+  let queue: Job[] = [];
   let draining: Promise<void> | undefined;
 
-  const writeBatch = async (batch: ExposureRecord[]) => {
+  const applySums = async (job: Job) => {
+    const experiment = job.exposure.experiment;
+    if (!job.sums || !experiment) return;
     try {
-      const written = await opts.store.put(batch, opts.ttlSeconds);
+      await opts.store.applySums(experiment.id, job.sums);
+    } catch {
+      // Retried after the rest of the queue (a later drain), so a short blip costs nothing.
+      if (job.attempts + 1 < SUMS_ATTEMPTS) queue.push({ ...job, written: true, attempts: job.attempts + 1 });
+      else count('sums_failed');
+    }
+  };
+
+  const writeBatch = async (batch: Job[]) => {
+    const toWrite = batch.filter((j) => !j.written);
+    const retries = batch.filter((j) => j.written);
+    let written: readonly boolean[] = [];
+    try {
+      if (toWrite.length > 0) written = await opts.store.put(toWrite.map((j) => j.exposure), opts.ttlSeconds);
       // The rest were dropped by an erasure that came after they were served, or were already stored (a
-      // retried write): not a failure.
+      // retried write): not a failure, and they add nothing to any sums.
       count('recorded', written.filter(Boolean).length);
     } catch {
-      count('failed', batch.length);
+      count('failed', toWrite.length);
     }
+    await Promise.all([...toWrite.filter((_, i) => written[i] === true), ...retries].map(applySums));
   };
 
   const drain = async () => {
@@ -96,11 +129,11 @@ export function createExposureRecorder(opts: ExposureRecorderOptions): ExposureR
     get pending() {
       return queue.length;
     },
-    record(exposure) {
+    record(exposure, sums) {
       try {
         if (!isSampled(exposure.requestId, opts.sampleRate)) return count('sampled_out');
         if (queue.length >= maxQueue) return count('dropped');
-        queue.push(exposure);
+        queue.push({ exposure, sums: sums ?? null, written: false, attempts: 0 });
         startDrain();
       } catch {
         // record() is called from serving: a bug in a metric callback must not fail a rerank.

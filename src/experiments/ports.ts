@@ -55,7 +55,12 @@ export type PositiveCounts = ReadonlyMap<string, number>;
 export interface EventApplication {
   /** Per event, in order: true when it was counted, false when its dedupe key was already seen. */
   fresh: readonly boolean[];
-  /** Positive counts just before this batch, and just after it (one atomic transition). */
+  /**
+   * The transition the experiment's running sums must make: `before` is the positive counts they were last
+   * claimed at, `after` the counts now, which this step claims. Claims are atomic, so concurrent batches get
+   * consecutive transitions that add up to exactly the final state; a retried batch whose sums update
+   * failed (and was released, see releaseClaim) gets its transition again.
+   */
   before: PositiveCounts;
   after: PositiveCounts;
 }
@@ -105,6 +110,12 @@ export interface ExposureStore {
    * (and stores nothing) when the exposure no longer exists. Item ids must already be checked against `served`.
    */
   applyEvents(requestId: string, events: readonly EventWrite[]): Promise<EventApplication | null>;
+  /**
+   * Undoes a claim whose sums update failed: when the claimed counts are still `claimed`, sets them back to
+   * `restore`, so the next batch (a retry) derives the transition again. False when a later batch claimed
+   * past it (that batch's transition starts from `claimed`; the failed part is then lost and counted).
+   */
+  releaseClaim(requestId: string, claimed: PositiveCounts, restore: PositiveCounts): Promise<boolean>;
   /** Positive-event counts of an exposure's items (empty map when none), or null when the exposure is gone. */
   positives(requestId: string): Promise<PositiveCounts | null>;
   /** Erases every exposure and event of a user; returns the number of exposures removed. */
@@ -119,6 +130,12 @@ export interface ExposureStore {
   readSums(experimentId: string): Promise<ArmSums>;
   /** Forgets an experiment's running sums and per-user totals. */
   deleteSums(experimentId: string): Promise<void>;
+  /**
+   * Erasure: forgets a user's stored totals in an experiment (the only place sums hold a user id). The
+   * aggregates keep the user's past contribution (they hold no id); a later exposure of the same id counts
+   * as a new user.
+   */
+  forgetUserTotals(experimentId: string, arms: readonly string[], userId: string): Promise<void>;
 }
 
 /** Lifecycle of an experiment: running until stopped by a person, a promotion or a guardrail. */

@@ -155,6 +155,8 @@ export async function createExperimentsRuntime(p: ExperimentsParts): Promise<Exp
     async eraseUser(userId) {
       try {
         const [profiles, removed] = await Promise.all([p.profileStore.deleteUser(userId), exposures.deleteUser(userId)]);
+        // The per-user totals of every experiment that may have seen the user (experiments are few).
+        for (const e of await experimentStore.list()) await exposures.forgetUserTotals(e.id, e.arms.map((a) => a.name), userId);
         return { profiles, exposures: removed };
       } catch (err) {
         logger.error({ err: err instanceof Error ? err.message : String(err) }, 'user erasure failed');

@@ -94,6 +94,8 @@ export interface KeySchema {
   exposureEvents(tag: string): string;
   /** Hash itemId → positive-event count of the exposure. */
   exposurePositives(tag: string): string;
+  /** Hash itemId → positive count as last claimed for the experiment's running sums (what they reflect). */
+  exposureClaimed(tag: string): string;
   /** Set of the exposure tags of a user (erasure reads it instead of SCANning); the user's slot. */
   exposureUserIndex(userId: string): string;
   /** The user's exposure-erasure tombstone (the time of the last erasure, with a TTL); the user's slot. */
@@ -159,6 +161,7 @@ export function createKeySchema(prefix: string = DEFAULT_KEY_PREFIX): KeySchema 
     exposureDoc: (tag: string) => exposureBase(tag),
     exposureEvents: (tag: string) => `${exposureBase(tag)}:ev`,
     exposurePositives: (tag: string) => `${exposureBase(tag)}:pos`,
+    exposureClaimed: (tag: string) => `${exposureBase(tag)}:cl`,
     exposureUserIndex: (userId: string) => `${p}:expu:{${userHash(userId)}}:idx`,
     exposureErasure: (userId: string) => `${p}:expu:{${userHash(userId)}}:erased`,
     experimentSums: (experimentId: string, shard: number) => sumsBase(experimentId, shard),

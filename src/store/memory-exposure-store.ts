@@ -54,6 +54,8 @@ interface Entry {
   owner: Owner;
   seen?: Set<string>;
   positives?: Map<string, number>;
+  /** The counts last claimed for the experiment's running sums. */
+  claimed?: Map<string, number>;
 }
 
 /** An ExposureStore plus a size probe for tests and the bench. */
@@ -127,14 +129,23 @@ export function createMemoryExposureStore(opts: MemoryExposureStoreOptions): Mem
       if (!entry) return Promise.resolve(null);
       const seen = (entry.seen ??= new Set());
       const positives = (entry.positives ??= new Map());
-      const before: PositiveCounts = new Map(positives);
+      const before: PositiveCounts = entry.claimed ?? new Map();
       const fresh = events.map((e) => {
         if (seen.has(e.dedupeKey)) return false;
         seen.add(e.dedupeKey);
         if (e.positive) positives.set(e.itemId, (positives.get(e.itemId) ?? 0) + 1);
         return true;
       });
+      entry.claimed = new Map(positives);
       return Promise.resolve({ fresh, before, after: new Map(positives) });
+    },
+    releaseClaim(requestId: string, claimed: PositiveCounts, restore: PositiveCounts): Promise<boolean> {
+      const entry = entries.get(requestId, { updateAgeOnGet: false });
+      const cur = entry?.claimed ?? new Map<string, number>();
+      const same = cur.size === claimed.size && [...claimed].every(([k, v]) => cur.get(k) === v);
+      if (!entry || !same) return Promise.resolve(false);
+      entry.claimed = new Map(restore);
+      return Promise.resolve(true);
     },
     positives(requestId: string): Promise<PositiveCounts | null> {
       const entry = entries.get(requestId, { updateAgeOnGet: false });
@@ -150,6 +161,11 @@ export function createMemoryExposureStore(opts: MemoryExposureStoreOptions): Mem
       }
       byUser.delete(owner);
       return Promise.resolve(removed);
+    },
+    forgetUserTotals(experimentId: string, arms: readonly string[], userId: string): Promise<void> {
+      const exp = sums.get(experimentId);
+      for (const arm of arms) exp?.users.delete(`${arm}\u0000${userId}`);
+      return Promise.resolve();
     },
     applySums(experimentId: string, update: SumsUpdate): Promise<void> {
       let exp = sums.get(experimentId);

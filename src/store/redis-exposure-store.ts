@@ -56,25 +56,68 @@ if ttl < 0 or ttl < tonumber(ARGV[2]) - tonumber(ARGV[3]) then redis.call('EXPIR
 return 1
 `;
 
-/** KEYS: doc, events, positives. ARGV: (dedupeKey, itemId, positive 1|0)*. nil when the document is gone. */
+/**
+ * KEYS: doc, events, positives, claimed. ARGV: (dedupeKey, itemId, positive 1|0)*. nil when the document is
+ * gone. Returns the claimed counts (what the experiment's sums reflect) and the counts now, and claims the
+ * latter in the same step, so concurrent batches get consecutive, disjoint transitions.
+ */
 const APPLY_LUA = `
 local ttl = redis.call('PTTL', KEYS[1])
 if ttl == -2 or redis.call('STRLEN', KEYS[1]) == 0 then return false end
-local before = redis.call('HGETALL', KEYS[3])
+local claimed = redis.call('HGETALL', KEYS[4])
 local fresh = {}
+local moved = false
 for i = 1, #ARGV, 3 do
   if redis.call('HSETNX', KEYS[2], ARGV[i], '1') == 1 then
     fresh[#fresh + 1] = 1
-    if ARGV[i + 2] == '1' then redis.call('HINCRBY', KEYS[3], ARGV[i + 1], 1) end
+    if ARGV[i + 2] == '1' then
+      redis.call('HINCRBY', KEYS[3], ARGV[i + 1], 1)
+      moved = true
+    end
   else
     fresh[#fresh + 1] = 0
+  end
+end
+local now = redis.call('HGETALL', KEYS[3])
+-- A retried batch (all duplicates) still returns claimed -> now, so a transition released after a failed
+-- sums update is derived again; claiming is copying the counts.
+if moved or #claimed ~= #now then
+  redis.call('DEL', KEYS[4])
+  if #now > 0 then redis.call('HSET', KEYS[4], unpack(now)) end
+else
+  for i = 1, #now, 2 do
+    if redis.call('HGET', KEYS[4], now[i]) ~= now[i + 1] then
+      redis.call('DEL', KEYS[4])
+      redis.call('HSET', KEYS[4], unpack(now))
+      break
+    end
   end
 end
 if ttl > 0 then
   redis.call('PEXPIRE', KEYS[2], ttl)
   redis.call('PEXPIRE', KEYS[3], ttl)
+  redis.call('PEXPIRE', KEYS[4], ttl)
 end
-return {fresh, before, redis.call('HGETALL', KEYS[3])}
+return {fresh, claimed, now}
+`;
+
+/**
+ * KEYS: doc, claimed. ARGV: n, then n flat (item, count) of the claim to undo, then the counts to restore.
+ * Restores only when the claim is still the one given (no later batch claimed past it); 1 when restored.
+ */
+const RELEASE_LUA = `
+if redis.call('STRLEN', KEYS[1]) == 0 then return 0 end
+local n = tonumber(ARGV[1])
+local cur = redis.call('HGETALL', KEYS[2])
+if #cur ~= n then return 0 end
+for i = 2, n + 1, 2 do
+  if redis.call('HGET', KEYS[2], ARGV[i]) ~= ARGV[i + 1] then return 0 end
+end
+redis.call('DEL', KEYS[2])
+if #ARGV > n + 1 then redis.call('HSET', KEYS[2], unpack(ARGV, n + 2)) end
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl > 0 then redis.call('PEXPIRE', KEYS[2], ttl) end
+return 1
 `;
 
 /** KEYS: doc, positives. The positive counts, or nil when the document is gone. */
@@ -89,11 +132,11 @@ redis.call('SET', KEYS[2], ARGV[1], 'EX', ARGV[2])
 return redis.call('ZRANGE', KEYS[1], 0, -1)
 `;
 
-/** KEYS: doc, events, positives. ARGV: marker TTL (s). Leaves the empty marker; 1 when an exposure was there. */
+/** KEYS: doc, events, positives, claimed. ARGV: marker TTL (s). Leaves the empty marker; 1 when an exposure was there. */
 const ERASE_ONE_LUA = `
 local existed = redis.call('STRLEN', KEYS[1]) > 0 and 1 or 0
 redis.call('SET', KEYS[1], '', 'EX', ARGV[1])
-redis.call('DEL', KEYS[2], KEYS[3])
+redis.call('DEL', KEYS[2], KEYS[3], KEYS[4])
 return existed
 `;
 
@@ -123,7 +166,7 @@ export function createRedisExposureStore(opts: RedisExposureStoreOptions): Expos
   const clock = opts.clock ?? { now: () => Date.now() };
   const tombstoneTtl = Math.max(1, Math.ceil(opts.erasureTombstoneSeconds ?? 3600));
   const concurrency = opts.concurrency ?? 64;
-  const exposureKeys = (tag: string) => [keys.exposureDoc(tag), keys.exposureEvents(tag), keys.exposurePositives(tag)] as const;
+  const exposureKeys = (tag: string) => [keys.exposureDoc(tag), keys.exposureEvents(tag), keys.exposurePositives(tag), keys.exposureClaimed(tag)] as const;
 
   const putOne = async (r: ExposureRecord, ttl: number): Promise<boolean> => {
     const tag = keys.exposureTag(r.requestId);
@@ -152,10 +195,18 @@ export function createRedisExposureStore(opts: RedisExposureStoreOptions): Expos
     async applyEvents(requestId: string, events: readonly EventWrite[]): Promise<EventApplication | null> {
       await ensureConnected(redis);
       const args = events.flatMap((e) => [e.dedupeKey, e.itemId, e.positive ? '1' : '0']);
-      const reply = (await redis.eval(APPLY_LUA, 3, ...exposureKeys(keys.exposureTag(requestId)), ...args)) as unknown;
+      const reply = (await redis.eval(APPLY_LUA, 4, ...exposureKeys(keys.exposureTag(requestId)), ...args)) as unknown;
       if (!Array.isArray(reply)) return null;
       const [fresh, before, after] = reply as [unknown, unknown, unknown];
       return { fresh: (Array.isArray(fresh) ? fresh : []).map((f) => Number(f) === 1), before: countsOf(before), after: countsOf(after) };
+    },
+
+    async releaseClaim(requestId: string, claimed: PositiveCounts, restore: PositiveCounts): Promise<boolean> {
+      await ensureConnected(redis);
+      const tag = keys.exposureTag(requestId);
+      const flat = (m: PositiveCounts) => [...m].flatMap(([k, v]) => [k, String(v)]);
+      const expected = flat(claimed);
+      return Number(await redis.eval(RELEASE_LUA, 2, keys.exposureDoc(tag), keys.exposureClaimed(tag), expected.length, ...expected, ...flat(restore))) === 1;
     },
 
     async positives(requestId: string): Promise<PositiveCounts | null> {
@@ -169,9 +220,15 @@ export function createRedisExposureStore(opts: RedisExposureStoreOptions): Expos
       await ensureConnected(redis);
       const idx = keys.exposureUserIndex(userId);
       const tags = (await redis.eval(ERASE_BEGIN_LUA, 2, idx, keys.exposureErasure(userId), clock.now(), tombstoneTtl)) as string[];
-      const removed = await eachLimited(tags, concurrency, async (tag) => Number(await redis.eval(ERASE_ONE_LUA, 3, ...exposureKeys(tag), tombstoneTtl)));
+      const removed = await eachLimited(tags, concurrency, async (tag) => Number(await redis.eval(ERASE_ONE_LUA, 4, ...exposureKeys(tag), tombstoneTtl)));
       for (let i = 0; i < tags.length; i += 500) await redis.zrem(idx, ...tags.slice(i, i + 500));
       return removed.reduce((a, b) => a + b, 0);
+    },
+
+    async forgetUserTotals(experimentId: string, arms: readonly string[], userId: string): Promise<void> {
+      if (arms.length === 0) return;
+      await ensureConnected(redis);
+      await redis.hdel(keys.experimentUserTotals(experimentId, sumsShard(userId)), ...arms.map((arm) => `${arm}${SEP}${userId}`));
     },
 
     async applySums(experimentId: string, update: SumsUpdate): Promise<void> {

@@ -94,6 +94,30 @@ export function describeExposureStoreConformance(name: string, harness: PortHarn
       expect(await store.positives('r1')).toEqual(new Map([['item-3', 1], ['item-1', 2]]));
     });
 
+    it('a released claim is handed out again to the retry; a stale release changes nothing', async () => {
+      const { store } = await harness.create();
+      await store.put([exposure()], 60);
+      const batch = [ev('item-3', 'click'), ev('item-1', 'purchase')];
+      const first = await store.applyEvents('r1', batch);
+      const counts = new Map([['item-3', 1], ['item-1', 1]]);
+      expect(first?.after).toEqual(counts);
+      // The sums update failed: give the transition back, and the retried batch (all duplicates) gets it again.
+      expect(await store.releaseClaim('r1', counts, new Map())).toBe(true);
+      const retry = await store.applyEvents('r1', batch);
+      expect(retry?.fresh).toEqual([false, false]);
+      expect(retry?.before).toEqual(new Map());
+      expect(retry?.after).toEqual(counts);
+      // Claimed again: a further retry has nothing left to apply.
+      const again = await store.applyEvents('r1', batch);
+      expect(again?.before).toEqual(again?.after);
+      // A later batch claimed past the old claim: releasing the old one must not rewind it.
+      await store.applyEvents('r1', [ev('item-9', 'click')]);
+      expect(await store.releaseClaim('r1', counts, new Map())).toBe(false);
+      const last = await store.applyEvents('r1', [ev('item-9', 'click')]);
+      expect(last?.before).toEqual(new Map([...counts, ['item-9', 1]]));
+      expect(await store.releaseClaim('nope', counts, new Map())).toBe(false);
+    });
+
     it('concurrent batches on one exposure: each key counted once and the transitions chain to the final state', async () => {
       const { store } = await harness.create();
       await store.put([exposure()], 60);

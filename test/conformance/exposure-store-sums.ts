@@ -135,4 +135,23 @@ export function sumsConformance(create: () => Promise<{ store: ExposureStore }>)
     expect(await store.readSums('exp-del')).toEqual({ A: { n: 1, users: 1, 'u.nsq': 1 } });
     expect(await store.readSums('exp-keep')).toEqual({ A: { n: 1, users: 1, 'u.nsq': 1 } });
   });
+
+  it('forgetUserTotals (erasure) removes one user’s totals in one experiment; the aggregates stay', async () => {
+    const { store } = await create();
+    const exposed = (userId: string): SumsUpdate => ({ userId, increments: { A: { n: 1 } }, users: [{ arm: 'A', count: 1, sums: { pos: 0 } }] });
+    await store.applySums('exp-f', exposed('forget-me'));
+    await store.applySums('exp-f', exposed('forget-me'));
+    await store.applySums('exp-f', exposed('keep-me'));
+    await store.applySums('exp-g', exposed('forget-me'));
+    expect((await store.readSums('exp-f')).A).toEqual({ n: 3, users: 2, 'u.nsq': 5 });
+    await store.forgetUserTotals('exp-f', ['A', 'B'], 'forget-me');
+    expect((await store.readSums('exp-f')).A).toEqual({ n: 3, users: 2, 'u.nsq': 5 });
+    // Forgotten: the next exposure of that id starts from zero (users + 1, n² + 1); keep-me continues (n² + 3).
+    await store.applySums('exp-f', exposed('forget-me'));
+    await store.applySums('exp-f', exposed('keep-me'));
+    expect((await store.readSums('exp-f')).A).toEqual({ n: 5, users: 3, 'u.nsq': 9 });
+    // The other experiment still knows the user.
+    await store.applySums('exp-g', exposed('forget-me'));
+    expect((await store.readSums('exp-g')).A).toEqual({ n: 2, users: 1, 'u.nsq': 4 });
+  });
 }

@@ -76,7 +76,15 @@ const waitForExposures = (id: string, n: number) =>
     timeoutMs: 15_000,
   });
 
-function expectArm(actual: Record<string, any>, expected: ReturnType<typeof oracleArm>): void {
+interface ArmJson {
+  users: number;
+  exposures: number;
+  fallbackRate: number;
+  metrics: Record<'ctr' | 'mrr' | 'ndcg@10', { value: number; ci95: [number, number] }>;
+  baselineOrder: Record<'ctr' | 'mrr' | 'ndcg@10', { value: number; ci95: [number, number] }> & { label: string };
+}
+
+function expectArm(actual: ArmJson, expected: ReturnType<typeof oracleArm>): void {
   expect(actual.users).toBe(expected.users);
   expect(actual.exposures).toBe(expected.exposures);
   expect(actual.fallbackRate).toBeCloseTo(expected.fallbackRate, 9);
@@ -190,7 +198,7 @@ describe('experiments end to end on Redis', () => {
         guardrails: { maxFallbackRate: 0.1, minExposures: 3 },
       })
     ).json();
-    double.setMode('error');
+    double.setMode('error500');
     try {
       const served = await runTraffic('music', 12, 1);
       await waitForExposures(exp.id, served.length);

@@ -116,4 +116,35 @@ describe('event ingestion', () => {
     const ingestion = createEventIngestion({ store: broken, clock: { now: () => NOW }, maxAgeMs: DAY });
     await expect(ingestion.ingest([{ requestId: 'r1', itemId: 'item-3', type: 'click' }])).rejects.toBeInstanceOf(UnavailableError);
   });
+
+  it('a failed sums update is given back: the 503 retry applies it once, and nothing is counted twice', async () => {
+    const { store } = await setup();
+    let failNext = true;
+    const flaky: ExposureStore = {
+      ...store,
+      applySums: (id, update) => {
+        if (failNext) {
+          failNext = false;
+          return Promise.reject(new Error('READONLY'));
+        }
+        return store.applySums(id, update);
+      },
+    };
+    const sumsDelta = (_e: ExposureRecord, before: PositiveCounts, after: PositiveCounts) => ({
+      userId: 'u1',
+      increments: { treatment: { positives: [...after.values()].reduce((a, b) => a + b, 0) - [...before.values()].reduce((a, b) => a + b, 0) } },
+      users: [],
+    });
+    const ingestion = createEventIngestion({ store: flaky, clock: { now: () => NOW }, maxAgeMs: DAY, sumsDelta });
+    const batch = [
+      { requestId: 'r1', itemId: 'item-3', type: 'click' },
+      { requestId: 'r1', itemId: 'item-1', type: 'purchase' },
+    ];
+    await expect(ingestion.ingest(batch)).rejects.toBeInstanceOf(UnavailableError);
+    expect(await store.readSums('exp-1')).toEqual({});
+    expect(await ingestion.ingest(batch)).toMatchObject({ accepted: 0, duplicates: 2 });
+    expect(await store.readSums('exp-1')).toEqual({ treatment: { positives: 2 } });
+    await ingestion.ingest(batch);
+    expect(await store.readSums('exp-1')).toEqual({ treatment: { positives: 2 } });
+  });
 });
