@@ -72,6 +72,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Report what users did with served lists
+         * @description Attributes 1–1,000 outcome events (each an `OutcomeEvent`) to the reranks that served them, by `requestId`. A retried batch counts nothing twice. Unknown or expired request ids are `unattributed`; items that were not served are rejected with `ITEM_NOT_EXPOSED`; other invalid events are rejected one by one. A 503 means nothing of the batch may have been stored: retry the same batch.
+         */
+        post: operations["ingestEvents"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/users/{userId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Erase everything held about a user
+         * @description Removes the user’s cached profiles, recorded exposures and their events. Later events for those request ids are `unattributed`. Experiment running sums hold no ids and are kept. A 503 means the erasure was not completed: retry.
+         */
+        delete: operations["eraseUser"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/admin/v1/prompts": {
         parameters: {
             query?: never;
@@ -211,6 +251,81 @@ export interface paths {
         get: operations["getTrainingJobTrace"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/v1/experiments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List experiments, newest first */
+        get: operations["listExperiments"];
+        put?: never;
+        /**
+         * Start an A/B or interleaving experiment
+         * @description At most one running experiment per domain (409 EXPERIMENT_ALREADY_RUNNING) and EXPERIMENTS_MAX_RUNNING in all (409 TOO_MANY_RUNNING_EXPERIMENTS). A pinned promptVersion must exist (400 UNKNOWN_PROMPT_VERSION).
+         */
+        post: operations["createExperiment"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/v1/experiments/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * An experiment with its per-arm results and always-valid decision
+         * @description Safe to read as often as you like: the confidence intervals and the decision are always-valid (docs/experiments.md). `baselineOrder` is a position-biased counterfactual, not a result.
+         */
+        get: operations["getExperiment"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/v1/experiments/{id}/stop": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Stop a running experiment (its users return to normal serving) */
+        post: operations["stopExperiment"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/v1/experiments/{id}/promote": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Activate an arm’s prompt version for the domain and stop the experiment */
+        post: operations["promoteExperimentArm"];
         delete?: never;
         options?: never;
         head?: never;
@@ -378,6 +493,37 @@ export interface components {
              */
             activate?: "never" | "if-better";
         };
+        EventsRequestInput: {
+            /** @description 1–1000 events, each an OutcomeEvent; an event that is not valid is rejected on its own (see `rejected`). */
+            events: unknown[];
+        };
+        ExperimentCreateInput: {
+            domain: string;
+            /** @enum {string} */
+            mode: "ab" | "interleave";
+            /** @description The first arm is the control. Interleaving takes exactly two. */
+            arms: {
+                name: string;
+                /** @enum {string} */
+                method: "agp" | "direct" | "cot" | "baseline";
+                /** @description Pinned version; default: whatever is active. */
+                promptVersion?: string;
+                /** @description Relative share of users (ab); default 1. */
+                weight?: number;
+            }[];
+            /** @description Share of the domain’s users in the experiment; default 1. */
+            trafficShare?: number;
+            /** @description Per-arm limits; an arm over one (after minExposures) stops the experiment. Defaults come from EXPERIMENT_* settings. */
+            guardrails?: {
+                maxFallbackRate?: number;
+                maxLatencyP99Ms?: number;
+                maxLlmCallsPerExposure?: number;
+                minExposures?: number;
+            };
+        };
+        PromoteRequestInput: {
+            arm: string;
+        };
         /** @enum {string} */
         FallbackReason: "llm_unconfigured" | "timeout" | "llm_error" | "unparseable" | "overloaded" | "circuit_open";
         RerankResponse: {
@@ -387,7 +533,15 @@ export interface components {
                 rank: number;
                 /** @description 1-based position in the request. */
                 baseRank: number;
+                /** @description Under an interleaving experiment: the arm that contributed this item. */
+                arm?: string;
             }[];
+            /** @description The experiment this answer was served under, or null (no running experiment, or the user is outside its traffic share). */
+            experiment: {
+                id: string;
+                /** @description The A/B arm served; null under interleaving (see ranking[i].arm). */
+                arm: string | null;
+            } | null;
             /** @enum {string} */
             method: "agp" | "direct" | "cot" | "baseline";
             promptVersion: string;
@@ -450,6 +604,191 @@ export interface components {
                 };
             };
             error?: string;
+        };
+        EventsResponse: {
+            /** @description Events counted now. */
+            accepted: number;
+            /** @description Events already counted (by eventId, or by requestId, itemId and type). */
+            duplicates: number;
+            /** @description Events whose requestId is unknown, expired or erased (not an error). */
+            unattributed: number;
+            rejected: {
+                index: number;
+                /** @enum {string} */
+                code: "INVALID_EVENT" | "INVALID_EVENT_TYPE" | "INVALID_TS" | "ITEM_NOT_EXPOSED";
+                message: string;
+            }[];
+        };
+        EraseUserResponse: {
+            userId: string;
+            /** @description Cached profiles removed. */
+            profiles: number;
+            /** @description Recorded exposures (with their events) removed. */
+            exposures: number;
+        };
+        Experiment: {
+            id: string;
+            domain: string;
+            /** @enum {string} */
+            mode: "ab" | "interleave";
+            trafficShare: number;
+            /** @description Per-arm limits; an arm over one (after minExposures) stops the experiment. Defaults come from EXPERIMENT_* settings. */
+            guardrails: {
+                maxFallbackRate?: number;
+                maxLatencyP99Ms?: number;
+                maxLlmCallsPerExposure?: number;
+                minExposures?: number;
+            };
+            /** @enum {string} */
+            state: "running" | "stopped";
+            /** @description Epoch ms. */
+            createdAt: number;
+            stoppedAt: number | null;
+            stopReason: {
+                /** @enum {string} */
+                kind: "manual" | "promoted" | "guardrail";
+                message: string;
+                arm?: string;
+            } | null;
+            arms: {
+                name: string;
+                /** @enum {string} */
+                method: "agp" | "direct" | "cot" | "baseline";
+                promptVersion?: string;
+                weight?: number;
+            }[];
+        };
+        ExperimentList: {
+            experiments: components["schemas"]["Experiment"][];
+        };
+        ExperimentResults: {
+            id: string;
+            domain: string;
+            /** @enum {string} */
+            mode: "ab" | "interleave";
+            trafficShare: number;
+            /** @description Per-arm limits; an arm over one (after minExposures) stops the experiment. Defaults come from EXPERIMENT_* settings. */
+            guardrails: {
+                maxFallbackRate?: number;
+                maxLatencyP99Ms?: number;
+                maxLlmCallsPerExposure?: number;
+                minExposures?: number;
+            };
+            /** @enum {string} */
+            state: "running" | "stopped";
+            /** @description Epoch ms. */
+            createdAt: number;
+            stoppedAt: number | null;
+            stopReason: {
+                /** @enum {string} */
+                kind: "manual" | "promoted" | "guardrail";
+                message: string;
+                arm?: string;
+            } | null;
+            arms: {
+                name: string;
+                /** @enum {string} */
+                method: "agp" | "direct" | "cot" | "baseline";
+                promptVersion: (string | number) | null;
+                users: number;
+                exposures: number;
+                llmCallsPerExposure: number;
+                fallbackRate: number;
+                /** @description Upper bound of the histogram bucket holding the p99. */
+                latencyP99Ms: number | null;
+                metrics: {
+                    ctr: {
+                        value: number;
+                        ci95: (number)[];
+                    };
+                    mrr: {
+                        value: number;
+                        ci95: (number)[];
+                    };
+                    "ndcg@10": {
+                        value: number;
+                        ci95: (number)[];
+                    };
+                };
+                baselineOrder: {
+                    ctr: {
+                        value: number;
+                        ci95: (number)[];
+                    };
+                    mrr: {
+                        value: number;
+                        ci95: (number)[];
+                    };
+                    "ndcg@10": {
+                        value: number;
+                        ci95: (number)[];
+                    };
+                    /** @description counterfactual: the served exposures scored as if the baseline order had been shown; position-biased (users could only click what they were shown, where it was shown), not an unbiased estimate */
+                    label: string;
+                };
+            }[];
+            comparison: ({
+                /** @enum {string} */
+                metric: "ndcg@10";
+                control: {
+                    arm: string;
+                    value: number;
+                };
+                treatment: {
+                    arm: string;
+                    value: number;
+                };
+                diff: number;
+                ci95: (number)[];
+                /** @enum {string} */
+                decision: "treatment" | "control" | "inconclusive";
+                /** @description Always-valid p-value (running minimum over looks). */
+                pValue: number;
+            } | {
+                control: string;
+                treatment: string;
+                wins: number;
+                losses: number;
+                ties: number;
+                /** @description (wins − losses) / (wins + losses), in [−1, 1]. */
+                preference: number;
+                ci95: (number)[];
+                /** @enum {string} */
+                decision: "treatment" | "control" | "inconclusive";
+                pValue: number;
+            }) | null;
+            /** @description With more than two ab arms: each treatment against the control (Bonferroni). */
+            comparisons?: {
+                /** @enum {string} */
+                metric: "ndcg@10";
+                control: {
+                    arm: string;
+                    value: number;
+                };
+                treatment: {
+                    arm: string;
+                    value: number;
+                };
+                diff: number;
+                ci95: (number)[];
+                /** @enum {string} */
+                decision: "treatment" | "control" | "inconclusive";
+                /** @description Always-valid p-value (running minimum over looks). */
+                pValue: number;
+            }[];
+            guardrailBreaches: {
+                arm: string;
+                /** @enum {string} */
+                guardrail: "fallbackRate" | "latencyP99Ms" | "llmCallsPerExposure";
+                value: number;
+                limit: number;
+                reason: string;
+            }[];
+        };
+        PromoteResponse: {
+            experiment: components["schemas"]["Experiment"];
+            /** @description The prompt version activated, or null when the arm pins none. */
+            activated: string | null;
         };
     };
     responses: never;
@@ -679,6 +1018,115 @@ export interface operations {
                 };
             };
             /** @description The profile store is unavailable: nothing was erased; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    ingestEvents: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EventsRequestInput"];
+            };
+        };
+        responses: {
+            /** @description Report what users did with served lists */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EventsResponse"];
+                };
+            };
+            /** @description Invalid input: the body, path or query failed validation (`VALIDATION_ERROR`, `INVALID_JSON`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Body larger than BODY_LIMIT_BYTES (`PAYLOAD_TOO_LARGE`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Content-Type is not application/json (`UNSUPPORTED_MEDIA_TYPE`). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Over RATE_LIMIT_MAX for this client (`RATE_LIMITED`); retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Shedding load (`SERVICE_OVERLOADED`) or a dependency is unavailable (`SERVICE_UNAVAILABLE`); retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    eraseUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                userId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Erase everything held about a user */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EraseUserResponse"];
+                };
+            };
+            /** @description Invalid input: the body, path or query failed validation (`VALIDATION_ERROR`, `INVALID_JSON`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Shedding load (`SERVICE_OVERLOADED`) or a dependency is unavailable (`SERVICE_UNAVAILABLE`); retry after `Retry-After` seconds. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1474,6 +1922,383 @@ export interface operations {
             };
             /** @description No such resource (`NOT_FOUND`). */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Shedding load (`SERVICE_OVERLOADED`) or a dependency is unavailable (`SERVICE_UNAVAILABLE`); retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    listExperiments: {
+        parameters: {
+            query?: {
+                domain?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description List experiments, newest first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExperimentList"];
+                };
+            };
+            /** @description Invalid input: the body, path or query failed validation (`VALIDATION_ERROR`, `INVALID_JSON`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Missing or wrong admin bearer token (`UNAUTHORIZED`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No such resource (`NOT_FOUND`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Conflicts with the current state (`CONFLICT`). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Shedding load (`SERVICE_OVERLOADED`) or a dependency is unavailable (`SERVICE_UNAVAILABLE`); retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    createExperiment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ExperimentCreateInput"];
+            };
+        };
+        responses: {
+            /** @description Start an A/B or interleaving experiment */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Experiment"];
+                };
+            };
+            /** @description Invalid input: the body, path or query failed validation (`VALIDATION_ERROR`, `INVALID_JSON`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Missing or wrong admin bearer token (`UNAUTHORIZED`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No such resource (`NOT_FOUND`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Conflicts with the current state (`CONFLICT`). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Body larger than BODY_LIMIT_BYTES (`PAYLOAD_TOO_LARGE`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Content-Type is not application/json (`UNSUPPORTED_MEDIA_TYPE`). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Shedding load (`SERVICE_OVERLOADED`) or a dependency is unavailable (`SERVICE_UNAVAILABLE`); retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    getExperiment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description An experiment with its per-arm results and always-valid decision */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExperimentResults"];
+                };
+            };
+            /** @description Invalid input: the body, path or query failed validation (`VALIDATION_ERROR`, `INVALID_JSON`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Missing or wrong admin bearer token (`UNAUTHORIZED`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No such resource (`NOT_FOUND`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Conflicts with the current state (`CONFLICT`). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Shedding load (`SERVICE_OVERLOADED`) or a dependency is unavailable (`SERVICE_UNAVAILABLE`); retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    stopExperiment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Stop a running experiment (its users return to normal serving) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Experiment"];
+                };
+            };
+            /** @description Invalid input: the body, path or query failed validation (`VALIDATION_ERROR`, `INVALID_JSON`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Missing or wrong admin bearer token (`UNAUTHORIZED`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No such resource (`NOT_FOUND`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Conflicts with the current state (`CONFLICT`). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Shedding load (`SERVICE_OVERLOADED`) or a dependency is unavailable (`SERVICE_UNAVAILABLE`); retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    promoteExperimentArm: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PromoteRequestInput"];
+            };
+        };
+        responses: {
+            /** @description Activate an arm’s prompt version for the domain and stop the experiment */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PromoteResponse"];
+                };
+            };
+            /** @description Invalid input: the body, path or query failed validation (`VALIDATION_ERROR`, `INVALID_JSON`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Missing or wrong admin bearer token (`UNAUTHORIZED`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No such resource (`NOT_FOUND`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Conflicts with the current state (`CONFLICT`). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Body larger than BODY_LIMIT_BYTES (`PAYLOAD_TOO_LARGE`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Content-Type is not application/json (`UNSUPPORTED_MEDIA_TYPE`). */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
