@@ -62,7 +62,7 @@ export const EraseUserResponseSchema = z
 const GuardrailsSchema = z
   .object({
     maxFallbackRate: z.number().min(0).max(1).optional(),
-    maxLatencyP99Ms: z.number().positive().optional(),
+    maxLatencyP99Ms: z.number().min(1).optional(),
     maxLlmCallsPerExposure: z.number().min(0).optional(),
     minExposures: z.number().int().min(1).optional(),
   })

@@ -9,6 +9,8 @@
 import type { z } from 'zod';
 import { RerankRequestSchema } from './schemas.js';
 import { PromptVersionSchema, TrainingJobRequestSchema } from './admin-schemas.js';
+import { EventsRequestSchema, ExperimentCreateSchema, PromoteRequestSchema } from './experiment-schemas.js';
+import type { OutcomeEventSchema } from './experiment-schemas.js';
 
 /** A request example and the schema it must satisfy. */
 export interface RequestExample {
@@ -57,6 +59,34 @@ export const REQUEST_EXAMPLES: Readonly<Record<string, RequestExample>> = {
       activate: 'if-better',
     } satisfies z.input<typeof TrainingJobRequestSchema>,
   },
+  ingestEvents: {
+    schema: EventsRequestSchema,
+    value: {
+      // The envelope takes unknown events (each is judged on its own); the example is typed as OutcomeEvents.
+      events: [
+        { requestId: 'req-7f3a', itemId: 'm-201', type: 'impression', eventId: 'ev-1', ts: 1_767_225_600_000 },
+        { requestId: 'req-7f3a', itemId: 'm-201', type: 'click', eventId: 'ev-2', ts: 1_767_225_604_000 },
+        { requestId: 'req-7f3a', itemId: 'm-203', type: 'purchase' },
+      ] satisfies Array<z.input<typeof OutcomeEventSchema>>,
+    } satisfies z.input<typeof EventsRequestSchema>,
+  },
+  createExperiment: {
+    schema: ExperimentCreateSchema,
+    value: {
+      domain: 'movies',
+      mode: 'ab',
+      arms: [
+        { name: 'control', method: 'baseline' },
+        { name: 'agp-v2', method: 'agp', promptVersion: 'v2' },
+      ],
+      trafficShare: 0.2,
+      guardrails: { maxFallbackRate: 0.1, maxLatencyP99Ms: 3_000 },
+    } satisfies z.input<typeof ExperimentCreateSchema>,
+  },
+  promoteExperimentArm: {
+    schema: PromoteRequestSchema,
+    value: { arm: 'agp-v2' } satisfies z.input<typeof PromoteRequestSchema>,
+  },
 };
 
 /** What a status means on any operation that does not say otherwise (see OPERATION_RESPONSES). */
@@ -80,6 +110,37 @@ export const OPERATION_RESPONSES: Readonly<Record<string, Readonly<Record<string
   deleteUserProfiles: {
     200: 'Erased: `deleted` counts the cached entries removed (0 when there were none). Generations in flight for the user are not cached afterwards.',
     503: 'The profile store is unavailable: nothing was erased; retry after `Retry-After` seconds.',
+  },
+  ingestEvents: {
+    202: 'Counted: `accepted` now, `duplicates` already counted, `unattributed` (unknown, expired or erased requestId; not an error) and `rejected` events with their index and code. Retrying the same batch is safe.',
+    400: 'The envelope is invalid: `events` missing, empty or over 1,000 entries (`VALIDATION_ERROR`, `INVALID_JSON`). A bad event inside a valid envelope is `rejected`, not a 400.',
+    503: 'Shedding load, or the exposure store is unavailable: part of the batch may be unstored; retry the same batch (deduplication makes it safe).',
+  },
+  eraseUser: {
+    200: 'Erased: `profiles` and `exposures` count what was removed (0 when there was nothing). The user’s totals in experiment sums are forgotten too; aggregates keep their past contribution.',
+    400: 'Invalid userId (empty, or over 256 characters) (`VALIDATION_ERROR`).',
+    503: 'A store is unavailable: the erasure was not completed; retry after `Retry-After` seconds.',
+  },
+  createExperiment: {
+    201: 'Running: every replica serves it within EXPERIMENT_POLL_MS. Guardrails not given take the EXPERIMENT_* defaults.',
+    400: 'Invalid experiment: arm names not unique, interleaving without exactly two arms, no positive weight (`VALIDATION_ERROR`), or a pinned promptVersion that does not exist (`UNKNOWN_PROMPT_VERSION`).',
+    409: 'The domain already has a running experiment (`EXPERIMENT_ALREADY_RUNNING`), or EXPERIMENTS_MAX_RUNNING are running (`TOO_MANY_RUNNING_EXPERIMENTS`).',
+  },
+  listExperiments: { 200: 'Experiments (of `domain` when given), newest first, running and stopped, without results.' },
+  getExperiment: {
+    200: 'The experiment, per-arm results, the comparison with its always-valid decision, and guardrail breaches. Safe to read at any time.',
+    404: 'No such experiment (`NOT_FOUND`).',
+  },
+  stopExperiment: {
+    200: 'Stopped (`stopReason.kind` = `manual`); its users return to normal serving within EXPERIMENT_POLL_MS. Results stay readable.',
+    404: 'No such experiment (`NOT_FOUND`).',
+    409: 'The experiment is not running (already stopped, promoted or stopped by a guardrail) (`EXPERIMENT_NOT_RUNNING`).',
+  },
+  promoteExperimentArm: {
+    200: 'The arm’s pinned promptVersion is active for the domain (`activated`; null when the arm pins none, so nothing changed) and the experiment is stopped (`stopReason.kind` = `promoted`).',
+    400: 'The experiment has no arm of that name, or the body is invalid (`VALIDATION_ERROR`).',
+    404: 'No such experiment (`NOT_FOUND`).',
+    409: 'The experiment is not running (`EXPERIMENT_NOT_RUNNING`); nothing was activated.',
   },
   getLiveness: { 200: 'The process is up.' },
   getReadiness: {

@@ -104,7 +104,7 @@ export interface paths {
         post?: never;
         /**
          * Erase everything held about a user
-         * @description Removes the user’s cached profiles, recorded exposures and their events. Later events for those request ids are `unattributed`. Experiment running sums hold no ids and are kept. A 503 means the erasure was not completed: retry.
+         * @description Removes the user’s cached profiles, recorded exposures and their events. Later events for those request ids are `unattributed`. The user’s per-user totals in experiment sums are forgotten; aggregate sums keep the past contribution, and an id that reappears counts as a new user. A 503 means the erasure was not completed: retry.
          */
         delete: operations["eraseUser"];
         options?: never;
@@ -689,7 +689,7 @@ export interface components {
                 name: string;
                 /** @enum {string} */
                 method: "agp" | "direct" | "cot" | "baseline";
-                promptVersion: (string | number) | null;
+                promptVersion: (string | null) | (number | null);
                 users: number;
                 exposures: number;
                 llmCallsPerExposure: number;
@@ -1037,11 +1037,36 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "events": [
+                 *         {
+                 *           "requestId": "req-7f3a",
+                 *           "itemId": "m-201",
+                 *           "type": "impression",
+                 *           "eventId": "ev-1",
+                 *           "ts": 1767225600000
+                 *         },
+                 *         {
+                 *           "requestId": "req-7f3a",
+                 *           "itemId": "m-201",
+                 *           "type": "click",
+                 *           "eventId": "ev-2",
+                 *           "ts": 1767225604000
+                 *         },
+                 *         {
+                 *           "requestId": "req-7f3a",
+                 *           "itemId": "m-203",
+                 *           "type": "purchase"
+                 *         }
+                 *       ]
+                 *     }
+                 */
                 "application/json": components["schemas"]["EventsRequestInput"];
             };
         };
         responses: {
-            /** @description Report what users did with served lists */
+            /** @description Counted: `accepted` now, `duplicates` already counted, `unattributed` (unknown, expired or erased requestId; not an error) and `rejected` events with their index and code. Retrying the same batch is safe. */
             202: {
                 headers: {
                     [name: string]: unknown;
@@ -1050,7 +1075,7 @@ export interface operations {
                     "application/json": components["schemas"]["EventsResponse"];
                 };
             };
-            /** @description Invalid input: the body, path or query failed validation (`VALIDATION_ERROR`, `INVALID_JSON`). */
+            /** @description The envelope is invalid: `events` missing, empty or over 1,000 entries (`VALIDATION_ERROR`, `INVALID_JSON`). A bad event inside a valid envelope is `rejected`, not a 400. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1086,7 +1111,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Shedding load (`SERVICE_OVERLOADED`) or a dependency is unavailable (`SERVICE_UNAVAILABLE`); retry after `Retry-After` seconds. */
+            /** @description Shedding load, or the exposure store is unavailable: part of the batch may be unstored; retry the same batch (deduplication makes it safe). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1108,7 +1133,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Erase everything held about a user */
+            /** @description Erased: `profiles` and `exposures` count what was removed (0 when there was nothing). The user’s totals in experiment sums are forgotten too; aggregates keep their past contribution. */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -1117,7 +1142,7 @@ export interface operations {
                     "application/json": components["schemas"]["EraseUserResponse"];
                 };
             };
-            /** @description Invalid input: the body, path or query failed validation (`VALIDATION_ERROR`, `INVALID_JSON`). */
+            /** @description Invalid userId (empty, or over 256 characters) (`VALIDATION_ERROR`). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1126,7 +1151,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Shedding load (`SERVICE_OVERLOADED`) or a dependency is unavailable (`SERVICE_UNAVAILABLE`); retry after `Retry-After` seconds. */
+            /** @description A store is unavailable: the erasure was not completed; retry after `Retry-After` seconds. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1951,7 +1976,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description List experiments, newest first */
+            /** @description Experiments (of `domain` when given), newest first, running and stopped, without results. */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -2016,11 +2041,33 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "domain": "movies",
+                 *       "mode": "ab",
+                 *       "arms": [
+                 *         {
+                 *           "name": "control",
+                 *           "method": "baseline"
+                 *         },
+                 *         {
+                 *           "name": "agp-v2",
+                 *           "method": "agp",
+                 *           "promptVersion": "v2"
+                 *         }
+                 *       ],
+                 *       "trafficShare": 0.2,
+                 *       "guardrails": {
+                 *         "maxFallbackRate": 0.1,
+                 *         "maxLatencyP99Ms": 3000
+                 *       }
+                 *     }
+                 */
                 "application/json": components["schemas"]["ExperimentCreateInput"];
             };
         };
         responses: {
-            /** @description Start an A/B or interleaving experiment */
+            /** @description Running: every replica serves it within EXPERIMENT_POLL_MS. Guardrails not given take the EXPERIMENT_* defaults. */
             201: {
                 headers: {
                     [name: string]: unknown;
@@ -2029,7 +2076,7 @@ export interface operations {
                     "application/json": components["schemas"]["Experiment"];
                 };
             };
-            /** @description Invalid input: the body, path or query failed validation (`VALIDATION_ERROR`, `INVALID_JSON`). */
+            /** @description Invalid experiment: arm names not unique, interleaving without exactly two arms, no positive weight (`VALIDATION_ERROR`), or a pinned promptVersion that does not exist (`UNKNOWN_PROMPT_VERSION`). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2056,7 +2103,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Conflicts with the current state (`CONFLICT`). */
+            /** @description The domain already has a running experiment (`EXPERIMENT_ALREADY_RUNNING`), or EXPERIMENTS_MAX_RUNNING are running (`TOO_MANY_RUNNING_EXPERIMENTS`). */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2105,7 +2152,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description An experiment with its per-arm results and always-valid decision */
+            /** @description The experiment, per-arm results, the comparison with its always-valid decision, and guardrail breaches. Safe to read at any time. */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -2132,7 +2179,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description No such resource (`NOT_FOUND`). */
+            /** @description No such experiment (`NOT_FOUND`). */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2172,7 +2219,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Stop a running experiment (its users return to normal serving) */
+            /** @description Stopped (`stopReason.kind` = `manual`); its users return to normal serving within EXPERIMENT_POLL_MS. Results stay readable. */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -2199,7 +2246,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description No such resource (`NOT_FOUND`). */
+            /** @description No such experiment (`NOT_FOUND`). */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2208,7 +2255,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Conflicts with the current state (`CONFLICT`). */
+            /** @description The experiment is not running (already stopped, promoted or stopped by a guardrail) (`EXPERIMENT_NOT_RUNNING`). */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2239,11 +2286,16 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "arm": "agp-v2"
+                 *     }
+                 */
                 "application/json": components["schemas"]["PromoteRequestInput"];
             };
         };
         responses: {
-            /** @description Activate an arm’s prompt version for the domain and stop the experiment */
+            /** @description The arm’s pinned promptVersion is active for the domain (`activated`; null when the arm pins none, so nothing changed) and the experiment is stopped (`stopReason.kind` = `promoted`). */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -2252,7 +2304,7 @@ export interface operations {
                     "application/json": components["schemas"]["PromoteResponse"];
                 };
             };
-            /** @description Invalid input: the body, path or query failed validation (`VALIDATION_ERROR`, `INVALID_JSON`). */
+            /** @description The experiment has no arm of that name, or the body is invalid (`VALIDATION_ERROR`). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2270,7 +2322,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description No such resource (`NOT_FOUND`). */
+            /** @description No such experiment (`NOT_FOUND`). */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2279,7 +2331,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Conflicts with the current state (`CONFLICT`). */
+            /** @description The experiment is not running (`EXPERIMENT_NOT_RUNNING`); nothing was activated. */
             409: {
                 headers: {
                     [name: string]: unknown;

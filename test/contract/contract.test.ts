@@ -2,7 +2,8 @@
  * Contract test: a client generated from openapi/openapi.json (openapi-typescript + openapi-fetch) drives the
  * REAL service (`node --import tsx src/server.ts`) wired to a private redis-server and the LLM double, and
  * every response it gets — status and body — must be documented for its operation and validate against the
- * spec's schema (ajv). Every operation in the spec is called at least once.
+ * spec's schema (ajv). Every operation in the spec is called at least once (the experiments API's cases are
+ * in experiment-cases.ts, registered below).
  *
  * A second part runs the same client against the in-process app under event-loop pressure: load shedding
  * must answer with documented 503s too.
@@ -17,6 +18,7 @@ import type { components, paths } from './api-types.js';
 import { API_TYPES_URL, generateApiTypes } from '../../testkit/generate-api-types.js';
 import { startService, type ServiceHandle } from './service.js';
 import { SpecValidator, type ResponseCheck } from './spec-validator.js';
+import { describeExperimentContract } from './experiment-cases.js';
 import { buildTestApp, type TestApp } from '../support/build-test-app.js';
 import { startLlmDouble, type LlmDouble, type RecordedCall } from '../../testkit/llm-double.js';
 import { startRedisServer, type RedisServerHandle } from '../../testkit/redis-server.js';
@@ -452,6 +454,9 @@ describe('admin: training jobs (BullMQ on the private Redis, worker in the servi
     expect(big.error?.error.code).toBe('PAYLOAD_TOO_LARGE');
   });
 });
+
+// Events, user erasure and experiments: in their own module, but in this run, so coverage below sees them.
+describeExperimentContract({ api: () => api, admin: () => admin, rerankBody });
 
 describe('load shedding (in-process app, MAX_EVENT_LOOP_DELAY_MS=5)', () => {
   let t: TestApp | undefined;

@@ -46,6 +46,33 @@ function pruneUnusedSchemas<T extends object>(doc: T): T {
   return { ...doc, components: { ...components, schemas: kept } };
 }
 
+/**
+ * Gives a nullable union a `type`. zod renders `z.union([A, B]).nullable()` as `{anyOf: [A, B], nullable: true}`,
+ * and OpenAPI 3.0 ignores `nullable` without a `type` beside it (Redocly's `struct` rule rejects it), so
+ * generated clients lost the null. When every branch has one type, that type goes beside `nullable`; otherwise
+ * (`string | number | null`) each typed branch becomes nullable itself.
+ */
+export function typeNullableUnions<T extends object>(doc: T): T {
+  const visit = (node: unknown): void => {
+    if (Array.isArray(node)) return node.forEach(visit);
+    if (node === null || typeof node !== 'object') return;
+    const schema = node as Record<string, unknown>;
+    const branches = schema.anyOf ?? schema.oneOf;
+    if (schema.nullable === true && schema.type === undefined && Array.isArray(branches)) {
+      const types = new Set(branches.map((b: { type?: unknown }) => b?.type));
+      const [only] = types;
+      if (types.size === 1 && typeof only === 'string') schema.type = only;
+      else if (branches.every((b: { type?: unknown }) => typeof b?.type === 'string')) {
+        for (const b of branches as Array<Record<string, unknown>>) b.nullable = true;
+        delete schema.nullable;
+      }
+    }
+    Object.values(schema).forEach(visit);
+  };
+  visit(doc);
+  return doc;
+}
+
 /** Registers the spec generator, /openapi.json and /docs. Call before routes are added. */
 export async function registerSwagger(app: FastifyInstance): Promise<void> {
   await app.register(fastifySwagger, {
@@ -64,6 +91,8 @@ export async function registerSwagger(app: FastifyInstance): Promise<void> {
       tags: [
         { name: 'rerank', description: 'Reranking' },
         { name: 'profiles', description: 'Cached user profiles' },
+        { name: 'events', description: 'Outcome events of served lists, attributed to experiments' },
+        { name: 'experiments', description: 'A/B and interleaving experiments (Bearer ADMIN_TOKEN)' },
         { name: 'admin', description: 'Training and prompt management (Bearer ADMIN_TOKEN)' },
         { name: 'ops', description: 'Health' },
       ],
@@ -73,7 +102,7 @@ export async function registerSwagger(app: FastifyInstance): Promise<void> {
     },
     transform: jsonSchemaTransform,
     transformObject: (input) => {
-      const doc = pruneUnusedSchemas(componentsTransform(input));
+      const doc = typeNullableUnions(pruneUnusedSchemas(componentsTransform(input)));
       documentOperations(doc as Parameters<typeof documentOperations>[0]);
       return doc;
     },

@@ -49,7 +49,7 @@ export function registerEventRoutes(app: FastifyInstance, opts: EventRouteOption
       schema: {
         summary: 'Erase everything held about a user',
         description:
-          'Removes the user’s cached profiles, recorded exposures and their events. Later events for those request ids are `unattributed`. Experiment running sums hold no ids and are kept. A 503 means the erasure was not completed: retry.',
+          'Removes the user’s cached profiles, recorded exposures and their events. Later events for those request ids are `unattributed`. The user’s per-user totals in experiment sums are forgotten; aggregate sums keep the past contribution, and an id that reappears counts as a new user. A 503 means the erasure was not completed: retry.',
         tags: ['profiles'],
         operationId: 'eraseUser',
         security: PUBLIC,
