@@ -83,7 +83,9 @@ export function createExperimentAdmin(deps: ExperimentAdminDeps): ExperimentAdmi
       interleaving: stats.interleaving,
       previousPValues: rec.pValues,
       guardrails: rec.guardrails,
-      statistics: deps.statistics,
+      // EXPERIMENT_MIN_EFFECT is an NDCG@10 lift: it tunes the A/B test. The interleaving preference lives on
+      // another scale and keeps its own τ (0.05, the one its figures in docs/experiments.md were measured with).
+      statistics: rec.mode === 'interleave' ? { ...deps.statistics, tau: undefined } : deps.statistics,
     });
     const pValues: Record<string, number> = {};
     for (const c of results.comparisons ?? (results.comparison ? [results.comparison] : [])) {
