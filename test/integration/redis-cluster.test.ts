@@ -186,7 +186,10 @@ describe('Redis Cluster (3 masters, REDIS_CLUSTER_NODES)', () => {
   });
 
   it('exposures: one exposure’s keys share a slot, a user’s index sits in the user’s slot; events and erasure work across slots', async () => {
-    const store = createRedisExposureStore({ redis: client, keyPrefix: prefix });
+    // Its own prefix: the apps above record exposures of these users' reranks under `prefix`.
+    const xPrefix = `${prefix}-xs`;
+    const keys = createKeySchema(xPrefix);
+    const store = createRedisExposureStore({ redis: client, keyPrefix: xPrefix });
     const users = [...onVictim, ...onSurvivors];
     const records = users.flatMap((userId) => Array.from({ length: 10 }, (_, i) => exposure({ requestId: `${userId}-req-${i}`, userId, at: Date.now() })));
     expect(await store.put(records, 600)).toEqual(records.map(() => true));
@@ -202,7 +205,7 @@ describe('Redis Cluster (3 masters, REDIS_CLUSTER_NODES)', () => {
       expect(await slotOf(keys.exposureErasure(userId))).toBe(await slotOf(keys.profileIndex(userId)));
     }
     // Exposures spread over every master, so erasure really crosses slots (and nodes).
-    const perNode = await keysPerNode(`${prefix}:exp:*`);
+    const perNode = await keysPerNode(`${xPrefix}:exp:*`);
     expect(perNode.map((k) => k.length > 0)).toEqual([true, true, true]);
 
     const [gone, kept] = [users[0] ?? '', users[1] ?? ''];
