@@ -13,4 +13,15 @@ export default tseslint.config(
       'no-console': 'off',
     },
   },
+  {
+    // The admin console: plain ES modules that run in the browser (served from console/ by the API).
+    files: ['console/**/*.js'],
+    // The browser globals it uses, listed rather than taken from the `globals` package (not a dependency here).
+    languageOptions: {
+      sourceType: 'module',
+      globals: Object.fromEntries(
+        ['window', 'document', 'sessionStorage', 'fetch', 'HTMLElement', 'customElements', 'CustomEvent', 'Node', 'TextEncoder', 'btoa', 'Blob', 'URL', 'setTimeout', 'setInterval', 'clearInterval'].map((g) => [g, 'readonly']),
+      ),
+    },
+  },
 );

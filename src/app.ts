@@ -17,6 +17,7 @@ import { registerProfileRoutes } from './http/routes/profile-routes.js';
 import { registerHealthRoutes } from './http/routes/health-routes.js';
 import { registerAdminRoutes } from './http/routes/admin-routes.js';
 import { registerEventRoutes } from './http/routes/event-routes.js';
+import { registerConsoleRoutes } from './http/routes/console-routes.js';
 import { ErrorCodes, RateLimitedError } from './errors.js';
 
 /** Options for building the app. */
@@ -76,6 +77,8 @@ export async function buildApp(c: ApiRuntime, opts: BuildAppOptions): Promise<Fa
   registerEventRoutes(app, { ingestion: c.experiments.ingestion, eraseUser: (id) => c.experiments.eraseUser(id), rateLimit: rateLimitRoute });
   if (config.admin.token) {
     registerAdminRoutes(app, { token: config.admin.token, registry: c.registry, jobs: c.jobs, experiments: c.experiments.admin });
+    // The browser console at /admin: static files plus CSP reports; its API calls carry the same token.
+    registerConsoleRoutes(app);
   } else {
     app.log.info('ADMIN_TOKEN not set: admin routes are disabled');
   }
