@@ -50,6 +50,8 @@ COPY --from=build /app/package.json ./package.json
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY --from=build /app/openapi ./openapi
+# The admin console's static files (served at /admin when ADMIN_TOKEN is set); no build step.
+COPY console ./console
 
 USER 10001:10001
 EXPOSE 8080

@@ -12,7 +12,7 @@ const DEFAULT_ARMS = '[\n  {"name": "control", "method": "baseline"},\n  {"name"
  * scale [min, max]; `zero` draws a reference line (for differences).
  */
 export function ciBar(value, [lo, hi], [min, max], zero) {
-  const W = 160;
+  const W = 100;
   const H = 16;
   const x = (v) => Math.max(0, Math.min(W, ((v - min) / (max - min || 1)) * W));
   const g = svg('svg', { width: W, height: H, viewBox: `0 0 ${W} ${H}`, class: 'ci', role: 'img', 'aria-label': `${fmt(value)} (95% CI ${fmt(lo)} to ${fmt(hi)})` },

@@ -65,6 +65,12 @@ const script = (call: RecordedCall): string | undefined => {
   if (call.role === 'profile' && text.includes('javascript')) return `Enjoys: ${HOSTILE_TITLE}`;
   return trainingScript(call);
 };
+/** The browser globals the page callbacks touch: this file compiles without the DOM lib. */
+interface PageGlobals {
+  sessionStorage: { length: number; getItem(key: string): string | null };
+  __xss?: string;
+  __cspProbe?: number;
+}
 const openView = async (label: string) => page.getByRole('navigation').getByRole('button', { name: label }).click();
 
 describe.skipIf(!haveChromium)('admin console in Chromium', () => {
@@ -110,19 +116,19 @@ describe.skipIf(!haveChromium)('admin console in Chromium', () => {
     await page.getByTestId('token').fill('not-the-token');
     await page.getByRole('button', { name: 'Log in' }).click();
     await expect.poll(() => page.locator('.status.error').textContent()).toContain('refused (401)');
-    expect(await page.evaluate(() => sessionStorage.length)).toBe(0);
+    expect(await page.evaluate(() => (globalThis as unknown as PageGlobals).sessionStorage.length)).toBe(0);
 
     await page.getByTestId('token').fill(TOKEN);
     await page.getByRole('button', { name: 'Log in' }).click();
     await page.getByTestId('logout').waitFor();
-    expect(await page.evaluate(() => sessionStorage.getItem('agp-admin-token'))).toBe(TOKEN);
+    expect(await page.evaluate(() => (globalThis as unknown as PageGlobals).sessionStorage.getItem('agp-admin-token'))).toBe(TOKEN);
     expect(page.url()).not.toContain(TOKEN);
     expect(await page.context().cookies()).toEqual([]);
 
     // Log out clears the token; log in again for the next flows.
     await page.getByTestId('logout').click();
     await page.getByTestId('login-form').waitFor();
-    expect(await page.evaluate(() => sessionStorage.getItem('agp-admin-token'))).toBeNull();
+    expect(await page.evaluate(() => (globalThis as unknown as PageGlobals).sessionStorage.getItem('agp-admin-token'))).toBeNull();
     await page.getByTestId('token').fill(TOKEN);
     await page.getByRole('button', { name: 'Log in' }).click();
     await page.getByTestId('logout').waitFor();
@@ -169,7 +175,8 @@ describe.skipIf(!haveChromium)('admin console in Chromium', () => {
     await expect.poll(() => page.getByTestId('lineage').textContent()).toContain('builtin-v0');
     const chart = page.getByTestId('ndcg-chart');
     await chart.waitFor();
-    expect(await chart.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth > 0)).toBe(true);
+    expect(await chart.evaluate((img: { complete: boolean; naturalWidth: number }) => img.complete && img.naturalWidth > 0)).toBe(true);
+    await shot('3-trained-version');
 
     await page.getByTestId('domain').selectOption('books');
     await page.getByTestId('diff-a').selectOption('v1');
@@ -250,7 +257,7 @@ describe.skipIf(!haveChromium)('admin console in Chromium', () => {
     // Nothing ran: no dialog, no global set by a payload, no element made from the data, no script error.
     await page.waitForTimeout(500);
     expect(dialogs).toEqual([]);
-    expect(await page.evaluate(() => (window as unknown as { __xss?: string }).__xss)).toBeUndefined();
+    expect(await page.evaluate(() => (globalThis as unknown as PageGlobals).__xss)).toBeUndefined();
     expect(await page.locator('img[src="x"], a[href^="javascript:"], main script, main a').count()).toBe(0);
     expect(pageErrors).toEqual([]);
     // The only console errors allowed are the browser's own lines for the 401 of the wrong-token login.
@@ -260,13 +267,9 @@ describe.skipIf(!haveChromium)('admin console in Chromium', () => {
 
   it('the CSP report endpoint works: an inline script forced into the page is blocked and reported', async () => {
     // The positive control for "no CSP report" above: the same page, the same policy, one real violation.
-    await page.evaluate(() => {
-      const s = document.createElement('script');
-      s.textContent = 'window.__cspProbe = 1';
-      document.body.append(s);
-    });
+    await page.evaluate(`{ const s = document.createElement('script'); s.textContent = 'window.__cspProbe = 1'; document.body.append(s); }`);
     await eventually(() => cspReports(), (r) => r.length === 1, { what: 'one CSP report', timeoutMs: 10_000 });
-    expect(await page.evaluate(() => (window as unknown as { __cspProbe?: number }).__cspProbe)).toBeUndefined();
+    expect(await page.evaluate(() => (globalThis as unknown as PageGlobals).__cspProbe)).toBeUndefined();
     expect(cspReports()[0]).toMatch(/script-src/);
     expect(dialogs).toEqual([]);
   });
