@@ -135,7 +135,7 @@ describe.skipIf(!haveChromium)('admin console in Chromium', () => {
   });
 
   it('2. starts a training job and watches it complete, then shows its report and trace', async () => {
-    double.setLatency(25);
+    double.setLatency(60);
     await openView('Training jobs');
     await page.getByTestId('job-domain').fill('fantasy');
     await page.getByTestId('job-dataset').fill(JSON.stringify({ users: dragonUsers(6) }));

@@ -44,6 +44,11 @@ const TYPES: Record<string, string> = {
 
 /** Largest CSP report accepted; real ones are well under 2 KiB. */
 const REPORT_LIMIT_BYTES = 16 * 1024;
+/**
+ * Reports logged per minute. The endpoint has to be open (browsers send reports without credentials), so a
+ * flood of fake reports must not flood the log: past this, reports are only counted until the minute ends.
+ */
+const REPORT_LOG_PER_MINUTE = 20;
 
 /** What the console plugin exposes: the number of CSP reports received (also logged, one warning each). */
 export interface ConsoleStats {
@@ -75,6 +80,7 @@ const clip = (v: unknown): string | undefined => (typeof v === 'string' ? v.slic
 /** Registers GET /admin, GET /admin/assets/{file} and POST /admin/csp-report. */
 export function registerConsoleRoutes(app: FastifyInstance, assets: Map<string, Buffer> = loadConsoleAssets()): ConsoleStats {
   const stats: ConsoleStats = { cspReports: 0 };
+  let logWindow = { startedAt: 0, logged: 0 };
   const index = assets.get('index.html');
   if (!index) throw new Error(`admin console: index.html missing in ${CONSOLE_DIR}`);
 
@@ -98,6 +104,9 @@ export function registerConsoleRoutes(app: FastifyInstance, assets: Map<string, 
     });
     scope.post(CSP_REPORT_PATH, { schema: { hide: true }, bodyLimit: REPORT_LIMIT_BYTES }, async (req, reply) => {
       stats.cspReports++;
+      const now = Date.now();
+      if (now - logWindow.startedAt >= 60_000) logWindow = { startedAt: now, logged: 0 };
+      if (++logWindow.logged > REPORT_LOG_PER_MINUTE) return reply.code(204).send();
       const body = req.body as { 'csp-report'?: Record<string, unknown> } | Array<{ body?: Record<string, unknown> }> | undefined;
       const r = (Array.isArray(body) ? body[0]?.body : body?.['csp-report']) ?? {};
       req.log.warn(
