@@ -492,7 +492,7 @@ async function main(): Promise<void> {
     await writeFile(join(resultsDir, 'latest.md'), renderMarkdown(summary));
   }
   log('');
-  for (const t of targets) log(`${t.met === null ? 'INFO ' : t.met ? 'MET  ' : 'MISS '} ${t.target}: ${t.measured} (goal ${t.goal})`);
+  for (const t of targets) log(`${t.met === null ? 'N/A  ' : t.met ? 'MET  ' : 'MISS '} ${t.target}: ${t.measured} (goal ${t.goal})`);
   log(`\nwritten: bench/results/latest.md (+ ${http.length + (transport.length ? 1 : 0) + (freshness.length ? 1 : 0)} scenario files); wall ${summary.wallSec.toFixed(0)} s`);
 }
 
