@@ -10,7 +10,9 @@
  *   --duration <s>   measured seconds per scenario (default 10)
  *   --quick          3 s scenarios, 1 s warm-ups
  *   --only <list>    comma list of groups (default: all): hello, floor, service, transport, freshness, and
- *                    sizing (the 200 ms / 200 connections scenario at LLM_MAX_CONCURRENCY=64, the old default)
+ *                    sizing (the 200 ms / 200 connections scenario at LLM_MAX_CONCURRENCY=64, the old default),
+ *                    experiments (issue 10: recording CPU per rerank, events/s per core, bytes per exposure;
+ *                    bench/scenarios/experiments.ts, about a minute)
  *   --no-build       use the existing dist/
  *   --service-node-flags "<flags>"  extra node flags for the service process (e.g. --max-semi-space-size=64),
  *                    recorded in the results; default none
@@ -43,8 +45,9 @@ import type { FreshnessResult } from './scenarios/freshness.js';
 import { runFreshness } from './scenarios/freshness.js';
 import type { TransportResult } from './scenarios/transport.js';
 import { TRANSPORT_CLIENTS, runTransport } from './scenarios/transport.js';
+import { runExperimentsBench } from './scenarios/experiments.js';
 
-const GROUPS = ['hello', 'floor', 'service', 'transport', 'freshness', 'sizing'] as const;
+const GROUPS = ['hello', 'floor', 'service', 'transport', 'freshness', 'sizing', 'experiments'] as const;
 type Group = (typeof GROUPS)[number];
 const DEFAULT_GROUPS: Group[] = [...GROUPS];
 
@@ -90,7 +93,7 @@ function parseArgs(argv: string[]): Args {
       if (serviceNodeFlags.some((f) => !f.startsWith('--'))) throw new Error('--service-node-flags takes node flags such as --max-semi-space-size=64');
     } else if (a === '--help' || a === '-h') {
       console.log(
-        'usage: npm run bench -- [--duration <s>] [--quick] [--only hello,floor,service,transport,freshness,sizing] [--no-build] ' +
+        'usage: npm run bench -- [--duration <s>] [--quick] [--only hello,floor,service,transport,freshness,sizing,experiments] [--no-build] ' +
           '[--service-node-flags "<node flags>"] [--cpu-prof]',
       );
       process.exit(0);
@@ -403,7 +406,7 @@ async function main(): Promise<void> {
   const startedAt = new Date();
   const command = `npm run bench${args.argv.length ? ` -- ${args.argv.join(' ')}` : ''}`;
   // Whatever happens, the run ends: scenarios have their own bounds, this is the backstop.
-  const capMs = (120 + 15 * (args.durationSec + args.warmupSec)) * 1000 + (args.cpuProf ? 60_000 : 0);
+  const capMs = (120 + 15 * (args.durationSec + args.warmupSec)) * 1000 + (args.cpuProf ? 60_000 : 0) + (args.only.has('experiments') ? 300_000 : 0);
   const cap = setTimeout(() => {
     log(`bench exceeded its ${capMs / 1000} s cap; stopping everything`);
     void shutdown(3);
@@ -450,6 +453,12 @@ async function main(): Promise<void> {
   }
 
   const { ratios, targets } = computeRatios(http);
+  if (args.only.has('experiments')) {
+    log('experiments: recording CPU per rerank, events per core, bytes per exposure…');
+    const x = await runExperimentsBench(repoRoot, join(repoRoot, 'dist'));
+    targets.push(...x.targets);
+    await writeFile(join(resultsDir, 'experiments.json'), `${JSON.stringify({ command, machine, source, ...x.result }, null, 2)}\n`);
+  }
   const finishedAt = new Date();
   const summary: Summary = {
     startedAt: startedAt.toISOString(),
@@ -477,10 +486,13 @@ async function main(): Promise<void> {
   for (const h of http) await writeFile(join(resultsDir, `${h.scenario}.json`), `${JSON.stringify({ ...meta, ...h }, null, 2)}\n`);
   if (transport.length) await writeFile(join(resultsDir, 'transport.json'), `${JSON.stringify({ ...meta, clients: transport }, null, 2)}\n`);
   if (freshness.length) await writeFile(join(resultsDir, 'freshness.json'), `${JSON.stringify({ ...meta, policies: freshness }, null, 2)}\n`);
-  await writeFile(join(resultsDir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
-  await writeFile(join(resultsDir, 'latest.md'), renderMarkdown(summary));
+  // An experiments-only run (--only experiments) keeps the last full report: its own file is experiments.json.
+  if (http.length + transport.length + freshness.length > 0) {
+    await writeFile(join(resultsDir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
+    await writeFile(join(resultsDir, 'latest.md'), renderMarkdown(summary));
+  }
   log('');
-  for (const t of targets) log(`${t.met ? 'MET  ' : 'MISS '} ${t.target}: ${t.measured} (goal ${t.goal})`);
+  for (const t of targets) log(`${t.met === null ? 'N/A  ' : t.met ? 'MET  ' : 'MISS '} ${t.target}: ${t.measured} (goal ${t.goal})`);
   log(`\nwritten: bench/results/latest.md (+ ${http.length + (transport.length ? 1 : 0) + (freshness.length ? 1 : 0)} scenario files); wall ${summary.wallSec.toFixed(0)} s`);
 }
 

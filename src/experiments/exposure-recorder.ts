@@ -27,6 +27,13 @@ export interface ExposureRecorderOptions {
   /** Most exposures per store write (default 100). */
   batchSize?: number;
   /**
+   * How long a drain waits before its first write (default 0: the next turn of the event loop). Under light
+   * or sequential traffic every exposure would otherwise be a batch of one, paying its own round trips and
+   * socket wake-ups; waiting gathers the exposures of several requests into one batch (one auto-pipelined
+   * write per phase on Redis). An event sent within this window of its response finds no exposure yet.
+   */
+  gatherMs?: number;
+  /**
    * Counts outcomes (metrics); `failed` and `dropped` also mean the exposure is lost; `sums_failed`: it was
    * written but its experiment's running sums could not be updated after SUMS_ATTEMPTS tries.
    */
@@ -66,6 +73,7 @@ export function isSampled(requestId: string, sampleRate: number): boolean {
 export function createExposureRecorder(opts: ExposureRecorderOptions): ExposureRecorder {
   const maxQueue = opts.maxQueue ?? 10_000;
   const batchSize = opts.batchSize ?? 100;
+  const gatherMs = opts.gatherMs ?? 0;
   const count = (outcome: RecordOutcome, n = 1) => {
     if (n > 0) opts.onOutcome?.(outcome, n);
   };
@@ -117,7 +125,7 @@ export function createExposureRecorder(opts: ExposureRecorderOptions): ExposureR
   const startDrain = () => {
     draining ??= (async () => {
       // Yield first: the response is sent before the first store call is even built.
-      await new Promise<void>((resolve) => setImmediate(resolve));
+      await new Promise<void>((resolve) => (gatherMs > 0 ? setTimeout(resolve, gatherMs) : setImmediate(resolve)));
       await drain();
     })().finally(() => {
       draining = undefined;

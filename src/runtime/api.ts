@@ -58,9 +58,12 @@ export async function createApiRuntime(config: Config, opts: RuntimeOptions): Pr
   const target = config.redis.cacheTarget;
   let redis: RedisClient | undefined;
   let subscriber: RedisClient | undefined;
+  let recorderRedis: RedisClient | undefined;
   if (target) {
     redis = connectRedis(target, 'cache', logger, closers);
     subscriber = connectRedis(target, 'subscriber', logger, closers);
+    // Exposures, running sums and events: off the profile lookups' connection.
+    recorderRedis = connectRedis(target, 'recorder', logger, closers);
   }
   const llm = overrides.llm ?? ownLlm(config, 'serving', { metrics, logger }, closers);
   const profileStore = createProfileStore(config, clock, redis);
@@ -100,7 +103,7 @@ export async function createApiRuntime(config: Config, opts: RuntimeOptions): Pr
   // Serving owns its sanitiser memo; each training run makes its own (withTextSanitiser), so they never share one.
   const reranker = createReranker({ llm, registry, profiles, clock, logger, telemetry: metrics.telemetry, pipeline: { ...pipeline, sanitiser: createTextSanitiser() } });
 
-  const experiments = await createExperimentsRuntime({ config, clock, logger, metrics, closers, redis, reranker, registry, profileStore });
+  const experiments = await createExperimentsRuntime({ config, clock, logger, metrics, closers, redis, recorderRedis, reranker, registry, profileStore });
 
   let jobs: TrainingJobs | undefined;
   if (overrides.jobs !== false) {

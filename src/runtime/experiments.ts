@@ -25,6 +25,13 @@ import { createRedisExposureStore } from '../store/redis-exposure-store.js';
 import type { RedisClient } from '../store/redis-connection.js';
 import type { Closers } from './closers.js';
 
+/**
+ * The recorder gathers exposures this long before writing a batch: at low or sequential load a batch of one
+ * costs its own round trips (bench/exposure-cpu.ts, docs/experiments-storage.md); events arriving sooner
+ * than this after their response are unattributed, which a client's render-then-report loop does not hit.
+ */
+const RECORDER_GATHER_MS = 20;
+
 /** Everything of the experiments the API serves. */
 export interface ExperimentsRuntime {
   exposures: ExposureStore;
@@ -46,6 +53,8 @@ export interface ExperimentsParts {
   metrics: Metrics;
   closers: Closers;
   redis?: RedisClient | undefined;
+  /** The exposure store's connection (role `recorder`: auto-pipelined); `redis` when absent. */
+  recorderRedis?: RedisClient | undefined;
   reranker: Reranker;
   registry: PromptRegistry;
   profileStore: ProfileStore;
@@ -55,8 +64,9 @@ export interface ExperimentsParts {
 export async function createExperimentsRuntime(p: ExperimentsParts): Promise<ExperimentsRuntime> {
   const { config, clock, logger, metrics } = p;
   const prefix = config.redis.keyPrefix;
-  const exposures = p.redis
-    ? createRedisExposureStore({ redis: p.redis, keyPrefix: prefix, clock })
+  const exposureRedis = p.recorderRedis ?? p.redis;
+  const exposures = exposureRedis
+    ? createRedisExposureStore({ redis: exposureRedis, keyPrefix: prefix, clock })
     : createMemoryExposureStore({ maxEntries: config.exposures.memoryMax, clock });
   const experimentStore = p.redis ? createRedisExperimentStore({ redis: p.redis, keyPrefix: prefix }) : createMemoryExperimentStore({ clock });
   const gauges = createExperimentGauges(metrics.experiments);
@@ -65,6 +75,7 @@ export async function createExperimentsRuntime(p: ExperimentsParts): Promise<Exp
     store: exposures,
     ttlSeconds: config.exposures.ttlSeconds,
     sampleRate: config.exposures.sampleRate,
+    gatherMs: RECORDER_GATHER_MS,
     onOutcome: (outcome, n) => metrics.exposuresRecorded.inc({ outcome }, n),
   });
 

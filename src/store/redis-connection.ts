@@ -11,6 +11,10 @@
  *   routes a 503 instead of a request that waits for Redis to come back.
  * - `subscriber` (prompt activation pub/sub): offline queue on, so SUBSCRIBE waits for the connection;
  *   ioredis re-subscribes by itself after a reconnect.
+ * - `recorder` (exposure store: recording, running sums, events): the same options as `cache`, on its own
+ *   connection so serving's profile lookups never wait behind a recorder batch. Not auto-pipelined: ioredis'
+ *   `enableAutoPipelining` cost MORE service CPU per exposure in bench/exposure-recorder-cpu.ts (batches of
+ *   100 and of 6 alike; docs/experiments-storage.md), a Pipeline per turn outweighing the writes it saves.
  *
  * Every role reconnects forever with capped exponential backoff, so the service recovers on its own
  * after a Redis restart. On a Redis Cluster (REDIS_CLUSTER_NODES) the same roles also get the
@@ -21,7 +25,7 @@ import type { ClusterOptions, RedisOptions } from 'ioredis';
 import { silentLogger } from '../agp/ports.js';
 import type { Logger } from '../agp/ports.js';
 
-export type RedisRole = 'cache' | 'queue' | 'producer' | 'subscriber';
+export type RedisRole = 'cache' | 'queue' | 'producer' | 'subscriber' | 'recorder';
 
 /** A single Redis or a Cluster; both expose the commands the adapters use. */
 export type RedisClient = Redis | Cluster;
@@ -51,6 +55,7 @@ export function roleOptions(role: RedisRole): RedisOptions {
   switch (role) {
     case 'cache':
     case 'producer':
+    case 'recorder':
       return { ...common, maxRetriesPerRequest: 1, enableOfflineQueue: false, commandTimeout: 1_000 };
     case 'queue':
       return { ...common, maxRetriesPerRequest: null, enableOfflineQueue: true };
@@ -66,7 +71,7 @@ export function roleOptions(role: RedisRole): RedisOptions {
  * (`slotsRefreshTimeout`) and refreshes the slot map every 5 s (`slotsRefreshInterval`; ioredis 5 has no
  * periodic refresh by default), so a failover or a resharding is picked up even without MOVED replies.
  *
- * - `cache`, `producer`: fail fast. No offline queue, and no retry loop on a master that is down or a cluster that
+ * - `cache`, `producer`, `recorder`: fail fast. No offline queue, and no retry loop on a master that is down or a cluster that
  *   is down (`retryDelayOnFailover: 0`, `retryDelayOnClusterDown: 0`). With the ioredis defaults a
  *   command for a slot whose master is dead bounces between MOVED and "Connection is closed" for about
  *   1 s (16 redirections, 100 ms apart) before failing; serving would spend its deadline on a cache
@@ -82,6 +87,7 @@ export function clusterRoleOptions(role: RedisRole): ClusterOptions {
   switch (role) {
     case 'cache':
     case 'producer':
+    case 'recorder':
       return { ...common, enableOfflineQueue: false, retryDelayOnFailover: 0, retryDelayOnClusterDown: 0, maxRedirections: 4 };
     case 'queue':
     case 'subscriber':

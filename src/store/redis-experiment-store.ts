@@ -19,6 +19,7 @@
 import type { CreateRefusal, ExperimentRecord, ExperimentStore, StopReason } from '../experiments/ports.js';
 import { createKeySchema, DEFAULT_KEY_PREFIX } from './key-schema.js';
 import { ensureConnected } from './redis-connection.js';
+import { defineScript } from './redis-script.js';
 import type { RedisClient } from './redis-connection.js';
 
 /** The connection and key prefix of the Redis experiment store. */
@@ -143,11 +144,13 @@ function newestFirst(a: ExperimentRecord, b: ExperimentRecord): number {
  */
 export function createRedisExperimentStore(opts: RedisExperimentStoreOptions): ExperimentStore {
   const { redis } = opts;
+  // EVALSHA, not the body on every call (redis-script.ts): the poller reads every second on every replica.
+  const script = { read: defineScript(redis, READ_LUA, 5), create: defineScript(redis, CREATE_LUA, 4), stop: defineScript(redis, STOP_LUA, 4), lower: defineScript(redis, LOWER_LUA, 2) };
   const keys = createKeySchema(opts.keyPrefix ?? DEFAULT_KEY_PREFIX);
   const [doc, stops, pv, running, order] = [keys.experimentDocs(), keys.experimentStops(), keys.experimentPValues(), keys.experimentRunning(), keys.experimentOrder()];
   const read = async (...args: string[]) => {
     await ensureConnected(redis);
-    return recordsOf(await redis.eval(READ_LUA, 5, doc, stops, pv, running, order, ...args));
+    return recordsOf(await script.read(doc, stops, pv, running, order, ...args));
   };
 
   return {
@@ -158,7 +161,7 @@ export function createRedisExperimentStore(opts: RedisExperimentStoreOptions): E
       const { state: _s, stoppedAt: _t, stopReason: _r, pValues, ...def } = record;
       await ensureConnected(redis);
       const args = [record.id, record.domain, JSON.stringify(def), String(record.createdAt), String(maxRunning), encodePValues(pValues)];
-      const [verdict, runningId] = (await redis.eval(CREATE_LUA, 4, doc, running, order, pv, ...args)) as [string, string?];
+      const [verdict, runningId] = (await script.create(doc, running, order, pv, ...args)) as [string, string?];
       if (verdict === 'exists') throw new Error(`experiment ${record.id} already exists`);
       if (verdict === 'domain_busy') return { reason: 'domain_busy', runningId: runningId ?? '' };
       if (verdict === 'too_many_running') return { reason: 'too_many_running', max: maxRunning };
@@ -180,7 +183,7 @@ export function createRedisExperimentStore(opts: RedisExperimentStoreOptions): E
 
     async stop(id: string, at: number, reason: StopReason): Promise<ExperimentRecord | null> {
       await ensureConnected(redis);
-      const reply = (await redis.eval(STOP_LUA, 4, doc, stops, running, pv, id, JSON.stringify({ stoppedAt: at, stopReason: reason }))) as unknown;
+      const reply = (await script.stop(doc, stops, running, pv, id, JSON.stringify({ stoppedAt: at, stopReason: reason }))) as unknown;
       return recordsOf(reply)[0] ?? null;
     },
 
@@ -190,7 +193,7 @@ export function createRedisExperimentStore(opts: RedisExperimentStoreOptions): E
         .flatMap(([arm, p]) => [arm, String(p)]);
       if (args.length === 0) return;
       await ensureConnected(redis);
-      await redis.eval(LOWER_LUA, 2, doc, pv, id, ...args);
+      await script.lower(doc, pv, id, ...args);
     },
   };
 }

@@ -31,6 +31,7 @@ import type { Clock } from '../agp/ports.js';
 import { createKeySchema, DEFAULT_KEY_PREFIX, SUMS_SHARDS, sumsShard } from './key-schema.js';
 import { APPLY_SUMS_LUA, SEP, applySumsArgs } from './redis-sums-script.js';
 import { ensureConnected } from './redis-connection.js';
+import { defineScript } from './redis-script.js';
 import type { RedisClient } from './redis-connection.js';
 
 /** The connection (a `cache`-role client: fail fast), key prefix and limits of the Redis store. */
@@ -166,6 +167,16 @@ export function createRedisExposureStore(opts: RedisExposureStoreOptions): Expos
   const clock = opts.clock ?? { now: () => Date.now() };
   const tombstoneTtl = Math.max(1, Math.ceil(opts.erasureTombstoneSeconds ?? 3600));
   const concurrency = opts.concurrency ?? 64;
+  // EVALSHA, not the body on every call (redis-script.ts).
+  const script = {
+    index: defineScript(redis, INDEX_LUA, 2),
+    apply: defineScript(redis, APPLY_LUA, 4),
+    release: defineScript(redis, RELEASE_LUA, 2),
+    positives: defineScript(redis, POSITIVES_LUA, 2),
+    eraseBegin: defineScript(redis, ERASE_BEGIN_LUA, 2),
+    eraseOne: defineScript(redis, ERASE_ONE_LUA, 4),
+    applySums: defineScript(redis, APPLY_SUMS_LUA, 2),
+  };
   const exposureKeys = (tag: string) => [keys.exposureDoc(tag), keys.exposureEvents(tag), keys.exposurePositives(tag), keys.exposureClaimed(tag)] as const;
 
   const putOne = async (r: ExposureRecord, ttl: number): Promise<boolean> => {
@@ -173,7 +184,7 @@ export function createRedisExposureStore(opts: RedisExposureStoreOptions): Expos
     const nowS = Math.floor(clock.now() / 1000);
     const [idx, tomb] = [keys.exposureUserIndex(r.userId), keys.exposureErasure(r.userId)];
     const doc = keys.exposureDoc(tag);
-    const [indexed, set] = await Promise.all([redis.eval(INDEX_LUA, 2, idx, tomb, tag, nowS + ttl, nowS, r.at), redis.set(doc, encodeExposure(r), 'EX', ttl, 'NX')]);
+    const [indexed, set] = await Promise.all([script.index(idx, tomb, tag, nowS + ttl, nowS, r.at), redis.set(doc, encodeExposure(r), 'EX', ttl, 'NX')]);
     if (Number(indexed) === 1) return set === 'OK';
     // The user was erased after this exposure was served: take back the document if it was written.
     if (set === 'OK') await redis.del(doc);
@@ -195,7 +206,7 @@ export function createRedisExposureStore(opts: RedisExposureStoreOptions): Expos
     async applyEvents(requestId: string, events: readonly EventWrite[]): Promise<EventApplication | null> {
       await ensureConnected(redis);
       const args = events.flatMap((e) => [e.dedupeKey, e.itemId, e.positive ? '1' : '0']);
-      const reply = (await redis.eval(APPLY_LUA, 4, ...exposureKeys(keys.exposureTag(requestId)), ...args)) as unknown;
+      const reply = (await script.apply(...exposureKeys(keys.exposureTag(requestId)), ...args)) as unknown;
       if (!Array.isArray(reply)) return null;
       const [fresh, before, after] = reply as [unknown, unknown, unknown];
       return { fresh: (Array.isArray(fresh) ? fresh : []).map((f) => Number(f) === 1), before: countsOf(before), after: countsOf(after) };
@@ -206,21 +217,21 @@ export function createRedisExposureStore(opts: RedisExposureStoreOptions): Expos
       const tag = keys.exposureTag(requestId);
       const flat = (m: PositiveCounts) => [...m].flatMap(([k, v]) => [k, String(v)]);
       const expected = flat(claimed);
-      return Number(await redis.eval(RELEASE_LUA, 2, keys.exposureDoc(tag), keys.exposureClaimed(tag), expected.length, ...expected, ...flat(restore))) === 1;
+      return Number(await script.release(keys.exposureDoc(tag), keys.exposureClaimed(tag), expected.length, ...expected, ...flat(restore))) === 1;
     },
 
     async positives(requestId: string): Promise<PositiveCounts | null> {
       await ensureConnected(redis);
       const tag = keys.exposureTag(requestId);
-      const reply = (await redis.eval(POSITIVES_LUA, 2, keys.exposureDoc(tag), keys.exposurePositives(tag))) as unknown;
+      const reply = (await script.positives(keys.exposureDoc(tag), keys.exposurePositives(tag))) as unknown;
       return Array.isArray(reply) ? countsOf(reply) : null;
     },
 
     async deleteUser(userId: string): Promise<number> {
       await ensureConnected(redis);
       const idx = keys.exposureUserIndex(userId);
-      const tags = (await redis.eval(ERASE_BEGIN_LUA, 2, idx, keys.exposureErasure(userId), clock.now(), tombstoneTtl)) as string[];
-      const removed = await eachLimited(tags, concurrency, async (tag) => Number(await redis.eval(ERASE_ONE_LUA, 4, ...exposureKeys(tag), tombstoneTtl)));
+      const tags = (await script.eraseBegin(idx, keys.exposureErasure(userId), clock.now(), tombstoneTtl)) as string[];
+      const removed = await eachLimited(tags, concurrency, async (tag) => Number(await script.eraseOne(...exposureKeys(tag), tombstoneTtl)));
       for (let i = 0; i < tags.length; i += 500) await redis.zrem(idx, ...tags.slice(i, i + 500));
       return removed.reduce((a, b) => a + b, 0);
     },
@@ -236,7 +247,7 @@ export function createRedisExposureStore(opts: RedisExposureStoreOptions): Expos
       if (!args) return;
       const shard = sumsShard(update.userId);
       await ensureConnected(redis);
-      await redis.eval(APPLY_SUMS_LUA, 2, keys.experimentSums(experimentId, shard), keys.experimentUserTotals(experimentId, shard), ...args);
+      await script.applySums(keys.experimentSums(experimentId, shard), keys.experimentUserTotals(experimentId, shard), ...args);
     },
 
     async readSums(experimentId: string): Promise<ArmSums> {

@@ -29,6 +29,23 @@ describe('exposure recorder', () => {
     expect((await memory.get('req-249'))?.requestId).toBe('req-249');
   });
 
+  it('gatherMs: exposures recorded within the window go to the store as one batch', async () => {
+    const memory = createMemoryExposureStore({ maxEntries: 1_000 });
+    const puts: number[] = [];
+    const store: ExposureStore = { ...memory, put: (records, ttl) => (puts.push(records.length), memory.put(records, ttl)) };
+    const recorder = createExposureRecorder({ store, ttlSeconds: 600, sampleRate: 1, gatherMs: 30 });
+    const [a, b, c] = many(3) as [ExposureRecord, ExposureRecord, ExposureRecord];
+    recorder.record(a);
+    // Two later turns of the event loop, still inside the window: without gatherMs each would be its own batch.
+    await new Promise((r) => setImmediate(r));
+    recorder.record(b);
+    await new Promise((r) => setTimeout(r, 5));
+    recorder.record(c);
+    expect(puts).toEqual([]);
+    await recorder.flush();
+    expect(puts).toEqual([3]);
+  });
+
   it('a failing store never throws to the caller; the loss is counted', async () => {
     const store = { ...createMemoryExposureStore({ maxEntries: 10 }), put: () => Promise.reject(new Error('READONLY')) };
     const { counts, onOutcome } = counter();
