@@ -10,21 +10,22 @@
  *                 since round 1 already ordered every candidate.
  *
  * The paper iterates rounds 1–2 on the candidate set until the candidates fit one window; we stop after one
- * partition so the latency is bounded (3 LLM latencies for any n ≤ (w-1)·parallel windows). When more than w
- * items beat the pivot, the final window takes round 1's candidates first (the best of the strongest window),
- * then the others by how far above the pivot they were placed; the rest follow in that order, above the
- * pivot. Each window fails on its own: a failed pivot window keeps its input order (the pivot is then the
+ * partition so the latency is bounded (3 LLM latencies whatever n: round 2's windows run concurrently). When
+ * more than w items beat the pivot, the final window takes them round-robin over the windows that placed
+ * them (every window's best, then every window's second, …; the pivot window first among equals), so the
+ * best item of every window reaches the final ranking; the rest follow in that order, above the pivot.
+ * Each window fails on its own: a failed pivot window keeps its input order (the pivot is then the
  * baseline's item at ⌊w/2⌋), a failed partition window puts its items in backfill in input order (nothing
  * shows they beat the pivot), and a failed final window keeps the order it was shown.
  */
 import type { LongListResult, RankWindow, WindowAnswer, WindowOutcome } from './long-list.js';
 import { applyAnswer, identityOrder } from './long-list.js';
 
-/** A candidate that beat the pivot: how far above it, and which round found it. */
+/** A candidate that beat the pivot: its rank in the window that placed it, and which window that was. */
 interface Winner {
   index: number;
-  margin: number;
-  round: 1 | 2;
+  rank: number;
+  window: number;
 }
 
 /** The 0-based rank of the pivot in the first window (the paper's k = 10 for w = 20). */
@@ -76,7 +77,7 @@ export async function topDownPartition(n: number, windowSize: number, rank: Rank
   const ranked = applyAnswer(first, firstAnswer);
   const k = pivotRank(windowSize);
   const pivot = ranked[k] as number;
-  const winners: Winner[] = ranked.slice(0, k).map((index, r) => ({ index, margin: k - r, round: 1 }));
+  const winners: Winner[] = ranked.slice(0, k).map((index, rank) => ({ index, rank, window: 0 }));
   const backfill: number[] = ranked.slice(k + 1);
 
   // Round 2: every other item against the pivot, all windows at once.
@@ -95,17 +96,17 @@ export async function topDownPartition(n: number, windowSize: number, rank: Rank
     }
     const placed = applyAnswer([pivot, ...chunk], answer);
     const p = placed.indexOf(pivot);
-    placed.slice(0, p).forEach((index, r) => winners.push({ index, margin: p - r, round: 2 }));
+    placed.slice(0, p).forEach((index, rank) => winners.push({ index, rank, window: c + 1 }));
     backfill.push(...placed.slice(p + 1));
   });
 
-  const foundInRound2 = winners.some((w) => w.round === 2);
+  const foundInRound2 = winners.some((w) => w.window > 0);
   if (!foundInRound2) {
     return { order: [...winners.map((w) => w.index), pivot, ...backfill], windows, rounds: 2 };
   }
 
-  // Round 3: the strongest candidates in one window; round 1's keep their relative order up front.
-  const byStrength = [...winners].sort((a, b) => strength(a, b));
+  // Round 3: the strongest candidates in one window: each window's best first, then each one's second…
+  const byStrength = [...winners].sort((a, b) => a.rank - b.rank || a.window - b.window);
   const finalists = byStrength.slice(0, windowSize).map((w) => w.index);
   const overflow = byStrength.slice(windowSize).map((w) => w.index);
   const finalAnswer = await rank(finalists);
@@ -113,9 +114,3 @@ export async function topDownPartition(n: number, windowSize: number, rank: Rank
   return { order: [...applyAnswer(finalists, finalAnswer), ...overflow, pivot, ...backfill], windows, rounds: 3 };
 }
 
-/** Round 1 first (in its ranked order), then by margin above the pivot, then baseline order. */
-function strength(a: Winner, b: Winner): number {
-  if (a.round !== b.round) return a.round - b.round;
-  if (a.round === 1) return b.margin - a.margin;
-  return b.margin - a.margin || a.index - b.index;
-}
