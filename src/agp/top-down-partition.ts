@@ -56,6 +56,12 @@ export function maxTopDownRounds(n: number, windowSize: number): number {
   return n <= windowSize ? 1 : 3;
 }
 
+/** The most LLM calls topDownPartition makes for `n` candidates: 1, or 1 + ⌈(n − w)/(w − 1)⌉ + 1. */
+export function maxTopDownCalls(n: number, windowSize: number): number {
+  if (n <= 1) return 0;
+  return n <= windowSize ? 1 : 2 + Math.ceil((n - windowSize) / (windowSize - 1));
+}
+
 /**
  * Ranks `n` candidates (indices 0..n-1 in baseline order) by top-down partitioning with windows of
  * `windowSize`. Returns a full permutation whatever the windows answer.

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import type { RankWindow, WindowAnswer, WindowOutcome } from '../../src/agp/long-list.js';
 import { combineOutcomes } from '../../src/agp/long-list.js';
-import { balancedChunks, maxTopDownRounds, pivotRank, topDownPartition } from '../../src/agp/top-down-partition.js';
+import { balancedChunks, maxTopDownCalls, maxTopDownRounds, pivotRank, topDownPartition } from '../../src/agp/top-down-partition.js';
 import { slideWindows } from '../../src/agp/sliding-window.js';
 
 const range = (a: number, b: number) => Array.from({ length: b - a }, (_, i) => a + i);
@@ -58,6 +58,8 @@ describe('top-down partitioning', () => {
     expect(await topDownPartition(1, 20, rank)).toEqual({ order: [0], windows: [], rounds: 0 });
     expect(maxTopDownRounds(150, 20)).toBe(3);
     expect(maxTopDownRounds(20, 20)).toBe(1);
+    // The docs' table (docs/quality.md, "Long lists").
+    expect([20, 40, 50, 100, 150].map((n) => maxTopDownCalls(n, 20))).toEqual([1, 4, 4, 7, 9]);
   });
 
   it('a junk partition window leaves its items in backfill, in input order, while the others stand', async () => {
@@ -141,7 +143,10 @@ describe('a permutation every time (property)', () => {
         const step = Math.max(1, Math.floor(size / 2));
         const res = strategy === 'topdown' ? await topDownPartition(n, size, rank) : await slideWindows(n, size, step, rank);
         expect(sorted(res.order)).toEqual(range(0, n));
-        if (strategy === 'topdown') expect(res.rounds).toBeLessThanOrEqual(maxTopDownRounds(n, size));
+        if (strategy === 'topdown') {
+          expect(res.rounds).toBeLessThanOrEqual(maxTopDownRounds(n, size));
+          expect(call).toBeLessThanOrEqual(maxTopDownCalls(n, size));
+        }
         expect(res.windows).toHaveLength(call);
       }),
       { numRuns: 400, seed: 12 },
