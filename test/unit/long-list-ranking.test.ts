@@ -5,8 +5,11 @@ import type { CallContext, PipelineOptions } from '../../src/agp/pipeline.js';
 import { newContext, rankCandidates } from '../../src/agp/pipeline.js';
 import { parseRanking } from '../../src/agp/permutation.js';
 import { planWindows } from '../../src/agp/sliding-window.js';
-import type { LlmClient, LlmRequest, RerankTelemetry } from '../../src/agp/ports.js';
-import { LlmCallError } from '../../src/agp/ports.js';
+import type { LlmClient, LlmRequest, PromptRegistry, RerankTelemetry } from '../../src/agp/ports.js';
+import { LlmCallError, silentLogger } from '../../src/agp/ports.js';
+import { createProfileService } from '../../src/agp/profile-service.js';
+import { createReranker } from '../../src/agp/reranker.js';
+import { createMemoryProfileStore } from '../../src/store/memory-profile-store.js';
 import type { Item } from '../../src/agp/types.js';
 import { loadConfig, pipelineOptions } from '../../src/config.js';
 import { createScriptedLlm } from '../../testkit/scripted-llm.js';
@@ -200,5 +203,46 @@ describe('a permutation every time, through the parser', () => {
       }),
       { numRuns: 150, seed: 5 },
     );
+  });
+});
+
+describe('through the serving reranker', () => {
+  const prompt = { domain: 'default', version: 'v-test', text: 'Describe the user.', historyLength: 3 };
+  const registry: PromptRegistry = {
+    resolve: () => prompt,
+    activeVersions: () => ({ default: prompt.version }),
+    get: async () => null,
+    list: async () => [],
+    put: async () => {},
+    activate: async () => {},
+    refresh: async () => {},
+    ready: true,
+  };
+  const rerankWith = (llm: LlmClient, longList: LongListStrategy) => {
+    const profiles = createProfileService({
+      store: createMemoryProfileStore({ maxEntries: 10 }),
+      clock: { now: Date.now },
+      logger: silentLogger,
+      freshness: 'stale-while-revalidate',
+      ttlSeconds: 60,
+      refreshDeadlineMs: 1000,
+    });
+    const reranker = createReranker({ llm, registry, profiles, clock: { now: Date.now }, logger: silentLogger, pipeline: opts(longList) });
+    return reranker.rerank({ userId: 'u1', history: [], candidates: items(100), domain: 'default', method: 'direct', deadlineMs: 5_000, includeProfile: false });
+  };
+
+  it.each(['sliding', 'topdown'] as const)('%s: one junk window of 100 candidates is a repaired answer, not a fallback', async (strategy) => {
+    const llm = createScriptedLlm((req, i) => (i === 1 ? 'Sorry, I cannot rank these.' : rankBy(req, (x) => x)));
+    const out = await rerankWith(llm, strategy);
+    expect(out.fallback).toBeNull();
+    expect(out.repaired).toBe(true);
+    expect(out.usage.llmCalls).toBe(strategy === 'topdown' ? 7 : 9);
+    expect(sorted(out.order)).toEqual(range(0, 100));
+    expect(out.order).not.toEqual(range(0, 100));
+  });
+
+  it('every window junk still falls back with reason unparseable', async () => {
+    const out = await rerankWith(createScriptedLlm(() => 'no'), 'topdown');
+    expect(out).toMatchObject({ fallback: { reason: 'unparseable' }, order: range(0, 100) });
   });
 });
