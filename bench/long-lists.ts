@@ -217,8 +217,12 @@ const hundred = latency.find((r) => r.strategy === 'topdown' && r.candidates ===
 const p50x = round(Number(hundred?.p50Ms) / latencyMs, 2);
 const target = { candidates: 100, maxXLlmLatency: 4, topdownP50X: p50x, topdownMaxX: hundred?.xLlmLatency, met: p50x <= 4 };
 console.log(`target (100 candidates in ≤ 4× the LLM latency, median) with topdown: ${target.met ? 'met' : 'NOT met'} at ${p50x}× (max ${target.topdownMaxX}×)`);
+// Each part keeps its own provenance, so a file assembled from two `--only` runs says where each came from.
+const part = { at: new Date().toISOString(), command: `npx tsx bench/long-lists.ts --latency ${latencyMs} --reps ${reps} --users ${userCount}${args.only ? ` --only ${args.only}` : ''}`, loadAvgAtStart: loadBefore };
+const runs = { ...(previous.runs as Record<string, unknown> | undefined), ...(runLatency ? { latency: part } : {}), ...(runNdcg ? { ndcg: part } : {}) };
 const out = {
   ...previous,
+  runs,
   generatedAt: new Date().toISOString(),
   command: `npx tsx bench/long-lists.ts --latency ${latencyMs} --reps ${reps} --users ${userCount}${args.only ? ` --only ${args.only}` : ''}`,
   node: process.version,
