@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import type { PipelineOptions } from './agp/pipeline.js';
 import type { LlmRole } from './agp/types.js';
+import { LONG_LIST_STRATEGIES } from './agp/long-list.js';
 
 /** Booleans are parsed explicitly: "false", "0", "no", "off" and "" are false. */
 const bool = (def: boolean) =>
@@ -101,6 +102,8 @@ const envSchema = z.object({
 
   RERANK_WINDOW_SIZE: int(20, 2, 100),
   RERANK_WINDOW_STEP: int(10, 1, 100),
+  /** How lists longer than one window are ranked: `topdown` (≤ 3 LLM rounds) or `sliding` (docs/quality.md). */
+  RERANK_LONG_LIST: z.enum(LONG_LIST_STRATEGIES).default('topdown'),
   MAX_TITLE_CHARS: int(200, 8, 10_000),
   MAX_TEXT_CHARS: int(500, 0, 20_000),
   BODY_LIMIT_BYTES: int(1_048_576, 1024, 50 * 1_048_576),
@@ -167,6 +170,7 @@ function toConfig(e: z.output<typeof envSchema>) {
       maxDeadlineMs: e.MAX_DEADLINE_MS,
       windowSize: e.RERANK_WINDOW_SIZE,
       windowStep: e.RERANK_WINDOW_STEP,
+      longList: e.RERANK_LONG_LIST,
       maxTitleChars: e.MAX_TITLE_CHARS,
       maxTextChars: e.MAX_TEXT_CHARS,
     },
@@ -327,6 +331,7 @@ export function pipelineOptions(config: Config): PipelineOptions {
     limits: { maxTitleChars: config.rerank.maxTitleChars, maxTextChars: config.rerank.maxTextChars },
     windowSize: config.rerank.windowSize,
     windowStep: config.rerank.windowStep,
+    longList: config.rerank.longList,
     structuredOutput: config.llm.structuredOutput,
     profileMaxTokens: config.llm.profileMaxTokens,
     profileMaxChars: config.profiles.maxChars,

@@ -11,7 +11,11 @@ import type { TextLimits } from './prompts.js';
 import { RANKING_JSON_SCHEMA, buildCotMessages, buildDirectMessages, buildProfileMessages, buildRerankMessages, stripPromptEcho } from './prompts.js';
 import { parseRanking } from './permutation.js';
 import { THINK_TAGS, answerTail, removeBlocks } from './answer-tags.js';
-import { planWindows } from './sliding-window.js';
+import { slideWindows } from './sliding-window.js';
+import { topDownPartition } from './top-down-partition.js';
+import type { LongListResult, LongListStrategy, RankWindow, WindowOutcome } from './long-list.js';
+import { combineOutcomes } from './long-list.js';
+import { abortChildren } from './abort-children.js';
 import { createTextSanitiser, type TextSanitiser } from './untrusted-text.js';
 
 /** Settings shared by every LLM step. */
@@ -27,6 +31,11 @@ export interface PipelineOptions {
   temperature?: number | undefined;
   /** Per-role model overrides (training may use different models than serving). */
   models?: Partial<Record<LlmRole, string>> | undefined;
+  /**
+   * How lists longer than `windowSize` are ranked (RERANK_LONG_LIST). Absent means `sliding`, the behaviour
+   * library callers had before the option existed; the service's config default is `topdown`.
+   */
+  longList?: LongListStrategy | undefined;
   /** The memoised sanitiser of whoever owns this pipeline (see withTextSanitiser). */
   sanitiser?: TextSanitiser | undefined;
 }
@@ -59,6 +68,10 @@ export interface RankResult {
   /** Full 0-based permutation of the candidates. Identity when unparseable. */
   order: number[];
   outcome: ParseOutcome;
+  /** Each window's outcome, in the order asked (absent for lists of 0 or 1). */
+  windows?: WindowOutcome[] | undefined;
+  /** Sequential LLM rounds the ranking took. */
+  rounds?: number | undefined;
 }
 
 /** Makes one LLM call and adds its accounting to the context. Failures carry their partial usage. */
@@ -144,26 +157,55 @@ export interface RankInput {
 }
 
 /**
- * Ranks the candidates with one LLM call per window. Lists longer than the window size are ranked with a
- * back-to-front sliding window (RankGPT style), so the best items bubble to the top.
- * Throws LlmCallError on LLM faults; returns outcome `unparseable` (and the identity order) on junk.
+ * Ranks the candidates with one LLM call per window. Lists longer than the window size are ranked by the
+ * `longList` strategy: a back-to-front sliding window (RankGPT style; sequential windows), or top-down
+ * partitioning around a pivot (at most 3 rounds of concurrent windows; top-down-partition.ts).
+ * Windows fail independently: an unparseable window, or one whose LLM call failed with anything but a
+ * timeout, keeps its input order while the other windows' work stands. The outcome is `unparseable` (identity
+ * order) only when no window parsed. Throws LlmCallError when the deadline is gone (`timeout`, which ends
+ * every window) or when no window parsed and at least one call failed (the first failure, so the caller's
+ * fallback reason says why).
  */
 export async function rankCandidates(ctx: CallContext, input: RankInput): Promise<RankResult> {
   const n = input.candidates.length;
   if (n <= 1) return { order: n === 1 ? [0] : [], outcome: 'ok' };
-  let order = Array.from({ length: n }, (_, i) => i);
-  let repaired = false;
-  for (const [start, end] of planWindows(n, ctx.opts.windowSize, ctx.opts.windowStep)) {
-    const slice = order.slice(start, end);
-    const items = slice.map((i) => input.candidates[i] as Item);
-    const parsed = parseRanking(await askRanking(ctx, input, items), items.length);
+  const failures: LlmCallError[] = [];
+  // Concurrent windows each get a child signal: N calls on the one request signal would add N listeners.
+  const children = abortChildren(ctx.signal);
+  const rankWindow: RankWindow = async (members) => {
+    const items = members.map((i) => input.candidates[i] as Item);
+    const child = children.child();
+    let text: string;
+    try {
+      text = await askRanking({ ...ctx, signal: child.signal }, input, items);
+    } catch (err) {
+      if (!(err instanceof LlmCallError) || err.reason === 'timeout' || ctx.signal?.aborted) throw err;
+      failures.push(err);
+      return { order: identity(items.length), outcome: 'failed' };
+    } finally {
+      child.release();
+    }
+    const parsed = parseRanking(text, items.length);
     ctx.telemetry?.parse(parsed.outcome);
-    if (parsed.outcome === 'unparseable') return { order: identity(n), outcome: 'unparseable' };
-    if (parsed.outcome === 'repaired') repaired = true;
-    const reordered = parsed.order.map((k) => slice[k] as number);
-    order = [...order.slice(0, start), ...reordered, ...order.slice(end)];
+    if (parsed.outcome === 'unparseable') return { order: identity(items.length), outcome: 'unparseable' };
+    return { order: parsed.order, outcome: parsed.outcome };
+  };
+  let ranked: LongListResult;
+  try {
+    const { windowSize, windowStep } = ctx.opts;
+    ranked =
+      (ctx.opts.longList ?? 'sliding') === 'topdown'
+        ? await topDownPartition(n, windowSize, rankWindow)
+        : await slideWindows(n, windowSize, windowStep, rankWindow);
+  } finally {
+    children.dispose();
   }
-  return { order, outcome: repaired ? 'repaired' : 'ok' };
+  const outcome = combineOutcomes(ranked.windows);
+  if (outcome === 'unparseable') {
+    if (failures[0]) throw failures[0];
+    return { order: identity(n), outcome, windows: ranked.windows, rounds: ranked.rounds };
+  }
+  return { order: ranked.order, outcome, windows: ranked.windows, rounds: ranked.rounds };
 }
 
 async function askRanking(ctx: CallContext, input: RankInput, items: Item[]): Promise<string> {

@@ -3,6 +3,8 @@
  * Windows go from the back of the list to the front (as RankGPT and rank_llm do), each overlapping the
  * previous by `size - step`, so a strong item near the bottom can travel to the top in one pass.
  */
+import type { LongListResult, RankWindow, WindowOutcome } from './long-list.js';
+import { applyAnswer, identityOrder } from './long-list.js';
 
 /**
  * Returns [start, end) windows over a list of `n`, back to front. A list that fits in one window
@@ -20,4 +22,20 @@ export function planWindows(n: number, size: number, step: number): Array<[numbe
     end -= step;
   }
   return windows;
+}
+
+/**
+ * Ranks `n` candidates with the back-to-front sliding window, one window after the other (each window sees
+ * the previous one's result). A window that fails keeps its slice's input order and the next window goes on.
+ */
+export async function slideWindows(n: number, size: number, step: number, rank: RankWindow): Promise<LongListResult> {
+  let order = identityOrder(n);
+  const windows: WindowOutcome[] = [];
+  for (const [start, end] of planWindows(n, size, step)) {
+    const slice = order.slice(start, end);
+    const answer = await rank(slice);
+    windows.push(answer.outcome);
+    order = [...order.slice(0, start), ...applyAnswer(slice, answer), ...order.slice(end)];
+  }
+  return { order, windows, rounds: windows.length };
 }
