@@ -74,7 +74,10 @@ export function bordaAggregate(passes: readonly (readonly number[])[], n: number
   const points = new Array<number>(n).fill(0);
   for (const p of passes) {
     if (p.length !== n) throw new RangeError(`bordaAggregate: a pass has ${p.length} items, expected ${n}`);
-    for (let pos = 0; pos < n; pos++) points[p[pos] as number] += n - 1 - pos;
+    for (let pos = 0; pos < n; pos++) {
+      const i = p[pos] as number;
+      points[i] = (points[i] as number) + n - 1 - pos;
+    }
   }
   const order = identity(n).sort((a, b) => (points[b] as number) - (points[a] as number) || a - b);
   const max = passes.length * (n - 1);
