@@ -44,6 +44,22 @@ export interface PassesOptions {
   seed: string;
 }
 
+/** Server settings of the pass count (RERANK_SHUFFLES_DEFAULT / _DOMAINS / _MAX). */
+export interface ShufflesSettings {
+  default: number;
+  domains: Readonly<Record<string, number>>;
+  max: number;
+}
+
+/**
+ * The passes a request gets: its own `shuffles`, else its domain's default, else the server default;
+ * whichever it is, clamped to the server maximum (a request above it is served with the maximum, not refused).
+ */
+export function resolveShuffles(requested: number | undefined, domain: string, s: ShufflesSettings): number {
+  const wanted = requested ?? (Object.hasOwn(s.domains, domain) ? (s.domains[domain] as number) : s.default);
+  return Math.min(wanted, s.max);
+}
+
 /**
  * The candidate order shown to pass `pass`: pass 0 is the baseline order (so a single pass is exactly
  * today's ranking); pass p > 0 is a Fisher–Yates shuffle seeded by `${seed}:${p}`.

@@ -10,6 +10,7 @@ import {
   passPermutation,
   positionScores,
   rankWithPasses,
+  resolveShuffles,
 } from '../../src/agp/rank-passes.js';
 
 describe('bordaAggregate', () => {
@@ -154,5 +155,26 @@ describe('rankWithPasses', () => {
     expect(r.passes.succeeded).toBe(3);
     expect(r.agreement).toBeLessThan(1);
     expect(r.agreement).toBeGreaterThanOrEqual(0);
+  });
+});
+
+describe('shuffles settings', () => {
+  it('parses RERANK_SHUFFLES_* and refuses bad per-domain values', () => {
+    expect(loadConfig({}).rerank.shuffles).toEqual({ default: 1, domains: {}, max: 3 });
+    expect(loadConfig({ RERANK_SHUFFLES_DOMAINS: ' movies=3, books=2 ' }).rerank.shuffles.domains).toEqual({ movies: 3, books: 2 });
+    for (const bad of ['movies=6', 'movies=0', 'movies', 'mo vies=2', 'movies=2.5']) {
+      expect(() => loadConfig({ RERANK_SHUFFLES_DOMAINS: bad })).toThrow(/RERANK_SHUFFLES_DOMAINS/);
+    }
+    expect(() => loadConfig({ RERANK_SHUFFLES_MAX: '6' })).toThrow(/RERANK_SHUFFLES_MAX/);
+  });
+
+  it('request, else domain default, else server default; clamped to the maximum', () => {
+    const s = { default: 1, domains: { movies: 3, books: 5 }, max: 4 };
+    expect(resolveShuffles(undefined, 'other', s)).toBe(1);
+    expect(resolveShuffles(undefined, 'movies', s)).toBe(3);
+    expect(resolveShuffles(undefined, 'books', s)).toBe(4);
+    expect(resolveShuffles(2, 'movies', s)).toBe(2);
+    expect(resolveShuffles(5, 'other', s)).toBe(4);
+    expect(resolveShuffles(undefined, 'toString', s)).toBe(1);
   });
 });
