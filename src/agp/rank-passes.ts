@@ -141,7 +141,7 @@ export function passAgreement(passes: readonly (readonly number[])[]): number | 
  * order. With shuffles = 1 this is exactly `rankCandidates` over the baseline order.
  */
 export async function rankWithPasses(ctx: CallContext, input: RankInput, o: PassesOptions): Promise<PassesResult> {
-  const k = Math.max(1, Math.min(MAX_SHUFFLES, Math.floor(o.shuffles)));
+  const k = Number.isFinite(o.shuffles) ? Math.max(1, Math.min(MAX_SHUFFLES, Math.floor(o.shuffles))) : 1;
   const n = input.candidates.length;
   if (k === 1) {
     const r = await rankCandidates(ctx, input);

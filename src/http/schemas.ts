@@ -79,7 +79,7 @@ export const RerankResponseSchema = z
           .min(0)
           .max(1)
           .describe(
-            'Relevance in [0, 1], higher is better: the normalised Borda points over the successful passes, sum of (n − 1 − position) / (passes × (n − 1)); with one pass (n − 1 − position) / (n − 1); 1 when n = 1. A fallback scores the baseline position. Under interleaving, the control arm’s score.',
+            'Relevance in [0, 1], higher is better: the normalised Borda points over the successful passes, sum of (n − 1 − position) / (passes × (n − 1)); with one pass (n − 1 − position) / (n − 1); 1 when n = 1. Rounded to 4 decimals. A fallback scores the baseline position. Under interleaving, the control arm’s score.',
           ),
       }),
     ),
