@@ -71,6 +71,7 @@ export async function buildApp(c: ApiRuntime, opts: BuildAppOptions): Promise<Fa
     clock: c.clock,
     defaultDeadlineMs: config.rerank.defaultDeadlineMs,
     maxDeadlineMs: config.rerank.maxDeadlineMs,
+    shuffles: config.rerank.shuffles,
     rateLimit: rateLimitRoute,
   });
   registerProfileRoutes(app, { store: c.profileStore });

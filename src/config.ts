@@ -33,6 +33,23 @@ const optionalString = z
 
 const optionalUrl = optionalString.pipe(z.string().url().optional());
 
+/** `domain=k,domain=k` (RERANK_SHUFFLES_DOMAINS): per-domain pass counts, each an integer 1–5. */
+const shufflesByDomain = z
+  .string()
+  .optional()
+  .transform((v, ctx) => {
+    const out: Record<string, number> = {};
+    for (const part of (v ?? '').split(',').map((s) => s.trim()).filter(Boolean)) {
+      const m = /^([A-Za-z0-9._-]{1,64})=([1-5])$/.exec(part);
+      if (!m?.[1] || !m[2]) {
+        ctx.addIssue({ code: 'custom', message: `expected domain=k with k in 1..5, got "${part.slice(0, 80)}"` });
+        return z.NEVER;
+      }
+      out[m[1]] = Number(m[2]);
+    }
+    return out;
+  });
+
 const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   PORT: int(8080, 0, 65535),
@@ -104,6 +121,12 @@ const envSchema = z.object({
   RERANK_WINDOW_STEP: int(10, 1, 100),
   /** How lists longer than one window are ranked: `topdown` (≤ 3 LLM rounds) or `sliding` (docs/quality.md). */
   RERANK_LONG_LIST: z.enum(LONG_LIST_STRATEGIES).default('topdown'),
+  /** Listwise passes over shuffled candidates when a request names none (position-bias control). */
+  RERANK_SHUFFLES_DEFAULT: int(1, 1, 5),
+  /** Per-domain defaults, e.g. "movies=3,books=2" (override RERANK_SHUFFLES_DEFAULT). */
+  RERANK_SHUFFLES_DOMAINS: shufflesByDomain,
+  /** Most passes served; a request or default above it is clamped to it. */
+  RERANK_SHUFFLES_MAX: int(3, 1, 5),
   MAX_TITLE_CHARS: int(200, 8, 10_000),
   MAX_TEXT_CHARS: int(500, 0, 20_000),
   BODY_LIMIT_BYTES: int(1_048_576, 1024, 50 * 1_048_576),
@@ -171,6 +194,7 @@ function toConfig(e: z.output<typeof envSchema>) {
       windowSize: e.RERANK_WINDOW_SIZE,
       windowStep: e.RERANK_WINDOW_STEP,
       longList: e.RERANK_LONG_LIST,
+      shuffles: { default: e.RERANK_SHUFFLES_DEFAULT, domains: e.RERANK_SHUFFLES_DOMAINS, max: e.RERANK_SHUFFLES_MAX },
       maxTitleChars: e.MAX_TITLE_CHARS,
       maxTextChars: e.MAX_TEXT_CHARS,
     },

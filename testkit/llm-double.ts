@@ -16,6 +16,7 @@ import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { editedPrompt, worldInstruction, worldProfile, worldReason } from './taste-world.js';
+import { biasedRanking, type PositionBias } from './position-bias.js';
 
 export type LlmDoubleMode =
   | 'ok'
@@ -78,6 +79,8 @@ export interface LlmDoubleOptions {
   models?: string[];
   /** Port to listen on (default 0: an ephemeral port). */
   port?: number;
+  /** A position-biased reranker (position-bias.ts): with probability p, prompt-early items first. */
+  positionBias?: PositionBias;
 }
 
 export interface LlmDouble {
@@ -89,6 +92,8 @@ export interface LlmDouble {
   setLatency(latency: Latency): void;
   setChaos(chaos: ChaosOptions | undefined): void;
   setRetryAfter(headers: { retryAfter?: string | null; retryAfterMs?: number | null }): void;
+  /** Turns the position-biased reranker on (or off with undefined). */
+  setPositionBias(bias: PositionBias | undefined): void;
   script(fn: ScriptFn | undefined): void;
   /** The next `n` chat requests are served with `mode`, before chaos or the current mode apply. */
   failNext(n: number, mode: LlmDoubleMode): void;
@@ -182,7 +187,7 @@ function rng(seed: number): () => number {
 const tokens = (chars: number) => Math.ceil(chars / 4);
 
 /** The double's answer to `call` under `mode` ('ok' is the honest, useful answer). */
-export function answerFor(call: RecordedCall<string>, mode: LlmDoubleMode = 'ok'): string {
+export function answerFor(call: RecordedCall<string>, mode: LlmDoubleMode = 'ok', bias?: PositionBias): string {
   const structured =
     typeof call.response_format === 'object' &&
     call.response_format !== null &&
@@ -194,6 +199,7 @@ export function answerFor(call: RecordedCall<string>, mode: LlmDoubleMode = 'ok'
   const candidates = parseCandidates(lastUser);
   if (candidates.length > 0) {
     let ranking = rankByOverlap(candidates, `${block(all, 'profile') ?? ''}\n${block(all, 'history') ?? ''}`);
+    if (bias) ranking = biasedRanking(candidates.map((c) => c.n), ranking, bias, lastUser);
     if (mode === 'partial') ranking = ranking.slice(0, Math.max(1, Math.floor((ranking.length - 1) / 2)));
     if (mode === 'repairable' && ranking.length >= 2) ranking = [...ranking.slice(0, -1), ranking[0] as number];
     return structured ? JSON.stringify({ ranking }) : `<ranking>${ranking.join(', ')}</ranking>`;
@@ -261,6 +267,7 @@ export async function startLlmDouble(opts: LlmDoubleOptions = {}): Promise<LlmDo
   let retryAfter = opts.retryAfter === undefined ? '1' : opts.retryAfter;
   let retryAfterMsHeader = opts.retryAfterMs ?? null;
   let scriptFn: ScriptFn | undefined;
+  let positionBias = opts.positionBias;
   let random = rng(opts.seed ?? 42);
   const queued: LlmDoubleMode[] = [];
   const calls: RecordedCall[] = [];
@@ -323,7 +330,7 @@ export async function startLlmDouble(opts: LlmDoubleOptions = {}): Promise<LlmDo
         return sendError(res, 429, 'rate_limit_exceeded', headers);
       }
       const scripted = served === 'ok' ? scriptFn?.(call) : undefined;
-      const content = scripted ?? answerFor(call, served);
+      const content = scripted ?? answerFor(call, served, positionBias);
       sendJson(res, 200, completionFor(call, content, { id: `chatcmpl-double-${calls.length}`, model: models[0] ?? 'double-model' }));
     };
 
@@ -372,6 +379,9 @@ export async function startLlmDouble(opts: LlmDoubleOptions = {}): Promise<LlmDo
       if (h.retryAfter !== undefined) retryAfter = h.retryAfter;
       if (h.retryAfterMs !== undefined) retryAfterMsHeader = h.retryAfterMs;
     },
+    setPositionBias: (b) => {
+      positionBias = b;
+    },
     script: (fn) => {
       scriptFn = fn;
     },
@@ -382,6 +392,7 @@ export async function startLlmDouble(opts: LlmDoubleOptions = {}): Promise<LlmDo
       calls.length = 0;
       queued.length = 0;
       scriptFn = undefined;
+      positionBias = opts.positionBias;
       mode = opts.mode ?? 'ok';
       latency = opts.latency ?? 0;
       chaos = opts.chaos;

@@ -9,7 +9,8 @@
  */
 import { abortChildren } from './abort-children.js';
 import type { CallContext, PipelineOptions } from './pipeline.js';
-import { generateProfile, identity, newContext, rankCandidates, withTextSanitiser } from './pipeline.js';
+import { generateProfile, identity, newContext, withTextSanitiser } from './pipeline.js';
+import { rankWithPasses } from './rank-passes.js';
 import type { Clock, LlmClient } from './ports.js';
 import { LlmCallError, systemClock } from './ports.js';
 import { selectHistory } from './history.js';
@@ -85,6 +86,11 @@ export interface EvaluateOptions {
    * metric values are kept: what a streamed evaluation of a large file wants.
    */
   keepPerUser?: boolean | undefined;
+  /**
+   * Listwise passes over seeded shuffles of each user's candidates, aggregated by Borda count (default 1:
+   * one pass over the baseline order). The shuffles are seeded by `seed` and the userId, so a run replays.
+   */
+  shuffles?: number | undefined;
 }
 
 /** Scores one user's final order (ids) against the ground truth. */
@@ -103,7 +109,8 @@ async function rankOne(ctx: CallContext, user: UserRecord, method: EvalMethod, o
       if (o.promptText === undefined) throw new TypeError('evaluateMethods: promptText is required for agp');
       profile = await generateProfile(ctx, o.promptText, history);
     }
-    const res = await rankCandidates(ctx, { method, candidates: user.candidates, history, profile });
+    const passes = { shuffles: o.shuffles ?? 1, seed: `${o.seed ?? 0}:${user.userId}` };
+    const res = await rankWithPasses(ctx, { method, candidates: user.candidates, history, profile }, passes);
     return { userId: user.userId, ...scoreUser(user, res.order), outcome: res.outcome, profile };
   } catch (err) {
     if (!(err instanceof LlmCallError) || o.signal?.aborted) throw err;

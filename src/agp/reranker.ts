@@ -4,7 +4,9 @@
  * permutation of exactly the candidates received.
  */
 import type { CallContext, LlmMethod, PipelineOptions } from './pipeline.js';
-import { identity, newContext, rankCandidates, withTextSanitiser } from './pipeline.js';
+import { identity, newContext, withTextSanitiser } from './pipeline.js';
+import type { PassCount } from './rank-passes.js';
+import { positionScores, rankWithPasses } from './rank-passes.js';
 import type { ActivePrompt, Clock, LlmClient, Logger, PromptRegistry, RerankTelemetry } from './ports.js';
 import { LlmCallError } from './ports.js';
 import type { ProfileService } from './profile-service.js';
@@ -24,6 +26,10 @@ export interface RerankInput {
   signal?: AbortSignal | undefined;
   /** A specific prompt version instead of the domain's active one (an experiment arm pins one). */
   prompt?: ActivePrompt | undefined;
+  /** Listwise passes over seeded shuffles of the candidates, aggregated by Borda count (default 1). */
+  shuffles?: number | undefined;
+  /** Seed of those shuffles: the requestId, so a request can be reproduced (default ''). */
+  seed?: string | undefined;
 }
 
 /**
@@ -47,6 +53,16 @@ export interface RerankOutput {
   profile: ProfileReport | null;
   usage: Usage;
   timingsMs: { total: number; profile?: number; rerank?: number };
+  /**
+   * scores[i]: candidate i's score (by candidate INDEX, not position) in [0, 1], higher = more relevant:
+   * normalised Borda points over the successful passes (src/agp/rank-passes.ts), which with one pass is
+   * (n − 1 − pos) / (n − 1). Fallback and baseline answers score the baseline position.
+   */
+  scores: number[];
+  /** How much the passes agreed, in [0, 1]; null with fewer than 2 successful passes (and on fallback). */
+  agreement: number | null;
+  /** Passes asked for and passes that produced a usable ranking (0 on fallback and for `baseline`). */
+  passes: PassCount;
 }
 
 /** Dependencies of the reranker. */
@@ -76,19 +92,24 @@ export function createReranker(deps: RerankerDeps): Reranker {
         signal: input.signal,
         telemetry: deps.telemetry,
       });
-      const base: Omit<RerankOutput, 'timingsMs'> = {
-        order: identity(input.candidates.length),
+      const order = identity(input.candidates.length);
+      // Fallback answers score the baseline position; built only when one is returned (not on the hot path).
+      const fallbackScores = () => positionScores(order);
+      const base: Omit<RerankOutput, 'timingsMs' | 'scores'> = {
+        order,
         method: input.method,
         promptVersion: prompt.version,
         fallback: null,
         repaired: false,
         profile: null,
         usage: ctx.usage,
+        agreement: null,
+        passes: { requested: input.method === 'baseline' ? 0 : (input.shuffles ?? 1), succeeded: 0 },
       };
       const elapsed = () => deps.clock.now() - started;
-      if (input.method === 'baseline') return { ...base, timingsMs: { total: elapsed() } };
+      if (input.method === 'baseline') return { ...base, scores: fallbackScores(), timingsMs: { total: elapsed() } };
       if (!deps.llm.configured) {
-        return { ...base, fallback: { reason: 'llm_unconfigured' }, timingsMs: { total: elapsed() } };
+        return { ...base, scores: fallbackScores(), fallback: { reason: 'llm_unconfigured' }, timingsMs: { total: elapsed() } };
       }
 
       const timings: RerankOutput['timingsMs'] = { total: 0 };
@@ -107,21 +128,30 @@ export function createReranker(deps: RerankerDeps): Reranker {
           if (input.includeProfile) profile.text = got.text;
         }
         const t1 = deps.clock.now();
-        const ranked = await rankCandidates(ctx, {
-          method: input.method as LlmMethod,
-          candidates: input.candidates,
-          history,
-          profile: profileText,
-        });
+        const ranked = await rankWithPasses(
+          ctx,
+          { method: input.method as LlmMethod, candidates: input.candidates, history, profile: profileText },
+          { shuffles: input.shuffles ?? 1, seed: input.seed ?? '' },
+        );
         timings.rerank = deps.clock.now() - t1;
         timings.total = elapsed();
         if (ranked.outcome === 'unparseable') {
-          return { ...base, profile, fallback: { reason: 'unparseable' }, timingsMs: timings };
+          return { ...base, scores: fallbackScores(), profile, fallback: { reason: 'unparseable' }, timingsMs: timings };
         }
-        return { ...base, profile, order: ranked.order, repaired: ranked.outcome === 'repaired', timingsMs: timings };
+        return {
+          ...base,
+          profile,
+          order: ranked.order,
+          repaired: ranked.outcome === 'repaired',
+          scores: ranked.scores,
+          agreement: ranked.agreement,
+          passes: ranked.passes,
+          timingsMs: timings,
+        };
       } catch (err) {
         timings.total = elapsed();
-        return { ...base, profile, fallback: { reason: toFallbackReason(err, ctx, deps.logger) }, timingsMs: timings };
+        const reason = toFallbackReason(err, ctx, deps.logger);
+        return { ...base, scores: fallbackScores(), profile, fallback: { reason }, timingsMs: timings };
       }
     },
   };

@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import type { LlmClient } from '../agp/ports.js';
 import type { EvalMethod } from '../agp/evaluate.js';
 import { EVAL_METHODS, evaluateMethods, summarizeEvaluation } from '../agp/evaluate.js';
+import { MAX_SHUFFLES } from '../agp/rank-passes.js';
 import type { CliRuntime } from '../runtime/index.js';
 import { streamDataset } from '../agp/dataset.js';
 import { intOpt, readLinesOf, required, UsageError, writeFileAtomic } from './cli-io.js';
@@ -17,6 +18,7 @@ export const EVAL_USAGE = `usage: agp eval --data test.jsonl [options]
   --prompt-file F | --prompt-version V --domain D   the agp prompt (default: built-in)
   --history-length N   history items given to the LLM (default: the prompt's)
   --concurrency N  --seed N
+  --shuffles K         listwise passes over seeded shuffles per user, Borda-aggregated (1-5, default 1)
   --json               print exactly one JSON object on stdout
   --out F              also write the full per-user result as JSON (kept in memory until written)
 
@@ -46,6 +48,7 @@ export async function evalCommand(argv: string[], c: CliRuntime, signal: AbortSi
       'history-length': { type: 'string' },
       concurrency: { type: 'string' },
       seed: { type: 'string' },
+      shuffles: { type: 'string' },
       json: { type: 'boolean' },
       out: { type: 'string' },
     },
@@ -55,6 +58,8 @@ export async function evalCommand(argv: string[], c: CliRuntime, signal: AbortSi
   const historyOverride = intOpt(v['history-length'], 'history-length', 1);
   const concurrency = intOpt(v.concurrency, 'concurrency', 1) ?? c.config.training.concurrency;
   const seed = intOpt(v.seed, 'seed', 0) ?? 0;
+  const shuffles = intOpt(v.shuffles, 'shuffles', 1) ?? 1;
+  if (shuffles > MAX_SHUFFLES) throw new UsageError(`--shuffles must be at most ${MAX_SHUFFLES}, got "${v.shuffles ?? ''}"`);
   const file = required(v.data, 'data');
   const users = () => streamDataset(readLinesOf(file, 'dataset'), file);
   const needsLlm = methods.some((m) => m !== 'base');
@@ -74,6 +79,7 @@ export async function evalCommand(argv: string[], c: CliRuntime, signal: AbortSi
     historyLength: historyOverride ?? prompt?.historyLength ?? 5,
     concurrency,
     seed,
+    shuffles,
     signal,
     keepPerUser: Boolean(v.out),
     onUser: (done) => {

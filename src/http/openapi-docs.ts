@@ -37,6 +37,7 @@ export const REQUEST_EXAMPLES: Readonly<Record<string, RequestExample>> = {
       method: 'agp',
       topN: 2,
       includeProfile: true,
+      shuffles: 3,
     } satisfies z.input<typeof RerankRequestSchema>,
   },
   importPrompt: {
@@ -104,7 +105,7 @@ export const STATUS_DESCRIPTIONS: Readonly<Record<string, string>> = {
 /** Per operation: the success responses, and errors that mean something specific there. */
 export const OPERATION_RESPONSES: Readonly<Record<string, Readonly<Record<string, string>>>> = {
   rerank: {
-    200: 'A permutation of exactly the given candidates. LLM faults are not errors: the baseline order comes back with `fallback.reason`.',
+    200: 'A permutation of exactly the given candidates, each with a `score` in [0, 1], and the passes’ `agreement`. LLM faults are not errors: the baseline order comes back with `fallback.reason`.',
     400: 'Invalid request (`VALIDATION_ERROR`, `INVALID_JSON`, `DUPLICATE_CANDIDATE_ID`).',
   },
   deleteUserProfiles: {

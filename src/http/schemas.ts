@@ -52,6 +52,15 @@ export const RerankRequestSchema = z
     method: z.enum(METHODS).default('agp'),
     deadlineMs: z.number().int().min(1).optional().describe("Caller's budget; capped by the server maximum."),
     includeProfile: z.boolean().default(false),
+    shuffles: z
+      .number()
+      .int()
+      .min(1)
+      .max(5)
+      .optional()
+      .describe(
+        'Listwise passes over seeded shuffles of the candidates (seeded by the requestId), run in parallel and aggregated by Borda count to cancel position bias. Default: the domain default (RERANK_SHUFFLES_DOMAINS) or RERANK_SHUFFLES_DEFAULT; values above RERANK_SHUFFLES_MAX are clamped to it.',
+      ),
   })
   .meta({ id: 'RerankRequest' });
 
@@ -65,8 +74,24 @@ export const RerankResponseSchema = z
         rank: z.number().int().min(1).describe('1-based position after reranking.'),
         baseRank: z.number().int().min(1).describe('1-based position in the request.'),
         arm: z.string().optional().describe('Under an interleaving experiment: the arm that contributed this item.'),
+        score: z
+          .number()
+          .min(0)
+          .max(1)
+          .describe(
+            'Relevance in [0, 1], higher is better: the normalised Borda points over the successful passes, sum of (n − 1 − position) / (passes × (n − 1)); with one pass (n − 1 − position) / (n − 1); 1 when n = 1. Rounded to 4 decimals. A fallback scores the baseline position. Under interleaving, the control arm’s score.',
+          ),
       }),
     ),
+    agreement: z
+      .number()
+      .min(0)
+      .max(1)
+      .nullable()
+      .describe('How much the passes agreed: mean pairwise Kendall’s tau mapped to [0, 1] as (tau + 1) / 2. Null with fewer than 2 successful passes.'),
+    passes: z
+      .object({ requested: z.number().int().min(0), succeeded: z.number().int().min(0) })
+      .describe('Passes run (after clamping to RERANK_SHUFFLES_MAX; 0 for baseline) and passes that produced a usable ranking.'),
     experiment: z
       .object({ id: z.string(), arm: z.string().nullable().describe('The A/B arm served; null under interleaving (see ranking[i].arm).') })
       .nullable()
