@@ -158,6 +158,7 @@ export async function rankCandidates(ctx: CallContext, input: RankInput): Promis
     const items = slice.map((i) => input.candidates[i] as Item);
     const parsed = parseRanking(await askRanking(ctx, input, items), items.length);
     ctx.telemetry?.parse(parsed.outcome);
+    ctx.telemetry?.parseIssues?.('rerank', parsed.issues);
     if (parsed.outcome === 'unparseable') return { order: identity(n), outcome: 'unparseable' };
     if (parsed.outcome === 'repaired') repaired = true;
     const reordered = parsed.order.map((k) => slice[k] as number);
