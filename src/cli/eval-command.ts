@@ -5,7 +5,8 @@
 import { parseArgs } from 'node:util';
 import type { LlmClient } from '../agp/ports.js';
 import type { EvalMethod } from '../agp/evaluate.js';
-import { EVAL_METHODS, evaluateMethods, summarizeEvaluation } from '../agp/evaluate.js';
+import { EVAL_METHODS, EVAL_PROTOCOLS, evaluateMethods, summarizeEvaluation } from '../agp/evaluate.js';
+import type { EvalProtocol } from '../agp/evaluate.js';
 import type { CliRuntime } from '../runtime/index.js';
 import { streamDataset } from '../agp/dataset.js';
 import { intOpt, readLinesOf, required, UsageError, writeFileAtomic } from './cli-io.js';
@@ -17,6 +18,8 @@ export const EVAL_USAGE = `usage: agp eval --data test.jsonl [options]
   --prompt-file F | --prompt-version V --domain D   the agp prompt (default: built-in)
   --history-length N   history items given to the LLM (default: the prompt's)
   --concurrency N  --seed N
+  --protocol served|paper   how a failed or unparseable answer is scored: served (default) with the
+                       baseline order the service returns; paper as the authors did, target at the worst rank
   --json               print exactly one JSON object on stdout
   --out F              also write the full per-user result as JSON (kept in memory until written)
 
@@ -33,6 +36,12 @@ function parseMethods(s: string | undefined): EvalMethod[] {
   return list as EvalMethod[];
 }
 
+function parseProtocol(s: string | undefined): EvalProtocol {
+  if (s === undefined) return 'served';
+  if (!(EVAL_PROTOCOLS as readonly string[]).includes(s)) throw new UsageError(`--protocol takes ${EVAL_PROTOCOLS.join(' or ')}, got "${s}"`);
+  return s as EvalProtocol;
+}
+
 /** Runs `agp eval`; returns the exit code. */
 export async function evalCommand(argv: string[], c: CliRuntime, signal: AbortSignal): Promise<number> {
   const { values: v } = parseArgs({
@@ -46,12 +55,14 @@ export async function evalCommand(argv: string[], c: CliRuntime, signal: AbortSi
       'history-length': { type: 'string' },
       concurrency: { type: 'string' },
       seed: { type: 'string' },
+      protocol: { type: 'string' },
       json: { type: 'boolean' },
       out: { type: 'string' },
     },
     strict: true,
   });
   const methods = parseMethods(v.methods);
+  const protocol = parseProtocol(v.protocol);
   const historyOverride = intOpt(v['history-length'], 'history-length', 1);
   const concurrency = intOpt(v.concurrency, 'concurrency', 1) ?? c.config.training.concurrency;
   const seed = intOpt(v.seed, 'seed', 0) ?? 0;
@@ -74,6 +85,7 @@ export async function evalCommand(argv: string[], c: CliRuntime, signal: AbortSi
     historyLength: historyOverride ?? prompt?.historyLength ?? 5,
     concurrency,
     seed,
+    protocol,
     signal,
     keepPerUser: Boolean(v.out),
     onUser: (done) => {
