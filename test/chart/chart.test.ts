@@ -48,6 +48,7 @@ const REQUIRED_ALERTS = [
   'AgpRerankProfileCacheHitRatioCollapse',
   'AgpRerankTrainingJobFailed',
   'AgpRerankPromptRegistryLost',
+  'AgpRerankUnparseableRising',
 ];
 
 const REQUIRED_PANELS = [
@@ -697,7 +698,7 @@ describe('PrometheusRule', () => {
     expect(rule.spec.groups).toEqual(loadRules().groups);
   });
 
-  it('defines the five alerts with severity, summary and description', () => {
+  it('defines the alerts with severity, summary and description', () => {
     const rules = loadRules().groups.flatMap((g) => g.rules);
     const alerts = rules.filter((r) => typeof r.alert === 'string');
     expect(alerts.map((a) => a.alert)).toEqual(expect.arrayContaining(REQUIRED_ALERTS));
