@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import type { PipelineOptions } from './agp/pipeline.js';
 import type { LlmRole } from './agp/types.js';
+import { CANDIDATE_FORMATS } from './agp/candidate-format.js';
 
 /** Booleans are parsed explicitly: "false", "0", "no", "off" and "" are false. */
 const bool = (def: boolean) =>
@@ -103,6 +104,8 @@ const envSchema = z.object({
   RERANK_WINDOW_STEP: int(10, 1, 100),
   MAX_TITLE_CHARS: int(200, 8, 10_000),
   MAX_TEXT_CHARS: int(500, 0, 20_000),
+  /** How candidates are written into ranking prompts: full (title and text) or compact (title only, cut to 80 characters). */
+  RERANK_CANDIDATE_FORMAT: z.enum(CANDIDATE_FORMATS).default('full'),
   BODY_LIMIT_BYTES: int(1_048_576, 1024, 50 * 1_048_576),
   /** Longest a request (headers and body) may take to arrive; slower clients get 408 and lose the socket. */
   HTTP_REQUEST_TIMEOUT_MS: int(5_000, 100, 600_000),
@@ -169,6 +172,7 @@ function toConfig(e: z.output<typeof envSchema>) {
       windowStep: e.RERANK_WINDOW_STEP,
       maxTitleChars: e.MAX_TITLE_CHARS,
       maxTextChars: e.MAX_TEXT_CHARS,
+      candidateFormat: e.RERANK_CANDIDATE_FORMAT,
     },
     profiles: {
       ttlSeconds: e.PROFILE_TTL_SECONDS,

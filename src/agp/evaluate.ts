@@ -8,6 +8,8 @@
  * (ScoreColumns), so memory does not grow with the users' size.
  */
 import { abortChildren } from './abort-children.js';
+import type { CandidateFormat } from './candidate-format.js';
+import { formatCandidates } from './candidate-format.js';
 import type { CallContext, PipelineOptions } from './pipeline.js';
 import { generateProfile, identity, newContext, rankCandidates, withTextSanitiser } from './pipeline.js';
 import type { Clock, LlmClient } from './ports.js';
@@ -84,6 +86,8 @@ export interface EvaluateOptions {
   historyLength: number;
   /** Users evaluated at once (default 8). */
   concurrency?: number | undefined;
+  /** How candidates are written into ranking prompts (default `full`), as RERANK_CANDIDATE_FORMAT in serving. */
+  candidateFormat?: CandidateFormat | undefined;
   /** How failed and unparseable answers are scored (default `served`). */
   protocol?: EvalProtocol | undefined;
   /** Bootstrap seed (default 0). */
@@ -141,7 +145,8 @@ async function rankServed(ctx: CallContext, user: UserRecord, method: EvalMethod
       if (o.promptText === undefined) throw new TypeError('evaluateMethods: promptText is required for agp');
       profile = await generateProfile(ctx, o.promptText, history);
     }
-    const res = await rankCandidates(ctx, { method, candidates: user.candidates, history, profile });
+    const candidates = formatCandidates(user.candidates, o.candidateFormat ?? 'full');
+    const res = await rankCandidates(ctx, { method, candidates, history, profile });
     return { userId: user.userId, ...scoreUser(user, res.order), outcome: res.outcome, profile };
   } catch (err) {
     if (!(err instanceof LlmCallError) || o.signal?.aborted) throw err;

@@ -9,6 +9,8 @@ import type { ActivePrompt, Clock, LlmClient, Logger, PromptRegistry, RerankTele
 import { LlmCallError } from './ports.js';
 import type { ProfileService } from './profile-service.js';
 import { selectHistory } from './history.js';
+import type { CandidateFormat } from './candidate-format.js';
+import { formatCandidates } from './candidate-format.js';
 import type { Candidate, FallbackReason, Item, Method, Usage } from './types.js';
 
 /** One rerank request, already validated. */
@@ -58,6 +60,8 @@ export interface RerankerDeps {
   logger: Logger;
   telemetry?: RerankTelemetry;
   pipeline: PipelineOptions;
+  /** How candidates are written into ranking prompts (RERANK_CANDIDATE_FORMAT; default full). */
+  candidateFormat?: CandidateFormat | undefined;
 }
 
 /** The serving pipeline. */
@@ -109,7 +113,7 @@ export function createReranker(deps: RerankerDeps): Reranker {
         const t1 = deps.clock.now();
         const ranked = await rankCandidates(ctx, {
           method: input.method as LlmMethod,
-          candidates: input.candidates,
+          candidates: formatCandidates(input.candidates, deps.candidateFormat ?? 'full'),
           history,
           profile: profileText,
         });
