@@ -4,6 +4,11 @@ import { evaluateMethods } from '../../src/agp/evaluate.js';
 import { ConfigError, loadConfig, pipelineOptions } from '../../src/config.js';
 import { createScriptedLlm } from '../../testkit/scripted-llm.js';
 import { makeUsers } from '../../testkit/synthetic-world.js';
+import { createReranker } from '../../src/agp/reranker.js';
+import { createProfileService } from '../../src/agp/profile-service.js';
+import type { PromptRegistry } from '../../src/agp/ports.js';
+import { silentLogger } from '../../src/agp/ports.js';
+import { createMemoryProfileStore } from '../../src/store/memory-profile-store.js';
 
 describe('formatCandidates', () => {
   const items = [
@@ -48,5 +53,36 @@ describe('candidate format in evaluation and config', () => {
     expect(loadConfig({}).rerank.candidateFormat).toBe('full');
     expect(loadConfig({ RERANK_CANDIDATE_FORMAT: 'compact' }).rerank.candidateFormat).toBe('compact');
     expect(() => loadConfig({ RERANK_CANDIDATE_FORMAT: 'tiny' })).toThrow(ConfigError);
+  });
+});
+
+describe('candidate format in serving', () => {
+  it('the reranker sends titles only under compact, and its order still indexes the caller\'s candidates', async () => {
+    const registry: PromptRegistry = {
+      resolve: () => ({ domain: 'default', version: 'v', text: 'Describe the user.', historyLength: 3 }),
+      activeVersions: () => ({ default: 'v' }),
+      get: async () => null,
+      list: async () => [],
+      put: async () => {},
+      activate: async () => {},
+      refresh: async () => {},
+      ready: true,
+    };
+    const candidates = ['a', 'b', 'c'].map((id) => ({ id, title: `Title ${id}`, text: `blurb-of-${id}` }));
+    const run = async (candidateFormat: 'full' | 'compact') => {
+      const llm = createScriptedLlm((req) => (req.role === 'profile' ? 'Likes things.' : '<ranking>3, 1, 2</ranking>'));
+      const profiles = createProfileService({ store: createMemoryProfileStore({ maxEntries: 10 }), clock: { now: Date.now }, logger: silentLogger, freshness: 'strict', ttlSeconds: 60, refreshDeadlineMs: 1000 });
+      const reranker = createReranker({ llm, registry, profiles, clock: { now: Date.now }, logger: silentLogger, pipeline: pipelineOptions(loadConfig({})), candidateFormat });
+      const out = await reranker.rerank({ userId: 'u', history: [{ id: 'h', title: 'H' }], candidates, domain: 'default', method: 'agp', deadlineMs: 5000, includeProfile: false });
+      const rankPrompt = llm.calls.filter((c) => c.role === 'rerank').map((c) => c.messages.map((m) => m.content).join('\n')).join('\n');
+      return { order: out.order, rankPrompt };
+    };
+    const full = await run('full');
+    const compact = await run('compact');
+    expect(full.rankPrompt).toContain('blurb-of-a');
+    expect(compact.rankPrompt).not.toContain('blurb-of-');
+    expect(compact.rankPrompt).toContain('[1] Title a');
+    expect(compact.order).toEqual([2, 0, 1]);
+    expect(full.order).toEqual([2, 0, 1]);
   });
 });
