@@ -6,6 +6,9 @@
  * `npm run simulator -- --write-data DIR [--train-users N] [--val-users N] [--seed S]` writes
  * DIR/train.jsonl and DIR/validation.jsonl from that world and exits.
  *
+ * `--junk P` answers a share P (0–1) of requests with prose that holds no ranking (the double's `junk` chaos,
+ * drawn from an RNG seeded by --seed), so `agp eval --protocol served|paper` can be compared on failures.
+ *
  * SIGTERM or SIGINT closes the server and exits 0.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -23,6 +26,7 @@ const { values: v } = parseArgs({
     'train-users': { type: 'string', default: '40' },
     'val-users': { type: 'string', default: '20' },
     seed: { type: 'string', default: '1' },
+    junk: { type: 'string', default: '0' },
   },
   strict: true,
 });
@@ -47,7 +51,17 @@ if (v['write-data'] !== undefined) {
   await writeFile(join(dir, 'validation.jsonl'), lines(validation));
   process.stdout.write(`wrote ${train.length} users to ${join(dir, 'train.jsonl')} and ${validation.length} to ${join(dir, 'validation.jsonl')}\n`);
 } else {
-  const sim = await startLlmDouble({ port: int(v.port, 'port'), latency: int(v['latency-ms'], 'latency-ms'), models: ['simulator'] });
+  const junk = Number(v.junk);
+  if (!(junk >= 0 && junk <= 1)) {
+    process.stderr.write('--junk must be a probability between 0 and 1\n');
+    process.exit(2);
+  }
+  const sim = await startLlmDouble({
+    port: int(v.port, 'port'),
+    latency: int(v['latency-ms'], 'latency-ms'),
+    models: ['simulator'],
+    ...(junk > 0 ? { chaos: { junk }, seed: int(v.seed, 'seed') } : {}),
+  });
   process.stdout.write(`LLM simulator listening at ${sim.url}\n`);
   // The double records every call for tests to inspect; a long-running simulator must not keep them.
   setInterval(() => void (sim.calls.length = 0), 1000).unref();

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import type { PipelineOptions } from './agp/pipeline.js';
 import type { LlmRole } from './agp/types.js';
 import { LONG_LIST_STRATEGIES } from './agp/long-list.js';
+import { CANDIDATE_FORMATS } from './agp/candidate-format.js';
 
 /** Booleans are parsed explicitly: "false", "0", "no", "off" and "" are false. */
 const bool = (def: boolean) =>
@@ -129,6 +130,8 @@ const envSchema = z.object({
   RERANK_SHUFFLES_MAX: int(3, 1, 5),
   MAX_TITLE_CHARS: int(200, 8, 10_000),
   MAX_TEXT_CHARS: int(500, 0, 20_000),
+  /** How candidates are written into ranking prompts: full (title and text) or compact (title only, cut to 80 characters). */
+  RERANK_CANDIDATE_FORMAT: z.enum(CANDIDATE_FORMATS).default('full'),
   BODY_LIMIT_BYTES: int(1_048_576, 1024, 50 * 1_048_576),
   /** Longest a request (headers and body) may take to arrive; slower clients get 408 and lose the socket. */
   HTTP_REQUEST_TIMEOUT_MS: int(5_000, 100, 600_000),
@@ -197,6 +200,7 @@ function toConfig(e: z.output<typeof envSchema>) {
       shuffles: { default: e.RERANK_SHUFFLES_DEFAULT, domains: e.RERANK_SHUFFLES_DOMAINS, max: e.RERANK_SHUFFLES_MAX },
       maxTitleChars: e.MAX_TITLE_CHARS,
       maxTextChars: e.MAX_TEXT_CHARS,
+      candidateFormat: e.RERANK_CANDIDATE_FORMAT,
     },
     profiles: {
       ttlSeconds: e.PROFILE_TTL_SECONDS,

@@ -8,6 +8,8 @@
  * (ScoreColumns), so memory does not grow with the users' size.
  */
 import { abortChildren } from './abort-children.js';
+import type { CandidateFormat } from './candidate-format.js';
+import { formatCandidates } from './candidate-format.js';
 import type { CallContext, PipelineOptions } from './pipeline.js';
 import { generateProfile, identity, newContext, withTextSanitiser } from './pipeline.js';
 import { rankWithPasses } from './rank-passes.js';
@@ -27,6 +29,14 @@ import { addUsage, emptyUsage } from './types.js';
 export const EVAL_METHODS = ['base', 'direct', 'cot', 'agp'] as const;
 export type EvalMethod = (typeof EVAL_METHODS)[number];
 
+/**
+ * How a failed or unparseable answer is scored. `served`: with the baseline order, which is what the service
+ * returns then. `paper`: as the authors' code scored it, with the target at the worst rank (it adds the list
+ * length to the average rank of such a user), so the parser and the fallback earn no credit.
+ */
+export const EVAL_PROTOCOLS = ['served', 'paper'] as const;
+export type EvalProtocol = (typeof EVAL_PROTOCOLS)[number];
+
 export { METRIC_NAMES } from './score-columns.js';
 export type { MetricName, MetricSummary, PairedDiff } from './score-columns.js';
 
@@ -36,7 +46,10 @@ export interface UserEvaluation {
   /** Final candidate ids, best first. */
   order: string[];
   scores: RankingScores;
-  /** `failed`: an LLM call failed and the baseline order was scored (what serving would return). */
+  /**
+   * `failed`: an LLM call failed. Under the `served` protocol, failed and unparseable users are scored with
+   * the baseline order (what serving would return); under `paper`, with their targets at the worst rank.
+   */
   outcome: 'base' | 'ok' | 'repaired' | 'unparseable' | 'failed';
   failure?: LlmFailureReason | undefined;
   /** The generated profile (agp only). */
@@ -58,6 +71,8 @@ export interface MethodEvaluation {
 /** Result of `evaluateMethods`. */
 export interface EvaluationResult {
   n: number;
+  /** How failed and unparseable answers were scored. */
+  protocol: EvalProtocol;
   methods: Partial<Record<EvalMethod, MethodEvaluation>>;
   usage: Usage;
 }
@@ -72,6 +87,10 @@ export interface EvaluateOptions {
   historyLength: number;
   /** Users evaluated at once (default 8). */
   concurrency?: number | undefined;
+  /** How candidates are written into ranking prompts (default `full`), as RERANK_CANDIDATE_FORMAT in serving. */
+  candidateFormat?: CandidateFormat | undefined;
+  /** How failed and unparseable answers are scored (default `served`). */
+  protocol?: EvalProtocol | undefined;
   /** Bootstrap seed (default 0). */
   seed?: number | undefined;
   bootstrapIterations?: number | undefined;
@@ -99,7 +118,30 @@ export function scoreUser(user: UserRecord, order: number[]): Pick<UserEvaluatio
   return { order: ids, scores: scoreRanking(ids, user.targets) };
 }
 
+/**
+ * The baseline order with the targets moved to the end: the `paper` protocol's order for an answer that
+ * failed or could not be parsed. The best-placed target then sits at rank n - |targets| + 1, which is n for
+ * the usual single target (the authors' `initial_len`).
+ */
+export function worstRankOrder(user: UserRecord): number[] {
+  const targets = new Set(user.targets);
+  const n = user.candidates.length;
+  const isTarget = (i: number) => targets.has(user.candidates[i]?.id ?? '');
+  const all = identity(n);
+  return [...all.filter((i) => !isTarget(i)), ...all.filter(isTarget)];
+}
+
+/** Applies the protocol to one user's evaluation: under `paper`, a failed or unparseable answer scores worst. */
+function applyProtocol(user: UserRecord, ev: UserEvaluation, protocol: EvalProtocol): UserEvaluation {
+  if (protocol === 'served' || (ev.outcome !== 'failed' && ev.outcome !== 'unparseable')) return ev;
+  return { ...ev, ...scoreUser(user, worstRankOrder(user)) };
+}
+
 async function rankOne(ctx: CallContext, user: UserRecord, method: EvalMethod, o: EvaluateOptions): Promise<UserEvaluation> {
+  return applyProtocol(user, await rankServed(ctx, user, method, o), o.protocol ?? 'served');
+}
+
+async function rankServed(ctx: CallContext, user: UserRecord, method: EvalMethod, o: EvaluateOptions): Promise<UserEvaluation> {
   const n = user.candidates.length;
   if (method === 'base') return { userId: user.userId, ...scoreUser(user, identity(n)), outcome: 'base' };
   const history = selectHistory(user.history, o.historyLength);
@@ -109,8 +151,9 @@ async function rankOne(ctx: CallContext, user: UserRecord, method: EvalMethod, o
       if (o.promptText === undefined) throw new TypeError('evaluateMethods: promptText is required for agp');
       profile = await generateProfile(ctx, o.promptText, history);
     }
+    const candidates = formatCandidates(user.candidates, o.candidateFormat ?? 'full');
     const passes = { shuffles: o.shuffles ?? 1, seed: `${o.seed ?? 0}:${user.userId}` };
-    const res = await rankWithPasses(ctx, { method, candidates: user.candidates, history, profile }, passes);
+    const res = await rankWithPasses(ctx, { method, candidates, history, profile }, passes);
     return { userId: user.userId, ...scoreUser(user, res.order), outcome: res.outcome, profile };
   } catch (err) {
     if (!(err instanceof LlmCallError) || o.signal?.aborted) throw err;
@@ -207,19 +250,27 @@ export async function evaluateMethods(
       usage: t.usage,
     };
   }
-  return { n, methods: results, usage };
+  return { n, protocol: o.protocol ?? 'served', methods: results, usage };
 }
 
 /** The machine-readable summary printed by `agp eval --json`. */
 export interface EvaluationSummary {
   n: number;
+  protocol: EvalProtocol;
   methods: Partial<Record<EvalMethod, Record<MetricName | 'ndcg@10_ci95', number | [number, number]>>>;
+  /** Users whose LLM call failed or whose answer was unparseable, per LLM method: what the protocol scored. */
+  failures: Partial<Record<EvalMethod, { failed: number; unparseable: number }>>;
 }
 
-/** `{n, methods:{<m>:{"ndcg@10","ndcg@10_ci95":[lo,hi],"hr@1","hr@3","hr@5","mrr"}}}`. */
+/**
+ * `{n, protocol, methods:{<m>:{"ndcg@10","ndcg@10_ci95":[lo,hi],"hr@1","hr@3","hr@5","mrr"}},
+ * failures:{<m>:{failed, unparseable}}}`.
+ */
 export function summarizeEvaluation(r: EvaluationResult): EvaluationSummary {
   const methods: EvaluationSummary['methods'] = {};
+  const failures: EvaluationSummary['failures'] = {};
   for (const [m, ev] of Object.entries(r.methods) as Array<[EvalMethod, MethodEvaluation]>) {
+    if (m !== 'base') failures[m] = { failed: ev.failures, unparseable: ev.unparseable };
     methods[m] = {
       'ndcg@10': ev.aggregate['ndcg@10'].mean,
       'ndcg@10_ci95': ev.aggregate['ndcg@10'].ci95,
@@ -229,5 +280,5 @@ export function summarizeEvaluation(r: EvaluationResult): EvaluationSummary {
       mrr: ev.aggregate.mrr.mean,
     };
   }
-  return { n: r.n, methods };
+  return { n: r.n, protocol: r.protocol, methods, failures };
 }

@@ -9,7 +9,27 @@ import { renderFeedbackText } from './optimizer-prompts.js';
 import type { TextLimits } from './prompts.js';
 import type { Item } from './types.js';
 
-/** Position feedback for one user. */
+/**
+ * Paper eq. 4 for one ground-truth item i of G(u): its actual position r̂(i, u), its target position
+ * r_target(i, u), and what pushed it down.
+ */
+export interface TargetFeedback {
+  /** The ground-truth item (when absent from the candidates: its id and an empty title). */
+  target: Item;
+  /** 1-based position in the reranked list, or candidates.length + 1 if absent. */
+  rank: number;
+  /**
+   * Where it should be: the ideal list puts all |G(u)| targets first, so the j-th best-placed target's
+   * target position is j (1 for the only target, as in the authors' code).
+   */
+  desiredRank: number;
+  /** rank - desiredRank: how many places too low it landed (the non-target items above it). */
+  displacement: number;
+  /** Non-target items ranked above it, best first (other targets above it are not misplacements). */
+  above: Item[];
+}
+
+/** Position feedback for one user. The top-level target fields describe the best-placed target. */
 export interface UserFeedback {
   userId: string;
   /** The best-placed ground-truth item (when absent from the candidates: its id and an empty title). */
@@ -22,6 +42,11 @@ export interface UserFeedback {
   displacement: number;
   /** Items ranked above the ground truth, best first. */
   above: Item[];
+  /**
+   * Every target's own feedback, best-placed first (paper eq. 4: one pair per i ∈ G(u)). With one target it
+   * repeats the fields above.
+   */
+  targets: TargetFeedback[];
   /** The profile the ranking was made from. */
   profile: string;
   /** The history items the profile was built from. */
@@ -30,10 +55,18 @@ export interface UserFeedback {
   candidateCount?: number;
 }
 
+const copyItem = (it: Item): Item => ({ id: it.id, title: it.title, ...(it.text !== undefined ? { text: it.text } : {}) });
+
 /**
  * Computes one user's position feedback from the final order.
  * `order` is a 0-based permutation of `candidates` (as returned by parseRanking); it is applied with
  * the same repair rules as serving, so a partial order never loses the target.
+ *
+ * Paper eq. 4, F(u) = {(r̂(i, u), r_target(i, u)) | i ∈ G(u)}, gives EVERY ground-truth item its own pair,
+ * so `targets` has one entry per target id: a user whose second target sank to rank 7 gets that signal
+ * even when the first target was ranked first. The top-level fields stay those of the best-placed target,
+ * because the trainer's acceptance rule (mean rank of the ground truth, the authors' `verify_steps`) and
+ * NDCG@10 with one relevant item both read that one.
  */
 export function positionFeedback(args: {
   userId: string;
@@ -44,22 +77,41 @@ export function positionFeedback(args: {
   targetIds: string[];
 }): UserFeedback {
   const ranked = applyOrder(args.candidates, args.order);
+  const ids = [...new Set(args.targetIds)];
+  const targetSet = new Set(ids);
+  const positions = new Map<string, number>();
+  ranked.forEach((c, i) => {
+    if (targetSet.has(c.id) && !positions.has(c.id)) positions.set(c.id, i + 1);
+  });
+  const absentRank = ranked.length + 1;
+  // Best-placed first; absent targets last, in the order they were given.
+  const byRank = ids
+    .map((id, given) => ({ id, given, rank: positions.get(id) ?? absentRank }))
+    .sort((a, b) => a.rank - b.rank || a.given - b.given);
+  const targets: TargetFeedback[] = byRank.map(({ id, rank }, j) => {
+    const hit = rank < absentRank ? ranked[rank - 1] : undefined;
+    return {
+      target: hit ? copyItem(hit) : { id, title: '' },
+      rank,
+      desiredRank: j + 1,
+      displacement: rank - (j + 1),
+      above: ranked.slice(0, rank - 1).filter((c) => !targetSet.has(c.id)),
+    };
+  });
   const found = rankOf(
     ranked.map((c) => c.id),
     args.targetIds,
   );
-  const rank = found ?? ranked.length + 1;
-  const hit = found === null ? undefined : ranked[found - 1];
-  const target: Item = hit
-    ? { id: hit.id, title: hit.title, ...(hit.text !== undefined ? { text: hit.text } : {}) }
-    : { id: args.targetIds[0] ?? '', title: '' };
+  const rank = found ?? absentRank;
+  const best = targets[0];
   return {
     userId: args.userId,
-    target,
+    target: best?.target ?? { id: args.targetIds[0] ?? '', title: '' },
     rank,
     desiredRank: 1,
     displacement: rank - 1,
     above: ranked.slice(0, rank - 1),
+    targets,
     profile: args.profile,
     history: args.history.slice(),
     candidateCount: args.candidates.length,

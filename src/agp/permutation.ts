@@ -4,7 +4,9 @@
  * repairs into a usable ranking instead of scoring zero, and a useless one falls back to the baseline.
  */
 import { answerTail, findTags, pairTags, stripThink } from './answer-tags.js';
-import type { ParseOutcome } from './types.js';
+import type { LabelIssues, ParseOutcome } from './types.js';
+
+export type { LabelIssues } from './types.js';
 
 export { stripThink };
 
@@ -19,7 +21,11 @@ export interface ParsedRanking {
   duplicates: number;
   /** Labels out of range or not matching any candidate (ignored). */
   unknown: number;
+  /** Parse-quality counts for telemetry: the three ways an answer's labels can fall short of a permutation. */
+  issues: LabelIssues;
 }
+
+const NO_ISSUES: Readonly<LabelIssues> = Object.freeze({ duplicate: 0, unknown: 0, missing: 0 });
 
 /** Optional extras for parseRanking. */
 export interface ParseRankingOptions {
@@ -214,11 +220,11 @@ function exactAnswer(answer: string, n: number): number[] | null {
 export function parseRanking(answer: string, n: number, opts?: ParseRankingOptions): ParsedRanking {
   if (!Number.isInteger(n) || n < 0) throw new RangeError(`candidate count must be a non-negative integer, got ${n}`);
   const identity = Array.from({ length: n }, (_, i) => i);
-  if (n <= 1) return { order: identity, outcome: 'ok', rankedCount: n, duplicates: 0, unknown: 0 };
+  if (n <= 1) return { order: identity, outcome: 'ok', rankedCount: n, duplicates: 0, unknown: 0, issues: { ...NO_ISSUES } };
 
   const tail = answerTail(answer);
   const exact = exactAnswer(tail, n);
-  if (exact) return { order: exact, outcome: 'ok', rankedCount: n, duplicates: 0, unknown: 0 };
+  if (exact) return { order: exact, outcome: 'ok', rankedCount: n, duplicates: 0, unknown: 0, issues: { ...NO_ISSUES } };
 
   const idIndex = new Map<string, number>();
   opts?.ids?.forEach((id, i) => {
@@ -247,11 +253,12 @@ export function parseRanking(answer: string, n: number, opts?: ParseRankingOptio
 
   const rankedCount = best.order.length;
   const { duplicates, unknown } = best;
-  if (rankedCount < Math.ceil(n / 2)) return { order: identity, outcome: 'unparseable', rankedCount, duplicates, unknown };
+  const issues: LabelIssues = { duplicate: duplicates, unknown, missing: n - rankedCount };
+  if (rankedCount < Math.ceil(n / 2)) return { order: identity, outcome: 'unparseable', rankedCount, duplicates, unknown, issues };
   const ranked = new Set(best.order);
   const order = best.order.concat(identity.filter((i) => !ranked.has(i)));
   const outcome: ParseOutcome = rankedCount === n && duplicates === 0 && unknown === 0 ? 'ok' : 'repaired';
-  return { order, outcome, rankedCount, duplicates, unknown };
+  return { order, outcome, rankedCount, duplicates, unknown, issues };
 }
 
 /**

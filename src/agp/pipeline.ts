@@ -187,6 +187,7 @@ export async function rankCandidates(ctx: CallContext, input: RankInput): Promis
     }
     const parsed = parseRanking(text, items.length);
     ctx.telemetry?.parse(parsed.outcome);
+    ctx.telemetry?.parseIssues?.('rerank', parsed.issues);
     if (parsed.outcome === 'unparseable') return { order: identity(items.length), outcome: 'unparseable' };
     return { order: parsed.order, outcome: parsed.outcome };
   };

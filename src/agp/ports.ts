@@ -3,7 +3,7 @@
  * Adapters (src/llm, src/store, src/jobs) implement them; only the composition root wires them.
  * Nothing here may import fastify, ioredis, openai, bullmq or pino at runtime.
  */
-import type { FallbackReason, LlmRole, Usage } from './types.js';
+import type { FallbackReason, LabelIssues, LlmRole, Usage } from './types.js';
 
 /** A chat message in the OpenAI wire shape. */
 export interface ChatMessage {
@@ -210,8 +210,14 @@ export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() 
 export interface RerankTelemetry {
   profileCache(outcome: 'hit' | 'miss' | 'coalesced' | 'stale'): void;
   parse(outcome: 'ok' | 'repaired' | 'unparseable'): void;
+  /**
+   * Label problems in one parsed answer (duplicate, unknown, missing labels), by the LLM role that wrote it.
+   * Optional so telemetry doubles written before it keep compiling; ok/repaired/unparseable alone cannot
+   * tell a model that repeats labels from one that stops early.
+   */
+  parseIssues?(role: LlmRole, issues: LabelIssues): void;
   backgroundRefresh(outcome: 'ok' | 'error'): void;
 }
 
 /** Telemetry that records nothing. */
-export const noTelemetry: RerankTelemetry = { profileCache() {}, parse() {}, backgroundRefresh() {} };
+export const noTelemetry: RerankTelemetry = { profileCache() {}, parse() {}, parseIssues() {}, backgroundRefresh() {} };

@@ -11,6 +11,8 @@ import type { ActivePrompt, Clock, LlmClient, Logger, PromptRegistry, RerankTele
 import { LlmCallError } from './ports.js';
 import type { ProfileService } from './profile-service.js';
 import { selectHistory } from './history.js';
+import type { CandidateFormat } from './candidate-format.js';
+import { formatCandidates } from './candidate-format.js';
 import type { Candidate, FallbackReason, Item, Method, Usage } from './types.js';
 
 /** One rerank request, already validated. */
@@ -74,6 +76,8 @@ export interface RerankerDeps {
   logger: Logger;
   telemetry?: RerankTelemetry;
   pipeline: PipelineOptions;
+  /** How candidates are written into ranking prompts (RERANK_CANDIDATE_FORMAT; default full). */
+  candidateFormat?: CandidateFormat | undefined;
 }
 
 /** The serving pipeline. */
@@ -130,7 +134,7 @@ export function createReranker(deps: RerankerDeps): Reranker {
         const t1 = deps.clock.now();
         const ranked = await rankWithPasses(
           ctx,
-          { method: input.method as LlmMethod, candidates: input.candidates, history, profile: profileText },
+          { method: input.method as LlmMethod, candidates: formatCandidates(input.candidates, deps.candidateFormat ?? 'full'), history, profile: profileText },
           { shuffles: input.shuffles ?? 1, seed: input.seed ?? '' },
         );
         timings.rerank = deps.clock.now() - t1;

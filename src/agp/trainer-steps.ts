@@ -122,7 +122,11 @@ function rethrowUnlessUserFailure(env: StepEnv, err: unknown): asserts err is Ll
   if (!(err instanceof LlmCallError)) throw err;
 }
 
-/** Profile → rerank → position feedback for every user of a batch, with `prompt`. */
+/**
+ * Profile → rerank → position feedback for every user of a batch, with `prompt`. The feedback carries one
+ * entry per target (paper eq. 4), which the summarise and reason prompts show; the acceptance rule and the
+ * batch's NDCG read the best-placed target, as the authors' code does.
+ */
 export function runBatchUsers(env: StepEnv, users: UserRecord[], prompt: string): Promise<UserRun[]> {
   return settleAll(env, users, async (user) => {
     const ctx = newContext(env.llm, env.pipeline, env.clock.now() + env.params.userTimeoutMs, { signal: env.signal });

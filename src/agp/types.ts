@@ -65,3 +65,17 @@ export const BUILTIN_PROMPT_VERSION = 'builtin-v0';
 
 /** The domain used when a request names none. */
 export const DEFAULT_DOMAIN = 'default';
+
+/**
+ * Label problems found in one ranking answer: labels repeated after their first mention, labels that match
+ * no candidate (out of range, unknown id), and candidates the answer never ranked (appended in baseline
+ * order when repaired; counted even when the answer was unparseable).
+ */
+export interface LabelIssues {
+  duplicate: number;
+  unknown: number;
+  missing: number;
+}
+
+/** The kinds of LabelIssues, in one order (metric labels, reports). */
+export const LABEL_ISSUE_KINDS = ['duplicate', 'unknown', 'missing'] as const satisfies ReadonlyArray<keyof LabelIssues>;

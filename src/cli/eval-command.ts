@@ -5,8 +5,11 @@
 import { parseArgs } from 'node:util';
 import type { LlmClient } from '../agp/ports.js';
 import type { EvalMethod } from '../agp/evaluate.js';
-import { EVAL_METHODS, evaluateMethods, summarizeEvaluation } from '../agp/evaluate.js';
 import { MAX_SHUFFLES } from '../agp/rank-passes.js';
+import { EVAL_METHODS, EVAL_PROTOCOLS, evaluateMethods, summarizeEvaluation } from '../agp/evaluate.js';
+import type { EvalProtocol } from '../agp/evaluate.js';
+import type { CandidateFormat } from '../agp/candidate-format.js';
+import { CANDIDATE_FORMATS } from '../agp/candidate-format.js';
 import type { CliRuntime } from '../runtime/index.js';
 import { streamDataset } from '../agp/dataset.js';
 import { intOpt, readLinesOf, required, UsageError, writeFileAtomic } from './cli-io.js';
@@ -19,6 +22,9 @@ export const EVAL_USAGE = `usage: agp eval --data test.jsonl [options]
   --history-length N   history items given to the LLM (default: the prompt's)
   --concurrency N  --seed N
   --shuffles K         listwise passes over seeded shuffles per user, Borda-aggregated (1-5, default 1)
+  --protocol served|paper   how a failed or unparseable answer is scored: served (default) with the
+                       baseline order the service returns; paper as the authors did, target at the worst rank
+  --candidate-format full|compact   candidates as RERANK_CANDIDATE_FORMAT sends them (default full)
   --json               print exactly one JSON object on stdout
   --out F              also write the full per-user result as JSON (kept in memory until written)
 
@@ -35,6 +41,18 @@ function parseMethods(s: string | undefined): EvalMethod[] {
   return list as EvalMethod[];
 }
 
+function parseProtocol(s: string | undefined): EvalProtocol {
+  if (s === undefined) return 'served';
+  if (!(EVAL_PROTOCOLS as readonly string[]).includes(s)) throw new UsageError(`--protocol takes ${EVAL_PROTOCOLS.join(' or ')}, got "${s}"`);
+  return s as EvalProtocol;
+}
+
+function parseCandidateFormat(s: string | undefined): CandidateFormat {
+  if (s === undefined) return 'full';
+  if (!(CANDIDATE_FORMATS as readonly string[]).includes(s)) throw new UsageError(`--candidate-format takes ${CANDIDATE_FORMATS.join(' or ')}, got "${s}"`);
+  return s as CandidateFormat;
+}
+
 /** Runs `agp eval`; returns the exit code. */
 export async function evalCommand(argv: string[], c: CliRuntime, signal: AbortSignal): Promise<number> {
   const { values: v } = parseArgs({
@@ -49,12 +67,16 @@ export async function evalCommand(argv: string[], c: CliRuntime, signal: AbortSi
       concurrency: { type: 'string' },
       seed: { type: 'string' },
       shuffles: { type: 'string' },
+      protocol: { type: 'string' },
+      'candidate-format': { type: 'string' },
       json: { type: 'boolean' },
       out: { type: 'string' },
     },
     strict: true,
   });
   const methods = parseMethods(v.methods);
+  const protocol = parseProtocol(v.protocol);
+  const candidateFormat = parseCandidateFormat(v['candidate-format']);
   const historyOverride = intOpt(v['history-length'], 'history-length', 1);
   const concurrency = intOpt(v.concurrency, 'concurrency', 1) ?? c.config.training.concurrency;
   const seed = intOpt(v.seed, 'seed', 0) ?? 0;
@@ -80,6 +102,8 @@ export async function evalCommand(argv: string[], c: CliRuntime, signal: AbortSi
     concurrency,
     seed,
     shuffles,
+    protocol,
+    candidateFormat,
     signal,
     keepPerUser: Boolean(v.out),
     onUser: (done) => {

@@ -4,6 +4,7 @@
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { LlmFailureReason, RerankTelemetry } from '../agp/ports.js';
+import { LABEL_ISSUE_KINDS } from '../agp/types.js';
 import { INGEST_OUTCOMES } from '../experiments/event-ingestion.js';
 import { RECORD_OUTCOMES } from '../experiments/exposure-recorder.js';
 
@@ -21,6 +22,7 @@ export const METRIC = {
   profileCache: 'agp_profile_cache_total',
   profileRefresh: 'agp_profile_refresh_total',
   parse: 'agp_parse_total',
+  parseLabelIssues: 'agp_parse_label_issues_total',
   promptInfo: 'agp_prompt_active_info',
   trainingJobs: 'agp_training_jobs_total',
   rateLimitErrors: 'agp_rate_limit_errors_total',
@@ -72,6 +74,8 @@ export interface Metrics {
   profileCache: Counter<'outcome'>;
   profileRefresh: Counter<'outcome'>;
   parse: Counter<'outcome'>;
+  /** Duplicate, unknown and missing labels in ranking answers, by the LLM role that wrote them. */
+  parseLabelIssues: Counter<'role' | 'kind'>;
   promptInfo: Gauge<'domain' | 'version'>;
   trainingJobs: Counter<'state'>;
   /** Rate-limit store failures the limiter let through (fail open), by reason (timeout, error). */
@@ -187,6 +191,12 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
     labelNames: ['outcome'] as const,
     registers,
   });
+  const parseLabelIssues = new Counter({
+    name: METRIC.parseLabelIssues,
+    help: 'Labels in ranking answers that were duplicated, unknown (no such candidate) or missing (candidate never ranked), by role.',
+    labelNames: ['role', 'kind'] as const,
+    registers,
+  });
   const promptInfo = new Gauge({
     name: METRIC.promptInfo,
     help: 'Active prompt version per domain (value is always 1).',
@@ -244,6 +254,7 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
   for (const r of ['timeout', 'error']) rateLimitErrors.inc({ reason: r }, 0);
   for (const o of ['hit', 'miss', 'coalesced', 'stale']) profileCache.inc({ outcome: o }, 0);
   for (const o of ['ok', 'repaired', 'unparseable']) parse.inc({ outcome: o }, 0);
+  for (const kind of LABEL_ISSUE_KINDS) parseLabelIssues.inc({ role: 'rerank', kind }, 0);
   for (const s of ['completed', 'failed', 'cancelled']) trainingJobs.inc({ state: s }, 0);
   for (const o of RECORD_OUTCOMES) exposuresRecorded.inc({ outcome: o }, 0);
   for (const o of INGEST_OUTCOMES) eventsIngested.inc({ outcome: o }, 0);
@@ -262,6 +273,7 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
     profileCache,
     profileRefresh,
     parse,
+    parseLabelIssues,
     promptInfo,
     trainingJobs,
     rateLimitErrors,
@@ -273,6 +285,10 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
     telemetry: {
       profileCache: (outcome) => profileCache.inc({ outcome }),
       parse: (outcome) => parse.inc({ outcome }),
+      parseIssues: (role, issues) => {
+        // Only non-zero kinds: a clean answer (the common case) touches no series.
+        for (const kind of LABEL_ISSUE_KINDS) if (issues[kind] > 0) parseLabelIssues.inc({ role, kind }, issues[kind]);
+      },
       backgroundRefresh: (outcome) => profileRefresh.inc({ outcome }),
     },
     setActivePrompts(active) {

@@ -101,7 +101,7 @@ export async function createApiRuntime(config: Config, opts: RuntimeOptions): Pr
     refreshDeadlineMs: config.profiles.refreshDeadlineMs,
   });
   // Serving owns its sanitiser memo; each training run makes its own (withTextSanitiser), so they never share one.
-  const reranker = createReranker({ llm, registry, profiles, clock, logger, telemetry: metrics.telemetry, pipeline: { ...pipeline, sanitiser: createTextSanitiser() } });
+  const reranker = createReranker({ llm, registry, profiles, clock, logger, telemetry: metrics.telemetry, pipeline: { ...pipeline, sanitiser: createTextSanitiser() }, candidateFormat: config.rerank.candidateFormat });
 
   const experiments = await createExperimentsRuntime({ config, clock, logger, metrics, closers, redis, recorderRedis, reranker, registry, profileStore });
 

@@ -48,6 +48,7 @@ const REQUIRED_ALERTS = [
   'AgpRerankProfileCacheHitRatioCollapse',
   'AgpRerankTrainingJobFailed',
   'AgpRerankPromptRegistryLost',
+  'AgpRerankUnparseableRising',
 ];
 
 const REQUIRED_PANELS = [
@@ -69,7 +70,7 @@ const CONTRACT_ENV = [
   'LLM_OPTIMIZER_MODEL', 'LLM_TEMPERATURE', 'LLM_MAX_CONCURRENCY', 'LLM_QUEUE_TIMEOUT_MS', 'LLM_MAX_RETRIES',
   'LLM_STRUCTURED_OUTPUT', 'BREAKER_FAILURE_THRESHOLD', 'BREAKER_RESET_MS', 'DEFAULT_DEADLINE_MS',
   'MAX_DEADLINE_MS', 'PROFILE_TTL_SECONDS', 'PROFILE_FRESHNESS', 'PROFILE_CACHE_MAX_ENTRIES', 'PROMPT_FILE',
-  'PROMPT_REFRESH_MS', 'RERANK_WINDOW_SIZE', 'RERANK_WINDOW_STEP', 'RERANK_LONG_LIST', 'MAX_TITLE_CHARS', 'MAX_TEXT_CHARS',
+  'PROMPT_REFRESH_MS', 'RERANK_WINDOW_SIZE', 'RERANK_WINDOW_STEP', 'RERANK_LONG_LIST', 'MAX_TITLE_CHARS', 'MAX_TEXT_CHARS', 'RERANK_CANDIDATE_FORMAT',
   'BODY_LIMIT_BYTES', 'ADMIN_TOKEN', 'TRAINING_DATA_DIR', 'WORKER_ENABLED', 'TRAINING_CONCURRENCY',
   'SHUTDOWN_GRACE_MS', 'MAX_EVENT_LOOP_DELAY_MS', 'RATE_LIMIT_MAX', 'RATE_LIMIT_WINDOW_MS',
   'EXPOSURE_TTL_SECONDS', 'EXPOSURE_SAMPLE_RATE', 'EXPOSURE_MEMORY_MAX', 'EXPERIMENTS_MAX_RUNNING', 'EXPERIMENT_POLL_MS',
@@ -697,7 +698,7 @@ describe('PrometheusRule', () => {
     expect(rule.spec.groups).toEqual(loadRules().groups);
   });
 
-  it('defines the five alerts with severity, summary and description', () => {
+  it('defines the alerts with severity, summary and description', () => {
     const rules = loadRules().groups.flatMap((g) => g.rules);
     const alerts = rules.filter((r) => typeof r.alert === 'string');
     expect(alerts.map((a) => a.alert)).toEqual(expect.arrayContaining(REQUIRED_ALERTS));

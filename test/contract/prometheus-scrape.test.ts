@@ -1,7 +1,7 @@
 /**
  * A real Prometheus server scrapes the real service, and loads the chart's alert rules
  * (helm/agp-rerank/files/agp-rerank.rules.yml): the target is up, `agp_rerank_total` arrives with its
- * method/outcome labels, every metric the alerts use is exported, and all six alert rules evaluate cleanly.
+ * method/outcome labels, every metric the alerts use is exported, and all seven alert rules evaluate cleanly.
  *
  * Needs `prometheus` on PATH (Debian/Ubuntu: apt-get install prometheus; .ci/run installs it). Missing, the
  * suite fails under CI and is skipped locally. Everything is time-bound (well under 40 s).
@@ -26,6 +26,7 @@ const EXPECTED_ALERTS = [
   'AgpRerankProfileCacheHitRatioCollapse',
   'AgpRerankPromptRegistryLost',
   'AgpRerankTrainingJobFailed',
+  'AgpRerankUnparseableRising',
 ];
 
 const hasPrometheus = spawnSync('prometheus', ['--version'], { stdio: 'ignore' }).status === 0;
@@ -177,7 +178,7 @@ describe.runIf(hasPrometheus || Boolean(process.env.CI))('Prometheus scrapes the
     expect(missing).toEqual([]);
   }, 12_000);
 
-  it('loads the six alert rules and evaluates each without error', async () => {
+  it('loads the seven alert rules and evaluates each without error', async () => {
     const groups = await eventually(
       async () => (await promGet<{ groups: Array<{ name: string; file: string; rules: AlertRule[] }> }>('/api/v1/rules')).groups,
       (g) => g.flatMap((x) => x.rules).length === EXPECTED_ALERTS.length && g.flatMap((x) => x.rules).every((r) => r.health !== 'unknown'),

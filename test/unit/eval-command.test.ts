@@ -11,11 +11,13 @@ import type { CliRuntime } from '../../src/runtime/index.js';
 import { evalCommand } from '../../src/cli/eval-command.js';
 import { loadConfig, pipelineOptions } from '../../src/config.js';
 import { createWorldLlm, keywordPolicy, makeUsers } from '../../testkit/synthetic-world.js';
+import { createScriptedLlm } from '../../testkit/scripted-llm.js';
+import { ndcgAtK } from '../../src/agp/metrics.js';
 
 let dir: string;
 const users = makeUsers(9, { decoy: true });
 
-function container(llm: ReturnType<typeof createWorldLlm>): CliRuntime {
+function container(llm: ReturnType<typeof createScriptedLlm>): CliRuntime {
   const config = loadConfig({});
   return {
     config,
@@ -26,7 +28,7 @@ function container(llm: ReturnType<typeof createWorldLlm>): CliRuntime {
   };
 }
 
-async function run(argv: string[], llm = createWorldLlm(keywordPolicy())): Promise<{ out: string; llm: typeof llm }> {
+async function run(argv: string[], llm: ReturnType<typeof createScriptedLlm> = createWorldLlm(keywordPolicy())): Promise<{ out: string; llm: typeof llm }> {
   let out = '';
   const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
     out += String(chunk);
@@ -57,6 +59,21 @@ describe('agp eval on a file', () => {
     expect(summary.n).toBe(9);
     expect(Object.keys(summary.methods)).toEqual(['base', 'direct']);
     expect(llm.calls).toHaveLength(9);
+  });
+
+  it('--protocol paper scores junk answers at the worst rank and says so in --json; a bad value is a usage error', async () => {
+    const file = join(dir, 'protocol.jsonl');
+    await writeFile(file, `${users.map(serializeUser).join('\n')}\n`);
+    const junk = () => createScriptedLlm(() => 'Lovely choices, all of them.');
+    const parse = (out: string) => JSON.parse(out) as { protocol: string; methods: Record<string, Record<string, number>>; failures: Record<string, { unparseable: number }> };
+    const served = parse((await run(['--data', file, '--methods', 'base,direct', '--json'], junk())).out);
+    const paper = parse((await run(['--data', file, '--methods', 'base,direct', '--json', '--protocol', 'paper'], junk())).out);
+    expect(served.protocol).toBe('served');
+    expect(paper.protocol).toBe('paper');
+    expect(served.failures.direct?.unparseable).toBe(9);
+    expect(served.methods.direct?.['ndcg@10']).toBe(served.methods.base?.['ndcg@10']);
+    expect(paper.methods.direct?.['ndcg@10']).toBeCloseTo(ndcgAtK(users[0]?.candidates.length ?? 0), 12);
+    await expect(run(['--data', file, '--methods', 'base', '--protocol', 'authors'])).rejects.toThrow(/--protocol takes served or paper/);
   });
 
   it('with an LLM method, a bad last line fails the run before any LLM call', async () => {

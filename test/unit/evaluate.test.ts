@@ -67,6 +67,45 @@ describe('evaluateMethods', () => {
     expect(r.methods.direct?.vsBase?.['ndcg@10'].meanDiff).toBe(0);
   });
 
+  it('paper protocol scores a failed answer with the target at the worst rank; served with the baseline order', async () => {
+    const llm = createScriptedLlm(() => {
+      throw new LlmCallError('timeout', 'too slow');
+    });
+    const some = users.slice(0, 4);
+    const served = await evaluateMethods(some, ['base', 'direct'], { llm, pipeline, historyLength: 5 });
+    const paper = await evaluateMethods(some, ['base', 'direct'], { llm, pipeline, historyLength: 5, protocol: 'paper' });
+    expect(served.protocol).toBe('served');
+    expect(paper.protocol).toBe('paper');
+    const n = some[0]?.candidates.length ?? 0;
+    expect(paper.methods.direct?.perUser.map((u) => u.scores.rank)).toEqual(some.map(() => n));
+    expect(paper.methods.direct?.aggregate['ndcg@10'].mean).toBeCloseTo(ndcgAtK(n), 12);
+    expect(paper.methods.direct?.failures).toBe(4);
+    // base itself calls no LLM and is scored the same under both protocols.
+    expect(paper.methods.base?.aggregate['ndcg@10'].mean).toBe(served.methods.base?.aggregate['ndcg@10'].mean);
+    expect(served.methods.direct?.vsBase?.['ndcg@10'].meanDiff).toBe(0);
+    expect(paper.methods.direct?.vsBase?.['ndcg@10'].meanDiff).toBeLessThan(0);
+    expect(summarizeEvaluation(paper)).toMatchObject({ protocol: 'paper', failures: { direct: { failed: 4, unparseable: 0 } } });
+  });
+
+  it('paper protocol scores unparseable answers at the worst rank, and leaves parsed ones alone', async () => {
+    // Junk for odd users; for even users an answer that ranks the baseline order exactly.
+    const some = users.slice(0, 6);
+    const llm = createScriptedLlm((req) => {
+      const text = req.messages.map((m) => m.content).join('\n');
+      const user = some.findIndex((u) => text.includes(u.candidates[0]?.title ?? '\u0000'));
+      const n = some[0]?.candidates.length ?? 0;
+      return user % 2 === 1 ? 'No idea, sorry.' : `<ranking>${Array.from({ length: n }, (_, i) => i + 1).join(', ')}</ranking>`;
+    });
+    const run = (protocol: 'served' | 'paper') => evaluateMethods(some, ['base', 'direct'], { llm, pipeline, historyLength: 5, protocol, concurrency: 1 });
+    const [served, paper] = [await run('served'), await run('paper')];
+    const baseRanks = served.methods.base?.perUser.map((u) => u.scores.rank);
+    expect(served.methods.direct?.perUser.map((u) => u.scores.rank)).toEqual(baseRanks);
+    const n = some[0]?.candidates.length ?? 0;
+    expect(paper.methods.direct?.perUser.map((u) => u.outcome)).toEqual(['ok', 'unparseable', 'ok', 'unparseable', 'ok', 'unparseable']);
+    expect(paper.methods.direct?.perUser.map((u, i) => (i % 2 === 1 ? u.scores.rank === n : u.scores.rank === baseRanks?.[i]))).toEqual(some.map(() => true));
+    expect(paper.methods.direct?.unparseable).toBe(3);
+  });
+
   it('propagates non-LLM errors', async () => {
     const llm = createScriptedLlm(() => {
       throw new Error('boom');

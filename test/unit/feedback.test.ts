@@ -51,6 +51,42 @@ describe('positionFeedback', () => {
     expect(f.target.id).toBe('zz');
   });
 
+  it('gives every target its own feedback, best-placed first (paper eq. 4)', () => {
+    // Reranked: d, b, c, a — targets a and b land 4th and 2nd; ideally they fill ranks 1 and 2.
+    const f = fb([3, 1, 2, 0], ['a', 'b']);
+    expect(f.targets.map((t) => t.target.id)).toEqual(['b', 'a']);
+    expect(f.targets.map((t) => [t.rank, t.desiredRank, t.displacement])).toEqual([
+      [2, 1, 1],
+      [4, 2, 2],
+    ]);
+    // Only non-targets count as pushing a target down: b (a target) above a is not listed.
+    expect(f.targets[0]?.above.map((i) => i.id)).toEqual(['d']);
+    expect(f.targets[1]?.above.map((i) => i.id)).toEqual(['d', 'c']);
+    // The top-level fields stay those of the best-placed target (what the acceptance rule reads).
+    expect([f.rank, f.displacement, f.target.id]).toEqual([2, 1, 'b']);
+  });
+
+  it('gives a second target feedback even when the first is ranked first', () => {
+    const f = fb([0, 2, 3, 1], ['a', 'b']); // a, c, d, b
+    expect(f.rank).toBe(1);
+    expect(f.targets[1]).toMatchObject({ rank: 4, desiredRank: 2, displacement: 2 });
+    expect(f.targets[1]?.above.map((i) => i.id)).toEqual(['c', 'd']);
+  });
+
+  it('has zero displacement for targets that fill the top ranks, and one entry with a single target', () => {
+    expect(fb([1, 0, 2, 3], ['a', 'b']).targets.map((t) => t.displacement)).toEqual([0, 0]);
+    const one = fb([3, 1, 2, 0], ['c']);
+    expect(one.targets).toEqual([{ target: one.target, rank: 3, desiredRank: 1, displacement: 2, above: one.above }]);
+  });
+
+  it('puts absent targets last at rank n + 1', () => {
+    const f = fb([0, 1, 2, 3], ['zz', 'c']);
+    expect(f.targets.map((t) => [t.target.id, t.rank, t.desiredRank])).toEqual([
+      ['c', 3, 1],
+      ['zz', 5, 2],
+    ]);
+  });
+
   it('repairs a partial order the same way serving does', () => {
     expect(fb([3], ['a']).rank).toBe(2); // d, then a, b, c appended
   });
@@ -71,6 +107,16 @@ describe('renderFeedback', () => {
     const absent = renderFeedback(fb([0, 1, 2, 3], ['zz']));
     expect(absent).toContain('not among the ranked candidates');
     expect(absent).not.toContain('Ranked above it');
+  });
+
+  it('renders one outcome per chosen item when there are several', () => {
+    const text = renderFeedback(fb([3, 1, 2, 0], ['a', 'b']));
+    expect(text).toContain('The user chose 2 items; ideally they fill ranks 1 to 2.');
+    expect(text).toContain('Outcome for chosen item 1: this chosen item, "Heat", was ranked 2 of 4; target rank 1 (1 place too low).');
+    expect(text).toContain('Outcome for chosen item 2: this chosen item, "Alien", was ranked 4 of 4; target rank 2 (2 places too low).');
+    expect(text).toMatch(/chosen item 2[^\n]*\nRanked above it, other than chosen items \(best first\):\n- "Jaws"\n- "Up"/);
+    const correct = renderFeedback(fb([1, 0, 2, 3], ['a', 'b']));
+    expect(correct.match(/\(correct\)/g)).toHaveLength(2);
   });
 
   it('sanitises titles it renders', () => {

@@ -38,7 +38,7 @@ describe('parseRanking: label styles', () => {
 
   it('takes only the first label of each numbered-list line', () => {
     const r = parseRanking('1. [2] Heat (a remake of [1])\n2. [1] Alien\n3. [3] Up', 3);
-    expect(r).toEqual({ order: [1, 0, 2], outcome: 'ok', rankedCount: 3, duplicates: 0, unknown: 0 });
+    expect(r).toEqual({ order: [1, 0, 2], outcome: 'ok', rankedCount: 3, duplicates: 0, unknown: 0, issues: { duplicate: 0, unknown: 0, missing: 0 } });
   });
 
   it('reads a plain 1..k list of titles as carrying no labels', () => {
@@ -128,12 +128,32 @@ describe('parseRanking: answer regions', () => {
 describe('parseRanking: repair and outcomes', () => {
   it('drops duplicates and counts them', () => {
     const r = parseRanking('<ranking>2, 2, 1, 3</ranking>', 3);
-    expect(r).toEqual({ order: [1, 0, 2], outcome: 'repaired', rankedCount: 3, duplicates: 1, unknown: 0 });
+    expect(r).toEqual({ order: [1, 0, 2], outcome: 'repaired', rankedCount: 3, duplicates: 1, unknown: 0, issues: { duplicate: 1, unknown: 0, missing: 0 } });
   });
 
   it('drops out-of-range labels and counts them as unknown', () => {
     const r = parseRanking('<ranking>0, 3, 7, 1, 2</ranking>', 3);
-    expect(r).toEqual({ order: [2, 0, 1], outcome: 'repaired', rankedCount: 3, duplicates: 0, unknown: 2 });
+    expect(r).toEqual({ order: [2, 0, 1], outcome: 'repaired', rankedCount: 3, duplicates: 0, unknown: 2, issues: { duplicate: 0, unknown: 2, missing: 0 } });
+  });
+
+  it('reports duplicate, unknown and missing labels together in issues', () => {
+    // 6 candidates: 2 repeated twice, 9 and 0 unknown, 4 and 6 never ranked.
+    const r = parseRanking('<ranking>2, 9, 2, 1, 3, 0, 2, 5</ranking>', 6);
+    expect(r.issues).toEqual({ duplicate: 2, unknown: 2, missing: 2 });
+    expect(r.outcome).toBe('repaired');
+    expect(r.order).toEqual([1, 0, 2, 4, 3, 5]);
+  });
+
+  it('counts missing labels of an unparseable answer too (every candidate when nothing was read)', () => {
+    expect(parseRanking('<ranking>5, 2</ranking>', 5).issues).toEqual({ duplicate: 0, unknown: 0, missing: 3 });
+    expect(parseRanking('I cannot help with that.', 4).issues).toEqual({ duplicate: 0, unknown: 0, missing: 4 });
+  });
+
+  it('reports no issues for an exact answer, and ids not among the candidates as unknown', () => {
+    expect(parseRanking('<ranking>3, 1, 2</ranking>', 3).issues).toEqual({ duplicate: 0, unknown: 0, missing: 0 });
+    const r = parseRanking('{"ranking": ["b", "zz", "a", "c"]}', 3, { ids: ['a', 'b', 'c'] });
+    expect(r.order).toEqual([1, 0, 2]);
+    expect(r.issues).toEqual({ duplicate: 0, unknown: 1, missing: 0 });
   });
 
   it('appends missing candidates in baseline order', () => {
