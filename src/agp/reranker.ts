@@ -8,7 +8,9 @@ import { identity, newContext, rankCandidates, withTextSanitiser } from './pipel
 import type { ActivePrompt, Clock, LlmClient, Logger, PromptRegistry, RerankTelemetry } from './ports.js';
 import { LlmCallError } from './ports.js';
 import type { ProfileService } from './profile-service.js';
-import { selectHistory } from './history.js';
+import { historyDigest, selectHistory } from './history.js';
+import type { RankInput, RankResult } from './pipeline.js';
+import { pipelineSettingsDigest, rankingCacheDigest, rankingContextDigest, type ResultCache, type ResultCacheStatus } from './ranking-cache.js';
 import type { Candidate, FallbackReason, Item, Method, Usage } from './types.js';
 
 /** One rerank request, already validated. */
@@ -24,6 +26,8 @@ export interface RerankInput {
   signal?: AbortSignal | undefined;
   /** A specific prompt version instead of the domain's active one (an experiment arm pins one). */
   prompt?: ActivePrompt | undefined;
+  /** The rerank model for this request (already checked against LLM_MODELS); default: the configured one. */
+  model?: string | undefined;
 }
 
 /**
@@ -47,6 +51,10 @@ export interface RerankOutput {
   profile: ProfileReport | null;
   usage: Usage;
   timingsMs: { total: number; profile?: number; rerank?: number };
+  /** Where the ranked order came from (ranking-cache.ts); `usage` counts no call for a `hit` or `coalesced` ranking. */
+  cache: ResultCacheStatus;
+  /** The model that produced the ranking; null when no model did (baseline, fallback). */
+  model: string | null;
 }
 
 /** Dependencies of the reranker. */
@@ -58,6 +66,10 @@ export interface RerankerDeps {
   logger: Logger;
   telemetry?: RerankTelemetry;
   pipeline: PipelineOptions;
+  /** The configured rerank model (LLM_RERANK_MODEL or LLM_MODEL): reported, and part of the cache key. */
+  rerankModel?: string | undefined;
+  /** The result cache; undefined when RERANK_CACHE_TTL_SECONDS is 0. */
+  resultCache?: ResultCache | undefined;
 }
 
 /** The serving pipeline. */
@@ -68,11 +80,15 @@ export interface Reranker {
 /** Creates the serving reranker. */
 export function createReranker(deps: RerankerDeps): Reranker {
   const pipeline = withTextSanitiser(deps.pipeline);
+  const settings = pipelineSettingsDigest(pipeline);
   return {
     async rerank(input) {
       const started = deps.clock.now();
       const prompt = input.prompt ?? deps.registry.resolve(input.domain);
-      const ctx = newContext(deps.llm, pipeline, started + input.deadlineMs, {
+      const model = input.model ?? deps.rerankModel;
+      // A request's model applies to the rerank calls only: profiles stay with the profile model (README).
+      const opts = input.model ? { ...pipeline, models: { ...pipeline.models, rerank: input.model } } : pipeline;
+      const ctx = newContext(deps.llm, opts, started + input.deadlineMs, {
         signal: input.signal,
         telemetry: deps.telemetry,
       });
@@ -84,6 +100,8 @@ export function createReranker(deps: RerankerDeps): Reranker {
         repaired: false,
         profile: null,
         usage: ctx.usage,
+        cache: 'off',
+        model: null,
       };
       const elapsed = () => deps.clock.now() - started;
       if (input.method === 'baseline') return { ...base, timingsMs: { total: elapsed() } };
@@ -107,24 +125,34 @@ export function createReranker(deps: RerankerDeps): Reranker {
           if (input.includeProfile) profile.text = got.text;
         }
         const t1 = deps.clock.now();
-        const ranked = await rankCandidates(ctx, {
-          method: input.method as LlmMethod,
-          candidates: input.candidates,
-          history,
-          profile: profileText,
-        });
+        const rankInput: RankInput = { method: input.method as LlmMethod, candidates: input.candidates, history, profile: profileText };
+        const rank = (c: CallContext): Promise<RankResult> => rankCandidates(c, rankInput);
+        const { result: ranked, cache } = deps.resultCache
+          ? await deps.resultCache.run(ctx, { userId: input.userId, digest: cacheDigest(input, prompt.version, model, rankInput, settings, pipeline) }, rank)
+          : { result: await rank(ctx), cache: 'off' as const };
         timings.rerank = deps.clock.now() - t1;
         timings.total = elapsed();
         if (ranked.outcome === 'unparseable') {
-          return { ...base, profile, fallback: { reason: 'unparseable' }, timingsMs: timings };
+          return { ...base, profile, cache, fallback: { reason: 'unparseable' }, timingsMs: timings };
         }
-        return { ...base, profile, order: ranked.order, repaired: ranked.outcome === 'repaired', timingsMs: timings };
+        return { ...base, profile, cache, model: model ?? null, order: ranked.order, repaired: ranked.outcome === 'repaired', timingsMs: timings };
       } catch (err) {
         timings.total = elapsed();
         return { ...base, profile, fallback: { reason: toFallbackReason(err, ctx, deps.logger) }, timingsMs: timings };
       }
     },
   };
+}
+
+/** The result-cache key digest of one ranking step (ranking-cache.ts lists the parts). */
+function cacheDigest(input: RerankInput, promptVersion: string, model: string | undefined, rank: RankInput, settings: string, opts: PipelineOptions): string {
+  const contextDigest = rank.method === 'agp' ? rankingContextDigest(rank.profile) : historyDigest(rank.history);
+  return rankingCacheDigest(
+    // shuffles: 1 pass until the request carries `shuffles` (issue 12, passes).
+    { domain: input.domain, promptVersion, model: model ?? '', method: rank.method, contextDigest, shuffles: 1, settings, candidates: rank.candidates },
+    opts.limits,
+    opts.sanitiser,
+  );
 }
 
 function toFallbackReason(err: unknown, ctx: CallContext, logger: Logger): FallbackReason {

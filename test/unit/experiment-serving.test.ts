@@ -18,7 +18,7 @@ const reranker: Reranker = {
     const n = i.candidates.length;
     const base: RerankOutput = {
       order: [...Array(n).keys()], method: i.method, promptVersion: i.prompt?.version ?? 'active', fallback: null, repaired: false, profile: null,
-      usage: { llmCalls: 0, promptTokens: 0, completionTokens: 0 }, timingsMs: { total: 5 },
+      usage: { llmCalls: 0, promptTokens: 0, completionTokens: 0 }, timingsMs: { total: 5 }, cache: 'off', model: null,
     };
     if (i.method === 'agp') return { ...base, order: base.order.reverse(), usage: { llmCalls: 2, promptTokens: 10, completionTokens: 5 }, timingsMs: { total: 40 } };
     if (i.method === 'direct') return { ...base, fallback: { reason: 'timeout' }, usage: { llmCalls: 1, promptTokens: 3, completionTokens: 0 } };
