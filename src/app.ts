@@ -18,6 +18,7 @@ import { registerHealthRoutes } from './http/routes/health-routes.js';
 import { registerAdminRoutes } from './http/routes/admin-routes.js';
 import { registerEventRoutes } from './http/routes/event-routes.js';
 import { ErrorCodes, RateLimitedError } from './errors.js';
+import { requestModels } from './config.js';
 
 /** Options for building the app. */
 export interface BuildAppOptions {
@@ -70,9 +71,10 @@ export async function buildApp(c: ApiRuntime, opts: BuildAppOptions): Promise<Fa
     clock: c.clock,
     defaultDeadlineMs: config.rerank.defaultDeadlineMs,
     maxDeadlineMs: config.rerank.maxDeadlineMs,
+    models: requestModels(config),
     rateLimit: rateLimitRoute,
   });
-  registerProfileRoutes(app, { store: c.profileStore });
+  registerProfileRoutes(app, { store: c.profileStore, rankings: c.rankingCache });
   registerEventRoutes(app, { ingestion: c.experiments.ingestion, eraseUser: (id) => c.experiments.eraseUser(id), rateLimit: rateLimitRoute });
   if (config.admin.token) {
     registerAdminRoutes(app, { token: config.admin.token, registry: c.registry, jobs: c.jobs, experiments: c.experiments.admin });
