@@ -82,7 +82,10 @@ export interface KeySchema {
   profileErasure(userId: string): string;
   /** One cached ranking (JSON) of the user, by its key digest (src/agp/ranking-cache.ts). */
   rankingEntry(userId: string, digest: string): string;
-  /** Sorted set of the user's ranking keys scored by expiry (epoch s): erasure reads it instead of SCANning. */
+  /**
+   * Sorted set of the user's ranking digests (encoded; rankingEntry(userId, '') + member is the entry key), scored by
+   * expiry (epoch s): erasure reads it instead of SCANning.
+   */
   rankingIndex(userId: string): string;
   /** The user's ranking-cache erasure epoch (a counter with a TTL), like profileErasure. */
   rankingErasure(userId: string): string;

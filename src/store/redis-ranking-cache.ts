@@ -4,8 +4,8 @@
  *
  * - lookup: ONE round trip, `MGET entry erased`: the ranking and the user's erasure epoch.
  * - save: ONE script: unless the epoch moved past the one the lookup saw, `SET entry EX ttl`, trim expired
- *   members from the user's index (a sorted set scored by expiry, so it cannot grow without bound), ZADD the
- *   entry, and extend the index's TTL. Expiry is read from the server's TIME, not a replica's clock.
+ *   members from the user's index (a sorted set of entry digests scored by expiry, so it cannot grow without
+ *   bound), ZADD the digest, and extend the index's TTL. Expiry is read from the server's TIME, not a replica's clock.
  * - deleteUser: ONE script: `INCR erased; EXPIRE erased tombstoneTtl`, delete what the index lists, then it.
  *
  * Values are JSON (ranking-codec.ts); a corrupt value reads as a miss. Redis errors propagate: the result
@@ -13,7 +13,7 @@
  */
 import type { CachedRanking, ErasureEpoch, RankingCache, RankingCacheKey, RankingLookup } from '../agp/ports.js';
 import { UNKNOWN_ERASURE_EPOCH } from '../agp/ports.js';
-import { createKeySchema, DEFAULT_KEY_PREFIX } from './key-schema.js';
+import { createKeySchema, DEFAULT_KEY_PREFIX, encodeSegment } from './key-schema.js';
 import { ensureConnected } from './redis-connection.js';
 import type { RedisClient } from './redis-connection.js';
 import { decodeRanking, encodeRanking } from './ranking-codec.js';
@@ -26,27 +26,35 @@ export interface RedisRankingCacheOptions {
   erasureTombstoneSeconds?: number;
 }
 
-/** KEYS: entry, idx, erased. ARGV: value, ttl (s), epoch. 1 when written, 0 when the user was erased since. */
+/**
+ * KEYS: entry, idx, erased. ARGV: value, ttl (s), epoch, index member (the entry key's last segment: short,
+ * so the index stays a compact listpack). 1 when written, 0 when the user was erased since.
+ */
 const SAVE_LUA = `
 if (redis.call('GET', KEYS[3]) or '${UNKNOWN_ERASURE_EPOCH}') ~= ARGV[3] then return 0 end
 local ttl = tonumber(ARGV[2])
 local now = tonumber(redis.call('TIME')[1])
 redis.call('SET', KEYS[1], ARGV[1], 'EX', ttl)
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
-redis.call('ZADD', KEYS[2], now + ttl, KEYS[1])
+redis.call('ZADD', KEYS[2], now + ttl, ARGV[4])
 local cur = redis.call('TTL', KEYS[2])
 if cur < ttl then redis.call('EXPIRE', KEYS[2], ttl) end
 return 1
 `;
 
-/** KEYS: idx, erased. ARGV: tombstone TTL (s). Bumps the epoch, deletes the listed entries and the index. */
+/**
+ * KEYS: idx, erased. ARGV: tombstone TTL (s), the entry-key base (the user's entries are base .. member, all
+ * in the user's slot). Bumps the epoch, deletes the listed entries and the index.
+ */
 const ERASE_LUA = `
 redis.call('INCR', KEYS[2])
 redis.call('EXPIRE', KEYS[2], ARGV[1])
 local members = redis.call('ZRANGE', KEYS[1], 0, -1)
 local removed = 0
 for i = 1, #members, 500 do
-  removed = removed + redis.call('DEL', unpack(members, i, math.min(i + 499, #members)))
+  local batch = {}
+  for j = i, math.min(i + 499, #members) do batch[#batch + 1] = ARGV[2] .. members[j] end
+  removed = removed + redis.call('DEL', unpack(batch))
 end
 redis.call('DEL', KEYS[1])
 return removed
@@ -75,12 +83,14 @@ export function createRedisRankingCache(opts: RedisRankingCacheOptions): Ranking
         encodeRanking(entry),
         ttl,
         erasureEpoch,
+        encodeSegment(key.digest),
       );
       return Number(written) === 1;
     },
     async deleteUser(userId: string): Promise<number> {
       await ensureConnected(redis);
-      return Number(await redis.eval(ERASE_LUA, 2, keys.rankingIndex(userId), keys.rankingErasure(userId), tombstoneTtl));
+      const base = keys.rankingEntry(userId, '');
+      return Number(await redis.eval(ERASE_LUA, 2, keys.rankingIndex(userId), keys.rankingErasure(userId), tombstoneTtl, base));
     },
   };
 }
