@@ -121,7 +121,7 @@ const cases: Record<string, (llm: HostileLlm) => Promise<Record<string, unknown>
     const s = await startService(llm);
     llm.setMode({ kind: 'usage', usage: { prompt_tokens: 1e308, completion_tokens: 1e308 } });
     const results = [await rerank(s, {}), await rerank(s, { method: 'agp' })];
-    const tokens = await metric(s, /^agp_llm_tokens_total\{role="rerank",kind="prompt"\}/);
+    const tokens = await metric(s, /^agp_llm_tokens_total\{role="rerank",kind="prompt",model="m"\}/);
     llm.setMode({ kind: 'honest' });
     await s.child.stop();
     return { statuses: results.map((r) => `${r.status} ${r.reason}`), rerankPromptTokensCounter: tokens };

@@ -19,6 +19,7 @@ import { registerAdminRoutes } from './http/routes/admin-routes.js';
 import { registerEventRoutes } from './http/routes/event-routes.js';
 import { registerConsoleRoutes } from './http/routes/console-routes.js';
 import { ErrorCodes, RateLimitedError } from './errors.js';
+import { requestModels } from './config.js';
 
 /** Options for building the app. */
 export interface BuildAppOptions {
@@ -72,9 +73,10 @@ export async function buildApp(c: ApiRuntime, opts: BuildAppOptions): Promise<Fa
     defaultDeadlineMs: config.rerank.defaultDeadlineMs,
     maxDeadlineMs: config.rerank.maxDeadlineMs,
     shuffles: config.rerank.shuffles,
+    models: requestModels(config),
     rateLimit: rateLimitRoute,
   });
-  registerProfileRoutes(app, { store: c.profileStore });
+  registerProfileRoutes(app, { store: c.profileStore, rankings: c.rankingCache });
   registerEventRoutes(app, { ingestion: c.experiments.ingestion, eraseUser: (id) => c.experiments.eraseUser(id), rateLimit: rateLimitRoute });
   if (config.admin.token) {
     registerAdminRoutes(app, { token: config.admin.token, registry: c.registry, jobs: c.jobs, experiments: c.experiments.admin });

@@ -71,6 +71,8 @@ const envSchema = z.object({
   LLM_PROFILE_MODEL: optionalString,
   LLM_RERANK_MODEL: optionalString,
   LLM_OPTIMIZER_MODEL: optionalString,
+  /** Models a request may name in `model` (comma-separated); default: LLM_MODEL alone. */
+  LLM_MODELS: optionalString,
   LLM_TEMPERATURE: z.coerce.number().min(0).max(2).default(0),
   LLM_MAX_CONCURRENCY: int(256, 1, 10_000),
   /** How long a call may wait for a concurrency slot before falling back with `overloaded`. */
@@ -114,6 +116,11 @@ const envSchema = z.object({
   EXPERIMENT_GUARDRAIL_MIN_EXPOSURES: int(200, 1, 100_000_000),
   /** Smallest NDCG@10 lift worth detecting: the τ of the always-valid mixture (docs/experiments.md). */
   EXPERIMENT_MIN_EFFECT: z.coerce.number().gt(0).max(1).default(0.02),
+
+  /** Result cache of ranked orders (seconds; 0 = off, the default). */
+  RERANK_CACHE_TTL_SECONDS: int(0, 0, 31_536_000),
+  /** Bound of the in-memory result cache (used without Redis). */
+  RERANK_CACHE_MAX_ENTRIES: int(10_000, 1, 100_000_000),
 
   PROMPT_FILE: optionalString,
   PROMPT_REFRESH_MS: int(2_000, 100, 600_000),
@@ -174,6 +181,8 @@ function toConfig(e: z.output<typeof envSchema>) {
       baseUrl: e.LLM_BASE_URL,
       apiKey: e.LLM_API_KEY,
       model: e.LLM_MODEL,
+      /** The request `model` allow-list (LLM_MODELS, default LLM_MODEL alone); see requestModels. */
+      allowedModels: modelList(e.LLM_MODELS, e.LLM_MODEL),
       models: {
         profile: e.LLM_PROFILE_MODEL ?? e.LLM_MODEL,
         rerank: e.LLM_RERANK_MODEL ?? e.LLM_MODEL,
@@ -202,6 +211,7 @@ function toConfig(e: z.output<typeof envSchema>) {
       maxTextChars: e.MAX_TEXT_CHARS,
       candidateFormat: e.RERANK_CANDIDATE_FORMAT,
     },
+    resultCache: { ttlSeconds: e.RERANK_CACHE_TTL_SECONDS, maxEntries: e.RERANK_CACHE_MAX_ENTRIES },
     profiles: {
       ttlSeconds: e.PROFILE_TTL_SECONDS,
       freshness: e.PROFILE_FRESHNESS,
@@ -241,6 +251,30 @@ function toConfig(e: z.output<typeof envSchema>) {
       maxQueued: e.TRAINING_MAX_QUEUED,
     },
   };
+}
+
+/** A model name as a request or LLM_MODELS may give it: no control characters, no commas, at most 200 chars. */
+export const MODEL_NAME = /^[^\p{Cc},]{1,200}$/u;
+
+/** LLM_MODELS as a list (trimmed, deduplicated), or LLM_MODEL alone, or none. */
+function modelList(list: string | undefined, single: string | undefined): readonly string[] {
+  const names = list === undefined ? (single ? [single] : []) : list.split(',').map((m) => m.trim()).filter(Boolean);
+  return [...new Set(names)];
+}
+
+/**
+ * The models a request may name: LLM_MODELS plus the configured rerank model (naming the default is always
+ * allowed). Also the only values the `model` label of the LLM metrics can take, with the per-role models.
+ */
+export function requestModels(cfg: Config): ReadonlySet<string> {
+  const rerank = cfg.llm.models.rerank;
+  return new Set([...cfg.llm.allowedModels, ...(rerank ? [rerank] : [])]);
+}
+
+/** Every model the service may call: the request allow-list and the per-role models (the LLM metrics' label values). */
+export function knownModels(cfg: Config): ReadonlySet<string> {
+  const roles = Object.values(cfg.llm.models).filter((m): m is string => Boolean(m));
+  return new Set([...requestModels(cfg), ...roles, ...(cfg.llm.model ? [cfg.llm.model] : [])]);
 }
 
 /** Slack over the completion cap: JSON framing, escapes, and tokens of more than 4 bytes. */
@@ -303,6 +337,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     // Node refuses a headers timeout above the request timeout, which covers the headers too.
     throw new ConfigError('invalid configuration: HTTP_HEADERS_TIMEOUT_MS: must not exceed HTTP_REQUEST_TIMEOUT_MS');
   }
+  const badModel = cfg.llm.allowedModels.find((m) => !MODEL_NAME.test(m));
+  if (badModel !== undefined) throw new ConfigError('invalid configuration: LLM_MODELS: a model name has a control character or is over 200 characters');
   if (cfg.rerank.defaultDeadlineMs > cfg.rerank.maxDeadlineMs) {
     throw new ConfigError('invalid configuration: DEFAULT_DEADLINE_MS: must not exceed MAX_DEADLINE_MS');
   }

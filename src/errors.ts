@@ -40,6 +40,8 @@ export const ErrorCodes = {
   EXPERIMENT_NOT_RUNNING: 'EXPERIMENT_NOT_RUNNING',
   /** An experiment arm names a prompt version the registry does not hold (400). */
   UNKNOWN_PROMPT_VERSION: 'UNKNOWN_PROMPT_VERSION',
+  /** A rerank request names a `model` outside LLM_MODELS (400). */
+  UNKNOWN_MODEL: 'UNKNOWN_MODEL',
   RATE_LIMITED: 'RATE_LIMITED',
   OVERLOADED: 'SERVICE_OVERLOADED',
   UNAVAILABLE: 'SERVICE_UNAVAILABLE',

@@ -131,6 +131,46 @@ export interface ProfileStore {
   deleteUser(userId: string): Promise<number>;
 }
 
+/**
+ * Identifies one cached ranking: the user it belongs to (its entries live under the user's erasure) and the
+ * digest of everything that decides the ranked order (ranking-cache.ts, rankingCacheDigest).
+ */
+export interface RankingCacheKey {
+  userId: string;
+  digest: string;
+}
+
+/**
+ * A cached ranked order: the permutation and its parse outcome, plus whatever small JSON the ranking step
+ * adds (scores, agreement...). Opaque to the stores, which keep it as JSON.
+ */
+export interface CachedRanking {
+  order: number[];
+  outcome: 'ok' | 'repaired';
+  [extra: string]: unknown;
+}
+
+/** Result of one ranking-cache lookup. */
+export interface RankingLookup {
+  entry: CachedRanking | null;
+  /** The user's erasure epoch at the time of the lookup; hand it to `save` (same contract as ProfileStore). */
+  erasureEpoch: ErasureEpoch;
+}
+
+/**
+ * Result cache of ranked orders (RERANK_CACHE_TTL_SECONDS). Implementations: bounded in-memory LRU, Redis.
+ * Every entry is filed under its user, so an erasure removes the user's cached rankings; a ranking computed
+ * before an erasure is never written after it (the epoch check of ProfileStore.save).
+ */
+export interface RankingCache {
+  /** One round trip: the entry (null on a miss or a corrupt value) and the user's erasure epoch. */
+  lookup(key: RankingCacheKey): Promise<RankingLookup>;
+  /** Writes the entry unless the user was erased since `erasureEpoch`; resolves false when dropped. */
+  save(key: RankingCacheKey, entry: CachedRanking, ttlSeconds: number, erasureEpoch: ErasureEpoch): Promise<boolean>;
+  /** Erases every cached ranking of the user and starts a new erasure epoch; returns how many were removed. */
+  deleteUser(userId: string): Promise<number>;
+}
+
 /** Quality figures attached to a prompt version by training or evaluation. */
 export interface PromptMetrics {
   trainNdcgPerEpoch?: number[];
@@ -217,7 +257,15 @@ export interface RerankTelemetry {
    */
   parseIssues?(role: LlmRole, issues: LabelIssues): void;
   backgroundRefresh(outcome: 'ok' | 'error'): void;
+  /** Result-cache lookups (ranking-cache.ts); optional so doubles need not implement it. */
+  rankingCache?(outcome: RankingCacheOutcome): void;
 }
+
+/**
+ * What the result cache did for one rerank: `hit` (served from the cache), `coalesced` (joined an identical
+ * ranking in flight), `miss` (ranked by the LLM), `error` (the cache failed or was slow: ranked as a miss).
+ */
+export type RankingCacheOutcome = 'hit' | 'miss' | 'coalesced' | 'error';
 
 /** Telemetry that records nothing. */
 export const noTelemetry: RerankTelemetry = { profileCache() {}, parse() {}, parseIssues() {}, backgroundRefresh() {} };

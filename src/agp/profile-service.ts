@@ -216,7 +216,7 @@ export function createProfileService(deps: ProfileServiceDeps): ProfileService {
 }
 
 /** Settles like `promise`, or rejects with a `timeout` LlmCallError at the caller's deadline or abort. */
-function withinDeadline<T>(promise: Promise<T>, ctx: CallContext, clock: Clock): Promise<T> {
+export function withinDeadline<T>(promise: Promise<T>, ctx: CallContext, clock: Clock): Promise<T> {
   const remaining = ctx.deadline - clock.now();
   if (remaining <= 0 || ctx.signal?.aborted) return Promise.reject(new LlmCallError('timeout', 'deadline passed while waiting for a shared profile'));
   return new Promise<T>((resolve, reject) => {

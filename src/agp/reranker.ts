@@ -10,9 +10,11 @@ import { positionScores, rankWithPasses } from './rank-passes.js';
 import type { ActivePrompt, Clock, LlmClient, Logger, PromptRegistry, RerankTelemetry } from './ports.js';
 import { LlmCallError } from './ports.js';
 import type { ProfileService } from './profile-service.js';
-import { selectHistory } from './history.js';
+import { historyDigest, selectHistory } from './history.js';
 import type { CandidateFormat } from './candidate-format.js';
 import { formatCandidates } from './candidate-format.js';
+import type { RankInput } from './pipeline.js';
+import { pipelineSettingsDigest, rankingCacheDigest, rankingContextDigest, type ResultCache, type ResultCacheStatus } from './ranking-cache.js';
 import type { Candidate, FallbackReason, Item, Method, Usage } from './types.js';
 
 /** One rerank request, already validated. */
@@ -32,6 +34,8 @@ export interface RerankInput {
   shuffles?: number | undefined;
   /** Seed of those shuffles: the requestId, so a request can be reproduced (default ''). */
   seed?: string | undefined;
+  /** The rerank model for this request (already checked against LLM_MODELS); default: the configured one. */
+  model?: string | undefined;
 }
 
 /**
@@ -65,6 +69,10 @@ export interface RerankOutput {
   agreement: number | null;
   /** Passes asked for and passes that produced a usable ranking (0 on fallback and for `baseline`). */
   passes: PassCount;
+  /** Where the ranked order came from (ranking-cache.ts); `usage` counts no call for a `hit` or `coalesced` ranking. */
+  cache: ResultCacheStatus;
+  /** The model that produced the ranking; null when no model did (baseline, fallback). */
+  model: string | null;
 }
 
 /** Dependencies of the reranker. */
@@ -78,6 +86,10 @@ export interface RerankerDeps {
   pipeline: PipelineOptions;
   /** How candidates are written into ranking prompts (RERANK_CANDIDATE_FORMAT; default full). */
   candidateFormat?: CandidateFormat | undefined;
+  /** The configured rerank model (LLM_RERANK_MODEL or LLM_MODEL): reported, and part of the cache key. */
+  rerankModel?: string | undefined;
+  /** The result cache; undefined when RERANK_CACHE_TTL_SECONDS is 0. */
+  resultCache?: ResultCache | undefined;
 }
 
 /** The serving pipeline. */
@@ -88,11 +100,15 @@ export interface Reranker {
 /** Creates the serving reranker. */
 export function createReranker(deps: RerankerDeps): Reranker {
   const pipeline = withTextSanitiser(deps.pipeline);
+  const settings = pipelineSettingsDigest(pipeline);
   return {
     async rerank(input) {
       const started = deps.clock.now();
       const prompt = input.prompt ?? deps.registry.resolve(input.domain);
-      const ctx = newContext(deps.llm, pipeline, started + input.deadlineMs, {
+      const model = input.model ?? deps.rerankModel;
+      // A request's model applies to the rerank calls only: profiles stay with the profile model (README).
+      const opts = input.model ? { ...pipeline, models: { ...pipeline.models, rerank: input.model } } : pipeline;
+      const ctx = newContext(deps.llm, opts, started + input.deadlineMs, {
         signal: input.signal,
         telemetry: deps.telemetry,
       });
@@ -109,6 +125,8 @@ export function createReranker(deps: RerankerDeps): Reranker {
         usage: ctx.usage,
         agreement: null,
         passes: { requested: input.method === 'baseline' ? 0 : (input.shuffles ?? 1), succeeded: 0 },
+        cache: 'off',
+        model: null,
       };
       const elapsed = () => deps.clock.now() - started;
       if (input.method === 'baseline') return { ...base, scores: fallbackScores(), timingsMs: { total: elapsed() } };
@@ -132,19 +150,28 @@ export function createReranker(deps: RerankerDeps): Reranker {
           if (input.includeProfile) profile.text = got.text;
         }
         const t1 = deps.clock.now();
-        const ranked = await rankWithPasses(
-          ctx,
-          { method: input.method as LlmMethod, candidates: formatCandidates(input.candidates, deps.candidateFormat ?? 'full'), history, profile: profileText },
-          { shuffles: input.shuffles ?? 1, seed: input.seed ?? '' },
-        );
+        const rankInput: RankInput = {
+          method: input.method as LlmMethod,
+          candidates: formatCandidates(input.candidates, deps.candidateFormat ?? 'full'),
+          history,
+          profile: profileText,
+        };
+        const shuffles = input.shuffles ?? 1;
+        const rank = (c: CallContext) => rankWithPasses(c, rankInput, { shuffles, seed: input.seed ?? '' });
+        // Scores, agreement and passes are cached with the order (CachedRanking carries extra fields).
+        const { result: ranked, cache } = deps.resultCache
+          ? await deps.resultCache.run(ctx, { userId: input.userId, digest: cacheDigest(input, prompt.version, model, rankInput, shuffles, settings, pipeline) }, rank)
+          : { result: await rank(ctx), cache: 'off' as const };
         timings.rerank = deps.clock.now() - t1;
         timings.total = elapsed();
         if (ranked.outcome === 'unparseable') {
-          return { ...base, scores: fallbackScores(), profile, fallback: { reason: 'unparseable' }, timingsMs: timings };
+          return { ...base, scores: fallbackScores(), profile, cache, fallback: { reason: 'unparseable' }, timingsMs: timings };
         }
         return {
           ...base,
           profile,
+          cache,
+          model: model ?? null,
           order: ranked.order,
           repaired: ranked.outcome === 'repaired',
           scores: ranked.scores,
@@ -159,6 +186,16 @@ export function createReranker(deps: RerankerDeps): Reranker {
       }
     },
   };
+}
+
+/** The result-cache key digest of one ranking step (ranking-cache.ts lists the parts). */
+function cacheDigest(input: RerankInput, promptVersion: string, model: string | undefined, rank: RankInput, shuffles: number, settings: string, opts: PipelineOptions): string {
+  const contextDigest = rank.method === 'agp' ? rankingContextDigest(rank.profile) : historyDigest(rank.history);
+  return rankingCacheDigest(
+    { domain: input.domain, promptVersion, model: model ?? '', method: rank.method, contextDigest, shuffles, settings, candidates: rank.candidates },
+    opts.limits,
+    opts.sanitiser,
+  );
 }
 
 function toFallbackReason(err: unknown, ctx: CallContext, logger: Logger): FallbackReason {

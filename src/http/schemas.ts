@@ -61,6 +61,11 @@ export const RerankRequestSchema = z
       .describe(
         'Listwise passes over seeded shuffles of the candidates (seeded by the requestId), run in parallel and aggregated by Borda count to cancel position bias. Default: the domain default (RERANK_SHUFFLES_DOMAINS) or RERANK_SHUFFLES_DEFAULT; values above RERANK_SHUFFLES_MAX are clamped to it.',
       ),
+    model: z
+      .string()
+      .regex(/^[^\p{Cc},]{1,200}$/u, 'must be 1–200 characters without control characters or commas')
+      .optional()
+      .describe('The model that ranks, one of the server allow-list LLM_MODELS (else 400 UNKNOWN_MODEL); default: the configured rerank model. Profiles keep the profile model.'),
   })
   .meta({ id: 'RerankRequest' });
 
@@ -112,6 +117,12 @@ export const RerankResponseSchema = z
       completionTokens: z.number().int().min(0),
     }),
     timingsMs: z.object({ total: z.number(), profile: z.number().optional(), rerank: z.number().optional() }),
+    cache: z
+      .enum(['hit', 'miss', 'coalesced', 'off'])
+      .describe(
+        'Where the ranking came from: `hit` the result cache and `coalesced` an identical ranking in flight (no LLM call counted in `usage` for it), `miss` the LLM, `off` no result cache (RERANK_CACHE_TTL_SECONDS=0, or no LLM ranking: baseline, fallback before ranking).',
+      ),
+    model: z.string().nullable().describe('The model that produced the ranking (also for a cached one); null when none did (baseline, fallback).'),
     requestId: z.string(),
   })
   .meta({ id: 'RerankResponse' });

@@ -48,6 +48,11 @@ export interface OpenAiLlmClientOptions {
   logger?: Logger | undefined;
   /** Most bytes read from one response body; past it the call fails with llm_error (default: the transport's). */
   maxResponseBytes?: number | undefined;
+  /**
+   * The only values the `model` label of the LLM metrics may take (the runtime passes config.ts knownModels);
+   * any other model is labelled `other`. Default: the models of `models` and `defaultModel`.
+   */
+  modelLabels?: ReadonlySet<string> | undefined;
   /** Transport override (tests); defaults to the pooled undici fetch. */
   fetch?: FetchLike | undefined;
   /** Jitter source in [0, 1) (tests); defaults to Math.random. */
@@ -60,6 +65,9 @@ export interface OpenAiLlmClient extends LlmClient {
   /** Closes the pooled connections (waits for in-flight calls). */
   close(): Promise<void>;
 }
+
+/** The `model` label of a model outside OpenAiLlmClientOptions.modelLabels. */
+export const OTHER_MODEL_LABEL = 'other';
 
 /** Node timers overflow above 2^31-1 ms. */
 const MAX_TIMER_MS = 2_147_483_647;
@@ -117,10 +125,14 @@ export function createOpenAiLlmClient(opts: OpenAiLlmClientOptions): OpenAiLlmCl
       })
     : undefined;
 
-  const record = (role: LlmRole, outcome: LlmCallOutcome, startedAt: number) => {
+  // Bounded label values: a request's model was checked against LLM_MODELS, but the label does not rely on it.
+  const modelLabels = opts.modelLabels ?? new Set([...Object.values(opts.models), opts.defaultModel].filter((m): m is string => Boolean(m)));
+  const modelLabel = (model: string): string => (modelLabels.has(model) ? model : OTHER_MODEL_LABEL);
+  const record = (role: LlmRole, model: string, outcome: LlmCallOutcome, startedAt: number) => {
     if (!metrics) return;
-    metrics.llmCalls.inc({ role, outcome });
-    metrics.llmDuration.observe({ role, outcome }, Math.max(0, clock.now() - startedAt) / 1000);
+    const labels = { role, outcome, model: modelLabel(model) };
+    metrics.llmCalls.inc(labels);
+    metrics.llmDuration.observe(labels, Math.max(0, clock.now() - startedAt) / 1000);
   };
   const anomaly = (role: LlmRole, kind: 'prompt_tokens' | 'completion_tokens' | 'malformed_body' | 'too_large') =>
     metrics?.llmAnomalies.inc({ role, kind });
@@ -137,7 +149,7 @@ export function createOpenAiLlmClient(opts: OpenAiLlmClientOptions): OpenAiLlmCl
     // `outcome` differs from `reason` only for caller aborts: the caller sees the public fallback reason
     // `timeout`, while the metric says `cancelled` so that cancelling is not counted as an endpoint timeout.
     const fail = (reason: LlmFailureReason, message: string, outcome: LlmCallOutcome = reason): LlmCallError => {
-      record(role, outcome, startedAt);
+      record(role, model, outcome, startedAt);
       const level = reason === 'overloaded' || reason === 'circuit_open' || outcome === 'cancelled' ? 'debug' : 'warn';
       log[level]({ role, model, reason, outcome, status, attempts, latencyMs: clock.now() - startedAt }, 'llm call failed');
       return new LlmCallError(reason, message, { ...usage });
@@ -262,8 +274,8 @@ export function createOpenAiLlmClient(opts: OpenAiLlmClientOptions): OpenAiLlmCl
         usage.promptTokens += promptTokens;
         usage.completionTokens += completionTokens;
         if (metrics) {
-          metrics.llmTokens.inc({ role, kind: 'prompt' }, promptTokens);
-          metrics.llmTokens.inc({ role, kind: 'completion' }, completionTokens);
+          metrics.llmTokens.inc({ role, kind: 'prompt', model: modelLabel(model) }, promptTokens);
+          metrics.llmTokens.inc({ role, kind: 'completion', model: modelLabel(model) }, completionTokens);
         }
         for (const kind of anomalies) anomaly(role, `${kind}_tokens`);
         if (anomalies.length > 0) log.warn({ role, model, anomalies }, 'llm reported invalid usage; counted as 0 or clamped');
@@ -274,7 +286,7 @@ export function createOpenAiLlmClient(opts: OpenAiLlmClientOptions): OpenAiLlmCl
         }
         if (text.trim() === '') throw fail('llm_error', 'empty completion');
 
-        record(role, 'ok', startedAt);
+        record(role, model, 'ok', startedAt);
         const latencyMs = clock.now() - startedAt;
         log.debug({ role, model, status, attempts, latencyMs }, 'llm call ok');
         return {

@@ -3,7 +3,7 @@
  * Labels are bounded enums (route templates, methods, reasons, roles, domains); never user ids.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { LlmFailureReason, RerankTelemetry } from '../agp/ports.js';
+import type { LlmFailureReason, RankingCacheOutcome, RerankTelemetry } from '../agp/ports.js';
 import { LABEL_ISSUE_KINDS } from '../agp/types.js';
 import { INGEST_OUTCOMES } from '../experiments/event-ingestion.js';
 import { RECORD_OUTCOMES } from '../experiments/exposure-recorder.js';
@@ -20,6 +20,7 @@ export const METRIC = {
   llmInflight: 'agp_llm_inflight',
   llmAnomalies: 'agp_llm_response_anomalies_total',
   profileCache: 'agp_profile_cache_total',
+  rankingCache: 'agp_rerank_cache_total',
   profileRefresh: 'agp_profile_refresh_total',
   parse: 'agp_parse_total',
   parseLabelIssues: 'agp_parse_label_issues_total',
@@ -58,20 +59,29 @@ const LLM_OUTCOME_SET: Readonly<Record<LlmCallOutcome, true>> = {
 };
 export const LLM_CALL_OUTCOMES = Object.freeze(Object.keys(LLM_OUTCOME_SET) as LlmCallOutcome[]);
 
+/** Every RankingCacheOutcome (a Record, so the compiler catches a missing one). */
+const RANKING_CACHE_OUTCOME_SET: Readonly<Record<RankingCacheOutcome, true>> = { hit: true, miss: true, coalesced: true, error: true };
+export const RANKING_CACHE_OUTCOMES = Object.freeze(Object.keys(RANKING_CACHE_OUTCOME_SET) as RankingCacheOutcome[]);
+
 /** The metrics of one service instance (its own Registry, so tests can build many apps). */
 export interface Metrics {
   registry: Registry;
   httpDuration: Histogram<'route' | 'method' | 'status_code'>;
   reranks: Counter<'method' | 'outcome'>;
   fallbacks: Counter<'reason'>;
-  /** Outcome label values: LlmCallOutcome. */
-  llmCalls: Counter<'role' | 'outcome'>;
-  llmDuration: Histogram<'role' | 'outcome'>;
-  llmTokens: Counter<'role' | 'kind'>;
+  /**
+   * Outcome label values: LlmCallOutcome. `model`: the model called, one of config.ts knownModels (LLM_MODELS
+   * and the per-role models) or `other`, so its values are bounded by configuration.
+   */
+  llmCalls: Counter<'role' | 'outcome' | 'model'>;
+  llmDuration: Histogram<'role' | 'outcome' | 'model'>;
+  llmTokens: Counter<'role' | 'kind' | 'model'>;
   breakerState: Gauge;
   llmInflight: Gauge;
   llmAnomalies: Counter<'role' | 'kind'>;
   profileCache: Counter<'outcome'>;
+  /** Result-cache lookups by outcome (RankingCacheOutcome: hit, miss, coalesced, error). */
+  rankingCache: Counter<'outcome'>;
   profileRefresh: Counter<'outcome'>;
   parse: Counter<'outcome'>;
   /** Duplicate, unknown and missing labels in ranking answers, by the LLM role that wrote them. */
@@ -144,21 +154,21 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
   });
   const llmCalls = new Counter({
     name: METRIC.llmCalls,
-    help: 'LLM calls by role and outcome (ok, timeout, cancelled, llm_error, overloaded, circuit_open).',
-    labelNames: ['role', 'outcome'] as const,
+    help: 'LLM calls by role, outcome (ok, timeout, cancelled, llm_error, overloaded, circuit_open) and model (the configured models, else other).',
+    labelNames: ['role', 'outcome', 'model'] as const,
     registers,
   });
   const llmDuration = new Histogram({
     name: METRIC.llmDuration,
-    help: 'LLM call latency (including retries) by role and outcome.',
-    labelNames: ['role', 'outcome'] as const,
+    help: 'LLM call latency (including retries) by role, outcome and model.',
+    labelNames: ['role', 'outcome', 'model'] as const,
     buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 4, 8, 15, 30, 60],
     registers,
   });
   const llmTokens = new Counter({
     name: METRIC.llmTokens,
-    help: 'LLM tokens by role and kind (prompt, completion).',
-    labelNames: ['role', 'kind'] as const,
+    help: 'LLM tokens by role, kind (prompt, completion) and model.',
+    labelNames: ['role', 'kind', 'model'] as const,
     registers,
   });
   const breakerState = new Gauge({
@@ -176,6 +186,12 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
   const profileCache = new Counter({
     name: METRIC.profileCache,
     help: 'Profile cache lookups by outcome (hit, miss, coalesced, stale).',
+    labelNames: ['outcome'] as const,
+    registers,
+  });
+  const rankingCache = new Counter({
+    name: METRIC.rankingCache,
+    help: 'Result-cache lookups of ranked orders by outcome (hit, miss, coalesced: joined an identical ranking in flight, error: cache failed, ranked as a miss). Absent traffic when RERANK_CACHE_TTL_SECONDS is 0.',
     labelNames: ['outcome'] as const,
     registers,
   });
@@ -253,6 +269,7 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
   // Pre-create zero series so rate() and ratio alerts work before the first event.
   for (const r of ['timeout', 'error']) rateLimitErrors.inc({ reason: r }, 0);
   for (const o of ['hit', 'miss', 'coalesced', 'stale']) profileCache.inc({ outcome: o }, 0);
+  for (const o of RANKING_CACHE_OUTCOMES) rankingCache.inc({ outcome: o }, 0);
   for (const o of ['ok', 'repaired', 'unparseable']) parse.inc({ outcome: o }, 0);
   for (const kind of LABEL_ISSUE_KINDS) parseLabelIssues.inc({ role: 'rerank', kind }, 0);
   for (const s of ['completed', 'failed', 'cancelled']) trainingJobs.inc({ state: s }, 0);
@@ -271,6 +288,7 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
     llmInflight,
     llmAnomalies,
     profileCache,
+    rankingCache,
     profileRefresh,
     parse,
     parseLabelIssues,
@@ -290,6 +308,7 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
         for (const kind of LABEL_ISSUE_KINDS) if (issues[kind] > 0) parseLabelIssues.inc({ role, kind }, issues[kind]);
       },
       backgroundRefresh: (outcome) => profileRefresh.inc({ outcome }),
+      rankingCache: (outcome) => rankingCache.inc({ outcome }),
     },
     setActivePrompts(active) {
       promptInfo.reset();

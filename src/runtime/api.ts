@@ -6,11 +6,12 @@
 import type { Redis } from 'ioredis';
 import type { Config } from '../config.js';
 import { pipelineOptions } from '../config.js';
-import type { Clock, LlmClient, Logger, ProfileStore } from '../agp/ports.js';
+import type { Clock, LlmClient, Logger, ProfileStore, RankingCache } from '../agp/ports.js';
 import { systemClock } from '../agp/ports.js';
 import type { PipelineOptions } from '../agp/pipeline.js';
 import { createProfileService, type ProfileService } from '../agp/profile-service.js';
 import { createReranker, type Reranker } from '../agp/reranker.js';
+import { createResultCache, type ResultCache } from '../agp/ranking-cache.js';
 import { createTextSanitiser } from '../agp/untrusted-text.js';
 import { BUILTIN_PROMPT_VERSION, DEFAULT_DOMAIN } from '../agp/types.js';
 import type { TrainingJobs } from '../jobs/training-jobs.js';
@@ -22,7 +23,7 @@ import { createTrainingJobs } from './jobs.js';
 import { ownLlm } from './llm.js';
 import type { RuntimeOptions } from './options.js';
 import { createClosers } from './closers.js';
-import { connectRedis, createProfileStore, createRegistry, importPromptFile } from './stores.js';
+import { connectRedis, createProfileStore, createRankingCacheStore, createRegistry, importPromptFile } from './stores.js';
 
 /** Everything the API serves, wired. */
 export interface ApiRuntime {
@@ -35,6 +36,10 @@ export interface ApiRuntime {
   registry: ManagedPromptRegistry;
   profileStore: ProfileStore;
   profiles: ProfileService;
+  /** The result cache's store; built even with RERANK_CACHE_TTL_SECONDS=0, so erasure still clears entries of an earlier setting. */
+  rankingCache: RankingCache;
+  /** The read-through result cache; undefined when RERANK_CACHE_TTL_SECONDS is 0. */
+  resultCache?: ResultCache | undefined;
   reranker: Reranker;
   pipeline: PipelineOptions;
   jobs?: TrainingJobs | undefined;
@@ -67,6 +72,7 @@ export async function createApiRuntime(config: Config, opts: RuntimeOptions): Pr
   }
   const llm = overrides.llm ?? ownLlm(config, 'serving', { metrics, logger }, closers);
   const profileStore = createProfileStore(config, clock, redis);
+  const rankingCache = createRankingCacheStore(config, clock, redis);
 
   // An emptied Redis (restart without persistence, FLUSHALL) loses the active versions: count it, show it on
   // /readyz (registry.lostDomains), and restore PROMPT_FILE's versions when there is one.
@@ -101,9 +107,24 @@ export async function createApiRuntime(config: Config, opts: RuntimeOptions): Pr
     refreshDeadlineMs: config.profiles.refreshDeadlineMs,
   });
   // Serving owns its sanitiser memo; each training run makes its own (withTextSanitiser), so they never share one.
-  const reranker = createReranker({ llm, registry, profiles, clock, logger, telemetry: metrics.telemetry, pipeline: { ...pipeline, sanitiser: createTextSanitiser() }, candidateFormat: config.rerank.candidateFormat });
+  const resultCache =
+    config.resultCache.ttlSeconds > 0
+      ? createResultCache({ store: rankingCache, ttlSeconds: config.resultCache.ttlSeconds, clock, logger, telemetry: metrics.telemetry })
+      : undefined;
+  const reranker = createReranker({
+    llm,
+    registry,
+    profiles,
+    clock,
+    logger,
+    telemetry: metrics.telemetry,
+    pipeline: { ...pipeline, sanitiser: createTextSanitiser() },
+    candidateFormat: config.rerank.candidateFormat,
+    rerankModel: config.llm.models.rerank,
+    resultCache,
+  });
 
-  const experiments = await createExperimentsRuntime({ config, clock, logger, metrics, closers, redis, recorderRedis, reranker, registry, profileStore });
+  const experiments = await createExperimentsRuntime({ config, clock, logger, metrics, closers, redis, recorderRedis, reranker, registry, profileStore, rankingCache });
 
   let jobs: TrainingJobs | undefined;
   if (overrides.jobs !== false) {
@@ -134,6 +155,8 @@ export async function createApiRuntime(config: Config, opts: RuntimeOptions): Pr
     registry,
     profileStore,
     profiles,
+    rankingCache,
+    resultCache,
     reranker,
     pipeline,
     jobs,
@@ -142,6 +165,7 @@ export async function createApiRuntime(config: Config, opts: RuntimeOptions): Pr
     rateLimitRedis: redis && !('nodes' in redis) ? (redis as Redis) : undefined,
     async close() {
       await profiles.drain();
+      await resultCache?.drain();
       await reimport;
       // Last created, first closed: jobs, then the registry, then the LLM clients and Redis connections.
       await closers.closeAll();

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import type { Config } from '../config.js';
-import type { Clock, Logger, ProfileStore, PromptRegistry } from '../agp/ports.js';
+import type { Clock, Logger, ProfileStore, PromptRegistry, RankingCache } from '../agp/ports.js';
 import type { Reranker } from '../agp/reranker.js';
 import { UnavailableError } from '../errors.js';
 import { createEventIngestion, type EventIngestion } from '../experiments/event-ingestion.js';
@@ -41,7 +41,10 @@ export interface ExperimentsRuntime {
   running: RunningExperiments;
   serving: ExperimentServing;
   admin: ExperimentAdmin;
-  /** DELETE /v1/users/{userId}: profiles, exposures and events; UnavailableError when a store fails. */
+  /**
+   * DELETE /v1/users/{userId}: profiles, cached rankings, exposures and events; UnavailableError when a store
+   * fails. The count of cached rankings removed is not reported (the response contract predates the cache).
+   */
   eraseUser(userId: string): Promise<{ profiles: number; exposures: number }>;
 }
 
@@ -58,6 +61,8 @@ export interface ExperimentsParts {
   reranker: Reranker;
   registry: PromptRegistry;
   profileStore: ProfileStore;
+  /** The result cache's store: the user's cached rankings go with the user. */
+  rankingCache?: RankingCache | undefined;
 }
 
 /** Builds and starts the experiments part (first snapshot read, look timer). */
@@ -165,7 +170,11 @@ export async function createExperimentsRuntime(p: ExperimentsParts): Promise<Exp
     admin,
     async eraseUser(userId) {
       try {
-        const [profiles, removed] = await Promise.all([p.profileStore.deleteUser(userId), exposures.deleteUser(userId)]);
+        const [profiles, removed] = await Promise.all([
+          p.profileStore.deleteUser(userId),
+          exposures.deleteUser(userId),
+          p.rankingCache?.deleteUser(userId),
+        ]);
         // The per-user totals of every experiment that may have seen the user (experiments are few).
         for (const e of await experimentStore.list()) await exposures.forgetUserTotals(e.id, e.arms.map((a) => a.name), userId);
         return { profiles, exposures: removed };

@@ -3,7 +3,7 @@
  * the CLI) and by the bench, and the one rule for how long batch work waits for an LLM slot.
  */
 import type { Config, LlmUse } from '../config.js';
-import { llmConfigured } from '../config.js';
+import { knownModels, llmConfigured } from '../config.js';
 import type { LlmClient, Logger } from '../agp/ports.js';
 import type { Metrics } from '../observability/metrics.js';
 import { createOpenAiLlmClient, type OpenAiLlmClient } from '../llm/openai-llm-client.js';
@@ -47,6 +47,7 @@ export function createLlmFromConfig(config: Config, opts: LlmFromConfigOptions =
     structuredOutput: config.llm.structuredOutput,
     breaker: config.llm.breaker,
     maxResponseBytes: config.llm.maxResponseBytes,
+    modelLabels: knownModels(config),
     ...(opts.metrics ? { metrics: opts.metrics } : {}),
     ...(opts.logger ? { logger: opts.logger } : {}),
   });

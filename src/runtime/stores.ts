@@ -3,7 +3,7 @@
  * stores with these, so a connection has the same options and a registry the same storage everywhere.
  */
 import type { Config } from '../config.js';
-import type { Clock, Logger, ProfileStore } from '../agp/ports.js';
+import type { Clock, Logger, ProfileStore, RankingCache } from '../agp/ports.js';
 import { BUILTIN_ACTIVE_PROMPT } from '../agp/prompts.js';
 import { createMemoryProfileStore } from '../store/memory-profile-store.js';
 import { createMemoryPromptStorage } from '../store/memory-prompt-storage.js';
@@ -12,6 +12,8 @@ import { createPromptRegistry, type ManagedPromptRegistry } from '../store/promp
 import type { OnPromptLoss } from '../store/prompt-loss-tracker.js';
 import { createRedis, type RedisClient, type RedisRole, type RedisTarget } from '../store/redis-connection.js';
 import { createRedisProfileStore } from '../store/redis-profile-store.js';
+import { createMemoryRankingCache } from '../store/memory-ranking-cache.js';
+import { createRedisRankingCache } from '../store/redis-ranking-cache.js';
 import { createRedisPromptStorage } from '../store/redis-prompt-storage.js';
 import type { Closers } from './closers.js';
 
@@ -61,6 +63,13 @@ export async function importPromptFile(config: Config, registry: ManagedPromptRe
   for (const v of versions) await registry.put(v);
   for (const v of newestPerDomain(versions)) await registry.activate(v.domain, v.version);
   logger.info({ file: config.prompts.file, versions: versions.length }, 'prompts loaded from PROMPT_FILE');
+}
+
+/** The result cache's store: Redis when it is configured, else a bounded in-memory LRU (RERANK_CACHE_MAX_ENTRIES). */
+export function createRankingCacheStore(config: Config, clock: Clock, redis: RedisClient | undefined): RankingCache {
+  return redis
+    ? createRedisRankingCache({ redis, keyPrefix: config.redis.keyPrefix })
+    : createMemoryRankingCache({ maxEntries: config.resultCache.maxEntries, clock });
 }
 
 /** Profiles in Redis when it is configured, else in a bounded in-memory LRU. */

@@ -4,6 +4,8 @@
  * Profile keys share a per-user hash tag so that one user's entries live in one Redis Cluster slot
  * (MGET, MULTI and the erase script stay single-slot). The tag is a digest of the user id, so raw
  * user ids never appear in key names and no character of a user id can break the tag.
+ * Result-cache keys (cached rankings, their per-user index and erasure epoch) carry the same per-user tag,
+ * so a user's rankings are erased by one single-slot script.
  * Prompt-registry keys share the `{reg}` tag for the same reason.
  *
  * Experiments (src/experiments): every key of one exposure (its document, its event dedupe hash, its positive
@@ -78,6 +80,15 @@ export interface KeySchema {
   profileIndex(userId: string): string;
   /** The user's erasure epoch (a counter with a TTL, bumped by every erasure); see redis-profile-store.ts. */
   profileErasure(userId: string): string;
+  /** One cached ranking (JSON) of the user, by its key digest (src/agp/ranking-cache.ts). */
+  rankingEntry(userId: string, digest: string): string;
+  /**
+   * Sorted set of the user's ranking digests (encoded; rankingEntry(userId, '') + member is the entry key), scored by
+   * expiry (epoch s): erasure reads it instead of SCANning.
+   */
+  rankingIndex(userId: string): string;
+  /** The user's ranking-cache erasure epoch (a counter with a TTL), like profileErasure. */
+  rankingErasure(userId: string): string;
   /** Hash version → PromptVersion JSON for one domain. */
   promptVersions(domain: string): string;
   /** Set of the (encoded) domains that have at least one version. */
@@ -153,6 +164,9 @@ export function createKeySchema(prefix: string = DEFAULT_KEY_PREFIX): KeySchema 
       `${profileBase(k.userId)}:${encodeSegment(k.domain)}:${encodeSegment(k.promptVersion)}:latest`,
     profileIndex: (userId: string) => `${profileBase(userId)}:idx`,
     profileErasure: (userId: string) => `${profileBase(userId)}:erased`,
+    rankingEntry: (userId: string, digest: string) => `${p}:rank:{${userHash(userId)}}:e:${encodeSegment(digest)}`,
+    rankingIndex: (userId: string) => `${p}:rank:{${userHash(userId)}}:idx`,
+    rankingErasure: (userId: string) => `${p}:rank:{${userHash(userId)}}:erased`,
     promptVersions: (domain: string) => `${reg}:versions:${encodeSegment(domain)}`,
     promptDomains: () => `${reg}:domains`,
     promptActive: () => `${reg}:active`,

@@ -75,7 +75,8 @@ const CONTRACT_ENV = [
   'SHUTDOWN_GRACE_MS', 'MAX_EVENT_LOOP_DELAY_MS', 'RATE_LIMIT_MAX', 'RATE_LIMIT_WINDOW_MS',
   'EXPOSURE_TTL_SECONDS', 'EXPOSURE_SAMPLE_RATE', 'EXPOSURE_MEMORY_MAX', 'EXPERIMENTS_MAX_RUNNING', 'EXPERIMENT_POLL_MS',
   'EXPERIMENT_LOOK_MS', 'EXPERIMENT_MAX_FALLBACK_RATE', 'EXPERIMENT_MAX_P99_MS', 'EXPERIMENT_MAX_LLM_CALLS',
-  'EXPERIMENT_GUARDRAIL_MIN_EXPOSURES', 'EXPERIMENT_MIN_EFFECT',
+  'EXPERIMENT_GUARDRAIL_MIN_EXPOSURES', 'EXPERIMENT_MIN_EFFECT', 'RERANK_CACHE_TTL_SECONDS', 'RERANK_CACHE_MAX_ENTRIES',
+  'LLM_MODELS',
 ];
 const SECRET_ENV = ['LLM_API_KEY', 'ADMIN_TOKEN'];
 
@@ -445,6 +446,7 @@ describe('ci/default-values.yaml: single replica, chart-managed Secret, worker i
   it('can set every variable of the service contract', () => {
     const full = template('default-values.yaml', [
       '--set', 'config.llm.profileModel=p,config.llm.rerankModel=r,config.llm.optimizerModel=o',
+      '--set', 'config.llm.models=small\\,large',
       '--set', 'config.prompts.file=/etc/agp/prompts.json',
       '--set', 'redis.clusterNodes=redis-0:6379\\,redis-1:6379',
       '--set', 'queueRedis.enabled=true,queueRedis.url=redis://queue:6379/0',
@@ -453,6 +455,7 @@ describe('ci/default-values.yaml: single replica, chart-managed Secret, worker i
     const names = new Set([...Object.keys(appConfigMap(full).data), ...envOf(c).map((e) => e.name)]);
     for (const k of CONTRACT_ENV) expect(names, k).toContain(k);
     expect(appConfigMap(full).data.REDIS_CLUSTER_NODES).toBe('redis-0:6379,redis-1:6379');
+    expect(appConfigMap(full).data.LLM_MODELS).toBe('small,large');
   });
 
   it('worker.livenessProbe replaces the default worker liveness probe; readiness stays on /healthz', () => {

@@ -179,8 +179,8 @@ describe('ops endpoints', () => {
     expect(text).toMatch(/agp_rerank_fallbacks_total\{reason="llm_error"\} [1-9]/);
     expect(text).toMatch(/agp_profile_cache_total\{outcome="miss"\} [1-9]/);
     expect(text).toMatch(/agp_parse_total\{outcome="ok"\} [1-9]/);
-    expect(text).toMatch(/agp_llm_calls_total\{role="profile",outcome="ok"\} [1-9]/);
-    expect(text).toMatch(/agp_llm_tokens_total\{role="rerank",kind="prompt"\} [1-9]/);
+    expect(text).toMatch(/agp_llm_calls_total\{role="profile",outcome="ok",model="double-model"\} [1-9]/);
+    expect(text).toMatch(/agp_llm_tokens_total\{role="rerank",kind="prompt",model="double-model"\} [1-9]/);
     expect(text).toContain('agp_prompt_active_info{domain="default",version="builtin-v0"} 1');
     expect(text).toMatch(/agp_http_request_duration_seconds_count\{route="\/v1\/rerank",method="POST",status_code="200"\} [1-9]/);
     expect(text).not.toContain('metrics-1');

@@ -107,11 +107,11 @@ describe('OpenAI LLM client', () => {
     expect(call?.temperature).toBe(0.3);
     expect(call?.response_format).toBeUndefined();
 
-    expect(await count(metrics, 'llmCalls', { role: 'rerank', outcome: 'ok' })).toBe(1);
+    expect(await count(metrics, 'llmCalls', { role: 'rerank', outcome: 'ok', model: 'double-model' })).toBe(1);
     expect(await count(metrics, 'llmTokens', { role: 'rerank', kind: 'prompt' })).toBe(res.promptTokens);
     expect(await count(metrics, 'llmTokens', { role: 'rerank', kind: 'completion' })).toBe(res.completionTokens);
     const duration = await metrics.registry.getSingleMetricAsString('agp_llm_request_duration_seconds');
-    expect(duration).toContain('agp_llm_request_duration_seconds_count{role="rerank",outcome="ok"} 1');
+    expect(duration).toContain('agp_llm_request_duration_seconds_count{role="rerank",outcome="ok",model="double-model"} 1');
     expect(c.gate.inflight).toBe(0);
   });
 

@@ -174,7 +174,7 @@ describe('agp worker HTTP: /metrics, /healthz, 404, shutdown', () => {
     expect(text).toContain('# TYPE agp_training_jobs_total counter');
     expect(sample(text, 'agp_training_jobs_total{state="cancelled"}')).toBe(0);
     // The worker's LLM client reports into the same registry: 26 ok calls of the training run.
-    const llmOk = [...text.matchAll(/^agp_llm_calls_total\{role="[a-z]+",outcome="ok"\} (\d+)$/gm)]
+    const llmOk = [...text.matchAll(/^agp_llm_calls_total\{role="[a-z]+",outcome="ok",model="double-model"\} (\d+)$/gm)]
       .map((m) => Number(m[1]))
       .reduce((a, b) => a + b, 0);
     expect(llmOk).toBe(26);

@@ -92,7 +92,7 @@ describe('usage the LLM reports is validated and clamped', () => {
     }
     const metrics = await metricsText();
     expect(metrics).not.toMatch(/^agp_llm_tokens_total.*Inf/m);
-    expect(metrics).toMatch(/agp_llm_tokens_total\{role="rerank",kind="prompt"\} 200000000/);
+    expect(metrics).toMatch(/agp_llm_tokens_total\{role="rerank",kind="prompt",model="m"\} 200000000/);
     expect(metrics).toMatch(/agp_llm_response_anomalies_total\{role="profile",kind="completion_tokens"\} 1/);
   });
 });

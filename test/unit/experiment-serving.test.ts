@@ -18,7 +18,7 @@ const reranker: Reranker = {
     const n = i.candidates.length;
     const base: RerankOutput = {
       order: [...Array(n).keys()], method: i.method, promptVersion: i.prompt?.version ?? 'active', fallback: null, repaired: false, profile: null,
-      usage: { llmCalls: 0, promptTokens: 0, completionTokens: 0 }, timingsMs: { total: 5 },
+      usage: { llmCalls: 0, promptTokens: 0, completionTokens: 0 }, timingsMs: { total: 5 }, cache: 'off', model: null,
       scores: [...Array(n).keys()].map((k) => (n - 1 - k) / (n - 1)), agreement: null, passes: { requested: 1, succeeded: 1 },
     };
     if (i.method === 'agp') return { ...base, order: base.order.reverse(), usage: { llmCalls: 2, promptTokens: 10, completionTokens: 5 }, timingsMs: { total: 40 } };

@@ -3,12 +3,15 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import type { ProfileStore } from '../../agp/ports.js';
+import type { ProfileStore, RankingCache } from '../../agp/ports.js';
 import { unavailable } from '../../errors.js';
 import { DeleteProfilesParamsSchema, DeleteProfilesResponseSchema, ErrorResponseSchema, PUBLIC, overloadedResponse } from '../schemas.js';
 
-/** Registers the profile routes. */
-export function registerProfileRoutes(app: FastifyInstance, opts: { store: ProfileStore }): void {
+/**
+ * Registers the profile routes. Cached rankings are erased with the profiles: an `agp` ranking is derived from
+ * the profile (its cache key holds a digest of the profile text), so forgetting one forgets the other.
+ */
+export function registerProfileRoutes(app: FastifyInstance, opts: { store: ProfileStore; rankings?: RankingCache | undefined }): void {
   app.withTypeProvider<ZodTypeProvider>().delete(
     '/v1/profiles/:userId',
     {
@@ -27,7 +30,8 @@ export function registerProfileRoutes(app: FastifyInstance, opts: { store: Profi
     async (req) => {
       let deleted: number;
       try {
-        deleted = await opts.store.deleteUser(req.params.userId);
+        // `deleted` stays the number of profiles (the contract); the rankings go in the same request.
+        [deleted] = await Promise.all([opts.store.deleteUser(req.params.userId), opts.rankings?.deleteUser(req.params.userId)]);
       } catch (err) {
         // Erasure must not silently succeed: tell the caller to retry.
         req.log.error({ err }, 'profile erasure failed');

@@ -20,6 +20,8 @@ export interface RerankRouteOptions {
   maxDeadlineMs: number;
   /** Passes per request: RERANK_SHUFFLES_DEFAULT, _DOMAINS and _MAX. */
   shuffles: ShufflesSettings;
+  /** Models a request may name (config.ts requestModels: LLM_MODELS and the configured rerank model). */
+  models: ReadonlySet<string>;
   /** Per-route rate limit config for @fastify/rate-limit, when enabled. */
   rateLimit?: { max: number; timeWindow: number } | undefined;
 }
@@ -56,6 +58,9 @@ export function registerRerankRoutes(app: FastifyInstance, opts: RerankRouteOpti
         }
         seen.add(c.id);
       }
+      if (body.model !== undefined && !opts.models.has(body.model)) {
+        throw new InvalidInputError(`model: "${body.model}" is not one of the allowed models (LLM_MODELS)`, undefined, ErrorCodes.UNKNOWN_MODEL);
+      }
       const deadlineMs = Math.min(body.deadlineMs ?? opts.defaultDeadlineMs, opts.maxDeadlineMs);
 
       // Abort LLM work when the caller goes away before we answer.
@@ -76,6 +81,7 @@ export function registerRerankRoutes(app: FastifyInstance, opts: RerankRouteOpti
           signal: abort.signal,
           shuffles: resolveShuffles(body.shuffles, body.domain, opts.shuffles),
           seed: req.id,
+          model: body.model,
         },
         { requestId: req.id, topN: body.topN, at: opts.clock.now() },
       );
@@ -102,6 +108,8 @@ export function registerRerankRoutes(app: FastifyInstance, opts: RerankRouteOpti
         profile: out.profile,
         usage: out.usage,
         timingsMs: out.timingsMs,
+        cache: out.cache,
+        model: out.model,
         experiment,
         requestId: req.id,
       };
