@@ -373,6 +373,10 @@ export interface components {
             deadlineMs?: number;
             /** @default false */
             includeProfile?: boolean;
+            /** @description Listwise passes over seeded shuffles of the candidates (seeded by the requestId), run in parallel and aggregated by Borda count to cancel position bias. Default: the domain default (RERANK_SHUFFLES_DOMAINS) or RERANK_SHUFFLES_DEFAULT; values above RERANK_SHUFFLES_MAX are clamped to it. */
+            shuffles?: number;
+            /** @description The model that ranks, one of the server allow-list LLM_MODELS (else 400 UNKNOWN_MODEL); default: the configured rerank model. Profiles keep the profile model. */
+            model?: string;
         };
         PromptVersionInput: {
             domain: string;
@@ -535,7 +539,16 @@ export interface components {
                 baseRank: number;
                 /** @description Under an interleaving experiment: the arm that contributed this item. */
                 arm?: string;
+                /** @description Relevance in [0, 1], higher is better: the normalised Borda points over the successful passes, sum of (n − 1 − position) / (passes × (n − 1)); with one pass (n − 1 − position) / (n − 1); 1 when n = 1. Rounded to 4 decimals. A fallback scores the baseline position. Under interleaving, the control arm’s score. */
+                score: number;
             }[];
+            /** @description How much the passes agreed: mean pairwise Kendall’s tau mapped to [0, 1] as (tau + 1) / 2. Null with fewer than 2 successful passes. */
+            agreement: number | null;
+            /** @description Passes run (after clamping to RERANK_SHUFFLES_MAX; 0 for baseline) and passes that produced a usable ranking. */
+            passes: {
+                requested: number;
+                succeeded: number;
+            };
             /** @description The experiment this answer was served under, or null (no running experiment, or the user is outside its traffic share). */
             experiment: {
                 id: string;
@@ -566,6 +579,13 @@ export interface components {
                 profile?: number;
                 rerank?: number;
             };
+            /**
+             * @description Where the ranking came from: `hit` the result cache and `coalesced` an identical ranking in flight (no LLM call counted in `usage` for it), `miss` the LLM, `off` no result cache (RERANK_CACHE_TTL_SECONDS=0, or no LLM ranking: baseline, fallback before ranking).
+             * @enum {string}
+             */
+            cache: "hit" | "miss" | "coalesced" | "off";
+            /** @description The model that produced the ranking (also for a cached one); null when none did (baseline, fallback). */
+            model: string | null;
             requestId: string;
         };
         ErrorResponse: {
@@ -922,14 +942,15 @@ export interface operations {
                  *       ],
                  *       "method": "agp",
                  *       "topN": 2,
-                 *       "includeProfile": true
+                 *       "includeProfile": true,
+                 *       "shuffles": 3
                  *     }
                  */
                 "application/json": components["schemas"]["RerankRequestInput"];
             };
         };
         responses: {
-            /** @description A permutation of exactly the given candidates. LLM faults are not errors: the baseline order comes back with `fallback.reason`. */
+            /** @description A permutation of exactly the given candidates, each with a `score` in [0, 1], and the passes’ `agreement`. LLM faults are not errors: the baseline order comes back with `fallback.reason`. */
             200: {
                 headers: {
                     [name: string]: unknown;
