@@ -11,6 +11,7 @@ import {
   positionScores,
   rankWithPasses,
   resolveShuffles,
+  roundScore,
 } from '../../src/agp/rank-passes.js';
 
 describe('bordaAggregate', () => {
@@ -18,7 +19,7 @@ describe('bordaAggregate', () => {
     // n = 4. Points: item0: 3+2+3=8, item1: 2+3+0=5, item2: 1+0+1=2, item3: 0+1+2=3.
     const { order, scores } = bordaAggregate([[0, 1, 2, 3], [1, 0, 3, 2], [0, 3, 2, 1]], 4);
     expect(order).toEqual([0, 1, 3, 2]);
-    expect(scores).toEqual([8 / 9, 5 / 9, 2 / 9, 3 / 9]);
+    expect(scores).toEqual([8 / 9, 5 / 9, 2 / 9, 3 / 9].map(roundScore));
   });
 
   it('breaks ties by baseline order', () => {
@@ -27,7 +28,7 @@ describe('bordaAggregate', () => {
     // Points: item3 3+1=4, item2 2+2=4, item1 1+3=4, item0 0: the three-way tie goes by index.
     const r = bordaAggregate([[3, 2, 1, 0], [1, 2, 3, 0]], 4);
     expect(r.order).toEqual([1, 2, 3, 0]);
-    expect(r.scores).toEqual([0, 4 / 6, 4 / 6, 4 / 6]);
+    expect(r.scores).toEqual([0, 4 / 6, 4 / 6, 4 / 6].map(roundScore));
   });
 
   it('with one pass, scores are the position: (n−1−pos)/(n−1), and n = 1 scores 1', () => {
