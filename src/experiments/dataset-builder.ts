@@ -140,3 +140,24 @@ export async function buildDataset(deps: DatasetBuilderDeps, req: DatasetRequest
   out.users = users.size;
   return out;
 }
+
+/** A build as asked over the API or the CLI: the window defaults to the exposures' whole lifetime. */
+export interface DatasetBuildRequest {
+  domain: string;
+  since?: number | undefined;
+  until?: number | undefined;
+  positiveTypes?: readonly EventType[] | undefined;
+  maxUsers?: number | undefined;
+  /** CLI only: where to write (a path of the caller's); the API always writes under TRAINING_DATA_DIR. */
+  out?: string | undefined;
+}
+
+/** A finished build: where it is (relative to TRAINING_DATA_DIR when written there) and what it holds. */
+export interface DatasetBuildResult extends DatasetSummary {
+  path: string;
+}
+
+/** The dataset service the admin route and `agp dataset build` call (wired in src/runtime/datasets.ts). */
+export interface DatasetService {
+  build(req: DatasetBuildRequest): Promise<DatasetBuildResult>;
+}
