@@ -106,26 +106,29 @@ export async function buildDataset(deps: DatasetBuilderDeps, req: DatasetRequest
   const out: DatasetSummary = { rows: 0, users: 0, exposures: 0, partialHistory: 0, skipped: { noPositive: 0, noHistory: 0, titleExpired: 0, maxUsers: 0 } };
 
   for await (const page of deps.exposures.scan(req.domain, req.since, req.until, deps.pageSize ?? 200)) {
+    // First the checks that need no titles, then ONE catalogue read for the whole page (ids deduplicated).
+    const kept: Array<{ s: ScannedExposure; candidateIds: string[]; target: string }> = [];
     for (const s of page) {
       out.exposures += 1;
-      const e = s.exposure;
-      const candidateIds = [...new Set(e.baseline)];
+      const candidateIds = [...new Set(s.exposure.baseline)];
       const target = firstPositive(s, new Set(candidateIds));
-      if (target === undefined) {
-        out.skipped.noPositive += 1;
-        continue;
-      }
-      if (e.history.length === 0) {
-        out.skipped.noHistory += 1;
-        continue;
-      }
+      if (target === undefined) out.skipped.noPositive += 1;
+      else if (s.exposure.history.length === 0) out.skipped.noHistory += 1;
+      else kept.push({ s, candidateIds, target });
+    }
+    if (kept.length === 0) continue;
+    const ids = [...new Set(kept.flatMap((k) => [...k.candidateIds, ...k.s.exposure.history]))];
+    const found = await deps.catalogue.getMany(req.domain, ids);
+    const titles = new Map(ids.map((id, i) => [id, found[i] ?? null]));
+    const lookup = (list: readonly string[]) => list.map((id) => titles.get(id) ?? null);
+    for (const { s, candidateIds, target } of kept) {
+      const e = s.exposure;
       if (!users.has(e.userId) && users.size >= maxUsers) {
         out.skipped.maxUsers += 1;
         continue;
       }
-      const found = await deps.catalogue.getMany(req.domain, [...candidateIds, ...e.history]);
-      const candidates = titled(candidateIds, found.slice(0, candidateIds.length));
-      const history = titled(e.history, found.slice(candidateIds.length));
+      const candidates = titled(candidateIds, lookup(candidateIds));
+      const history = titled(e.history, lookup(e.history));
       if (candidates.missing > 0 || history.items.length === 0) {
         out.skipped.titleExpired += 1;
         continue;

@@ -32,8 +32,10 @@ export async function openDatasetFile(path: string): Promise<DatasetFile> {
         if (failed) return Promise.reject(failed);
         if (out.write(line)) return Promise.resolve();
         return new Promise<void>((resolve, reject) => {
-          out.once('drain', resolve);
-          out.once('error', reject);
+          const onDrain = () => (out.off('error', onError), resolve());
+          const onError = (err: Error) => (out.off('drain', onDrain), reject(err));
+          out.once('drain', onDrain);
+          out.once('error', onError);
         });
       },
     },
