@@ -20,7 +20,6 @@ import type { Redis } from 'ioredis';
 import { buildDataset } from '../src/experiments/dataset-builder.js';
 import type { ExposureRecord } from '../src/experiments/ports.js';
 import { openDatasetFile } from '../src/jobs/dataset-writer.js';
-import { createKeySchema } from '../src/store/key-schema.js';
 import { createRedis, whenReady } from '../src/store/redis-connection.js';
 import { createRedisExposureStore } from '../src/store/redis-exposure-store.js';
 import { createRedisItemCatalogue } from '../src/store/redis-item-catalogue.js';
