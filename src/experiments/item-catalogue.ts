@@ -61,11 +61,12 @@ export interface CatalogueRecorder {
 
 /** FNV-1a over title NUL text: a cheap change detector (a collision only delays a rewrite to half the TTL). */
 export function itemDigest(title: string, text: string | undefined): number {
+  // No concatenation: hashing in place allocates nothing (this runs for every item of every rerank).
   let h = 0x811c9dc5;
-  const s = text === undefined ? title : `${title}\u0000${text}`;
-  for (let i = 0; i < s.length; i++) {
-    h ^= s.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
+  for (let i = 0; i < title.length; i++) h = Math.imul(h ^ title.charCodeAt(i), 0x01000193);
+  if (text !== undefined) {
+    h = Math.imul(h ^ 0, 0x01000193);
+    for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
   }
   return h >>> 0;
 }

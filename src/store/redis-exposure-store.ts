@@ -13,8 +13,8 @@
  *   slot; a third, DEL, only when the script refused (an erased user). An erasure sets the tombstone BEFORE
  *   reading the index and overwrites each listed document with an empty marker (kept for the tombstone's
  *   lifetime) instead of deleting it: a put whose index step came first either wrote its document before
- *   the marker (overwritten) or finds the marker (NX refuses). Two commands, not three: recording CPU is
- *   paid by the serving process (docs/experiments-storage.md).
+ *   the marker (overwritten) or finds the marker (NX refuses). Recording CPU is paid by the serving process
+ *   (docs/experiments-storage.md), so every command here counts.
  * - put also lists the exposure in its domain's hour bucket (redis-exposure-scan.ts): one more script call
  *   per exposure, in the same round trip; `scan` streams a window from those buckets.
  * - applyEvents: ONE script on the exposure's slot: no document → nil; else HSETNX per dedupe key,
