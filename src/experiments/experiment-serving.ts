@@ -20,7 +20,7 @@ import type { Method, Usage } from '../agp/types.js';
 import { assignUser } from './assignment.js';
 import type { ArmServing } from './experiment-sums.js';
 import { exposureSums } from './experiment-sums.js';
-import type { ExposureRecorder } from './exposure-recorder.js';
+import { isSampled, type ExposureRecorder } from './exposure-recorder.js';
 import type { CatalogueRecorder } from './item-catalogue.js';
 import { teamDraftInterleave } from './interleaving.js';
 import type { ExperimentRecord, ExposureRecord } from './ports.js';
@@ -67,8 +67,13 @@ export interface ExperimentServingDeps {
   recorder: ExposureRecorder;
   /** The domain's active prompt (for the history length an exposure records). */
   activePrompt(domain: string): ActivePrompt;
-  /** Fed the history and candidates of every served rerank (off the request path; item-catalogue.ts). */
+  /**
+   * Fed the history and candidates of every served rerank whose exposure is in the sample (off the request
+   * path; item-catalogue.ts): only recorded exposures need titles, so the rest cost nothing.
+   */
   catalogue?: CatalogueRecorder | undefined;
+  /** EXPOSURE_SAMPLE_RATE, for the catalogue's gate (default 1). */
+  sampleRate?: number | undefined;
   /** Called once per exposure served under an experiment (Prometheus, bounded labels). */
   onExperimentExposure?: (experiment: ExperimentRecord, arms: readonly string[]) => void;
 }
@@ -134,7 +139,9 @@ export function createExperimentServing(deps: ExperimentServingDeps): Experiment
     };
     deps.recorder.record(exposure, exp ? exposureSums(exposure, exp.record, serving) : null);
     // Only the items an exposure refers to (the history it used, every candidate): what a build looks up.
-    deps.catalogue?.observe(input.domain, history.length === 0 ? input.candidates : [...history, ...input.candidates]);
+    if (deps.catalogue && isSampled(ctx.requestId, deps.sampleRate ?? 1)) {
+      deps.catalogue.observe(input.domain, history.length === 0 ? input.candidates : [...history, ...input.candidates]);
+    }
   }
 
   return {

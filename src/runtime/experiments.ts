@@ -144,6 +144,7 @@ export async function createExperimentsRuntime(p: ExperimentsParts): Promise<Exp
 
   const serving = createExperimentServing({
     catalogue: catalogueRecorder,
+    sampleRate: config.exposures.sampleRate,
     reranker: p.reranker,
     experiments: running,
     recorder,
