@@ -102,6 +102,10 @@ const envSchema = z.object({
   EXPOSURE_SAMPLE_RATE: z.coerce.number().min(0).max(1).default(1),
   /** Bound of the in-memory exposure store (used without Redis). */
   EXPOSURE_MEMORY_MAX: int(100_000, 1, 100_000_000),
+  /** Lifetime of an item catalogue entry (id → latest title/text seen; training sets read it; default 30 days). */
+  ITEM_CATALOGUE_TTL_SECONDS: int(2_592_000, 60, 31_536_000),
+  /** Bound of the in-memory item catalogue (used without Redis). */
+  ITEM_CATALOGUE_MEMORY_MAX: int(100_000, 1, 100_000_000),
   /** Most experiments running at once (also bounds the per-arm Prometheus series). */
   EXPERIMENTS_MAX_RUNNING: int(20, 1, 200),
   /** How often each API replica re-reads the running experiments (ms). */
@@ -221,6 +225,7 @@ function toConfig(e: z.output<typeof envSchema>) {
     },
     prompts: { file: e.PROMPT_FILE, refreshMs: e.PROMPT_REFRESH_MS },
     exposures: { ttlSeconds: e.EXPOSURE_TTL_SECONDS, sampleRate: e.EXPOSURE_SAMPLE_RATE, memoryMax: e.EXPOSURE_MEMORY_MAX },
+    catalogue: { ttlSeconds: e.ITEM_CATALOGUE_TTL_SECONDS, memoryMax: e.ITEM_CATALOGUE_MEMORY_MAX },
     experiments: {
       maxRunning: e.EXPERIMENTS_MAX_RUNNING,
       pollMs: e.EXPERIMENT_POLL_MS,

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * The `agp` command line: train, eval, convert, prompts export|import, worker.
+ * The `agp` command line: train, eval, convert, prompts export|import, dataset build, worker.
  * Exit codes: 0 ok, 1 runtime error, 2 usage error; every failure prints one clear message on stderr.
  * The LLM and Redis settings come from the same environment as the service (LLM_*, REDIS_URL, …).
  */
@@ -12,6 +12,7 @@ import type { CliRuntime } from '../runtime/index.js';
 import { createRuntime } from '../runtime/index.js';
 import { UsageError } from './cli-io.js';
 import { CONVERT_USAGE, convertCommand } from './convert-command.js';
+import { DATASET_USAGE, datasetCommand } from './dataset-command.js';
 import { EVAL_USAGE, evalCommand } from './eval-command.js';
 import { PROMPTS_USAGE, promptsCommand } from './prompts-command.js';
 import { TRAIN_USAGE, trainCommand } from './train-command.js';
@@ -22,10 +23,11 @@ commands:
   eval      compare base, direct, cot and agp rankings with confidence intervals
   convert   turn RecBole/MovieLens/Amazon/Yelp/Goodreads data + a baseline ranking into users JSONL
   prompts   export|import prompt versions to/from the registry (REDIS_URL)
+  dataset   build a training set from recorded exposures and events (REDIS_URL)
   worker    run the training job worker
 Run "agp <command> --help" for the options of a command.`;
 
-const HELP: Record<string, string> = { train: TRAIN_USAGE, eval: EVAL_USAGE, convert: CONVERT_USAGE, prompts: PROMPTS_USAGE };
+const HELP: Record<string, string> = { train: TRAIN_USAGE, eval: EVAL_USAGE, convert: CONVERT_USAGE, prompts: PROMPTS_USAGE, dataset: DATASET_USAGE };
 
 /** The worker's entry (src/worker.ts exports `runWorker({env, signal})`); imported only by `agp worker`. */
 const WORKER_MODULE = '../worker.js';
@@ -72,10 +74,12 @@ export async function main(argv: string[], env: Record<string, string | undefine
         return await runWorker(env, controller.signal);
       case 'train':
       case 'eval':
+      case 'dataset':
       case 'prompts': {
         runtime = await createRuntime(loadConfig(env), 'cli');
         if (command === 'train') return await trainCommand(rest, runtime, controller.signal);
         if (command === 'eval') return await evalCommand(rest, runtime, controller.signal);
+        if (command === 'dataset') return await datasetCommand(rest, runtime);
         return await promptsCommand(rest, runtime);
       }
       default:

@@ -20,7 +20,8 @@ import type { Method, Usage } from '../agp/types.js';
 import { assignUser } from './assignment.js';
 import type { ArmServing } from './experiment-sums.js';
 import { exposureSums } from './experiment-sums.js';
-import type { ExposureRecorder } from './exposure-recorder.js';
+import { isSampled, type ExposureRecorder } from './exposure-recorder.js';
+import type { CatalogueRecorder } from './item-catalogue.js';
 import { teamDraftInterleave } from './interleaving.js';
 import type { ExperimentRecord, ExposureRecord } from './ports.js';
 
@@ -66,6 +67,13 @@ export interface ExperimentServingDeps {
   recorder: ExposureRecorder;
   /** The domain's active prompt (for the history length an exposure records). */
   activePrompt(domain: string): ActivePrompt;
+  /**
+   * Fed the history and candidates of every served rerank whose exposure is in the sample (off the request
+   * path; item-catalogue.ts): only recorded exposures need titles, so the rest cost nothing.
+   */
+  catalogue?: CatalogueRecorder | undefined;
+  /** EXPOSURE_SAMPLE_RATE, for the catalogue's gate (default 1). */
+  sampleRate?: number | undefined;
   /** Called once per exposure served under an experiment (Prometheus, bounded labels). */
   onExperimentExposure?: (experiment: ExperimentRecord, arms: readonly string[]) => void;
 }
@@ -114,6 +122,7 @@ export function createExperimentServing(deps: ExperimentServingDeps): Experiment
     const n = ctx.topN === undefined ? served.out.order.length : Math.min(ctx.topN, served.out.order.length);
     const ids = served.out.order.slice(0, n).map((i) => input.candidates[i]?.id ?? '');
     const historyLength = (input.prompt ?? deps.activePrompt(input.domain)).historyLength;
+    const history = selectHistory(input.history, historyLength);
     const exposure: ExposureRecord = {
       requestId: ctx.requestId,
       domain: input.domain,
@@ -126,9 +135,13 @@ export function createExperimentServing(deps: ExperimentServingDeps): Experiment
       served: ids,
       servedArms: served.itemArms ? served.itemArms.slice(0, n) : null,
       baseline: input.candidates.map((c) => c.id),
-      history: selectHistory(input.history, historyLength).map((h) => h.id),
+      history: history.map((h) => h.id),
     };
     deps.recorder.record(exposure, exp ? exposureSums(exposure, exp.record, serving) : null);
+    // Only the items an exposure refers to (the history it used, every candidate): what a build looks up.
+    if (deps.catalogue && isSampled(ctx.requestId, deps.sampleRate ?? 1)) {
+      deps.catalogue.observe(input.domain, history.length === 0 ? input.candidates : [...history, ...input.candidates]);
+    }
   }
 
   return {

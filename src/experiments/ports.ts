@@ -136,6 +136,19 @@ export interface ExposureStore {
    * as a new user.
    */
   forgetUserTotals(experimentId: string, arms: readonly string[], userId: string): Promise<void>;
+  /**
+   * Streams a domain's exposures served in [since, until) (epoch ms), in pages of at most `pageSize`, each
+   * with its positive counts, without loading the window: the Redis store walks per-domain hour buckets
+   * (a time index written in the put path), the memory store its entries. An erased or expired exposure is
+   * never yielded. Order: by served time on Redis; unspecified in memory.
+   */
+  scan(domain: string, since: number, until: number, pageSize?: number): AsyncIterable<ScannedExposure[]>;
+}
+
+/** One exposure of a scan with its positive-event counts (per item; every positive type together). */
+export interface ScannedExposure {
+  exposure: ExposureRecord;
+  positives: PositiveCounts;
 }
 
 /** Lifecycle of an experiment: running until stopped by a person, a promotion or a guardrail. */

@@ -10,6 +10,7 @@ import type { z } from 'zod';
 import { RerankRequestSchema } from './schemas.js';
 import { PromptVersionSchema, TrainingJobRequestSchema } from './admin-schemas.js';
 import { EventsRequestSchema, ExperimentCreateSchema, PromoteRequestSchema } from './experiment-schemas.js';
+import { DatasetBuildSchema } from './dataset-schemas.js';
 import type { OutcomeEventSchema } from './experiment-schemas.js';
 
 /** A request example and the schema it must satisfy. */
@@ -88,6 +89,10 @@ export const REQUEST_EXAMPLES: Readonly<Record<string, RequestExample>> = {
     schema: PromoteRequestSchema,
     value: { arm: 'agp-v2' } satisfies z.input<typeof PromoteRequestSchema>,
   },
+  buildDataset: {
+    schema: DatasetBuildSchema,
+    value: { domain: 'movies', since: '2026-11-27T00:00:00Z', until: '2026-12-04T00:00:00Z', maxUsers: 50_000 } satisfies z.input<typeof DatasetBuildSchema>,
+  },
 };
 
 /** What a status means on any operation that does not say otherwise (see OPERATION_RESPONSES). */
@@ -126,6 +131,11 @@ export const OPERATION_RESPONSES: Readonly<Record<string, Readonly<Record<string
     201: 'Running: every replica serves it within EXPERIMENT_POLL_MS. Guardrails not given take the EXPERIMENT_* defaults.',
     400: 'Invalid experiment: arm names not unique, interleaving without exactly two arms, no positive weight (`VALIDATION_ERROR`), or a pinned promptVersion that does not exist (`UNKNOWN_PROMPT_VERSION`).',
     409: 'The domain already has a running experiment (`EXPERIMENT_ALREADY_RUNNING`), or EXPERIMENTS_MAX_RUNNING are running (`TOO_MANY_RUNNING_EXPERIMENTS`).',
+  },
+  buildDataset: {
+    201: 'Written under TRAINING_DATA_DIR: `path` is ready for a training job. Rows whose titles expired from the item catalogue are counted in `skipped.titleExpired`, never silently dropped.',
+    400: 'Invalid body, an empty window, or positiveTypes other than the full positive set (`VALIDATION_ERROR`).',
+    503: 'The exposure store or the item catalogue is unavailable; no file was left behind.',
   },
   listExperiments: { 200: 'Experiments (of `domain` when given), newest first, running and stopped, without results.' },
   getExperiment: {

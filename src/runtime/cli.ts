@@ -9,6 +9,7 @@ import type { PipelineOptions } from '../agp/pipeline.js';
 import type { LlmClient, PromptRegistry } from '../agp/ports.js';
 import { systemClock } from '../agp/ports.js';
 import type { RuntimeOptions } from './options.js';
+import type { DatasetService } from '../experiments/dataset-builder.js';
 import { createClosers, type Closers } from './closers.js';
 
 /** What the commands use. */
@@ -22,6 +23,11 @@ export interface CliRuntime {
   llm(use: LlmUse): Promise<LlmClient>;
   /** The prompt registry on REDIS_URL. @throws ConfigError without REDIS_URL, Error when unreachable. */
   registry(): Promise<PromptRegistry>;
+  /**
+   * Dataset builds over the exposures and the item catalogue on REDIS_URL (`agp dataset build`).
+   * @throws ConfigError without REDIS_URL (the in-memory stores of an API replica are not reachable), Error when unreachable.
+   */
+  datasets(): Promise<DatasetService>;
   close(): Promise<void>;
 }
 
@@ -34,6 +40,30 @@ export function createCliRuntime(config: Config, opts: RuntimeOptions): CliRunti
   const closers: Closers = createClosers(logger);
   const llms = new Map<LlmUse, Promise<LlmClient>>();
   let registry: Promise<PromptRegistry> | undefined;
+  let datasets: Promise<DatasetService> | undefined;
+
+  async function makeDatasets(): Promise<DatasetService> {
+    const target = config.redis.cacheTarget;
+    if (!target) throw new ConfigError('REDIS_URL is not set: exposures and the item catalogue live in Redis');
+    const [{ connectRedis }, { whenReady }, exposureStore, catalogueStore, { createDatasetService }] = await Promise.all([
+      import('./stores.js'),
+      import('../store/redis-connection.js'),
+      import('../store/redis-exposure-store.js'),
+      import('../store/redis-item-catalogue.js'),
+      import('./datasets.js'),
+    ]);
+    const redis = connectRedis(target, 'cache', logger, closers);
+    if (!(await whenReady(redis, REDIS_READY_MS))) throw new Error(`cannot connect to Redis (REDIS_URL) within ${REDIS_READY_MS / 1000} s`);
+    const clock = overrides.clock ?? systemClock;
+    const keyPrefix = config.redis.keyPrefix;
+    return createDatasetService({
+      exposures: exposureStore.createRedisExposureStore({ redis, keyPrefix, clock }),
+      catalogue: catalogueStore.createRedisItemCatalogue({ redis, keyPrefix }),
+      dataDir: config.training.dataDir,
+      clock,
+      defaultWindowMs: config.exposures.ttlSeconds * 1_000,
+    });
+  }
 
   async function makeLlm(use: LlmUse): Promise<LlmClient> {
     if (overrides.llm) return overrides.llm;
@@ -65,6 +95,7 @@ export function createCliRuntime(config: Config, opts: RuntimeOptions): CliRunti
       return client;
     },
     registry: () => (registry ??= makeRegistry()),
+    datasets: () => (datasets ??= makeDatasets()),
     async close() {
       await closers.closeAll();
     },

@@ -24,6 +24,11 @@ import { createRedisExperimentStore } from '../store/redis-experiment-store.js';
 import { createRedisExposureStore } from '../store/redis-exposure-store.js';
 import type { RedisClient } from '../store/redis-connection.js';
 import type { Closers } from './closers.js';
+import { createCatalogueRecorder, type CatalogueRecorder, type ItemCatalogue } from '../experiments/item-catalogue.js';
+import type { DatasetService } from '../experiments/dataset-builder.js';
+import { createMemoryItemCatalogue } from '../store/memory-item-catalogue.js';
+import { createRedisItemCatalogue } from '../store/redis-item-catalogue.js';
+import { createDatasetService } from './datasets.js';
 
 /**
  * The recorder gathers exposures this long before writing a batch: at low or sequential load a batch of one
@@ -41,6 +46,11 @@ export interface ExperimentsRuntime {
   running: RunningExperiments;
   serving: ExperimentServing;
   admin: ExperimentAdmin;
+  /** Item id → latest title/text seen (issue 11), and its off-request-path feeder. */
+  catalogue: ItemCatalogue;
+  catalogueRecorder: CatalogueRecorder;
+  /** Training sets from live traffic (POST /admin/v1/datasets). */
+  datasets: DatasetService;
   /**
    * DELETE /v1/users/{userId}: profiles, cached rankings, exposures and events; UnavailableError when a store
    * fails. The count of cached rankings removed is not reported (the response contract predates the cache).
@@ -125,7 +135,16 @@ export async function createExperimentsRuntime(p: ExperimentsParts): Promise<Exp
     onOutcome: (outcome, n) => metrics.eventsIngested.inc({ outcome }, n),
   });
 
+  // On the recorder's connection (auto-pipelined, like the exposures it describes).
+  const catalogue = exposureRedis
+    ? createRedisItemCatalogue({ redis: exposureRedis, keyPrefix: prefix })
+    : createMemoryItemCatalogue({ maxEntries: config.catalogue.memoryMax, clock });
+  const catalogueRecorder = createCatalogueRecorder({ store: catalogue, ttlSeconds: config.catalogue.ttlSeconds, clock });
+  const datasets = createDatasetService({ exposures, catalogue, dataDir: config.training.dataDir, clock, defaultWindowMs: config.exposures.ttlSeconds * 1_000 });
+
   const serving = createExperimentServing({
+    catalogue: catalogueRecorder,
+    sampleRate: config.exposures.sampleRate,
     reranker: p.reranker,
     experiments: running,
     recorder,
@@ -158,6 +177,7 @@ export async function createExperimentsRuntime(p: ExperimentsParts): Promise<Exp
     running.close();
     // Exposures already served are written before the connections close.
     await recorder.flush();
+    await catalogueRecorder.flush();
   });
 
   return {
@@ -168,6 +188,9 @@ export async function createExperimentsRuntime(p: ExperimentsParts): Promise<Exp
     running,
     serving,
     admin,
+    catalogue,
+    catalogueRecorder,
+    datasets,
     async eraseUser(userId) {
       try {
         const [profiles, removed] = await Promise.all([

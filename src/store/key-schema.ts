@@ -111,6 +111,13 @@ export interface KeySchema {
   exposureUserIndex(userId: string): string;
   /** The user's exposure-erasure tombstone (the time of the last erasure, with a TTL); the user's slot. */
   exposureErasure(userId: string): string;
+  /**
+   * Sorted set requestId → served time (ms) of one domain's exposures served in one hour (epoch hours): the
+   * time index a dataset build streams; its own slot per (domain, hour), so a busy domain spreads over slots.
+   */
+  exposureTimeBucket(domain: string, hour: number): string;
+  /** String: the catalogue entry (title, text) of one item of a domain; its own slot (item-catalogue.ts). */
+  catalogueItem(domain: string, itemId: string): string;
   /** Hash `arm\u0000field` → running sum, of one sums shard (sumsShard) of an experiment. */
   experimentSums(experimentId: string, shard: number): string;
   /**
@@ -178,6 +185,9 @@ export function createKeySchema(prefix: string = DEFAULT_KEY_PREFIX): KeySchema 
     exposureClaimed: (tag: string) => `${exposureBase(tag)}:cl`,
     exposureUserIndex: (userId: string) => `${p}:expu:{${userHash(userId)}}:idx`,
     exposureErasure: (userId: string) => `${p}:expu:{${userHash(userId)}}:erased`,
+    exposureTimeBucket: (domain: string, hour: number) => `${p}:xt:{${encodeSegment(domain)}:${hour}}`,
+    // Hashed like a requestId: any id is safe, the key length is fixed and ids never appear in key names.
+    catalogueItem: (domain: string, itemId: string) => `${p}:item:{${userHash(`${domain}\u0000${itemId}`)}}`,
     experimentSums: (experimentId: string, shard: number) => sumsBase(experimentId, shard),
     experimentUserTotals: (experimentId: string, shard: number) => `${sumsBase(experimentId, shard)}:u`,
     experimentDocs: () => `${xreg}:doc`,

@@ -15,7 +15,7 @@
 import { LRUCache } from 'lru-cache';
 import type { Clock } from '../agp/ports.js';
 import { decodeExposure, encodeExposure } from '../experiments/exposure-codec.js';
-import type { ArmSums, EventApplication, EventWrite, ExposureRecord, ExposureStore, PositiveCounts, SumsUpdate } from '../experiments/ports.js';
+import type { ArmSums, EventApplication, EventWrite, ExposureRecord, ExposureStore, PositiveCounts, ScannedExposure, SumsUpdate } from '../experiments/ports.js';
 import { foldUserChange } from '../experiments/user-level-fold.js';
 import type { UserTotals } from '../experiments/user-level-fold.js';
 import { userHash } from './key-schema.js';
@@ -161,6 +161,22 @@ export function createMemoryExposureStore(opts: MemoryExposureStoreOptions): Mem
       }
       byUser.delete(owner);
       return Promise.resolve(removed);
+    },
+    async *scan(domain: string, since: number, until: number, pageSize = 200): AsyncGenerator<ScannedExposure[]> {
+      // The keys are bounded by maxEntries; an entry erased or expired while the scan runs is skipped.
+      const ids = [...entries.keys()];
+      let page: ScannedExposure[] = [];
+      for (const requestId of ids) {
+        const entry = entries.get(requestId, { updateAgeOnGet: false });
+        const exposure = entry ? decodeExposure(requestId, entry.doc) : null;
+        if (!entry || !exposure || exposure.domain !== domain || exposure.at < since || exposure.at >= until) continue;
+        page.push({ exposure, positives: new Map(entry.positives ?? []) });
+        if (page.length >= pageSize) {
+          yield page;
+          page = [];
+        }
+      }
+      if (page.length > 0) yield page;
     },
     forgetUserTotals(experimentId: string, arms: readonly string[], userId: string): Promise<void> {
       const exp = sums.get(experimentId);

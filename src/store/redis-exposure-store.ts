@@ -13,8 +13,10 @@
  *   slot; a third, DEL, only when the script refused (an erased user). An erasure sets the tombstone BEFORE
  *   reading the index and overwrites each listed document with an empty marker (kept for the tombstone's
  *   lifetime) instead of deleting it: a put whose index step came first either wrote its document before
- *   the marker (overwritten) or finds the marker (NX refuses). Two commands, not three: recording CPU is
- *   paid by the serving process (docs/experiments-storage.md).
+ *   the marker (overwritten) or finds the marker (NX refuses). Recording CPU is paid by the serving process
+ *   (docs/experiments-storage.md), so every command here counts.
+ * - put also lists the exposure in its domain's hour bucket (redis-exposure-scan.ts): one more script call
+ *   per exposure, in the same round trip; `scan` streams a window from those buckets.
  * - applyEvents: ONE script on the exposure's slot: no document → nil; else HSETNX per dedupe key,
  *   HINCRBY the item's positive count for fresh positives, returns the counts before and after.
  * - deleteUser: a script on the user's slot (tombstone, read the index), then per exposure one script on
@@ -32,6 +34,7 @@ import { createKeySchema, DEFAULT_KEY_PREFIX, SUMS_SHARDS, sumsShard } from './k
 import { APPLY_SUMS_LUA, SEP, applySumsArgs } from './redis-sums-script.js';
 import { ensureConnected } from './redis-connection.js';
 import { defineScript } from './redis-script.js';
+import { createExposureTimeIndex } from './redis-exposure-scan.js';
 import type { RedisClient } from './redis-connection.js';
 
 /** The connection (a `cache`-role client: fail fast), key prefix and limits of the Redis store. */
@@ -177,6 +180,7 @@ export function createRedisExposureStore(opts: RedisExposureStoreOptions): Expos
     eraseOne: defineScript(redis, ERASE_ONE_LUA, 4),
     applySums: defineScript(redis, APPLY_SUMS_LUA, 2),
   };
+  const timeIndex = createExposureTimeIndex({ redis, keys });
   const exposureKeys = (tag: string) => [keys.exposureDoc(tag), keys.exposureEvents(tag), keys.exposurePositives(tag), keys.exposureClaimed(tag)] as const;
 
   const putOne = async (r: ExposureRecord, ttl: number): Promise<boolean> => {
@@ -184,7 +188,13 @@ export function createRedisExposureStore(opts: RedisExposureStoreOptions): Expos
     const nowS = Math.floor(clock.now() / 1000);
     const [idx, tomb] = [keys.exposureUserIndex(r.userId), keys.exposureErasure(r.userId)];
     const doc = keys.exposureDoc(tag);
-    const [indexed, set] = await Promise.all([script.index(idx, tomb, tag, nowS + ttl, nowS, r.at), redis.set(doc, encodeExposure(r), 'EX', ttl, 'NX')]);
+    // The time index goes out in the same round trip; a member whose document is refused or taken back is
+    // harmless (a scan skips an exposure without a document).
+    const [indexed, set] = await Promise.all([
+      script.index(idx, tomb, tag, nowS + ttl, nowS, r.at),
+      redis.set(doc, encodeExposure(r), 'EX', ttl, 'NX'),
+      timeIndex.add(r.domain, r.requestId, r.at, ttl, nowS),
+    ]);
     if (Number(indexed) === 1) return set === 'OK';
     // The user was erased after this exposure was served: take back the document if it was written.
     if (set === 'OK') await redis.del(doc);
@@ -235,6 +245,8 @@ export function createRedisExposureStore(opts: RedisExposureStoreOptions): Expos
       for (let i = 0; i < tags.length; i += 500) await redis.zrem(idx, ...tags.slice(i, i + 500));
       return removed.reduce((a, b) => a + b, 0);
     },
+
+    scan: (domain, since, until, pageSize) => timeIndex.scan(domain, since, until, pageSize),
 
     async forgetUserTotals(experimentId: string, arms: readonly string[], userId: string): Promise<void> {
       if (arms.length === 0) return;

@@ -9,6 +9,7 @@ import type { EventWrite, ExposureRecord, ExposureStore } from '../../src/experi
 import { dedupeKey } from '../../src/experiments/event-validation.js';
 import type { PortHarness } from './port-harness.js';
 import { sumsConformance } from './exposure-store-sums.js';
+import { scanConformance } from './exposure-store-scan.js';
 
 /** A store under test, its clock, and how to let time pass for it. */
 export interface ExposureStoreUnderTest {
@@ -177,5 +178,6 @@ export function describeExposureStoreConformance(name: string, harness: PortHarn
     });
 
     sumsConformance(() => harness.create());
+    scanConformance(() => harness.create());
   });
 }

@@ -24,6 +24,7 @@ function container(llm: ReturnType<typeof createScriptedLlm>): CliRuntime {
     pipeline: pipelineOptions(config),
     llm: () => Promise.resolve(llm),
     registry: () => Promise.reject(new Error('no registry in this test')),
+    datasets: () => Promise.reject(new Error('no datasets in this test')),
     close: () => Promise.resolve(),
   };
 }

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import type { RerankInput, RerankOutput, Reranker } from '../../src/agp/reranker.js';
 import { createExperimentServing, type LoadedExperiment } from '../../src/experiments/experiment-serving.js';
-import type { ExposureRecorder } from '../../src/experiments/exposure-recorder.js';
+import { isSampled, type ExposureRecorder } from '../../src/experiments/exposure-recorder.js';
 import type { ExperimentRecord, ExposureRecord, SumsUpdate } from '../../src/experiments/ports.js';
 
 const candidates = Array.from({ length: 6 }, (_, i) => ({ id: `c${i}`, title: `t${i}` }));
@@ -44,6 +44,20 @@ function loaded(mode: 'ab' | 'interleave', arms: LoadedExperiment['arms'], traff
 const prompt = { domain: 'shop', version: 'v9', text: 'p', historyLength: 3 };
 
 describe('experiment serving', () => {
+  it('feeds the item catalogue the used history and every candidate, only for reranks inside the exposure sample', async () => {
+    const { r } = recorder();
+    const seen: Array<{ domain: string; ids: string[] }> = [];
+    const catalogue = { observe: (domain: string, items: readonly { id: string }[]) => void seen.push({ domain, ids: items.map((i) => i.id) }), flush: async () => {}, pending: 0 };
+    const s = createExperimentServing({ reranker, experiments: { forDomain: () => undefined }, recorder: r, activePrompt: () => prompt, catalogue, sampleRate: 0.5 });
+    const requestIds = Array.from({ length: 40 }, (_, i) => `req-${i}`);
+    for (const requestId of requestIds) await s.serve(input('u1'), { requestId, at: 0 });
+    const inSample = requestIds.filter((id) => isSampled(id, 0.5));
+    expect(inSample.length).toBeGreaterThan(0);
+    expect(inSample.length).toBeLessThan(40);
+    expect(seen).toHaveLength(inSample.length);
+    expect(seen[0]).toEqual({ domain: 'shop', ids: ['h5', 'h6', 'h7', ...candidates.map((c) => c.id)] });
+  });
+
   it('without an experiment it serves the request as asked and records an exposure without sums', async () => {
     const { r, got } = recorder();
     const s = createExperimentServing({ reranker, experiments: { forDomain: () => undefined }, recorder: r, activePrompt: () => ({ ...prompt, historyLength: 5 }) });

@@ -93,6 +93,7 @@ export async function registerSwagger(app: FastifyInstance): Promise<void> {
         { name: 'profiles', description: 'Cached user profiles' },
         { name: 'events', description: 'Outcome events of served lists, attributed to experiments' },
         { name: 'experiments', description: 'A/B and interleaving experiments (Bearer ADMIN_TOKEN)' },
+        { name: 'datasets', description: 'Training sets from live traffic (Bearer ADMIN_TOKEN)' },
         { name: 'admin', description: 'Training and prompt management (Bearer ADMIN_TOKEN)' },
         { name: 'ops', description: 'Health' },
       ],

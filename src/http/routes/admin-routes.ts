@@ -11,6 +11,8 @@ import { adminAuth } from '../plugins/admin-auth.js';
 import { registerTrainingArtifactRoutes } from './admin-training-artifact-routes.js';
 import { registerExperimentRoutes } from './admin-experiment-routes.js';
 import type { ExperimentAdmin } from '../../experiments/experiment-admin.js';
+import type { DatasetService } from '../../experiments/dataset-builder.js';
+import { registerDatasetRoutes } from './admin-dataset-routes.js';
 import { ErrorResponseSchema } from '../schemas.js';
 import {
   ActivateResponseSchema,
@@ -35,6 +37,8 @@ export interface AdminRouteOptions {
   jobs?: TrainingJobs | undefined;
   /** The experiments admin service (/admin/v1/experiments). */
   experiments?: ExperimentAdmin | undefined;
+  /** Training sets from live traffic (/admin/v1/datasets). */
+  datasets?: DatasetService | undefined;
 }
 
 const errors = { 400: ErrorResponseSchema, 401: ErrorResponseSchema, 404: ErrorResponseSchema, 409: ErrorResponseSchema, 503: ErrorResponseSchema };
@@ -127,5 +131,6 @@ export function registerAdminRoutes(app: FastifyInstance, opts: AdminRouteOption
 
     registerTrainingArtifactRoutes(scope, jobs);
     if (opts.experiments) registerExperimentRoutes(scope, opts.experiments);
+    if (opts.datasets) registerDatasetRoutes(scope, opts.datasets);
   });
 }

@@ -1,0 +1,144 @@
+/**
+ * The item catalogue: per domain, item id → the latest {title, text} seen in a rerank request, with a TTL.
+ * Exposures keep item ids only; a dataset build (dataset-builder.ts) turns them back into titles here.
+ *
+ * Fed OFF the request path like the exposure recorder: `observe()` runs a cheap digest per item, enqueues
+ * only what changed and returns; one drain loop writes batches. A small LRU of (domain, id) → (digest,
+ * written at) skips an item whose text is unchanged and whose stored copy still has more than half its TTL
+ * left, so a steady catalogue costs a digest per item per rerank and almost no writes. A full queue drops
+ * (counted); a failing store is counted; nothing here ever throws into serving.
+ *
+ * Adapters: src/store/memory-item-catalogue.ts, src/store/redis-item-catalogue.ts. Pure: no driver imports.
+ */
+import { LRUCache } from 'lru-cache';
+import type { Clock } from '../agp/ports.js';
+
+/** What the catalogue keeps of an item. */
+export interface CatalogueItem {
+  title: string;
+  text?: string | undefined;
+}
+
+/** One item to store. */
+export interface CatalogueEntry extends CatalogueItem {
+  domain: string;
+  id: string;
+}
+
+/** Storage of the catalogue (a port). */
+export interface ItemCatalogue {
+  /** Stores (overwrites) items, each expiring `ttlSeconds` after the write. */
+  put(entries: readonly CatalogueEntry[], ttlSeconds: number): Promise<void>;
+  /** The items of `ids` in one domain, in order; null for unknown or expired ones. */
+  getMany(domain: string, ids: readonly string[]): Promise<(CatalogueItem | null)[]>;
+}
+
+/** Outcomes of observed items (bounded label values). */
+export type CatalogueOutcome = 'written' | 'unchanged' | 'dropped' | 'failed';
+
+/** The store and limits of a catalogue recorder. */
+export interface CatalogueRecorderOptions {
+  store: ItemCatalogue;
+  ttlSeconds: number;
+  clock?: Clock;
+  /** Most items waiting for the store (default 20,000). */
+  maxQueue?: number;
+  /** Most items per store write (default 200). */
+  batchSize?: number;
+  /** Items remembered as recently written (default 50,000). */
+  recentMax?: number;
+  onOutcome?: (outcome: CatalogueOutcome, count: number) => void;
+}
+
+/** What serving calls with every rerank's items. */
+export interface CatalogueRecorder {
+  /** Enqueues the items whose text changed or whose stored copy is past half its TTL; never throws. */
+  observe(domain: string, items: readonly (CatalogueItem & { id: string })[]): void;
+  /** Resolves once everything enqueued before the call was written (or failed). */
+  flush(): Promise<void>;
+  readonly pending: number;
+}
+
+/** FNV-1a over title NUL text: a cheap change detector (a collision only delays a rewrite to half the TTL). */
+export function itemDigest(title: string, text: string | undefined): number {
+  // No concatenation: hashing in place allocates nothing (this runs for every item of every rerank).
+  let h = 0x811c9dc5;
+  for (let i = 0; i < title.length; i++) h = Math.imul(h ^ title.charCodeAt(i), 0x01000193);
+  if (text !== undefined) {
+    h = Math.imul(h ^ 0, 0x01000193);
+    for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  }
+  return h >>> 0;
+}
+
+/** Builds a recorder with its own queue and drain loop (one per process). */
+export function createCatalogueRecorder(opts: CatalogueRecorderOptions): CatalogueRecorder {
+  const clock = opts.clock ?? { now: () => Date.now() };
+  const maxQueue = opts.maxQueue ?? 20_000;
+  const batchSize = opts.batchSize ?? 200;
+  const halfTtlMs = (opts.ttlSeconds * 1000) / 2;
+  const recent = new LRUCache<string, { digest: number; at: number }>({ max: opts.recentMax ?? 50_000 });
+  const count = (o: CatalogueOutcome, n = 1) => {
+    if (n > 0) opts.onOutcome?.(o, n);
+  };
+  let queue: CatalogueEntry[] = [];
+  let draining: Promise<void> | undefined;
+
+  const drain = async () => {
+    while (queue.length > 0) {
+      const batch = queue.slice(0, batchSize);
+      queue = queue.slice(batch.length);
+      try {
+        await opts.store.put(batch, opts.ttlSeconds);
+        count('written', batch.length);
+      } catch {
+        // Forget them, so the next rerank showing them tries again.
+        for (const e of batch) recent.delete(`${e.domain}\u0000${e.id}`);
+        count('failed', batch.length);
+      }
+    }
+  };
+  const startDrain = () => {
+    draining ??= (async () => {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      await drain();
+    })().finally(() => {
+      draining = undefined;
+      if (queue.length > 0) startDrain();
+    });
+  };
+
+  return {
+    get pending() {
+      return queue.length;
+    },
+    observe(domain, items) {
+      try {
+        const now = clock.now();
+        let unchanged = 0;
+        for (const it of items) {
+          const key = `${domain}\u0000${it.id}`;
+          const digest = itemDigest(it.title, it.text);
+          const seen = recent.get(key);
+          if (seen && seen.digest === digest && now - seen.at < halfTtlMs) {
+            unchanged += 1;
+            continue;
+          }
+          if (queue.length >= maxQueue) {
+            count('dropped');
+            continue;
+          }
+          recent.set(key, { digest, at: now });
+          queue.push(it.text === undefined ? { domain, id: it.id, title: it.title } : { domain, id: it.id, title: it.title, text: it.text });
+        }
+        count('unchanged', unchanged);
+        if (queue.length > 0) startDrain();
+      } catch {
+        // serving must never fail because of the catalogue
+      }
+    },
+    async flush() {
+      while (draining) await draining;
+    },
+  };
+}

@@ -1,0 +1,107 @@
+/**
+ * The time index of the Redis exposure store and the scan over it (ExposureStore.scan).
+ *
+ * Per (domain, epoch hour) one sorted set requestId → served time (ms), under its own hash tag
+ * (`…:xt:{<domain>:<hour>}`), so one busy domain spreads over many slots and every command stays single-slot.
+ * The put path adds one script call per exposure (ZADD, and EXPIREAT only when the bucket's expiry must move):
+ * a bucket expires `ttl` after the later of the end of its hour and the last write, so it outlives every
+ * exposure it lists by at most an hour.
+ *
+ * A scan walks the hour buckets of [since, until) in order, reads one page of members at a time by score
+ * (a cursor of (last score, members already seen at that score), never a growing offset), then fetches the
+ * page's documents and positive counts concurrently. A member whose document is gone (expired, erased: the
+ * erasure marker is an empty document) is skipped, so an erased user's exposures are never yielded; the
+ * member itself ages out with its bucket.
+ */
+import type { ScannedExposure } from '../experiments/ports.js';
+import { decodeExposure } from '../experiments/exposure-codec.js';
+import type { KeySchema } from './key-schema.js';
+import type { RedisClient } from './redis-connection.js';
+import { defineScript } from './redis-script.js';
+
+/** One hour, the bucket width of the time index. */
+export const BUCKET_MS = 3_600_000;
+
+/** KEYS: bucket. ARGV: requestId, servedAt (ms), expiry (epoch s), now (epoch s). */
+const TIME_INDEX_LUA = `
+redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
+local ttl = redis.call('TTL', KEYS[1])
+local want = tonumber(ARGV[3])
+local now = tonumber(ARGV[4])
+if ttl < 0 or now + ttl < want then redis.call('EXPIREAT', KEYS[1], want) end
+return 1
+`;
+
+/** KEYS: doc, positives. [doc, flat counts], or nil when the document is gone or an erasure marker. */
+const READ_LUA = `
+local doc = redis.call('GET', KEYS[1])
+if not doc or #doc == 0 then return false end
+return {doc, redis.call('HGETALL', KEYS[2])}
+`;
+
+/** What the scan needs: the connection, the keys and how to find an exposure's keys from its requestId. */
+export interface ExposureScanDeps {
+  redis: RedisClient;
+  keys: KeySchema;
+}
+
+/** The time-index writer and the scan of one Redis exposure store. */
+export interface ExposureTimeIndex {
+  /** Lists an exposure in its domain's hour bucket; expires `ttl` seconds after the end of that hour. */
+  add(domain: string, requestId: string, servedAt: number, ttlSeconds: number, nowS: number): Promise<unknown>;
+  scan(domain: string, since: number, until: number, pageSize?: number): AsyncGenerator<ScannedExposure[]>;
+}
+
+/** Builds the time index over a connection. */
+export function createExposureTimeIndex({ redis, keys }: ExposureScanDeps): ExposureTimeIndex {
+  const index = defineScript(redis, TIME_INDEX_LUA, 1);
+  const read = defineScript(redis, READ_LUA, 2);
+
+  const readOne = async (requestId: string): Promise<ScannedExposure | null> => {
+    const tag = keys.exposureTag(requestId);
+    const reply = (await read(keys.exposureDoc(tag), keys.exposurePositives(tag))) as unknown;
+    if (!Array.isArray(reply)) return null;
+    const exposure = decodeExposure(requestId, reply[0] as string);
+    if (!exposure) return null;
+    const flat = Array.isArray(reply[1]) ? (reply[1] as unknown[]) : [];
+    const positives = new Map<string, number>();
+    for (let i = 0; i + 1 < flat.length; i += 2) positives.set(String(flat[i]), Number(flat[i + 1]));
+    return { exposure, positives };
+  };
+
+  return {
+    add(domain, requestId, servedAt, ttlSeconds, nowS) {
+      const hour = Math.floor(servedAt / BUCKET_MS);
+      // A document expires ttl after its write (not after its served time): the bucket outlives both.
+      const expiry = Math.max(Math.ceil(((hour + 1) * BUCKET_MS) / 1000), nowS) + ttlSeconds;
+      return index(keys.exposureTimeBucket(domain, hour), requestId, servedAt, expiry, nowS);
+    },
+
+    async *scan(domain, since, until, pageSize = 200) {
+      if (!(until > since)) return;
+      const page = Math.max(1, Math.floor(pageSize));
+      for (let hour = Math.floor(since / BUCKET_MS); hour <= Math.floor((until - 1) / BUCKET_MS); hour++) {
+        const bucket = keys.exposureTimeBucket(domain, hour);
+        let low = String(since);
+        let lastScore = Number.NaN;
+        let seenAtLast = 0;
+        for (;;) {
+          const flat = await redis.zrangebyscore(bucket, low, `(${until}`, 'WITHSCORES', 'LIMIT', seenAtLast, page);
+          if (flat.length === 0) break;
+          const ids: string[] = [];
+          for (let i = 0; i + 1 < flat.length; i += 2) {
+            const score = Number(flat[i + 1]);
+            ids.push(flat[i] as string);
+            if (score === lastScore) seenAtLast += 1;
+            else [lastScore, seenAtLast] = [score, 1];
+          }
+          // Next page: from the last score, skipping the members of that score already read.
+          low = String(lastScore);
+          const read = (await Promise.all(ids.map(readOne))).filter((x): x is ScannedExposure => x !== null && x.exposure.domain === domain);
+          if (read.length > 0) yield read;
+          if (ids.length < page) break;
+        }
+      }
+    },
+  };
+}
