@@ -332,6 +332,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/admin/v1/datasets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Build a training set from recorded exposures and events
+         * @description Streams the domain’s exposures of the window; one canonical JSONL row per exposure with a positive event (docs/loop.md).
+         */
+        post: operations["buildDataset"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -527,6 +547,18 @@ export interface components {
         };
         PromoteRequestInput: {
             arm: string;
+        };
+        DatasetBuildRequestInput: {
+            /** @description The domain whose exposures are read. */
+            domain: string;
+            /** @description Start of the window (inclusive); default `until` minus EXPOSURE_TTL_SECONDS. */
+            since?: number | string;
+            /** @description End of the window (exclusive); default now. */
+            until?: number | string;
+            /** @description Event types that make an item positive; only the full set click, add_to_cart, purchase is supported (exposures keep positive counts per item, not per type). */
+            positiveTypes?: ("impression" | "click" | "add_to_cart" | "purchase")[];
+            /** @description Most distinct users in the dataset; exposures of further users are skipped (`skipped.maxUsers`). */
+            maxUsers?: number;
         };
         /** @enum {string} */
         FallbackReason: "llm_unconfigured" | "timeout" | "llm_error" | "unparseable" | "overloaded" | "circuit_open";
@@ -809,6 +841,26 @@ export interface components {
             experiment: components["schemas"]["Experiment"];
             /** @description The prompt version activated, or null when the arm pins none. */
             activated: string | null;
+        };
+        DatasetBuildResponse: {
+            /** @description The JSONL file, relative to TRAINING_DATA_DIR: pass it as a training job’s `dataset.path`. */
+            path: string;
+            /** @description Rows written: one per exposure with a positive event. */
+            rows: number;
+            /** @description Distinct users among the rows. */
+            users: number;
+            /** @description Exposures read from the window. */
+            exposures: number;
+            /** @description Rows written with some history items left out (their catalogue titles expired). */
+            partialHistory: number;
+            /** @description Exposures not written, by reason. */
+            skipped: {
+                noPositive: number;
+                noHistory: number;
+                /** @description A candidate’s title (or every history title) was no longer in the item catalogue: the row was not written. */
+                titleExpired: number;
+                maxUsers: number;
+            };
         };
     };
     responses: never;
@@ -2380,6 +2432,83 @@ export interface operations {
                 };
             };
             /** @description Shedding load (`SERVICE_OVERLOADED`) or a dependency is unavailable (`SERVICE_UNAVAILABLE`); retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    buildDataset: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "domain": "movies",
+                 *       "since": "2026-11-27T00:00:00Z",
+                 *       "until": "2026-12-04T00:00:00Z",
+                 *       "maxUsers": 50000
+                 *     }
+                 */
+                "application/json": components["schemas"]["DatasetBuildRequestInput"];
+            };
+        };
+        responses: {
+            /** @description Written under TRAINING_DATA_DIR: `path` is ready for a training job. Rows whose titles expired from the item catalogue are counted in `skipped.titleExpired`, never silently dropped. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DatasetBuildResponse"];
+                };
+            };
+            /** @description Invalid body, an empty window, or positiveTypes other than the full positive set (`VALIDATION_ERROR`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Missing or wrong admin bearer token (`UNAUTHORIZED`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Body larger than BODY_LIMIT_BYTES (`PAYLOAD_TOO_LARGE`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Content-Type is not application/json (`UNSUPPORTED_MEDIA_TYPE`). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The exposure store or the item catalogue is unavailable; no file was left behind. */
             503: {
                 headers: {
                     [name: string]: unknown;
