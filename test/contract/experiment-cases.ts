@@ -208,4 +208,16 @@ export function describeExperimentContract(ctx: ExperimentContractContext): void
       expect(error?.error.code).toBe('VALIDATION_ERROR');
     });
   });
+
+  describe('admin: datasets from live traffic', () => {
+    it('201 with the rows built from the window (the experiments above clicked), 400 for a narrower positiveTypes', async () => {
+      const built = await ctx.admin().POST('/admin/v1/datasets', { body: { domain } });
+      expect(built.response.status).toBe(201);
+      expect(built.data?.path).toMatch(/\.jsonl$/);
+      expect(built.data?.rows).toBeGreaterThanOrEqual(0);
+      const narrow = await ctx.admin().POST('/admin/v1/datasets', { body: { domain, positiveTypes: ['click'] } });
+      expect(narrow.response.status).toBe(400);
+      expect(narrow.error?.error.code).toBeDefined();
+    });
+  });
 }
