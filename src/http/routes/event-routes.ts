@@ -2,6 +2,7 @@
  * POST /v1/events (outcome events of served lists) and DELETE /v1/users/{userId} (erase everything the
  * service holds about a user). Thin: the ingestion and erasure services do the work.
  */
+import type { RouteRateLimit } from '../plugins/api-key-auth.js';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { EventIngestion } from '../../experiments/event-ingestion.js';
@@ -13,7 +14,7 @@ export interface EventRouteOptions {
   ingestion: EventIngestion;
   /** Erases a user's profiles, exposures and events; throws UnavailableError when a store fails. */
   eraseUser(userId: string): Promise<{ profiles: number; exposures: number }>;
-  rateLimit?: { max: number; timeWindow: number } | undefined;
+  rateLimit?: RouteRateLimit | undefined;
 }
 
 /** Registers the events and user-erasure routes. */
