@@ -12,7 +12,7 @@ import { resolveShuffles } from '../../agp/rank-passes.js';
 import type { ApiKeyService } from '../../api-keys/api-key-service.js';
 import type { Reranker } from '../../agp/reranker.js';
 import type { RouteRateLimit } from '../plugins/api-key-auth.js';
-import { PUBLIC, RerankRequestSchema, RerankResponseSchema, errorResponses } from '../schemas.js';
+import { V1_SECURITY, RerankRequestSchema, RerankResponseSchema, errorResponses } from '../schemas.js';
 
 /** Options the rerank route needs from config. */
 export interface RerankRouteOptions {
@@ -57,7 +57,7 @@ export function registerRerankRoutes(app: FastifyInstance, opts: RerankRouteOpti
           'Returns a permutation of exactly the given candidates. LLM faults never become errors: the baseline order is returned with `fallback.reason`.',
         tags: ['rerank'],
         operationId: 'rerank',
-        security: PUBLIC,
+        security: V1_SECURITY,
         body: RerankRequestSchema,
         response: { 200: RerankResponseSchema, ...errorResponses },
       },
