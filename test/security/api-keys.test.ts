@@ -5,7 +5,9 @@
  * LLM-call quota turns the third rerank into a baseline answer with `quota_exceeded` and no LLM call; usage
  * is in the admin API and in Prometheus by key name; and no key or hash ever reaches the logs.
  */
+import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loggerOptions } from '../../src/observability/logger.js';
 import { hashApiKey } from '../../src/api-keys/api-keys.js';
 import { createMemoryApiKeyStore } from '../../src/store/memory-api-key-store.js';
 import { buildTestApp, type TestApp } from '../support/build-test-app.js';
@@ -182,5 +184,17 @@ describe('log hygiene', () => {
     expect(logs).toContain('"statusCode":401');
     for (const s of secrets) expect(logs).not.toContain(s);
     expect(logs).not.toContain('agp_not-a-key');
+  });
+
+  it('the logger redacts an Authorization header wherever a log call puts one', () => {
+    const lines: string[] = [];
+    const log = pino(loggerOptions({ level: 'info', logUserText: true }), { write: (l: string) => void lines.push(l) });
+    const header = `Bearer ${secrets[0] ?? 'agp_x'}`;
+    log.info({ req: { headers: { authorization: header } } }, 'a');
+    log.info({ headers: { authorization: header } }, 'b');
+    expect(lines).toHaveLength(2);
+    // `req` goes through the serializer (method, url, id: no headers at all); a bare `headers` is redacted.
+    for (const l of lines) expect(l).not.toContain(header);
+    expect(lines[1]).toContain('"authorization":"[redacted]"');
   });
 });
