@@ -77,6 +77,9 @@ interface Entry {
 }
 
 const ZERO = Buffer.alloc(32);
+
+/** Longest wait for a key's daily LLM-call count before the rerank is served without the quota (fails open). */
+export const QUOTA_LOOKUP_TIMEOUT_MS = 100;
 const toDigest = (hex: string | undefined): Buffer | undefined => {
   if (hex === undefined || !/^[0-9a-f]{64}$/.test(hex)) return undefined;
   return Buffer.from(hex, 'hex');
@@ -191,11 +194,20 @@ export function createApiKeyService(deps: ApiKeyServiceDeps): ApiKeyService {
     },
     async quotaExceeded(key) {
       if (key.dailyLlmCallQuota === undefined) return false;
+      const quota = key.dailyLlmCallQuota;
+      // Bounded like the rate limiter: a slow or dead store costs a rerank at most QUOTA_LOOKUP_TIMEOUT_MS.
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer within ${QUOTA_LOOKUP_TIMEOUT_MS} ms`)), QUOTA_LOOKUP_TIMEOUT_MS);
+        timer.unref();
+      });
       try {
-        return (await store.llmCallsOn(key.name, utcDay(clock.now()))) >= key.dailyLlmCallQuota;
+        return (await Promise.race([store.llmCallsOn(key.name, utcDay(clock.now())), timeout])) >= quota;
       } catch (err) {
         logger.warn({ err: String(err), key: key.name }, 'API key quota lookup failed; serving without the quota');
         return false;
+      } finally {
+        clearTimeout(timer);
       }
     },
     record(name, delta) {

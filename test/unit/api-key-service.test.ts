@@ -96,6 +96,19 @@ describe('rotation grace and quota', () => {
     await svc.close();
   });
 
+  it('the quota fails open, within 100 ms, when the count cannot be read', async () => {
+    for (const llmCallsOn of [() => new Promise<number>(() => {}), () => Promise.reject(new Error('down'))]) {
+      const store = { ...createMemoryApiKeyStore(), llmCallsOn };
+      const svc = createApiKeyService({ store, clock, logger: silentLogger, pollMs: 60_000 });
+      await svc.start();
+      const { key } = await svc.create('q', { dailyLlmCallQuota: 0 });
+      const started = Date.now();
+      expect(await svc.quotaExceeded(svc.verify(key)!)).toBe(false);
+      expect(Date.now() - started).toBeLessThan(1_000);
+      await svc.close();
+    }
+  });
+
   it('utcDay is the UTC calendar day', () => {
     expect(utcDay(Date.parse('2026-03-01T23:59:59.999Z'))).toBe('2026-03-01');
     expect(utcDay(Date.parse('2026-03-02T00:00:00Z'))).toBe('2026-03-02');
