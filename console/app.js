@@ -1,15 +1,17 @@
 // The console shell: the <agp-console> element shows the login form until a token is stored, then the
-// navigation and one view at a time (prompt versions, training jobs, experiments).
+// navigation and one view at a time (prompt versions, training jobs, experiments, API keys).
 import { api, clearToken, getToken, setToken } from './api.js';
 import { h, replace, statusLine } from './dom.js';
 import './prompts-view.js';
 import './jobs-view.js';
 import './experiments-view.js';
+import './api-keys-view.js';
 
 const VIEWS = [
   ['prompts', 'Prompt versions', 'agp-prompts'],
   ['jobs', 'Training jobs', 'agp-jobs'],
   ['experiments', 'Experiments', 'agp-experiments'],
+  ['api-keys', 'API keys', 'agp-api-keys'],
 ];
 
 class AgpConsole extends HTMLElement {

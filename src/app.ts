@@ -18,6 +18,8 @@ import { registerHealthRoutes } from './http/routes/health-routes.js';
 import { registerAdminRoutes } from './http/routes/admin-routes.js';
 import { registerEventRoutes } from './http/routes/event-routes.js';
 import { registerConsoleRoutes } from './http/routes/console-routes.js';
+import { registerApiKeyAuth, rateLimitBucket, routeRateLimit } from './http/plugins/api-key-auth.js';
+import { registerApiKeyRoutes } from './http/routes/admin-api-key-routes.js';
 import { ErrorCodes, RateLimitedError } from './errors.js';
 import { requestModels } from './config.js';
 
@@ -42,7 +44,10 @@ export async function buildApp(c: ApiRuntime, opts: BuildAppOptions): Promise<Fa
       },
     });
   }
-  if (config.http.rateLimitMax > 0) {
+  const keysOn = c.apiKeys !== undefined;
+  // First onRequest hook after the base ones: the rate limiter below buckets by the verified key.
+  if (c.apiKeys) registerApiKeyAuth(app, c.apiKeys);
+  if (config.http.rateLimitMax > 0 || keysOn) {
     await app.register(rateLimit, {
       global: false,
       // Fails open: a Redis fault or a 100 ms stall lets the request through and is counted, never a 5xx.
@@ -55,7 +60,7 @@ export async function buildApp(c: ApiRuntime, opts: BuildAppOptions): Promise<Fa
             skipOnError: true,
           }
         : {}),
-      keyGenerator: (req) => (req.headers['x-client-id'] as string | undefined) ?? req.ip,
+      keyGenerator: rateLimitBucket(keysOn),
       // Thrown by the plugin; the error handler turns the rate_limited kind into 429 with Retry-After.
       errorResponseBuilder: (_req, ctx) =>
         new RateLimitedError(`rate limit of ${ctx.max} requests per ${ctx.after} exceeded`, Math.ceil(ctx.ttl / 1000)),
@@ -65,7 +70,7 @@ export async function buildApp(c: ApiRuntime, opts: BuildAppOptions): Promise<Fa
   await registerSwagger(app);
   registerMetrics(app, c.metrics);
   registerHealthRoutes(app, { registry: c.registry, llmConfigured: c.llm.configured, pingRedis: c.pingRedis });
-  const rateLimitRoute = config.http.rateLimitMax > 0 ? { max: config.http.rateLimitMax, timeWindow: config.http.rateLimitWindowMs } : undefined;
+  const rateLimitRoute = routeRateLimit(config.http.rateLimitMax, config.http.rateLimitWindowMs, keysOn);
   registerRerankRoutes(app, {
     serving: c.experiments.serving,
     metrics: c.metrics,
@@ -75,11 +80,14 @@ export async function buildApp(c: ApiRuntime, opts: BuildAppOptions): Promise<Fa
     shuffles: config.rerank.shuffles,
     models: requestModels(config),
     rateLimit: rateLimitRoute,
+    apiKeys: c.apiKeys,
+    baseline: c.reranker,
   });
   registerProfileRoutes(app, { store: c.profileStore, rankings: c.rankingCache });
   registerEventRoutes(app, { ingestion: c.experiments.ingestion, eraseUser: (id) => c.experiments.eraseUser(id), rateLimit: rateLimitRoute });
   if (config.admin.token) {
     registerAdminRoutes(app, { token: config.admin.token, registry: c.registry, jobs: c.jobs, experiments: c.experiments.admin, datasets: c.experiments.datasets });
+    if (c.apiKeys) registerApiKeyRoutes(app, { token: config.admin.token, keys: c.apiKeys });
     // The browser console at /admin: static files plus CSP reports; its API calls carry the same token.
     registerConsoleRoutes(app);
   } else {

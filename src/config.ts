@@ -168,6 +168,12 @@ const envSchema = z.object({
   MAX_EVENT_LOOP_DELAY_MS: int(1_000, 0, 60_000),
   RATE_LIMIT_MAX: int(0, 0, 1_000_000),
   RATE_LIMIT_WINDOW_MS: int(1_000, 100, 3_600_000),
+  /** API keys for /v1 (docs/operate.md "API keys"): `redis` manages them through /admin/v1/api-keys. */
+  API_KEYS: z.enum(['off', 'redis']).default('off'),
+  /** A mounted JSON file of hashed keys (setups without Redis); turns keys on. */
+  API_KEYS_FILE: optionalString,
+  /** How often each replica reloads the keys (Redis hash or file): revocations apply within this. */
+  API_KEYS_POLL_MS: int(1_000, 100, 60_000),
 });
 
 /** Parsed, validated service configuration. */
@@ -247,6 +253,7 @@ function toConfig(e: z.output<typeof envSchema>) {
       rateLimitWindowMs: e.RATE_LIMIT_WINDOW_MS,
     },
     admin: { token: e.ADMIN_TOKEN },
+    apiKeys: { mode: apiKeysMode(e.API_KEYS, e.API_KEYS_FILE), file: e.API_KEYS_FILE, pollMs: e.API_KEYS_POLL_MS },
     training: {
       dataDir: e.TRAINING_DATA_DIR,
       workerEnabled: e.WORKER_ENABLED,
@@ -256,6 +263,14 @@ function toConfig(e: z.output<typeof envSchema>) {
       maxQueued: e.TRAINING_MAX_QUEUED,
     },
   };
+}
+
+/** Where /v1 API keys come from: nowhere (open API), a mounted file, or Redis (managed by the admin API). */
+export type ApiKeysMode = 'off' | 'file' | 'redis';
+
+function apiKeysMode(mode: 'off' | 'redis', file: string | undefined): ApiKeysMode {
+  if (mode === 'redis' && file !== undefined) throw new ConfigError('invalid configuration: API_KEYS_FILE: set either API_KEYS=redis or API_KEYS_FILE, not both');
+  return file !== undefined ? 'file' : mode;
 }
 
 /** A model name as a request or LLM_MODELS may give it: no control characters, no commas, at most 200 chars. */
@@ -346,6 +361,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (badModel !== undefined) throw new ConfigError('invalid configuration: LLM_MODELS: a model name has a control character or is over 200 characters');
   if (cfg.rerank.defaultDeadlineMs > cfg.rerank.maxDeadlineMs) {
     throw new ConfigError('invalid configuration: DEFAULT_DEADLINE_MS: must not exceed MAX_DEADLINE_MS');
+  }
+  if (cfg.apiKeys.mode === 'redis' && !cfg.redis.cacheTarget) {
+    throw new ConfigError('invalid configuration: API_KEYS: redis needs REDIS_URL or REDIS_CLUSTER_NODES');
   }
   return deepFreeze(cfg);
 }

@@ -45,7 +45,7 @@ export interface LlmResponse {
 }
 
 /** Reasons an LLM call can fail; each maps one to one onto a public fallback reason. */
-export type LlmFailureReason = Exclude<FallbackReason, 'unparseable'>;
+export type LlmFailureReason = Exclude<FallbackReason, 'unparseable' | 'quota_exceeded'>;
 
 /**
  * The only error an LlmClient throws. Serving maps `reason` straight onto `fallback.reason`,

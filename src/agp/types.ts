@@ -27,6 +27,8 @@ export const FALLBACK_REASONS = [
   'unparseable',
   'overloaded',
   'circuit_open',
+  /** The API key used its daily LLM-call quota (API keys, docs/operate.md). */
+  'quota_exceeded',
 ] as const;
 export type FallbackReason = (typeof FALLBACK_REASONS)[number];
 

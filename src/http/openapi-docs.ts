@@ -11,6 +11,7 @@ import { RerankRequestSchema } from './schemas.js';
 import { PromptVersionSchema, TrainingJobRequestSchema } from './admin-schemas.js';
 import { EventsRequestSchema, ExperimentCreateSchema, PromoteRequestSchema } from './experiment-schemas.js';
 import { DatasetBuildSchema } from './dataset-schemas.js';
+import { ApiKeyCreateSchema, ApiKeyRotateSchema } from './api-key-schemas.js';
 import type { OutcomeEventSchema } from './experiment-schemas.js';
 
 /** A request example and the schema it must satisfy. */
@@ -93,7 +94,18 @@ export const REQUEST_EXAMPLES: Readonly<Record<string, RequestExample>> = {
     schema: DatasetBuildSchema,
     value: { domain: 'movies', since: '2026-11-27T00:00:00Z', until: '2026-12-04T00:00:00Z', maxUsers: 50_000 } satisfies z.input<typeof DatasetBuildSchema>,
   },
+  createApiKey: {
+    schema: ApiKeyCreateSchema,
+    value: { name: 'team-search', rateLimit: 200, dailyLlmCallQuota: 50_000 } satisfies z.input<typeof ApiKeyCreateSchema>,
+  },
+  rotateApiKey: {
+    schema: ApiKeyRotateSchema,
+    value: { graceSeconds: 3_600 } satisfies z.input<typeof ApiKeyRotateSchema>,
+  },
 };
+
+/** 401 of the /v1 operations (API keys on). */
+const V1_UNAUTHORIZED = 'API keys are on and the `Authorization: Bearer` key is missing, wrong or revoked (`UNAUTHORIZED`).';
 
 /** What a status means on any operation that does not say otherwise (see OPERATION_RESPONSES). */
 export const STATUS_DESCRIPTIONS: Readonly<Record<string, string>> = {
@@ -110,22 +122,27 @@ export const STATUS_DESCRIPTIONS: Readonly<Record<string, string>> = {
 /** Per operation: the success responses, and errors that mean something specific there. */
 export const OPERATION_RESPONSES: Readonly<Record<string, Readonly<Record<string, string>>>> = {
   rerank: {
-    200: 'A permutation of exactly the given candidates, each with a `score` in [0, 1], and the passes’ `agreement`. LLM faults are not errors: the baseline order comes back with `fallback.reason`.',
+    200: 'A permutation of exactly the given candidates, each with a `score` in [0, 1], and the passes’ `agreement`. LLM faults are not errors: the baseline order comes back with `fallback.reason`; so does a call past its API key’s daily LLM-call quota (`quota_exceeded`, no LLM call).',
     400: 'Invalid request (`VALIDATION_ERROR`, `INVALID_JSON`, `DUPLICATE_CANDIDATE_ID`).',
+    401: V1_UNAUTHORIZED,
+    429: 'Over the rate limit of this API key (its `rateLimit`, else RATE_LIMIT_MAX) or, with keys off, of this client (`RATE_LIMITED`); retry after `Retry-After` seconds.',
   },
   deleteUserProfiles: {
     200: 'Erased: `deleted` counts the cached entries removed (0 when there were none). Generations in flight for the user are not cached afterwards.',
     503: 'The profile store is unavailable: nothing was erased; retry after `Retry-After` seconds.',
+    401: V1_UNAUTHORIZED,
   },
   ingestEvents: {
     202: 'Counted: `accepted` now, `duplicates` already counted, `unattributed` (unknown, expired or erased requestId; not an error) and `rejected` events with their index and code. Retrying the same batch is safe.',
     400: 'The envelope is invalid: `events` missing, empty or over 1,000 entries (`VALIDATION_ERROR`, `INVALID_JSON`). A bad event inside a valid envelope is `rejected`, not a 400.',
     503: 'Shedding load, or the exposure store is unavailable: part of the batch may be unstored; retry the same batch (deduplication makes it safe).',
+    401: V1_UNAUTHORIZED,
   },
   eraseUser: {
     200: 'Erased: `profiles` and `exposures` count what was removed (0 when there was nothing). The user’s totals in experiment sums are forgotten too; aggregates keep their past contribution.',
     400: 'Invalid userId (empty, or over 256 characters) (`VALIDATION_ERROR`).',
     503: 'A store is unavailable: the erasure was not completed; retry after `Retry-After` seconds.',
+    401: V1_UNAUTHORIZED,
   },
   createExperiment: {
     201: 'Running: every replica serves it within EXPERIMENT_POLL_MS. Guardrails not given take the EXPERIMENT_* defaults.',
@@ -175,6 +192,22 @@ export const OPERATION_RESPONSES: Readonly<Record<string, Readonly<Record<string
   },
   listTrainingJobs: { 200: 'Known training jobs, newest first.', 503: 'Training is not available in this process (`SERVICE_UNAVAILABLE`).' },
   getTrainingJob: { 200: 'The job: state, progress, and the result once finished.', 404: 'No such job (`NOT_FOUND`).' },
+  createApiKey: {
+    201: 'Created: `key` is shown this once (only its sha256 is stored); every replica accepts it within API_KEYS_POLL_MS.',
+    409: 'The name is taken (revoked names too), or keys come from API_KEYS_FILE and are read-only (`CONFLICT`).',
+  },
+  listApiKeys: { 200: 'Every key, revoked ones too, with limits and usage; no key material (prefix and last 4 characters only).' },
+  getApiKey: { 200: 'The key with its limits and usage (cumulative, and LLM calls of the current UTC day).', 404: 'No such key (`NOT_FOUND`).' },
+  revokeApiKey: {
+    200: 'Revoked (idempotent): refused on every replica within API_KEYS_POLL_MS; usage stays readable.',
+    404: 'No such key (`NOT_FOUND`).',
+    409: 'Keys come from API_KEYS_FILE and are read-only (`CONFLICT`).',
+  },
+  rotateApiKey: {
+    200: 'A new key, shown this once; the previous one is refused at once or after `graceSeconds`. Name, limits and usage are kept.',
+    404: 'No such key (`NOT_FOUND`).',
+    409: 'The key is revoked, was changed concurrently, or keys come from API_KEYS_FILE (`CONFLICT`).',
+  },
   cancelTrainingJob: {
     200: 'Cancelled: a queued job never starts; a running one has its LLM calls aborted and ends `cancelled`.',
     404: 'No such job (`NOT_FOUND`).',

@@ -69,7 +69,12 @@ export const RerankRequestSchema = z
   })
   .meta({ id: 'RerankRequest' });
 
-export const FallbackReasonSchema = z.enum(FALLBACK_REASONS).meta({ id: 'FallbackReason' });
+export const FallbackReasonSchema = z
+  .enum(FALLBACK_REASONS)
+  .describe(
+    'Why the baseline order was served: the LLM is not configured, timed out, failed, answered unparseably, was overloaded or its circuit is open; or `quota_exceeded`: the API key used its daily LLM-call quota (no LLM call was made).',
+  )
+  .meta({ id: 'FallbackReason' });
 
 export const RerankResponseSchema = z
   .object({
@@ -158,6 +163,7 @@ export const ReadyResponseSchema = z.object({
  */
 export const errorResponses = {
   400: ErrorResponseSchema,
+  401: ErrorResponseSchema,
   413: ErrorResponseSchema,
   415: ErrorResponseSchema,
   429: ErrorResponseSchema,
@@ -169,6 +175,12 @@ export const overloadedResponse = { 503: ErrorResponseSchema } as const;
 
 /** Routes without authentication, stated explicitly (the admin routes require `adminBearer`). */
 export const PUBLIC: Array<Record<string, string[]>> = [];
+
+/** /v1 routes: open by default, `apiKey` (Bearer) once API keys are on (API_KEYS, API_KEYS_FILE). */
+export const V1_SECURITY: Array<Record<string, string[]>> = [{}, { apiKey: [] }];
+
+/** 401 of the /v1 routes when API keys are on. */
+export const unauthorizedResponse = { 401: ErrorResponseSchema } as const;
 
 export type RerankRequest = z.infer<typeof RerankRequestSchema>;
 export type RerankResponse = z.infer<typeof RerankResponseSchema>;

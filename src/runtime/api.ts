@@ -23,6 +23,8 @@ import { createTrainingJobs } from './jobs.js';
 import { ownLlm } from './llm.js';
 import type { RuntimeOptions } from './options.js';
 import { createClosers } from './closers.js';
+import { createApiKeys } from './api-keys.js';
+import type { ApiKeyService } from '../api-keys/api-key-service.js';
 import { connectRedis, createProfileStore, createRankingCacheStore, createRegistry, importPromptFile } from './stores.js';
 
 /** Everything the API serves, wired. */
@@ -49,6 +51,8 @@ export interface ApiRuntime {
   pingRedis?: (() => Promise<boolean>) | undefined;
   /** Redis connection for @fastify/rate-limit, when Redis is configured. */
   rateLimitRedis?: Redis | undefined;
+  /** API keys for /v1 (API_KEYS, API_KEYS_FILE); undefined when keys are off and /v1 is open. */
+  apiKeys?: ApiKeyService | undefined;
   /** Drains background work and closes every connection. */
   close(): Promise<void>;
 }
@@ -126,6 +130,8 @@ export async function createApiRuntime(config: Config, opts: RuntimeOptions): Pr
 
   const experiments = await createExperimentsRuntime({ config, clock, logger, metrics, closers, redis, recorderRedis, reranker, registry, profileStore, rankingCache });
 
+  const apiKeys = await createApiKeys({ config, clock, logger, metrics, closers, redis, store: overrides.apiKeyStore });
+
   let jobs: TrainingJobs | undefined;
   if (overrides.jobs !== false) {
     // Training is batch work: it waits for an LLM slot instead of shedding like serving, so it gets its
@@ -161,6 +167,7 @@ export async function createApiRuntime(config: Config, opts: RuntimeOptions): Pr
     pipeline,
     jobs,
     experiments,
+    apiKeys,
     pingRedis: redis ? () => pingRedis(redis, 500) : undefined,
     rateLimitRedis: redis && !('nodes' in redis) ? (redis as Redis) : undefined,
     async close() {

@@ -4,6 +4,7 @@
 import type { Clock, LlmClient, Logger } from '../agp/ports.js';
 import type { TrainingWorkerTuning } from '../jobs/bullmq-training-worker.js';
 import type { Metrics } from '../observability/metrics.js';
+import type { ApiKeyStore } from '../api-keys/api-keys.js';
 
 /** The processes the runtime wires: the HTTP API, `agp worker`, and the `agp` command line. */
 export type Role = 'api' | 'worker' | 'cli';
@@ -18,6 +19,8 @@ export interface RuntimeOverrides {
   jobs?: boolean | undefined;
   /** BullMQ worker timings (tests shorten them); API role with a queue, and the worker role. */
   workerTuning?: TrainingWorkerTuning | undefined;
+  /** An API-key store to use instead of API_KEYS / API_KEYS_FILE's (tests); turns keys on. */
+  apiKeyStore?: ApiKeyStore | undefined;
 }
 
 /** Options of createRuntime. */

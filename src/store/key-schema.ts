@@ -135,6 +135,12 @@ export interface KeySchema {
   experimentRunning(): string;
   /** Sorted set of experiment ids scored by createdAt (listing, newest first). */
   experimentOrder(): string;
+  /** Hash key name → API key record JSON (hashes only). Every API-key key shares the `{apikeys}` slot. */
+  apiKeyRecords(): string;
+  /** Hash field → cumulative usage (reranks, llmCalls, promptTokens, completionTokens) of one API key. */
+  apiKeyUsage(name: string): string;
+  /** String: LLM calls of one API key on one UTC day (YYYY-MM-DD), with a two-day TTL. */
+  apiKeyDaily(name: string, day: string): string;
 }
 
 /**
@@ -163,6 +169,7 @@ export function createKeySchema(prefix: string = DEFAULT_KEY_PREFIX): KeySchema 
   // `.` is kept by encodeSegment and the shard has no dot, so (id, shard) → tag is injective.
   const sumsBase = (experimentId: string, shard: number) => `${p}:xsum:{${encodeSegment(experimentId)}.${shard}}`;
   const xreg = `${p}:xreg:{registry}`;
+  const apikeys = `${p}:apikeys:{apikeys}`;
   return Object.freeze({
     prefix: p,
     profileExact: (k: ProfileKey) =>
@@ -195,6 +202,9 @@ export function createKeySchema(prefix: string = DEFAULT_KEY_PREFIX): KeySchema 
     experimentPValues: () => `${xreg}:pv`,
     experimentRunning: () => `${xreg}:running`,
     experimentOrder: () => `${xreg}:order`,
+    apiKeyRecords: () => `${apikeys}:records`,
+    apiKeyUsage: (name: string) => `${apikeys}:usage:${encodeSegment(name)}`,
+    apiKeyDaily: (name: string, day: string) => `${apikeys}:day:${day}:${encodeSegment(name)}`,
   });
 }
 

@@ -635,6 +635,49 @@ describe('ci/external-redis-secret-values.yaml: existingSecret everywhere', () =
   });
 });
 
+describe('apiKeys: keys for /v1 from a Secret (file) or Redis', () => {
+  it('off by default: no API_KEYS variables and no keys volume', () => {
+    const objs = template(null);
+    const c = mainContainer(apiDeployment(objs));
+    for (const name of ['API_KEYS', 'API_KEYS_FILE', 'API_KEYS_POLL_MS']) expect(envNamed(c, name)).toBeUndefined();
+    expect(podSpec(apiDeployment(objs)).volumes?.find((v) => v.name === 'api-keys')).toBeUndefined();
+    expect(loadConfig(effectiveEnv(c, objs)).apiKeys.mode).toBe('off');
+  });
+
+  it('file mode mounts the Secret read-only as a directory on the API pods only, and the service reads it', () => {
+    const objs = template(null, ['--set', 'apiKeys.mode=file,apiKeys.existingSecret=team-keys,apiKeys.secretKey=keys.json,apiKeys.pollMs=2000', '--set', 'worker.enabled=true,redis.url=redis://redis:6379']);
+    const api = apiDeployment(objs);
+    const c = mainContainer(api);
+    const vol = podSpec(api).volumes?.find((v) => v.name === 'api-keys');
+    expect(vol?.secret).toEqual({ secretName: 'team-keys', items: [{ key: 'keys.json', path: 'keys.json' }] });
+    const mount = c.volumeMounts?.find((m) => m.name === 'api-keys');
+    expect(mount).toMatchObject({ readOnly: true });
+    expect(mount?.subPath).toBeUndefined(); // a subPath mount would never see an edited Secret
+    const cfg = loadConfig(effectiveEnv(c, objs));
+    expect(cfg.apiKeys).toEqual({ mode: 'file', file: `${mount?.mountPath}/keys.json`, pollMs: 2000 });
+    const worker = workerDeployment(objs)!;
+    expect(envNamed(mainContainer(worker), 'API_KEYS_FILE')).toBeUndefined();
+    expect(podSpec(worker).volumes?.find((v) => v.name === 'api-keys')).toBeUndefined();
+    for (const o of objs) expect(o.kind === 'ConfigMap' ? JSON.stringify(o) : '').not.toContain('API_KEYS');
+  });
+
+  it('redis mode sets API_KEYS=redis', () => {
+    const objs = template(null, ['--set', 'apiKeys.mode=redis,redis.url=redis://redis:6379']);
+    const cfg = loadConfig(effectiveEnv(mainContainer(apiDeployment(objs)), objs));
+    expect(cfg.apiKeys.mode).toBe('redis');
+  });
+
+  it.each([
+    ['file mode without a Secret', ['--set', 'apiKeys.mode=file'], /apiKeys.existingSecret/],
+    ['redis mode without Redis', ['--set', 'apiKeys.mode=redis'], /apiKeys.mode=redis needs redis/],
+    ['an unknown mode', ['--set', 'apiKeys.mode=on'], /mode/],
+  ])('fails the render for %s', (_name, args, message) => {
+    const r = helm(['template', RELEASE, CHART, ...(args as string[])]);
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(message as RegExp);
+  });
+});
+
 describe('ci/monitoring-off-values.yaml', () => {
   it('renders no ServiceMonitor, PodMonitor, PrometheusRule, dashboard, NetworkPolicy or PDB', () => {
     const objs = template('monitoring-off-values.yaml');

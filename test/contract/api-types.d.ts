@@ -352,6 +352,68 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/admin/v1/api-keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List API keys with their usage (no key material) */
+        get: operations["listApiKeys"];
+        put?: never;
+        /**
+         * Create an API key (shown once)
+         * @description Answers the key in `key` this once; only its sha256 is stored. 409 when the name exists (revoked names stay taken) or keys come from API_KEYS_FILE.
+         */
+        post: operations["createApiKey"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/v1/api-keys/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One API key with its usage */
+        get: operations["getApiKey"];
+        put?: never;
+        post?: never;
+        /**
+         * Revoke an API key
+         * @description The key (and a previous key in its rotation grace period) stops working on every replica within API_KEYS_POLL_MS. Idempotent.
+         */
+        delete: operations["revokeApiKey"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/v1/api-keys/{name}/rotate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Replace an API key by a new one (shown once)
+         * @description The previous key stops working at once, or after `graceSeconds` so callers can switch over. Name, limits and usage are kept.
+         */
+        post: operations["rotateApiKey"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -560,8 +622,26 @@ export interface components {
             /** @description Most distinct users in the dataset; exposures of further users are skipped (`skipped.maxUsers`). */
             maxUsers?: number;
         };
-        /** @enum {string} */
-        FallbackReason: "llm_unconfigured" | "timeout" | "llm_error" | "unparseable" | "overloaded" | "circuit_open";
+        ApiKeyCreateInput: {
+            /** @description 1–63 characters of a-z, 0-9, `_` and `-`: the label of the key in limits, usage and metrics. */
+            name: string;
+            /** @description Requests per RATE_LIMIT_WINDOW_MS for this key; absent: RATE_LIMIT_MAX (0 and absent: unlimited). */
+            rateLimit?: number;
+            /** @description LLM calls per UTC day; past it /v1/rerank answers the baseline order with `fallback.reason: quota_exceeded`. Absent: unlimited. */
+            dailyLlmCallQuota?: number;
+        };
+        ApiKeyRotateInput: {
+            /**
+             * @description How long the previous key keeps working (0, the default: revoked at once).
+             * @default 0
+             */
+            graceSeconds?: number;
+        };
+        /**
+         * @description Why the baseline order was served: the LLM is not configured, timed out, failed, answered unparseably, was overloaded or its circuit is open; or `quota_exceeded`: the API key used its daily LLM-call quota (no LLM call was made).
+         * @enum {string}
+         */
+        FallbackReason: "llm_unconfigured" | "timeout" | "llm_error" | "unparseable" | "overloaded" | "circuit_open" | "quota_exceeded";
         RerankResponse: {
             ranking: {
                 id: string;
@@ -862,6 +942,36 @@ export interface components {
                 maxUsers: number;
             };
         };
+        ApiKeyUsage: {
+            reranks: number;
+            llmCalls: number;
+            promptTokens: number;
+            completionTokens: number;
+            /** @description LLM calls of the current UTC day (what the daily quota counts). */
+            llmCallsToday: number;
+        };
+        ApiKey: {
+            name: string;
+            /** @description The first 8 characters of the key (empty for API_KEYS_FILE keys). */
+            prefix: string;
+            /** @description The last 4 characters of the key (empty for API_KEYS_FILE keys). */
+            last4: string;
+            createdAt: string;
+            revokedAt: string | null;
+            rateLimit: number | null;
+            dailyLlmCallQuota: number | null;
+            /** @description After a rotation with a grace period: when the previous key stops working. */
+            previousKeyExpiresAt: string | null;
+            usage: components["schemas"]["ApiKeyUsage"];
+        };
+        ApiKeyList: {
+            apiKeys: components["schemas"]["ApiKey"][];
+        };
+        ApiKeySecret: {
+            /** @description The key itself: shown in this answer only, never again (only its sha256 is stored). */
+            key: string;
+            apiKey: components["schemas"]["ApiKey"];
+        };
     };
     responses: never;
     parameters: never;
@@ -1002,7 +1112,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description A permutation of exactly the given candidates, each with a `score` in [0, 1], and the passes’ `agreement`. LLM faults are not errors: the baseline order comes back with `fallback.reason`. */
+            /** @description A permutation of exactly the given candidates, each with a `score` in [0, 1], and the passes’ `agreement`. LLM faults are not errors: the baseline order comes back with `fallback.reason`; so does a call past its API key’s daily LLM-call quota (`quota_exceeded`, no LLM call). */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -1013,6 +1123,15 @@ export interface operations {
             };
             /** @description Invalid request (`VALIDATION_ERROR`, `INVALID_JSON`, `DUPLICATE_CANDIDATE_ID`). */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description API keys are on and the `Authorization: Bearer` key is missing, wrong or revoked (`UNAUTHORIZED`). */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1038,7 +1157,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Over RATE_LIMIT_MAX for this client (`RATE_LIMITED`); retry after `Retry-After` seconds. */
+            /** @description Over the rate limit of this API key (its `rateLimit`, else RATE_LIMIT_MAX) or, with keys off, of this client (`RATE_LIMITED`); retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -1083,6 +1202,15 @@ export interface operations {
             };
             /** @description Invalid input: the body, path or query failed validation (`VALIDATION_ERROR`, `INVALID_JSON`). */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description API keys are on and the `Authorization: Bearer` key is missing, wrong or revoked (`UNAUTHORIZED`). */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1157,6 +1285,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description API keys are on and the `Authorization: Bearer` key is missing, wrong or revoked (`UNAUTHORIZED`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description Body larger than BODY_LIMIT_BYTES (`PAYLOAD_TOO_LARGE`). */
             413: {
                 headers: {
@@ -1217,6 +1354,15 @@ export interface operations {
             };
             /** @description Invalid userId (empty, or over 256 characters) (`VALIDATION_ERROR`). */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description API keys are on and the `Authorization: Bearer` key is missing, wrong or revoked (`UNAUTHORIZED`). */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2509,6 +2655,360 @@ export interface operations {
                 };
             };
             /** @description The exposure store or the item catalogue is unavailable; no file was left behind. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    listApiKeys: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Every key, revoked ones too, with limits and usage; no key material (prefix and last 4 characters only). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiKeyList"];
+                };
+            };
+            /** @description Invalid input: the body, path or query failed validation (`VALIDATION_ERROR`, `INVALID_JSON`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Missing or wrong admin bearer token (`UNAUTHORIZED`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No such resource (`NOT_FOUND`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Conflicts with the current state (`CONFLICT`). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Shedding load (`SERVICE_OVERLOADED`) or a dependency is unavailable (`SERVICE_UNAVAILABLE`); retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    createApiKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "name": "team-search",
+                 *       "rateLimit": 200,
+                 *       "dailyLlmCallQuota": 50000
+                 *     }
+                 */
+                "application/json": components["schemas"]["ApiKeyCreateInput"];
+            };
+        };
+        responses: {
+            /** @description Created: `key` is shown this once (only its sha256 is stored); every replica accepts it within API_KEYS_POLL_MS. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiKeySecret"];
+                };
+            };
+            /** @description Invalid input: the body, path or query failed validation (`VALIDATION_ERROR`, `INVALID_JSON`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Missing or wrong admin bearer token (`UNAUTHORIZED`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No such resource (`NOT_FOUND`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The name is taken (revoked names too), or keys come from API_KEYS_FILE and are read-only (`CONFLICT`). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Shedding load (`SERVICE_OVERLOADED`) or a dependency is unavailable (`SERVICE_UNAVAILABLE`); retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    getApiKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The key name. */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The key with its limits and usage (cumulative, and LLM calls of the current UTC day). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiKey"];
+                };
+            };
+            /** @description Invalid input: the body, path or query failed validation (`VALIDATION_ERROR`, `INVALID_JSON`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Missing or wrong admin bearer token (`UNAUTHORIZED`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No such key (`NOT_FOUND`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Conflicts with the current state (`CONFLICT`). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Shedding load (`SERVICE_OVERLOADED`) or a dependency is unavailable (`SERVICE_UNAVAILABLE`); retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    revokeApiKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The key name. */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Revoked (idempotent): refused on every replica within API_KEYS_POLL_MS; usage stays readable. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiKey"];
+                };
+            };
+            /** @description Invalid input: the body, path or query failed validation (`VALIDATION_ERROR`, `INVALID_JSON`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Missing or wrong admin bearer token (`UNAUTHORIZED`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No such key (`NOT_FOUND`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Keys come from API_KEYS_FILE and are read-only (`CONFLICT`). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Shedding load (`SERVICE_OVERLOADED`) or a dependency is unavailable (`SERVICE_UNAVAILABLE`); retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    rotateApiKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The key name. */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "graceSeconds": 3600
+                 *     }
+                 */
+                "application/json": components["schemas"]["ApiKeyRotateInput"];
+            };
+        };
+        responses: {
+            /** @description A new key, shown this once; the previous one is refused at once or after `graceSeconds`. Name, limits and usage are kept. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiKeySecret"];
+                };
+            };
+            /** @description Invalid input: the body, path or query failed validation (`VALIDATION_ERROR`, `INVALID_JSON`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Missing or wrong admin bearer token (`UNAUTHORIZED`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No such key (`NOT_FOUND`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The key is revoked, was changed concurrently, or keys come from API_KEYS_FILE (`CONFLICT`). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Shedding load (`SERVICE_OVERLOADED`) or a dependency is unavailable (`SERVICE_UNAVAILABLE`); retry after `Retry-After` seconds. */
             503: {
                 headers: {
                     [name: string]: unknown;

@@ -19,6 +19,7 @@ import { API_TYPES_URL, generateApiTypes } from '../../testkit/generate-api-type
 import { startService, type ServiceHandle } from './service.js';
 import { SpecValidator, type ResponseCheck } from './spec-validator.js';
 import { describeExperimentContract } from './experiment-cases.js';
+import { describeApiKeyContract } from './api-key-cases.js';
 import { buildTestApp, type TestApp } from '../support/build-test-app.js';
 import { startLlmDouble, type LlmDouble, type RecordedCall } from '../../testkit/llm-double.js';
 import { startRedisServer, type RedisServerHandle } from '../../testkit/redis-server.js';
@@ -457,6 +458,8 @@ describe('admin: training jobs (BullMQ on the private Redis, worker in the servi
 
 // Events, user erasure and experiments: in their own module, but in this run, so coverage below sees them.
 describeExperimentContract({ api: () => api, admin: () => admin, rerankBody });
+// API keys need keys on, so they run against their own in-process app.
+describeApiKeyContract({ client, double: () => double as LlmDouble });
 
 describe('load shedding (in-process app, MAX_EVENT_LOOP_DELAY_MS=5)', () => {
   let t: TestApp | undefined;

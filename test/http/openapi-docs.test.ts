@@ -60,6 +60,19 @@ describe('OpenAPI documentation', () => {
     }
   });
 
+  it('documents the API-key admin routes and the optional /v1 bearer key (issue 13)', () => {
+    for (const p of ['/admin/v1/api-keys', '/admin/v1/api-keys/{name}', '/admin/v1/api-keys/{name}/rotate']) expect(Object.keys(spec.paths)).toContain(p);
+    const ids = operations.map((o) => o.op.operationId);
+    for (const id of ['createApiKey', 'listApiKeys', 'getApiKey', 'revokeApiKey', 'rotateApiKey']) expect(ids).toContain(id);
+    const schemes = (spec as unknown as { components: { securitySchemes: Record<string, { scheme?: string }> } }).components.securitySchemes;
+    expect(schemes.apiKey?.scheme).toBe('bearer');
+    const rerank = spec.paths['/v1/rerank']?.post as Operation & { security?: unknown };
+    expect(rerank.security).toEqual([{}, { apiKey: [] }]);
+    expect(rerank.responses['401']?.description).toMatch(/API key/);
+    const reasons = (spec.components.schemas.FallbackReason as { enum?: string[] }).enum;
+    expect(reasons).toContain('quota_exceeded');
+  });
+
   it('every example parses with the schema of its route', () => {
     for (const [id, { schema, value }] of Object.entries(REQUEST_EXAMPLES)) {
       const r = schema.safeParse(value);

@@ -230,3 +230,43 @@ checksum/secret: {{ include (print $.Template.BasePath "/secret.yaml") . | sha25
 {{ toYaml . }}
 {{- end }}
 {{- end -}}
+
+{{/*
+  API keys (API pods only): API_KEYS / API_KEYS_FILE and API_KEYS_POLL_MS, and the keys-file Secret mounted
+  as a directory (not subPath, so an edited Secret reaches the pod and applies on the next poll).
+*/}}
+{{- define "agp-rerank.apiKeysMountDir" -}}/etc/agp-rerank/api-keys{{- end -}}
+
+{{- define "agp-rerank.apiKeysEnv" -}}
+{{- $k := .Values.apiKeys -}}
+{{- if eq $k.mode "file" }}
+- name: API_KEYS_FILE
+  value: {{ printf "%s/%s" (include "agp-rerank.apiKeysMountDir" .) $k.secretKey | quote }}
+{{- else if eq $k.mode "redis" }}
+- name: API_KEYS
+  value: redis
+{{- end }}
+{{- if ne $k.mode "off" }}
+- name: API_KEYS_POLL_MS
+  value: {{ $k.pollMs | quote }}
+{{- end }}
+{{- end -}}
+
+{{- define "agp-rerank.apiKeysVolume" -}}
+{{- if eq .Values.apiKeys.mode "file" }}
+- name: api-keys
+  secret:
+    secretName: {{ .Values.apiKeys.existingSecret }}
+    items:
+      - key: {{ .Values.apiKeys.secretKey }}
+        path: {{ .Values.apiKeys.secretKey }}
+{{- end }}
+{{- end -}}
+
+{{- define "agp-rerank.apiKeysVolumeMount" -}}
+{{- if eq .Values.apiKeys.mode "file" }}
+- name: api-keys
+  mountPath: {{ include "agp-rerank.apiKeysMountDir" . }}
+  readOnly: true
+{{- end }}
+{{- end -}}

@@ -95,10 +95,18 @@ export async function registerSwagger(app: FastifyInstance): Promise<void> {
         { name: 'experiments', description: 'A/B and interleaving experiments (Bearer ADMIN_TOKEN)' },
         { name: 'datasets', description: 'Training sets from live traffic (Bearer ADMIN_TOKEN)' },
         { name: 'admin', description: 'Training and prompt management (Bearer ADMIN_TOKEN)' },
+        { name: 'api-keys', description: 'API keys for /v1 with usage (Bearer ADMIN_TOKEN)' },
         { name: 'ops', description: 'Health' },
       ],
       components: {
-        securitySchemes: { adminBearer: { type: 'http', scheme: 'bearer' } },
+        securitySchemes: {
+          adminBearer: { type: 'http', scheme: 'bearer' },
+          apiKey: {
+            type: 'http',
+            scheme: 'bearer',
+            description: 'An API key (`agp_…`) from /admin/v1/api-keys or API_KEYS_FILE. Required on /v1 only when API keys are on; otherwise /v1 is open.',
+          },
+        },
       },
     },
     transform: jsonSchemaTransform,

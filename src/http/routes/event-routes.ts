@@ -2,18 +2,19 @@
  * POST /v1/events (outcome events of served lists) and DELETE /v1/users/{userId} (erase everything the
  * service holds about a user). Thin: the ingestion and erasure services do the work.
  */
+import type { RouteRateLimit } from '../plugins/api-key-auth.js';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { EventIngestion } from '../../experiments/event-ingestion.js';
 import { EraseUserResponseSchema, EventsRequestSchema, EventsResponseSchema, UserParamsSchema } from '../experiment-schemas.js';
-import { ErrorResponseSchema, PUBLIC, errorResponses, overloadedResponse } from '../schemas.js';
+import { ErrorResponseSchema, V1_SECURITY, errorResponses, overloadedResponse, unauthorizedResponse } from '../schemas.js';
 
 /** What the routes call. */
 export interface EventRouteOptions {
   ingestion: EventIngestion;
   /** Erases a user's profiles, exposures and events; throws UnavailableError when a store fails. */
   eraseUser(userId: string): Promise<{ profiles: number; exposures: number }>;
-  rateLimit?: { max: number; timeWindow: number } | undefined;
+  rateLimit?: RouteRateLimit | undefined;
 }
 
 /** Registers the events and user-erasure routes. */
@@ -28,7 +29,7 @@ export function registerEventRoutes(app: FastifyInstance, opts: EventRouteOption
           'Attributes 1–1,000 outcome events (each an `OutcomeEvent`) to the reranks that served them, by `requestId`. A retried batch counts nothing twice. Unknown or expired request ids are `unattributed`; items that were not served are rejected with `ITEM_NOT_EXPOSED`; other invalid events are rejected one by one. A 503 means nothing of the batch may have been stored: retry the same batch.',
         tags: ['events'],
         operationId: 'ingestEvents',
-        security: PUBLIC,
+        security: V1_SECURITY,
         body: EventsRequestSchema,
         response: { 202: EventsResponseSchema, ...errorResponses },
       },
@@ -52,9 +53,9 @@ export function registerEventRoutes(app: FastifyInstance, opts: EventRouteOption
           'Removes the user’s cached profiles, recorded exposures and their events. Later events for those request ids are `unattributed`. The user’s per-user totals in experiment sums are forgotten; aggregate sums keep the past contribution, and an id that reappears counts as a new user. A 503 means the erasure was not completed: retry.',
         tags: ['profiles'],
         operationId: 'eraseUser',
-        security: PUBLIC,
+        security: V1_SECURITY,
         params: UserParamsSchema,
-        response: { 200: EraseUserResponseSchema, 400: ErrorResponseSchema, ...overloadedResponse },
+        response: { 200: EraseUserResponseSchema, 400: ErrorResponseSchema, ...unauthorizedResponse, ...overloadedResponse },
       },
     },
     async (req) => ({ userId: req.params.userId, ...(await opts.eraseUser(req.params.userId)) }),

@@ -5,7 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { ProfileStore, RankingCache } from '../../agp/ports.js';
 import { unavailable } from '../../errors.js';
-import { DeleteProfilesParamsSchema, DeleteProfilesResponseSchema, ErrorResponseSchema, PUBLIC, overloadedResponse } from '../schemas.js';
+import { DeleteProfilesParamsSchema, DeleteProfilesResponseSchema, ErrorResponseSchema, V1_SECURITY, overloadedResponse, unauthorizedResponse } from '../schemas.js';
 
 /**
  * Registers the profile routes. Cached rankings are erased with the profiles: an `agp` ranking is derived from
@@ -21,10 +21,10 @@ export function registerProfileRoutes(app: FastifyInstance, opts: { store: Profi
         summary: 'Erase every cached profile of a user',
         tags: ['profiles'],
         operationId: 'deleteUserProfiles',
-        security: PUBLIC,
+        security: V1_SECURITY,
         params: DeleteProfilesParamsSchema,
         // 400 bad userId; 503 store unavailable (erasure not performed) or load shedding. No body, not rate limited.
-        response: { 200: DeleteProfilesResponseSchema, 400: ErrorResponseSchema, ...overloadedResponse },
+        response: { 200: DeleteProfilesResponseSchema, 400: ErrorResponseSchema, ...unauthorizedResponse, ...overloadedResponse },
       },
     },
     async (req) => {

@@ -3,12 +3,16 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import type { ExperimentServing } from '../../experiments/experiment-serving.js';
+import type { ExperimentServing, ServedRerank } from '../../experiments/experiment-serving.js';
+import type { RerankInput } from '../../agp/reranker.js';
 import type { Metrics } from '../../observability/metrics.js';
 import { ErrorCodes, InvalidInputError } from '../../errors.js';
 import type { ShufflesSettings } from '../../agp/rank-passes.js';
 import { resolveShuffles } from '../../agp/rank-passes.js';
-import { PUBLIC, RerankRequestSchema, RerankResponseSchema, errorResponses } from '../schemas.js';
+import type { ApiKeyService } from '../../api-keys/api-key-service.js';
+import type { Reranker } from '../../agp/reranker.js';
+import type { RouteRateLimit } from '../plugins/api-key-auth.js';
+import { V1_SECURITY, RerankRequestSchema, RerankResponseSchema, errorResponses } from '../schemas.js';
 
 /** Options the rerank route needs from config. */
 export interface RerankRouteOptions {
@@ -23,9 +27,19 @@ export interface RerankRouteOptions {
   /** Models a request may name (config.ts requestModels: LLM_MODELS and the configured rerank model). */
   models: ReadonlySet<string>;
   /** Per-route rate limit config for @fastify/rate-limit, when enabled. */
-  rateLimit?: { max: number; timeWindow: number } | undefined;
+  rateLimit?: RouteRateLimit | undefined;
+  /** API keys (when on): the daily LLM-call quota and per-key usage. */
+  apiKeys?: ApiKeyService | undefined;
+  /** Serves the baseline order past a key's quota: no experiment, no exposure, no LLM call. */
+  baseline?: Reranker | undefined;
 }
 
+
+/** Past a key's daily LLM-call quota: the baseline order, reported as a `quota_exceeded` fallback of the asked method. */
+async function quotaExceeded(baseline: Reranker, input: RerankInput): Promise<ServedRerank> {
+  const out = await baseline.rerank({ ...input, method: 'baseline' });
+  return { out: { ...out, method: input.method, fallback: { reason: 'quota_exceeded' } }, experiment: null, itemArms: null };
+}
 
 /** Registers POST /v1/rerank. */
 export function registerRerankRoutes(app: FastifyInstance, opts: RerankRouteOptions): void {
@@ -38,7 +52,7 @@ export function registerRerankRoutes(app: FastifyInstance, opts: RerankRouteOpti
           'Returns a permutation of exactly the given candidates. LLM faults never become errors: the baseline order is returned with `fallback.reason`.',
         tags: ['rerank'],
         operationId: 'rerank',
-        security: PUBLIC,
+        security: V1_SECURITY,
         body: RerankRequestSchema,
         response: { 200: RerankResponseSchema, ...errorResponses },
       },
@@ -64,22 +78,25 @@ export function registerRerankRoutes(app: FastifyInstance, opts: RerankRouteOpti
         if (!reply.raw.writableEnded) abort.abort();
       };
       reply.raw.once('close', onClose);
-      const { out, experiment, itemArms } = await opts.serving.serve(
-        {
-          userId: body.userId,
-          history: body.history,
-          candidates: body.candidates,
-          domain: body.domain,
-          method: body.method,
-          deadlineMs,
-          includeProfile: body.includeProfile,
-          signal: abort.signal,
-          shuffles: resolveShuffles(body.shuffles, body.domain, opts.shuffles),
-          seed: req.id,
-          model: body.model,
-        },
-        { requestId: req.id, topN: body.topN, at: opts.clock.now() },
-      );
+      const key = req.apiKey;
+      const input: RerankInput = {
+        userId: body.userId,
+        history: body.history,
+        candidates: body.candidates,
+        domain: body.domain,
+        method: body.method,
+        deadlineMs,
+        includeProfile: body.includeProfile,
+        signal: abort.signal,
+        shuffles: resolveShuffles(body.shuffles, body.domain, opts.shuffles),
+        seed: req.id,
+        model: body.model,
+      };
+      const overQuota = key !== null && opts.apiKeys !== undefined && opts.baseline !== undefined && (await opts.apiKeys.quotaExceeded(key));
+      const { out, experiment, itemArms } = overQuota
+        ? await quotaExceeded(opts.baseline as Reranker, input)
+        : await opts.serving.serve(input, { requestId: req.id, topN: body.topN, at: opts.clock.now() });
+      if (key && opts.apiKeys) opts.apiKeys.record(key.name, { reranks: 1, ...out.usage });
 
       const outcome = out.fallback ? 'fallback' : out.repaired ? 'repaired' : 'ok';
       opts.metrics.reranks.inc({ method: out.method, outcome });
