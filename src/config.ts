@@ -102,6 +102,8 @@ const envSchema = z.object({
   EXPOSURE_SAMPLE_RATE: z.coerce.number().min(0).max(1).default(1),
   /** Bound of the in-memory exposure store (used without Redis). */
   EXPOSURE_MEMORY_MAX: int(100_000, 1, 100_000_000),
+  /** Byte bound of the in-memory exposure store (a count alone does not bound memory). */
+  EXPOSURE_MEMORY_MAX_BYTES: int(64 * 1024 * 1024, 1024 * 1024, 64 * 1024 * 1024 * 1024),
   /** Lifetime of an item catalogue entry (id → latest title/text seen; training sets read it; default 30 days). */
   ITEM_CATALOGUE_TTL_SECONDS: int(2_592_000, 60, 31_536_000),
   /** Bound of the in-memory item catalogue (used without Redis). */
@@ -230,7 +232,7 @@ function toConfig(e: z.output<typeof envSchema>) {
       maxChars: e.PROFILE_MAX_CHARS,
     },
     prompts: { file: e.PROMPT_FILE, refreshMs: e.PROMPT_REFRESH_MS },
-    exposures: { ttlSeconds: e.EXPOSURE_TTL_SECONDS, sampleRate: e.EXPOSURE_SAMPLE_RATE, memoryMax: e.EXPOSURE_MEMORY_MAX },
+    exposures: { ttlSeconds: e.EXPOSURE_TTL_SECONDS, sampleRate: e.EXPOSURE_SAMPLE_RATE, memoryMax: e.EXPOSURE_MEMORY_MAX, memoryMaxBytes: e.EXPOSURE_MEMORY_MAX_BYTES },
     catalogue: { ttlSeconds: e.ITEM_CATALOGUE_TTL_SECONDS, memoryMax: e.ITEM_CATALOGUE_MEMORY_MAX },
     experiments: {
       maxRunning: e.EXPERIMENTS_MAX_RUNNING,

@@ -15,6 +15,8 @@ export const RECORD_OUTCOMES: readonly RecordOutcome[] = ['recorded', 'sampled_o
 
 /** Attempts at an experiment's running sums after the exposure was written (a Redis blip should not cost them). */
 const SUMS_ATTEMPTS = 3;
+/** Attempts at writing an exposure before it is counted `failed` and lost. */
+const PUT_ATTEMPTS = 3;
 
 /** The store and limits of a recorder. */
 export interface ExposureRecorderOptions {
@@ -109,9 +111,16 @@ export function createExposureRecorder(opts: ExposureRecorderOptions): ExposureR
       // retried write): not a failure, and they add nothing to any sums.
       count('recorded', written.filter(Boolean).length);
     } catch {
-      count('failed', toWrite.length);
+      // A transient fault (a timeout, a cluster node still connecting) should not cost the exposures: a put
+      // is idempotent (the first write of a requestId wins), so the batch goes round again, at most
+      // PUT_ATTEMPTS times. One corner stays: an exposure the failed attempt did write reads as "already
+      // stored" on the retry, so its experiment sums are not added (counted nowhere; rare).
+      for (const j of toWrite) {
+        if (j.attempts + 1 < PUT_ATTEMPTS) queue.push({ ...j, attempts: j.attempts + 1 });
+        else count('failed');
+      }
     }
-    await Promise.all([...toWrite.filter((_, i) => written[i] === true), ...retries].map(applySums));
+    await Promise.all([...toWrite.filter((_, i) => written[i] === true), ...retries].map((j) => applySums({ ...j, attempts: 0 })));
   };
 
   const drain = async () => {

@@ -47,6 +47,12 @@ export interface CatalogueRecorderOptions {
   batchSize?: number;
   /** Items remembered as recently written (default 50,000). */
   recentMax?: number;
+  /**
+   * Longest title and text kept (MAX_TITLE_CHARS / MAX_TEXT_CHARS, default 200 / 500): what the prompts send
+   * is what a dataset needs, and it bounds the queue and the stores whatever a caller sends.
+   */
+  maxTitleChars?: number;
+  maxTextChars?: number;
   onOutcome?: (outcome: CatalogueOutcome, count: number) => void;
 }
 
@@ -78,6 +84,12 @@ export function createCatalogueRecorder(opts: CatalogueRecorderOptions): Catalog
   const batchSize = opts.batchSize ?? 200;
   const halfTtlMs = (opts.ttlSeconds * 1000) / 2;
   const recent = new LRUCache<string, { digest: number; at: number }>({ max: opts.recentMax ?? 50_000 });
+  const [maxTitle, maxText] = [opts.maxTitleChars ?? 200, opts.maxTextChars ?? 500];
+  // slice() of a string that fits returns it unchanged (no copy) on the common path.
+  const capped = <T extends { id: string; title: string; text?: string | undefined }>(it: T): T =>
+    it.title.length <= maxTitle && (it.text === undefined || it.text.length <= maxText)
+      ? it
+      : { ...it, title: it.title.slice(0, maxTitle), ...(it.text === undefined ? {} : { text: it.text.slice(0, maxText) }) };
   const count = (o: CatalogueOutcome, n = 1) => {
     if (n > 0) opts.onOutcome?.(o, n);
   };
@@ -116,7 +128,8 @@ export function createCatalogueRecorder(opts: CatalogueRecorderOptions): Catalog
       try {
         const now = clock.now();
         let unchanged = 0;
-        for (const it of items) {
+        for (const raw of items) {
+          const it = capped(raw);
           const key = `${domain}\u0000${it.id}`;
           const digest = itemDigest(it.title, it.text);
           const seen = recent.get(key);

@@ -82,7 +82,7 @@ export async function createExperimentsRuntime(p: ExperimentsParts): Promise<Exp
   const exposureRedis = p.recorderRedis ?? p.redis;
   const exposures = exposureRedis
     ? createRedisExposureStore({ redis: exposureRedis, keyPrefix: prefix, clock })
-    : createMemoryExposureStore({ maxEntries: config.exposures.memoryMax, clock });
+    : createMemoryExposureStore({ maxEntries: config.exposures.memoryMax, maxBytes: config.exposures.memoryMaxBytes, clock });
   const experimentStore = p.redis ? createRedisExperimentStore({ redis: p.redis, keyPrefix: prefix }) : createMemoryExperimentStore({ clock });
   const gauges = createExperimentGauges(metrics.experiments);
 
@@ -139,7 +139,13 @@ export async function createExperimentsRuntime(p: ExperimentsParts): Promise<Exp
   const catalogue = exposureRedis
     ? createRedisItemCatalogue({ redis: exposureRedis, keyPrefix: prefix })
     : createMemoryItemCatalogue({ maxEntries: config.catalogue.memoryMax, clock });
-  const catalogueRecorder = createCatalogueRecorder({ store: catalogue, ttlSeconds: config.catalogue.ttlSeconds, clock });
+  const catalogueRecorder = createCatalogueRecorder({
+    store: catalogue,
+    ttlSeconds: config.catalogue.ttlSeconds,
+    clock,
+    maxTitleChars: config.rerank.maxTitleChars,
+    maxTextChars: config.rerank.maxTextChars,
+  });
   const datasets = createDatasetService({ exposures, catalogue, dataDir: config.training.dataDir, clock, defaultWindowMs: config.exposures.ttlSeconds * 1_000 });
 
   const serving = createExperimentServing({

@@ -24,6 +24,12 @@ import { userHash } from './key-schema.js';
 export interface MemoryExposureStoreOptions {
   /** Most exposures held (EXPOSURE_MEMORY_MAX). */
   maxEntries: number;
+  /**
+   * Most bytes of stored exposures (EXPOSURE_MEMORY_MAX_BYTES, default 64 MiB): a count alone does not bound
+   * memory when callers send 200 long candidate ids. Sized at write time (the document plus a fixed overhead
+   * for the entry and its event sets).
+   */
+  maxBytes?: number;
   /** Time source for TTLs and erasure times (epoch ms). */
   clock?: Clock;
   /** Erasures remembered individually (default 10,000). */
@@ -82,6 +88,8 @@ export function createMemoryExposureStore(opts: MemoryExposureStoreOptions): Mem
   const byUser = new Map<string, Owner>();
   const entries = new LRUCache<string, Entry>({
     max: opts.maxEntries,
+    maxSize: opts.maxBytes ?? 64 * 1024 * 1024,
+    sizeCalculation: (entry, requestId) => entry.doc.length + 2 * requestId.length + 256,
     ttlAutopurge: false,
     ...(opts.clock ? { perf: { now: () => clock.now() }, ttlResolution: 0 } : {}),
     dispose: (entry, requestId, reason) => {

@@ -9,6 +9,8 @@ import type { CatalogueItem, ItemCatalogue } from '../experiments/item-catalogue
 /** Bounds and clock of the in-memory catalogue. */
 export interface MemoryItemCatalogueOptions {
   maxEntries: number;
+  /** Most bytes of text held (UTF-16: 2 per char, plus the key), default 16 MiB: the embedded default must stay small. */
+  maxBytes?: number;
   clock?: Clock;
 }
 
@@ -18,6 +20,8 @@ export function createMemoryItemCatalogue(opts: MemoryItemCatalogueOptions): Ite
   const clock = opts.clock;
   const items = new LRUCache<string, CatalogueItem>({
     max: opts.maxEntries,
+    maxSize: opts.maxBytes ?? 16 * 1024 * 1024,
+    sizeCalculation: (v, k) => 2 * (k.length + v.title.length + (v.text?.length ?? 0)) + 64,
     ...(clock ? { perf: { now: () => clock.now() }, ttlResolution: 0 } : {}),
   });
   return {

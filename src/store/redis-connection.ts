@@ -55,8 +55,12 @@ export function roleOptions(role: RedisRole): RedisOptions {
   switch (role) {
     case 'cache':
     case 'producer':
-    case 'recorder':
       return { ...common, maxRetriesPerRequest: 1, enableOfflineQueue: false, commandTimeout: 1_000 };
+    case 'recorder':
+      // Off the request path, one batch in flight at a time (exposure-recorder.ts), so an offline queue is
+      // bounded by one batch; without it, the first command to each cluster node (whose socket ioredis opens
+      // lazily) failed and an exposure was lost. The command timeout still bounds a dead Redis.
+      return { ...common, maxRetriesPerRequest: 1, enableOfflineQueue: true, commandTimeout: 1_000 };
     case 'queue':
       return { ...common, maxRetriesPerRequest: null, enableOfflineQueue: true };
     case 'subscriber':
@@ -71,7 +75,8 @@ export function roleOptions(role: RedisRole): RedisOptions {
  * (`slotsRefreshTimeout`) and refreshes the slot map every 5 s (`slotsRefreshInterval`; ioredis 5 has no
  * periodic refresh by default), so a failover or a resharding is picked up even without MOVED replies.
  *
- * - `cache`, `producer`, `recorder`: fail fast. No offline queue, and no retry loop on a master that is down or a cluster that
+ * - `recorder`: as `cache`, but with the offline queue (background work, one batch in flight).
+ * - `cache`, `producer`: fail fast. No offline queue, and no retry loop on a master that is down or a cluster that
  *   is down (`retryDelayOnFailover: 0`, `retryDelayOnClusterDown: 0`). With the ioredis defaults a
  *   command for a slot whose master is dead bounces between MOVED and "Connection is closed" for about
  *   1 s (16 redirections, 100 ms apart) before failing; serving would spend its deadline on a cache
@@ -87,8 +92,9 @@ export function clusterRoleOptions(role: RedisRole): ClusterOptions {
   switch (role) {
     case 'cache':
     case 'producer':
-    case 'recorder':
       return { ...common, enableOfflineQueue: false, retryDelayOnFailover: 0, retryDelayOnClusterDown: 0, maxRedirections: 4 };
+    case 'recorder':
+      return { ...common, enableOfflineQueue: true, retryDelayOnFailover: 0, retryDelayOnClusterDown: 0, maxRedirections: 4 };
     case 'queue':
     case 'subscriber':
       return { ...common, enableOfflineQueue: true };

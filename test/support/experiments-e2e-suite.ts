@@ -91,11 +91,19 @@ export function describeExperimentsEndToEnd(name: string, start: () => Promise<R
     return out;
   }
 
-  const waitForExposures = (id: string, n: number) =>
-    eventually(async () => (await admin('GET', `/admin/v1/experiments/${id}`)).json(), (j) => j.arms.reduce((a: number, b: { exposures: number }) => a + b.exposures, 0) >= n, {
-      what: `${n} exposures recorded`,
-      timeoutMs: 15_000,
-    });
+  /** The recorder's outcome counters of every replica (what a timeout should explain). */
+  const recorderCounts = async () =>
+    (await Promise.all(apps.map(async (a) => (await a.app.inject('/metrics')).body.split('\n').filter((l) => /^agp_exposures_recorded_total/.test(l)).join(' ')))).join(' | ');
+  const waitForExposures = async (id: string, n: number) => {
+    try {
+      return await eventually(async () => (await admin('GET', `/admin/v1/experiments/${id}`)).json(), (j) => j.arms.reduce((a: number, b: { exposures: number }) => a + b.exposures, 0) >= n, {
+        what: `${n} exposures recorded`,
+        timeoutMs: 15_000,
+      });
+    } catch (err) {
+      throw new Error(`${(err as Error).message}\nrecorder: ${await recorderCounts()}`);
+    }
+  };
 
   interface ArmJson {
     users: number;
