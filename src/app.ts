@@ -11,6 +11,7 @@ import { createBaseApp } from './http/base-app.js';
 import { sendError } from './http/plugins/error-handler.js';
 import { redisRateLimitStore } from './http/plugins/bounded-rate-limit-store.js';
 import { registerMetrics } from './http/plugins/metrics-plugin.js';
+import { registerTracing } from './http/plugins/tracing-plugin.js';
 import { registerSwagger } from './http/plugins/swagger.js';
 import { registerRerankRoutes } from './http/routes/rerank-routes.js';
 import { registerProfileRoutes } from './http/routes/profile-routes.js';
@@ -64,6 +65,7 @@ export async function buildApp(c: ApiRuntime, opts: BuildAppOptions): Promise<Fa
 
   await registerSwagger(app);
   registerMetrics(app, c.metrics);
+  registerTracing(app);
   registerHealthRoutes(app, { registry: c.registry, llmConfigured: c.llm.configured, pingRedis: c.pingRedis });
   const rateLimitRoute = config.http.rateLimitMax > 0 ? { max: config.http.rateLimitMax, timeWindow: config.http.rateLimitWindowMs } : undefined;
   registerRerankRoutes(app, {

@@ -7,6 +7,9 @@ import type { PipelineOptions } from './agp/pipeline.js';
 import type { LlmRole } from './agp/types.js';
 import { LONG_LIST_STRATEGIES } from './agp/long-list.js';
 import { CANDIDATE_FORMATS } from './agp/candidate-format.js';
+import { toTracingConfig, tracingEnv } from './observability/tracing-config.js';
+
+export type { TracingConfig } from './observability/tracing-config.js';
 
 /** Booleans are parsed explicitly: "false", "0", "no", "off" and "" are false. */
 const bool = (def: boolean) =>
@@ -164,6 +167,8 @@ const envSchema = z.object({
   MAX_EVENT_LOOP_DELAY_MS: int(1_000, 0, 60_000),
   RATE_LIMIT_MAX: int(0, 0, 1_000_000),
   RATE_LIMIT_WINDOW_MS: int(1_000, 100, 3_600_000),
+  /** OTEL_* (traces): src/observability/tracing-config.ts. */
+  ...tracingEnv,
 });
 
 /** Parsed, validated service configuration. */
@@ -242,6 +247,7 @@ function toConfig(e: z.output<typeof envSchema>) {
       rateLimitWindowMs: e.RATE_LIMIT_WINDOW_MS,
     },
     admin: { token: e.ADMIN_TOKEN },
+    tracing: toTracingConfig(e),
     training: {
       dataDir: e.TRAINING_DATA_DIR,
       workerEnabled: e.WORKER_ENABLED,

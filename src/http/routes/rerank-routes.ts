@@ -8,6 +8,7 @@ import type { Metrics } from '../../observability/metrics.js';
 import { ErrorCodes, InvalidInputError } from '../../errors.js';
 import type { ShufflesSettings } from '../../agp/rank-passes.js';
 import { resolveShuffles } from '../../agp/rank-passes.js';
+import { requestSpan } from '../plugins/tracing-plugin.js';
 import { PUBLIC, RerankRequestSchema, RerankResponseSchema, errorResponses } from '../schemas.js';
 
 /** Options the rerank route needs from config. */
@@ -89,6 +90,15 @@ export function registerRerankRoutes(app: FastifyInstance, opts: RerankRouteOpti
       const outcome = out.fallback ? 'fallback' : out.repaired ? 'repaired' : 'ok';
       opts.metrics.reranks.inc({ method: out.method, outcome });
       if (out.fallback) opts.metrics.fallbacks.inc({ reason: out.fallback.reason });
+      const span = requestSpan(req);
+      if (span) {
+        span.setAttribute('agp.rerank.method', out.method);
+        span.setAttribute('agp.rerank.outcome', outcome);
+        span.setAttribute('agp.prompt_version', out.promptVersion);
+        span.setAttribute('agp.result_cache', out.cache);
+        span.setAttribute('agp.llm_calls', out.usage.llmCalls);
+        if (out.fallback) span.setAttribute('agp.fallback.reason', out.fallback.reason);
+      }
 
       const n = body.topN === undefined ? out.order.length : Math.min(body.topN, out.order.length);
       const ranking = new Array<{ id: string; rank: number; baseRank: number; score: number; arm?: string }>(n);
