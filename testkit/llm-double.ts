@@ -241,7 +241,7 @@ export function parseChatRequest<M extends string>(req: IncomingMessage, raw: st
     response_format: parsed.response_format,
     max_tokens: typeof parsed.max_tokens === 'number' ? parsed.max_tokens : undefined,
     temperature: typeof parsed.temperature === 'number' ? parsed.temperature : undefined,
-    headers: { authorization: req.headers.authorization, traceparent: req.headers.traceparent },
+    headers: { authorization: req.headers.authorization, traceparent: typeof req.headers.traceparent === 'string' ? req.headers.traceparent : undefined },
     mode,
     at: Date.now(),
   };
