@@ -12,6 +12,8 @@ import { buildTestApp, type TestApp } from '../support/build-test-app.js';
 import { startLlmDouble, type LlmDouble } from '../../testkit/llm-double.js';
 import { startRedisServer, uniquePrefix, type RedisServerHandle } from '../../testkit/redis-server.js';
 import { tracing } from '../../src/agp/tracing.js';
+import { dragonUsers, trainingScript } from '../support/training-script.js';
+import { eventually } from '../../testkit/wait.js';
 
 interface OtlpValue {
   stringValue?: string;
@@ -87,12 +89,13 @@ let receiver: Awaited<ReturnType<typeof startReceiver>>;
 let double: LlmDouble;
 let redis: RedisServerHandle;
 let t: TestApp;
+const ADMIN = 'admin-token-0123456789abcdef';
 
 beforeAll(async () => {
   [receiver, double, redis] = await Promise.all([startReceiver(), startLlmDouble(), startRedisServer()]);
   t = await buildTestApp({
-    jobs: false,
     env: {
+      ADMIN_TOKEN: ADMIN,
       LLM_BASE_URL: double.url,
       LLM_API_KEY: 'sk-test',
       LLM_MODEL: 'double-model',
@@ -262,5 +265,41 @@ describe('OpenTelemetry traces (OTLP/HTTP JSON)', () => {
     }
     expect(server).toBeDefined();
     expect(server?.parentSpanId ?? '').toBe('');
+  });
+
+  it('a training job: a root training.job span with its phases, and the LLM calls under them', async () => {
+    double.reset();
+    double.script(trainingScript);
+    const auth = { authorization: `Bearer ${ADMIN}` };
+    const submit = await t.app.inject({
+      method: 'POST',
+      url: '/admin/v1/training-jobs',
+      headers: auth,
+      payload: { domain: 'traced', dataset: { users: dragonUsers(6) }, params: { epochs: 1, batchSize: 3, verifySteps: 0, patience: 0, concurrency: 2 } },
+    });
+    expect(submit.statusCode).toBe(202);
+    const { jobId } = submit.json<{ jobId: string }>();
+    const job = await eventually(
+      () => receiver.spans.find((s) => s.name === 'training.job' && s.attrs['agp.job_id'] === jobId),
+      (s) => s !== undefined,
+      { timeoutMs: 20_000 },
+    );
+    expect(job?.parentSpanId ?? '').toBe('');
+    expect(job?.attrs['agp.training.outcome']).toBe('completed');
+    const spans = await traceOf(job?.traceId ?? '', 'training.job');
+    const byName = (n: string) => spans.filter((s) => s.name === n);
+    for (const phase of ['training.load_data', 'training.initial_validation', 'training.validation', 'training.save_version']) {
+      expect(byName(phase), phase).toHaveLength(1);
+      expect(byName(phase)[0]?.parentSpanId).toBe(job?.spanId);
+    }
+    const batches = byName('training.batch');
+    expect(batches).toHaveLength(2); // 6 users, 1 epoch: a validation split, the rest in batches of 3
+    for (const b of batches) expect(b.attrs['agp.training.epoch']).toBe(1);
+    const batchIds = new Set(batches.map((b) => b.spanId));
+    const edits = spans.filter((s) => s.name === 'llm.edit');
+    expect(edits.length).toBeGreaterThan(0);
+    for (const e of edits) expect(batchIds.has(e.parentSpanId ?? '')).toBe(true);
+    const ids = new Set(spans.map((s) => s.spanId));
+    for (const s of spans) if (s !== job) expect(ids.has(s.parentSpanId ?? ''), `${s.name} has its parent in the trace`).toBe(true);
   });
 });
