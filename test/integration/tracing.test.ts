@@ -196,9 +196,9 @@ describe('OpenTelemetry traces (OTLP/HTTP JSON)', () => {
     expect(rerankCall.parentSpanId).toBe(server.spanId);
     expect(rerankCall.attrs['agp.llm.outcome']).toBe('ok');
 
-    // No prompt, profile or item text in any attribute.
+    // No prompt, profile or item text, and no user id, in any attribute.
     const everything = JSON.stringify(spans.map((s) => s.attrs));
-    expect(everything).not.toMatch(/Title h1|Title c1/);
+    expect(everything).not.toMatch(/Title h1|Title c1|u-miss/);
 
     // The LLM endpoint got each call's own span as parent, in the caller's trace.
     const sent = double.calls.map((c) => c.headers.traceparent);

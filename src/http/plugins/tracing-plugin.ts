@@ -32,7 +32,8 @@ export function registerTracing(app: FastifyInstance): void {
     const span = tracing().start(`${req.method} ${route}`, {
       kind: 'server',
       traceparent: typeof header === 'string' ? header : undefined,
-      attributes: { 'http.request.method': req.method, 'http.route': route, 'url.path': req.url.split('?', 1)[0], 'agp.request_id': req.id },
+      // The route template, never the path: /v1/users/{userId} must not put a user id into the traces.
+      attributes: { 'http.request.method': req.method, 'http.route': route, 'agp.request_id': req.id },
     });
     spans.set(req, span);
     done();
