@@ -11,6 +11,8 @@
  * 3. An adapter family sees other families through their ports only: src/jobs may use bullmq, but not a
  *    src/store connection or ioredis itself; src/store may use ioredis, not bullmq; and so on.
  * 4. src/http and the adapter families do not import the runtime (it imports them).
+ * 5. Only src/runtime imports OpenTelemetry (@opentelemetry/*): everything else opens spans through the
+ *    tracing port (src/agp/tracing.ts), so tracing off costs no OTel code on the hot path.
  *
  * `import type` is always fine. Usage: tsx scripts/check-architecture.ts [root-dir] (default: the cwd).
  */
@@ -20,7 +22,9 @@ import { dirname, join, posix, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { boundaryProblems } from './tree-boundaries.js';
 
-const FORBIDDEN_IN_AGP = ['fastify', 'ioredis', 'openai', 'bullmq', 'pino', 'undici', 'prom-client', '@fastify/'];
+const FORBIDDEN_IN_AGP = ['fastify', 'ioredis', 'openai', 'bullmq', 'pino', 'undici', 'prom-client', '@fastify/', '@opentelemetry/'];
+/** Packages only the runtime may import (rule 5). */
+const RUNTIME_ONLY = ['@opentelemetry/'];
 /** Pure directories (no framework, driver or logger) and the src/ modules each may import. */
 const PURE: Record<string, readonly string[]> = { 'agp/': ['agp/'], 'experiments/': ['experiments/', 'agp/', 'errors.ts'] };
 /** Adapter families (directories under src/) and the drivers each may import. */
@@ -83,6 +87,7 @@ export async function checkArchitecture(root: string): Promise<string[]> {
         continue;
       }
       if (isRuntime(mod)) continue;
+      if (isPackage(spec, RUNTIME_ONLY)) problems.push(`${at} imports ${spec}; only src/runtime may (use the tracing port, src/agp/tracing.ts)`);
       if (to !== undefined && isRuntime(to) && (family || mod.startsWith('http/'))) {
         problems.push(`${at} imports the runtime (${spec}); the runtime wires it, not the other way round`);
       }

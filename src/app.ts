@@ -11,6 +11,7 @@ import { createBaseApp } from './http/base-app.js';
 import { sendError } from './http/plugins/error-handler.js';
 import { redisRateLimitStore } from './http/plugins/bounded-rate-limit-store.js';
 import { registerMetrics } from './http/plugins/metrics-plugin.js';
+import { registerTracing } from './http/plugins/tracing-plugin.js';
 import { registerSwagger } from './http/plugins/swagger.js';
 import { registerRerankRoutes } from './http/routes/rerank-routes.js';
 import { registerProfileRoutes } from './http/routes/profile-routes.js';
@@ -69,6 +70,7 @@ export async function buildApp(c: ApiRuntime, opts: BuildAppOptions): Promise<Fa
 
   await registerSwagger(app);
   registerMetrics(app, c.metrics);
+  registerTracing(app);
   registerHealthRoutes(app, { registry: c.registry, llmConfigured: c.llm.configured, pingRedis: c.pingRedis });
   const rateLimitRoute = routeRateLimit(config.http.rateLimitMax, config.http.rateLimitWindowMs, keysOn);
   registerRerankRoutes(app, {

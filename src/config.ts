@@ -7,6 +7,9 @@ import type { PipelineOptions } from './agp/pipeline.js';
 import type { LlmRole } from './agp/types.js';
 import { LONG_LIST_STRATEGIES } from './agp/long-list.js';
 import { CANDIDATE_FORMATS } from './agp/candidate-format.js';
+import { toTracingConfig, tracingEnv } from './observability/tracing-config.js';
+
+export type { TracingConfig } from './observability/tracing-config.js';
 
 /** Booleans are parsed explicitly: "false", "0", "no", "off" and "" are false. */
 const bool = (def: boolean) =>
@@ -176,6 +179,8 @@ const envSchema = z.object({
   API_KEYS_FILE: optionalString,
   /** How often each replica reloads the keys (Redis hash or file): revocations apply within this. */
   API_KEYS_POLL_MS: int(1_000, 100, 60_000),
+  /** OTEL_* (traces): src/observability/tracing-config.ts. */
+  ...tracingEnv,
 });
 
 /** Parsed, validated service configuration. */
@@ -256,6 +261,7 @@ function toConfig(e: z.output<typeof envSchema>) {
     },
     admin: { token: e.ADMIN_TOKEN },
     apiKeys: { mode: apiKeysMode(e.API_KEYS, e.API_KEYS_FILE), file: e.API_KEYS_FILE, pollMs: e.API_KEYS_POLL_MS },
+    tracing: toTracingConfig(e),
     training: {
       dataDir: e.TRAINING_DATA_DIR,
       workerEnabled: e.WORKER_ENABLED,

@@ -55,7 +55,8 @@ export interface RecordedCall<M extends string = LlmDoubleMode> {
   response_format: unknown;
   max_tokens: number | undefined;
   temperature: number | undefined;
-  headers: { authorization: string | undefined };
+  /** The W3C `traceparent` is kept so tracing tests can check propagation to the endpoint. */
+  headers: { authorization: string | undefined; traceparent?: string | undefined };
   mode: M;
   at: number;
 }
@@ -240,7 +241,7 @@ export function parseChatRequest<M extends string>(req: IncomingMessage, raw: st
     response_format: parsed.response_format,
     max_tokens: typeof parsed.max_tokens === 'number' ? parsed.max_tokens : undefined,
     temperature: typeof parsed.temperature === 'number' ? parsed.temperature : undefined,
-    headers: { authorization: req.headers.authorization },
+    headers: { authorization: req.headers.authorization, traceparent: typeof req.headers.traceparent === 'string' ? req.headers.traceparent : undefined },
     mode,
     at: Date.now(),
   };

@@ -14,6 +14,7 @@ import type { ActivePrompt, Clock, ErasureEpoch, Logger, ProfileKey, ProfileLook
 import { LlmCallError, UNKNOWN_ERASURE_EPOCH, noTelemetry } from './ports.js';
 import { historyDigest } from './history.js';
 import type { Item } from './types.js';
+import { traced } from './tracing.js';
 
 /** Profile freshness policy (PROFILE_FRESHNESS). */
 export type FreshnessPolicy = 'stale-while-revalidate' | 'strict';
@@ -176,27 +177,33 @@ export function createProfileService(deps: ProfileServiceDeps): ProfileService {
     get inflight() {
       return flights.size;
     },
-    async getProfile(ctx, prompt, userId, domain, history) {
-      const key: ProfileKey = { domain, promptVersion: prompt.version, userId, historyDigest: historyDigest(history) };
-      const found = await lookup(key);
-      // Profiles cached before PROFILE_MAX_CHARS existed (or under a larger cap) are capped on the way out.
-      const maxChars = ctx.opts.profileMaxChars ?? DEFAULT_PROFILE_MAX_CHARS;
-      if (found.exact) {
-        telemetry.profileCache('hit');
-        return { text: capProfileText(found.exact.text, maxChars), cached: true, stale: false };
-      }
-      if (deps.freshness === 'stale-while-revalidate' && found.latest) {
-        telemetry.profileCache('stale');
-        if (ctx.llm.configured) refreshInBackground(ctx, prompt, key, history, found.erasureEpoch);
-        return { text: capProfileText(found.latest.text, maxChars), cached: true, stale: true };
-      }
-      // The generation may be shared, so it runs under its starter's deadline but not its starter's signal: a
-      // client that disconnects must not cancel the call others joined. Each caller (starter included) stops
-      // waiting at ITS own deadline or abort; usage is still charged to the starter (same usage object).
-      const { promise, coalesced } = generate({ ...ctx, signal: undefined }, prompt, key, history, found.erasureEpoch);
-      telemetry.profileCache(coalesced ? 'coalesced' : 'miss');
-      const text = await withinDeadline(promise, ctx, deps.clock);
-      return { text, cached: false, stale: false };
+    getProfile(ctx, prompt, userId, domain, history) {
+      // One span for the lookup and, on a miss, the generation under it (the LLM profile call is its child).
+      return traced('profile.lookup', { 'agp.domain': domain, 'agp.prompt_version': prompt.version }, async (span) => {
+        const key: ProfileKey = { domain, promptVersion: prompt.version, userId, historyDigest: historyDigest(history) };
+        const found = await lookup(key);
+        // Profiles cached before PROFILE_MAX_CHARS existed (or under a larger cap) are capped on the way out.
+        const maxChars = ctx.opts.profileMaxChars ?? DEFAULT_PROFILE_MAX_CHARS;
+        if (found.exact) {
+          telemetry.profileCache('hit');
+          span.setAttribute('agp.profile.cache', 'hit');
+          return { text: capProfileText(found.exact.text, maxChars), cached: true, stale: false };
+        }
+        if (deps.freshness === 'stale-while-revalidate' && found.latest) {
+          telemetry.profileCache('stale');
+          span.setAttribute('agp.profile.cache', 'stale');
+          if (ctx.llm.configured) refreshInBackground(ctx, prompt, key, history, found.erasureEpoch);
+          return { text: capProfileText(found.latest.text, maxChars), cached: true, stale: true };
+        }
+        // The generation may be shared, so it runs under its starter's deadline but not its starter's signal: a
+        // client that disconnects must not cancel the call others joined. Each caller (starter included) stops
+        // waiting at ITS own deadline or abort; usage is still charged to the starter (same usage object).
+        const { promise, coalesced } = generate({ ...ctx, signal: undefined }, prompt, key, history, found.erasureEpoch);
+        telemetry.profileCache(coalesced ? 'coalesced' : 'miss');
+        span.setAttribute('agp.profile.cache', coalesced ? 'coalesced' : 'miss');
+        const text = await withinDeadline(promise, ctx, deps.clock);
+        return { text, cached: false, stale: false };
+      });
     },
     async drain(opts = {}) {
       const timer =

@@ -25,6 +25,7 @@ import { BudgetExceededError, createMeteredLlm } from './trainer-steps.js';
 import { runEpochBatch } from './trainer-batch.js';
 import type { TrainingResult } from './trainer-result.js';
 import { buildResult } from './trainer-result.js';
+import { traced } from './tracing.js';
 
 export type { TrainingResult } from './trainer-result.js';
 export type { CheckpointStore, TrainingCheckpoint } from './checkpoint.js';
@@ -168,7 +169,7 @@ export async function train(input: TrainInput, deps: TrainDeps): Promise<Trainin
   try {
     if (!state) {
       progress({ epoch: 0, batch: 0 }, 'initial-validation');
-      const v0 = await validate(input.initialPrompt, true);
+      const v0 = await traced('training.initial_validation', { 'agp.training.users': split.validation.length }, () => validate(input.initialPrompt, true));
       const order = rng.shuffle(trainIds);
       state = {
         version: 1,
@@ -210,14 +211,20 @@ export async function train(input: TrainInput, deps: TrainDeps): Promise<Trainin
         progress(state, 'batch');
         const ids = state.epochOrder.slice(state.batch * params.batchSize, (state.batch + 1) * params.batchSize);
         const users = ids.map((id) => byId.get(id) as UserRecord);
-        const outcome = await runEpochBatch(env, state, users);
+        const s = state;
+        const outcome = await traced('training.batch', { 'agp.training.epoch': s.epoch, 'agp.training.batch': s.batch, 'agp.training.users': users.length }, () => runEpochBatch(env, s, users));
         unitsDone += unitsPerBatch(users.length);
         state.traceSeq = tracer?.seq ?? 0;
         await save();
         if (outcome.dead && state.deadBatches >= params.maxDeadBatches) return finish('llm_unavailable');
       }
       progress(state, 'validation');
-      const v = await validate(state.prompt, false);
+      const prompt = state.prompt;
+      const v = await traced('training.validation', { 'agp.training.epoch': state.epoch, 'agp.training.users': split.validation.length }, async (span) => {
+        const r = await validate(prompt, false);
+        span.setAttribute('agp.training.val_ndcg', r.ndcg);
+        return r;
+      });
       const stop = closeEpoch(state, { ...v, allFailed: v.failures === split.validation.length }, params, meter.counters, rng.shuffle.bind(rng), trainIds);
       state.rngState = rng.getState();
       state.traceSeq = tracer?.seq ?? 0;

@@ -23,6 +23,7 @@ import { UnavailableError, validationError } from '../errors.js';
 import { loadDatasetRef } from './dataset-files.js';
 import type { DatasetRef, JobProgress, TrainingJobRequest } from './training-jobs.js';
 import type { TrainingArtifactWriter } from './training-artifacts.js';
+import { traced } from '../agp/tracing.js';
 
 /** The prompt a job starts from, pinned at submit time (the parent of the version it produces). */
 export interface StartingPrompt {
@@ -192,7 +193,16 @@ async function finish(version: PromptVersion, data: TrainingJobData, deps: Train
  * runner decides whether this was a user cancel or a shutdown to resume later).
  * @throws UnavailableError when the LLM was unavailable (retryable), and permanent errors (see job-semantics.ts).
  */
-export async function runTrainingJob(data: TrainingJobData, ctx: TrainingRunContext, deps: TrainingRunDeps): Promise<TrainingRunOutcome> {
+export function runTrainingJob(data: TrainingJobData, ctx: TrainingRunContext, deps: TrainingRunDeps): Promise<TrainingRunOutcome> {
+  // A root span: a job outlives the request that submitted it, so it is not that request's child.
+  return traced('training.job', { 'agp.job_id': ctx.jobId, 'agp.domain': data.domain }, async (span) => {
+    const outcome = await runJob(data, ctx, deps);
+    span.setAttribute('agp.training.outcome', outcome.outcome);
+    return outcome;
+  }, 'internal', true);
+}
+
+async function runJob(data: TrainingJobData, ctx: TrainingRunContext, deps: TrainingRunDeps): Promise<TrainingRunOutcome> {
   const name = trainedVersionName(ctx.jobId, data.domain, data.submittedAt);
   // A previous attempt may have saved the version and died before reporting: finish from it.
   const existing = await deps.registry.get(data.domain, name);
@@ -200,7 +210,7 @@ export async function runTrainingJob(data: TrainingJobData, ctx: TrainingRunCont
 
   const params = jobParams(data.domain, data.params, deps.defaultConcurrency);
   resolveParams(params);
-  const { users, validation } = await loadUsers(data, deps.dataDir);
+  const { users, validation } = await traced('training.load_data', undefined, () => loadUsers(data, deps.dataDir));
   const result = await train(
     { users, validation, initialPrompt: data.start.text, params, pipeline: deps.pipeline },
     {
@@ -242,7 +252,7 @@ export async function runTrainingJob(data: TrainingJobData, ctx: TrainingRunCont
     params: { ...result.params },
     metrics,
   };
-  await deps.registry.put(version);
+  await traced('training.save_version', { 'agp.prompt_version': name }, () => deps.registry.put(version));
   await ctx.artifacts?.saveReport(result, version);
   return finish(version, data, deps);
 }

@@ -21,6 +21,7 @@ import type { ConcurrencyGate } from './concurrency-gate.js';
 import { readCompletionModel, readCompletionText, readReportedUsage } from './completion-body.js';
 import { backoffMs, retryAfterMs, sleep } from './retry-timing.js';
 import { createUndiciFetch, responseTooLarge } from './undici-fetch.js';
+import { traceHeaders, withLlmSpans } from './llm-span.js';
 import type { FetchLike } from './undici-fetch.js';
 
 export type LlmMetrics = Pick<Metrics, 'llmCalls' | 'llmDuration' | 'llmTokens' | 'breakerState' | 'llmInflight' | 'llmAnomalies'>;
@@ -183,6 +184,8 @@ export function createOpenAiLlmClient(opts: OpenAiLlmClientOptions): OpenAiLlmCl
     const onCallerAbort = () => ctl.abort(callerSignal?.reason);
     callerSignal?.addEventListener('abort', onCallerAbort, { once: true });
 
+    // W3C trace context for the endpoint (the call's span is active here); undefined with tracing off.
+    const headers = traceHeaders();
     const body: ChatCompletionCreateParamsNonStreaming = {
       model,
       messages: req.messages,
@@ -219,6 +222,7 @@ export function createOpenAiLlmClient(opts: OpenAiLlmClientOptions): OpenAiLlmCl
             signal: ctl.signal,
             timeout: Math.max(1, Math.ceil(remaining)),
             maxRetries: 0,
+            ...(headers && { headers }),
           });
         } catch (err) {
           // The SDK's own timeout is our remaining budget, so its timeout is our deadline even when its timer
@@ -312,7 +316,7 @@ export function createOpenAiLlmClient(opts: OpenAiLlmClientOptions): OpenAiLlmCl
 
   return {
     configured,
-    complete,
+    complete: withLlmSpans(complete, (req) => req.model ?? opts.models[req.role] ?? opts.defaultModel),
     breaker: {
       get state() {
         return breaker.state;

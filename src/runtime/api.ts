@@ -25,6 +25,7 @@ import type { RuntimeOptions } from './options.js';
 import { createClosers } from './closers.js';
 import { createApiKeys } from './api-keys.js';
 import type { ApiKeyService } from '../api-keys/api-key-service.js';
+import { setUpTracing, traceRedisStore } from './tracing.js';
 import { connectRedis, createProfileStore, createRankingCacheStore, createRegistry, importPromptFile } from './stores.js';
 
 /** Everything the API serves, wired. */
@@ -63,6 +64,8 @@ export async function createApiRuntime(config: Config, opts: RuntimeOptions): Pr
   const clock = overrides.clock ?? systemClock;
   const metrics = overrides.metrics ?? createMetrics();
   const closers = createClosers(logger);
+  // First on the stack, so it closes last and exports the spans of the shutdown too.
+  setUpTracing(config.tracing, closers);
 
   const target = config.redis.cacheTarget;
   let redis: RedisClient | undefined;
@@ -75,7 +78,7 @@ export async function createApiRuntime(config: Config, opts: RuntimeOptions): Pr
     recorderRedis = connectRedis(target, 'recorder', logger, closers);
   }
   const llm = overrides.llm ?? ownLlm(config, 'serving', { metrics, logger }, closers);
-  const profileStore = createProfileStore(config, clock, redis);
+  const profileStore = traceRedisStore(createProfileStore(config, clock, redis), 'profile_store', redis !== undefined);
   const rankingCache = createRankingCacheStore(config, clock, redis);
 
   // An emptied Redis (restart without persistence, FLUSHALL) loses the active versions: count it, show it on

@@ -22,6 +22,7 @@ import { createMemoryExperimentStore } from '../store/memory-experiment-store.js
 import { createMemoryExposureStore } from '../store/memory-exposure-store.js';
 import { createRedisExperimentStore } from '../store/redis-experiment-store.js';
 import { createRedisExposureStore } from '../store/redis-exposure-store.js';
+import { traceRedisStore } from './tracing.js';
 import type { RedisClient } from '../store/redis-connection.js';
 import type { Closers } from './closers.js';
 import { createCatalogueRecorder, type CatalogueRecorder, type ItemCatalogue } from '../experiments/item-catalogue.js';
@@ -81,7 +82,7 @@ export async function createExperimentsRuntime(p: ExperimentsParts): Promise<Exp
   const prefix = config.redis.keyPrefix;
   const exposureRedis = p.recorderRedis ?? p.redis;
   const exposures = exposureRedis
-    ? createRedisExposureStore({ redis: exposureRedis, keyPrefix: prefix, clock })
+    ? traceRedisStore(createRedisExposureStore({ redis: exposureRedis, keyPrefix: prefix, clock }), 'exposure_store', true)
     : createMemoryExposureStore({ maxEntries: config.exposures.memoryMax, maxBytes: config.exposures.memoryMaxBytes, clock });
   const experimentStore = p.redis ? createRedisExperimentStore({ redis: p.redis, keyPrefix: prefix }) : createMemoryExperimentStore({ clock });
   const gauges = createExperimentGauges(metrics.experiments);

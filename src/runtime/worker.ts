@@ -18,6 +18,7 @@ import { trainingRunDeps, workerTuning } from './jobs.js';
 import { ownLlm } from './llm.js';
 import type { RuntimeOptions } from './options.js';
 import { createClosers } from './closers.js';
+import { setUpTracing } from './tracing.js';
 import { connectRedis, createRegistry } from './stores.js';
 
 /** The training worker, wired. */
@@ -56,6 +57,7 @@ export async function createWorkerRuntime(config: Config, opts: RuntimeOptions):
   const metrics = overrides.metrics ?? createMetrics();
   const clock = overrides.clock ?? systemClock;
   const closers = createClosers(logger);
+  setUpTracing(config.tracing, closers);
   let worker: TrainingWorker | undefined;
   let closing: Promise<void> | undefined;
 

@@ -76,7 +76,8 @@ const CONTRACT_ENV = [
   'EXPOSURE_TTL_SECONDS', 'EXPOSURE_SAMPLE_RATE', 'EXPOSURE_MEMORY_MAX', 'EXPERIMENTS_MAX_RUNNING', 'EXPERIMENT_POLL_MS',
   'EXPERIMENT_LOOK_MS', 'EXPERIMENT_MAX_FALLBACK_RATE', 'EXPERIMENT_MAX_P99_MS', 'EXPERIMENT_MAX_LLM_CALLS',
   'EXPERIMENT_GUARDRAIL_MIN_EXPOSURES', 'EXPERIMENT_MIN_EFFECT', 'RERANK_CACHE_TTL_SECONDS', 'RERANK_CACHE_MAX_ENTRIES',
-  'LLM_MODELS',
+  'LLM_MODELS', 'OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', 'OTEL_TRACES_EXPORTER', 'OTEL_SERVICE_NAME',
+  'OTEL_TRACES_SAMPLER', 'OTEL_TRACES_SAMPLER_ARG',
 ];
 const SECRET_ENV = ['LLM_API_KEY', 'ADMIN_TOKEN'];
 
@@ -388,7 +389,9 @@ describe.each(CI_FILES)('helm template -f ci/%s', (file) => {
 
   it('sets only variables the service reads', () => {
     const configSource = readFileSync(path.join(ROOT, 'src/config.ts'), 'utf8');
-    const block = configSource.slice(configSource.indexOf('const envSchema'));
+    // The OTEL_* variables are parsed in their own module, spread into envSchema.
+    const tracingSource = readFileSync(path.join(ROOT, 'src/observability/tracing-config.ts'), 'utf8');
+    const block = configSource.slice(configSource.indexOf('const envSchema')) + tracingSource.slice(tracingSource.indexOf('export const tracingEnv'));
     const known = new Set([...block.matchAll(/^\s{2}([A-Z][A-Z0-9_]*):/gm)].map((m) => m[1]));
     expect(known.size).toBeGreaterThan(20);
     for (const k of Object.keys(appConfigMap(objs).data)) expect(known, k).toContain(k);
@@ -450,12 +453,17 @@ describe('ci/default-values.yaml: single replica, chart-managed Secret, worker i
       '--set', 'config.prompts.file=/etc/agp/prompts.json',
       '--set', 'redis.clusterNodes=redis-0:6379\\,redis-1:6379',
       '--set', 'queueRedis.enabled=true,queueRedis.url=redis://queue:6379/0',
+      '--set', 'config.tracing.endpoint=http://otel-collector:4318,config.tracing.tracesEndpoint=http://tempo:4318/v1/traces,config.tracing.exporter=otlp',
     ]);
     const c = mainContainer(apiDeployment(full));
     const names = new Set([...Object.keys(appConfigMap(full).data), ...envOf(c).map((e) => e.name)]);
     for (const k of CONTRACT_ENV) expect(names, k).toContain(k);
     expect(appConfigMap(full).data.REDIS_CLUSTER_NODES).toBe('redis-0:6379,redis-1:6379');
     expect(appConfigMap(full).data.LLM_MODELS).toBe('small,large');
+    expect(appConfigMap(full).data.OTEL_EXPORTER_OTLP_ENDPOINT).toBe('http://otel-collector:4318');
+    expect(appConfigMap(full).data.OTEL_TRACES_SAMPLER_ARG).toBe('0.01');
+    // Off by default: no endpoint, no exporter in the default values.
+    expect(appConfigMap(objs).data.OTEL_EXPORTER_OTLP_ENDPOINT).toBeUndefined();
   });
 
   it('worker.livenessProbe replaces the default worker liveness probe; readiness stays on /healthz', () => {

@@ -30,6 +30,7 @@ const CLEAN: Record<string, string> = {
   'src/runtime/index.ts':
     "import { c } from '../llm/openai-llm-client.js';\nimport { r } from '../store/redis-connection.js';\nimport { q } from '../jobs/bullmq-jobs.js';\nimport { Redis } from 'ioredis';\nexport const all = [c, r, q, Redis, import('./cli.js')];\n",
   'src/runtime/cli.ts': 'export const cli = 1;\n',
+  'src/runtime/tracing.ts': "import { trace } from '@opentelemetry/api';\nexport const t = trace;\n",
   'src/http/admin-routes.ts':
     "import type { Queue } from 'bullmq';\nimport { JOB_STATES } from '../jobs/training-jobs.js';\nimport type { ApiRuntime } from '../runtime/index.js';\nexport const a = JOB_STATES;\n",
   'src/server.ts': "import { all } from './runtime/index.js';\nexport default all;\n",
@@ -66,6 +67,8 @@ describe('check-architecture', () => {
     ['the method importing fastify', 'src/agp/pipeline.ts', "import Fastify from 'fastify';\n", /src\/agp\/pipeline\.ts imports fastify at runtime/],
     ['the method depending outward', 'src/agp/trainer.ts', "import { a } from '../http/admin-routes.js';\n", /src\/agp\/trainer\.ts imports \.\.\/http\/admin-routes\.js: src\/agp must not depend outward/],
     ['experiment statistics importing prom-client', 'src/experiments/always-valid.ts', "import { Gauge } from 'prom-client';\n", /src\/experiments\/always-valid\.ts imports prom-client at runtime/],
+    ['a route importing OpenTelemetry (not the tracing port)', 'src/http/tracing.ts', "import { trace } from '@opentelemetry/api';\n", /src\/http\/tracing\.ts imports @opentelemetry\/api; only src\/runtime may/],
+    ['the method importing OpenTelemetry', 'src/agp/tracing.ts', "import { trace } from '@opentelemetry/api';\n", /src\/agp\/tracing\.ts imports @opentelemetry\/api at runtime/],
     ['experiment code depending on a route', 'src/experiments/results.ts', "import { a } from '../http/admin-routes.js';\n", /src\/experiments\/results\.ts imports \.\.\/http\/admin-routes\.js: src\/experiments must not depend outward/],
   ])('fails on %s', async (_what, path, text, message) => {
     const problems = await checkArchitecture(await tree({ [path]: text }));

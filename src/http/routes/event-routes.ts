@@ -6,6 +6,7 @@ import type { RouteRateLimit } from '../plugins/api-key-auth.js';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { EventIngestion } from '../../experiments/event-ingestion.js';
+import { traced } from '../../agp/tracing.js';
 import { EraseUserResponseSchema, EventsRequestSchema, EventsResponseSchema, UserParamsSchema } from '../experiment-schemas.js';
 import { ErrorResponseSchema, V1_SECURITY, errorResponses, overloadedResponse, unauthorizedResponse } from '../schemas.js';
 
@@ -36,7 +37,14 @@ export function registerEventRoutes(app: FastifyInstance, opts: EventRouteOption
       ...(opts.rateLimit ? { config: { rateLimit: opts.rateLimit } } : {}),
     },
     async (req, reply) => {
-      const result = await opts.ingestion.ingest(req.body.events);
+      const result = await traced('events.ingest', { 'agp.events': req.body.events.length }, async (span) => {
+        const r = await opts.ingestion.ingest(req.body.events);
+        span.setAttribute('agp.events.accepted', r.accepted);
+        span.setAttribute('agp.events.duplicates', r.duplicates);
+        span.setAttribute('agp.events.unattributed', r.unattributed);
+        span.setAttribute('agp.events.rejected', r.rejected.length);
+        return r;
+      });
       reply.code(202);
       return result;
     },

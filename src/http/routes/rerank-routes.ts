@@ -13,6 +13,7 @@ import type { ApiKeyService } from '../../api-keys/api-key-service.js';
 import type { Reranker } from '../../agp/reranker.js';
 import type { RouteRateLimit } from '../plugins/api-key-auth.js';
 import { V1_SECURITY, RerankRequestSchema, RerankResponseSchema, errorResponses } from '../schemas.js';
+import { requestSpan } from '../plugins/tracing-plugin.js';
 
 /** Options the rerank route needs from config. */
 export interface RerankRouteOptions {
@@ -101,6 +102,15 @@ export function registerRerankRoutes(app: FastifyInstance, opts: RerankRouteOpti
       const outcome = out.fallback ? 'fallback' : out.repaired ? 'repaired' : 'ok';
       opts.metrics.reranks.inc({ method: out.method, outcome });
       if (out.fallback) opts.metrics.fallbacks.inc({ reason: out.fallback.reason });
+      const span = requestSpan(req);
+      if (span) {
+        span.setAttribute('agp.rerank.method', out.method);
+        span.setAttribute('agp.rerank.outcome', outcome);
+        span.setAttribute('agp.prompt_version', out.promptVersion);
+        span.setAttribute('agp.result_cache', out.cache);
+        span.setAttribute('agp.llm_calls', out.usage.llmCalls);
+        if (out.fallback) span.setAttribute('agp.fallback.reason', out.fallback.reason);
+      }
 
       const n = body.topN === undefined ? out.order.length : Math.min(body.topN, out.order.length);
       const ranking = new Array<{ id: string; rank: number; baseRank: number; score: number; arm?: string }>(n);
