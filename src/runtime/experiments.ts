@@ -136,7 +136,7 @@ export async function createExperimentsRuntime(p: ExperimentsParts): Promise<Exp
     onOutcome: (outcome, n) => metrics.eventsIngested.inc({ outcome }, n),
   });
 
-  // On the recorder's connection (auto-pipelined, like the exposures it describes).
+  // On the recorder's connection, like the exposures it describes (background writes, off the lookups' socket).
   const catalogue = exposureRedis
     ? createRedisItemCatalogue({ redis: exposureRedis, keyPrefix: prefix })
     : createMemoryItemCatalogue({ maxEntries: config.catalogue.memoryMax, clock });
