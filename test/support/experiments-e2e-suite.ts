@@ -237,14 +237,16 @@ export function describeExperimentsEndToEnd(name: string, start: () => Promise<R
       await everyReplicaSees('music', exp.id);
       double.setMode('error500');
       try {
-        const served = await runTraffic('music', 12, 1);
+        // 30 users: the arms split at random by the experiment id, and the agp arm needs minExposures (3) of them
+        // (P(fewer than 3 of 30) ≈ 5e-7; with 12 users it was 2% and failed once in CI).
+        const served = await runTraffic('music', 30, 1);
         await waitForExposures(exp.id, served.length);
       } finally {
         double.setMode('ok');
       }
       await t.container.experiments.admin.look();
       const after = (await admin('GET', `/admin/v1/experiments/${exp.id}`)).json();
-      expect(after.state).toBe('stopped');
+      expect(after.state, JSON.stringify(after.arms.map((a: { name: string; exposures: number; fallbackRate: number }) => [a.name, a.exposures, a.fallbackRate]))).toBe('stopped');
       expect(after.stopReason).toMatchObject({ kind: 'guardrail', arm: 'agp' });
       expect(after.stopReason.message).toMatch(/fallback rate/);
       const metrics = (await t.app.inject('/metrics')).body;
