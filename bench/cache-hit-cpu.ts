@@ -22,10 +22,13 @@ import { hitBodies } from './lib/workload.js';
 const { values: v } = parseArgs({
   options: { dist: { type: 'string', multiple: true }, rounds: { type: 'string' }, requests: { type: 'string' }, users: { type: 'string' } },
 });
+// `label=dir` or `label=dir,KEY=VALUE,…`: the same build can run as two variants (e.g. recording off).
 const builds = (v.dist ?? []).map((s) => {
-  const [label, dir] = s.split('=');
-  if (!label || !dir) throw new Error(`--dist wants label=dir, got ${s}`);
-  return { label, dir };
+  const [head = '', ...pairs] = s.split(',');
+  const [label, dir] = head.split('=');
+  if (!label || !dir) throw new Error(`--dist wants label=dir[,KEY=VALUE…], got ${s}`);
+  const env = Object.fromEntries(pairs.map((p) => [p.slice(0, p.indexOf('=')), p.slice(p.indexOf('=') + 1)]));
+  return { label, dir, env };
 });
 if (builds.length === 0) throw new Error('usage: bench/cache-hit-cpu.ts --dist old=<dir> --dist new=<dir> [--rounds 5] [--requests 3000]');
 const rounds = Number(v.rounds ?? 5);
@@ -37,7 +40,7 @@ const llm = await startLlmDouble();
 const results: Record<string, number[]> = Object.fromEntries(builds.map((b) => [b.label, []]));
 
 /** One round of one build: start it, warm every user's profile, then measure `requests` sequential hits. */
-async function measure(label: string, dir: string, round: number): Promise<number> {
+async function measure(label: string, dir: string, round: number, extraEnv: Record<string, string> = {}): Promise<number> {
   const server = await startServerProcess({
     name: `${label}-${round}`,
     args: [join(dir, 'server.js')],
@@ -49,6 +52,7 @@ async function measure(label: string, dir: string, round: number): Promise<numbe
       LLM_BASE_URL: llm.url,
       LLM_API_KEY: 'bench-key',
       LLM_MODEL: 'bench-model',
+      ...extraEnv,
     },
     stdout: 'ignore',
   });
@@ -75,7 +79,7 @@ try {
     // Alternate the order each round, so neither build always runs on a warmer (or busier) machine.
     const order = round % 2 === 0 ? builds : [...builds].reverse();
     for (const b of order) {
-      const us = await measure(b.label, b.dir, round);
+      const us = await measure(b.label, b.dir, round, b.env);
       results[b.label]?.push(us);
       process.stdout.write(`round ${round + 1}/${rounds} ${b.label}: ${us.toFixed(0)} µs CPU per cache-hit rerank\n`);
     }
