@@ -26,7 +26,12 @@ const FORBIDDEN_IN_AGP = ['fastify', 'ioredis', 'openai', 'bullmq', 'pino', 'und
 /** Packages only the runtime may import (rule 5). */
 const RUNTIME_ONLY = ['@opentelemetry/'];
 /** Pure directories (no framework, driver or logger) and the src/ modules each may import. */
-const PURE: Record<string, readonly string[]> = { 'agp/': ['agp/'], 'experiments/': ['experiments/', 'agp/', 'errors.ts'] };
+const PURE: Record<string, readonly string[]> = {
+  'agp/': ['agp/'],
+  'experiments/': ['experiments/', 'agp/', 'errors.ts'],
+  // The loop's step machine, gate and schedule rules (issue 11): pure like the experiments it drives.
+  'loop/': ['loop/', 'experiments/', 'agp/', 'errors.ts'],
+};
 /** Adapter families (directories under src/) and the drivers each may import. */
 const FAMILIES: Record<string, readonly string[]> = { llm: ['openai', 'undici'], store: ['ioredis'], jobs: ['bullmq'] };
 const DRIVERS = Object.values(FAMILIES).flat();
