@@ -4,11 +4,12 @@
  * The CPU one rerank adds by recording its exposure (issue 10: it must stay under 5 % of a cache-hit
  * rerank's CPU), measured end to end: the real HTTP service (from source), on Redis, with an A/B experiment
  * running on the domain (two `agp` arms of the built-in prompt, so every request is a cache hit whichever
- * arm serves it and every exposure carries its experiment's running-sums update). Two builds of the same
- * code alternate round by round: `recording` (EXPOSURE_SAMPLE_RATE=1, the default) and `off`
- * (EXPOSURE_SAMPLE_RATE=0). Like bench/cache-hit-cpu.ts, one keep-alive connection sends the requests one
- * after another (so each recorder batch holds one exposure: the least the batching can save), and CPU is the
- * service process's utime+stime from /proc over the measured requests. Added µs = mean over rounds of
+ * arm serves it and every exposure carries its experiment's running-sums update). Two services of the same
+ * code run side by side in every round, measured AT THE SAME TIME: `recording` (EXPOSURE_SAMPLE_RATE=1, the
+ * default) and `off` (EXPOSURE_SAMPLE_RATE=0), so the machine's other load falls on both alike. Like
+ * bench/cache-hit-cpu.ts, one keep-alive connection per service sends the requests one after another (so a
+ * recorder batch holds only the few exposures of one 20 ms gather: the least the batching can save), and CPU
+ * is each service process's utime+stime from /proc over its measured requests. Added µs = mean over rounds of
  * (recording − off) of the same round; ratio = added ÷ median(off).
  */
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -44,11 +45,18 @@ const EVENT_CALLS = 200;
 const EVENT_TYPES = ['impression', 'click', 'add_to_cart', 'click', 'purchase'];
 const recorded: Record<string, number[]> = { recording: [], off: [] };
 
-let currentPool: Pool | undefined;
-let currentPid = 0;
+/** A started, warmed variant: its service, connection and experiment. */
+interface Prepared {
+  label: string;
+  pid: number;
+  pool: Pool;
+  stop: () => Promise<void>;
+  call: (method: 'GET' | 'POST', path: string, body?: string, admin?: boolean) => Promise<{ status: number; text: string }>;
+  expId: string;
+}
 
-/** One round of one variant: start it, start the experiment, warm every user, measure `requests` sequential hits. */
-async function measure(label: string, sampleRate: string, round: number): Promise<number> {
+/** Starts one variant, starts its experiment and warms every user (two passes: profiles, then the JIT). */
+async function prepare(label: string, sampleRate: string, round: number): Promise<Prepared> {
   const server = await startServerProcess({
     name: `exposure-${label}-${round}`,
     // --cpu-prof-dir: profile each service (relative hot spots only; the profiler inflates CPU).
@@ -68,12 +76,14 @@ async function measure(label: string, sampleRate: string, round: number): Promis
     stdout: 'ignore',
   });
   const pool = new Pool(server.origin, { connections: 1 });
-  currentPool = pool;
-  currentPid = server.pid;
-  const call = async (method: 'GET' | 'POST', path: string, body?: string, admin = false) => {
+  const call: Prepared['call'] = async (method, path, body, admin = false) => {
     const headers: Record<string, string> = { 'content-type': 'application/json', ...(admin ? { authorization: `Bearer ${TOKEN}` } : {}) };
     const res = await pool.request({ method, path, headers, ...(body === undefined ? {} : { body }) });
     return { status: res.statusCode, text: await res.body.text() };
+  };
+  const stop = async () => {
+    await pool.close();
+    await server.stop();
   };
   try {
     const created = await call('POST', '/admin/v1/experiments', JSON.stringify({ domain: 'default', mode: 'ab', arms: [{ name: 'a', method: 'agp' }, { name: 'b', method: 'agp' }] }), true);
@@ -86,29 +96,34 @@ async function measure(label: string, sampleRate: string, round: number): Promis
       if (i > 100) throw new Error(`${label}: the experiment never reached serving`);
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
-    // Two passes over the users: the first generates and caches each profile, the second warms the JIT.
     for (let i = 0; i < bodies.length * 2; i++) {
       const r = await call('POST', '/v1/rerank', bodies[i % bodies.length]);
       if (r.status !== 200) throw new Error(`${label}: status ${r.status}`);
     }
-    const served: string[] = [];
-    const before = cpuMicros(server.pid);
-    for (let i = 0; i < requests; i++) {
-      const r = await call('POST', '/v1/rerank', bodies[i % bodies.length]);
-      if (r.status !== 200) throw new Error(`${label}: status ${r.status}`);
-      served.push(r.text);
-    }
-    const us = (cpuMicros(server.pid) - before) / requests;
-    if (label === 'recording') eventRates.push(await ingestEvents(served.map((t) => JSON.parse(t) as { requestId: string; ranking: Array<{ id: string }> })));
-    // Proof that the variant did what it says: the experiment's exposure count (0 when sampling is off).
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    const exp = JSON.parse((await call('GET', `/admin/v1/experiments/${expId}`, undefined, true)).text) as { arms: Array<{ exposures: number }> };
-    recorded[label]?.push(exp.arms.reduce((a, b) => a + b.exposures, 0));
-    return us;
-  } finally {
-    await pool.close();
-    await server.stop();
+    return { label, pid: server.pid, pool, stop, call, expId };
+  } catch (err) {
+    await stop();
+    throw err;
   }
+}
+
+/** `requests` sequential cache hits; the service's CPU per request over them, and the served answers. */
+async function measure(p: Prepared): Promise<{ us: number; served: string[] }> {
+  const served: string[] = [];
+  const before = cpuMicros(p.pid);
+  for (let i = 0; i < requests; i++) {
+    const r = await p.call('POST', '/v1/rerank', bodies[i % bodies.length]);
+    if (r.status !== 200) throw new Error(`${p.label}: status ${r.status}`);
+    served.push(r.text);
+  }
+  return { us: (cpuMicros(p.pid) - before) / requests, served };
+}
+
+/** Proof that the variant did what it says: the experiment's exposure count (0 when sampling is off). */
+async function exposuresOf(p: Prepared): Promise<number> {
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  const exp = JSON.parse((await p.call('GET', `/admin/v1/experiments/${p.expId}`, undefined, true)).text) as { arms: Array<{ exposures: number }> };
+  return exp.arms.reduce((a, b) => a + b.exposures, 0);
 }
 
 /**
@@ -116,7 +131,7 @@ async function measure(label: string, sampleRate: string, round: number): Promis
  * click, add_to_cart, a retried click, purchase), one after another; returns events per CPU-second of the
  * service process (so per core), the HTTP route, validation, attribution, dedupe and running sums included.
  */
-async function ingestEvents(served: Array<{ requestId: string; ranking: Array<{ id: string }> }>): Promise<number> {
+async function ingestEvents(p: Prepared, served: Array<{ requestId: string; ranking: Array<{ id: string }> }>): Promise<number> {
   const pick = () => served[Math.floor(Math.random() * served.length)] as (typeof served)[number];
   const calls = Array.from({ length: EVENT_CALLS }, () =>
     JSON.stringify({
@@ -126,26 +141,35 @@ async function ingestEvents(served: Array<{ requestId: string; ranking: Array<{ 
       }),
     }),
   );
-  const pool = currentPool;
-  if (!pool) throw new Error('no pool');
-  const cpu0 = cpuMicros(currentPid);
+  const cpu0 = cpuMicros(p.pid);
   let accepted = 0;
   for (const body of calls) {
-    const res = await pool.request({ method: 'POST', path: '/v1/events', headers: { 'content-type': 'application/json' }, body });
+    const res = await p.pool.request({ method: 'POST', path: '/v1/events', headers: { 'content-type': 'application/json' }, body });
     const j = JSON.parse(await res.body.text()) as { accepted: number; unattributed: number };
     if (res.statusCode !== 202 || j.unattributed > 0) throw new Error(`events: ${res.statusCode} ${JSON.stringify(j)}`);
     accepted += j.accepted;
   }
   if (accepted === 0) throw new Error('no event was accepted');
-  return (EVENT_CALLS * 100) / ((cpuMicros(currentPid) - cpu0) / 1e6);
+  return (EVENT_CALLS * 100) / ((cpuMicros(p.pid) - cpu0) / 1e6);
 }
 
 try {
   for (let round = 0; round < rounds; round++) {
-    for (const b of round % 2 === 0 ? variants : [...variants].reverse()) {
-      const us = await measure(b.label, b.sampleRate, round);
-      results[b.label]?.push(us);
-      process.stdout.write(`round ${round + 1}/${rounds} ${b.label}: ${us.toFixed(0)} µs CPU per cache-hit rerank\n`);
+    // Both variants run AT ONCE, each on its own connection: whatever else loads the machine loads both
+    // alike, which round-by-round alternation could not promise on a shared VM (rounds swung by ±1,000 µs).
+    const prepared: Prepared[] = [];
+    try {
+      for (const b of round % 2 === 0 ? variants : [...variants].reverse()) prepared.push(await prepare(b.label, b.sampleRate, round));
+      const measured = await Promise.all(prepared.map((p) => measure(p)));
+      for (const [i, p] of prepared.entries()) {
+        const m = measured[i] as { us: number; served: string[] };
+        results[p.label]?.push(m.us);
+        recorded[p.label]?.push(await exposuresOf(p));
+        if (p.label === 'recording') eventRates.push(await ingestEvents(p, m.served.map((t) => JSON.parse(t) as { requestId: string; ranking: Array<{ id: string }> })));
+        process.stdout.write(`round ${round + 1}/${rounds} ${p.label}: ${m.us.toFixed(0)} µs CPU per cache-hit rerank\n`);
+      }
+    } finally {
+      await Promise.all(prepared.map((p) => p.stop()));
     }
   }
 } finally {
@@ -160,8 +184,8 @@ const off = results.off ?? [];
 const minRecorded = Math.min(...(recorded.recording ?? [0]));
 if (minRecorded < requests) throw new Error(`recording variant recorded only ${minRecorded} exposures for ${requests} measured requests`);
 if (Math.max(...(recorded.off ?? [0])) > 0) throw new Error('the EXPOSURE_SAMPLE_RATE=0 variant recorded exposures');
-// Paired per round: the machine's load drifts between rounds more than between the two halves of one. The
-// mean, not a median: with 2–4 rounds a nearest-rank median is one lucky round (it once read −50 µs).
+// Paired per round (the two variants of a round ran at the same time). The mean, not a median: with 2–4
+// rounds a nearest-rank median is one lucky round (it once read −50 µs).
 const paired = on.map((x, i) => x - (off[i] ?? NaN));
 const addedUs = paired.reduce((a, b) => a + b, 0) / paired.length;
 const summary = {
@@ -182,4 +206,4 @@ const summary = {
 process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
 const out = join(REPO_ROOT, 'bench', 'results');
 await mkdir(out, { recursive: true });
-await writeFile(join(out, v.out ?? 'exposure-cpu.json'), `${JSON.stringify(summary, null, 2)}\n`);
+await writeFile(v.out?.includes('/') ? v.out : join(out, v.out ?? 'exposure-cpu.json'), `${JSON.stringify(summary, null, 2)}\n`);
