@@ -122,6 +122,9 @@ try {
     domainsIndex: await usage(redis, keys.loopDomains()),
     pinsIndex: await usage(redis, keys.loopPinned()),
   };
+  // An index with 1,000 domains (`domain-0000`…): the per-domain share of each of the two index sets.
+  for (let i = 0; i < 1_000; i++) await redis.sadd('probe:loop:domains', `domain-${String(i).padStart(4, '0')}`);
+  const indexMemberBytes = Math.round((await usage(redis, 'probe:loop:domains')) / 1_000);
   const perDomain = bytes.schedule + bytes.pin + bytes.currentRun + bytes.recentRunsList + bytes.auditList;
 
   // Redis CPU and wall time of listAudit on a full trail: the first page, a page half-way down, a runId filter
@@ -149,6 +152,7 @@ try {
           finishedRun: Math.round((bytes.recentRunsList - bytes.recentRunsListOfOne) / (LOOP_RUNS_KEPT - 1)),
           auditRecord: Math.round(bytes.auditList / LOOP_AUDIT_KEPT),
         },
+        indexMemberBytes,
         perDomainAtCaps: perDomain,
         usedMemoryDelta: used1 - used0,
         listAuditPerPage: { pages: PAGES, limit: 50, entries: LOOP_AUDIT_KEPT, ...listAudit },
