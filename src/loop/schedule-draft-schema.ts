@@ -15,7 +15,7 @@ export const LOOP_DOMAIN = z.string().min(1).max(64).regex(/^[A-Za-z0-9._-]+$/, 
 
 const duration = (what: string) =>
   z
-    .union([z.string().min(1).max(32), z.number().int().positive()])
+    .union([z.string().min(1).max(32), z.number().int().min(1)])
     .describe(`${what}: milliseconds, or a duration such as "90s", "30m", "6h", "7d".`);
 
 /** Trainer parameters of the runs (the trainer's own schema, every field optional). */
