@@ -59,7 +59,7 @@ const ROUTES: Array<[Method, string, object?]> = [
 describe('admin loop API', () => {
   it('every route answers 401 without the token, and changes nothing', async () => {
     for (const [method, url, body] of ROUTES) {
-      for (const headers of [{}, { authorization: 'Bearer wrong-token-0123456789' }]) {
+      for (const headers of [{}, { authorization: 'Bearer wrong-token-0123456789' }] as Array<Record<string, string>>) {
         expectError(await call(t, method, url, body, headers), 401, 'UNAUTHORIZED');
       }
     }
