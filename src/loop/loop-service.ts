@@ -158,7 +158,9 @@ export function createLoopService(deps: LoopServiceDeps): LoopService {
   async function cancelRun(domain: string, reason: string, actor: LoopActor): Promise<LoopRun | null> {
     for (let attempt = 0; attempt < CANCEL_ATTEMPTS; attempt++) {
       const run = await store.currentRun(domain);
-      if (!run || run.step === 'done') return null;
+      // A run with an outcome is ending (the worker records it before stopping or promoting the canary): its
+      // ending is idempotent and resumed by the worker, so it is left to finish rather than overwritten.
+      if (!run || run.step === 'done' || run.outcome !== undefined) return null;
       await stopSideEffects(run);
       const now = clock.now();
       const ended: LoopRun = { ...run, step: 'done', outcome: 'cancelled', reason, finishedAt: now, updatedAt: now };

@@ -134,6 +134,16 @@ describe('loop service: schedules', () => {
     expect((await service.listRuns('movies', 10)).map((r) => r.outcome)).toEqual(['cancelled']);
   });
 
+  it('a run that is already ending (outcome recorded, step not done) is left to the worker', async () => {
+    await service.putSchedule('movies', { every: '1h', window: '1d' });
+    const { runId } = await service.runNow('movies');
+    const run = (await store.currentRun('movies')) as LoopRun;
+    await store.updateRun({ ...run, step: 'decide', experimentId: `canary-${runId}`, outcome: 'promoted', reason: 'treatment wins' });
+    await service.deleteSchedule('movies');
+    expect(s.stopped).toEqual([]);
+    expect(await store.currentRun('movies')).toMatchObject({ step: 'decide', outcome: 'promoted' });
+  });
+
   it('deleting during training cancels the training job', async () => {
     await service.putSchedule('movies', { every: '1h', window: '1d' });
     const { runId } = await service.runNow('movies');
