@@ -90,7 +90,7 @@ async function trafficUntilDone(world: LoopWorld, http: Transport, admin: LoopAd
 /** Waits for the canary (step decide) and returns the run and its arms' versions. */
 async function canaryOf(admin: LoopAdmin, domain: string, runId: string) {
   const run = await admin.waitRun(domain, runId, (r) => r.step === 'decide' || r.step === 'done', 'the canary to start', 90_000);
-  expect(run.outcome, `the run ended before its canary: ${run.reason}`).toBeUndefined();
+  expect(run.outcome ?? null, `the run ended before its canary: ${run.reason}`).toBeNull();
   expect(run.experimentId).toBe(`canary-${runId}`);
   const exp = await admin.experiment(run.experimentId);
   expect(exp).toMatchObject({ domain, mode: 'ab', trafficShare: 0.5 });

@@ -71,7 +71,7 @@ export function loopAdmin(transport: Transport, token: string): LoopAdmin {
     waitRun: (domain, runId, pred, what, timeoutMs = 60_000) =>
       eventually(() => run(domain, runId), (r) => r !== undefined && pred(r), { what: `run ${runId}: ${what}`, timeoutMs, intervalMs: 100 }),
     async audit(domain, runId) {
-      const body = await ok('GET', `/admin/v1/audit?domain=${domain}&runId=${encodeURIComponent(runId)}&limit=200`, 200);
+      const body = await ok('GET', `/admin/v1/audit?domain=${domain}&runId=${encodeURIComponent(runId)}&limit=100`, 200);
       return [...(body.records as any[])].reverse();
     },
     async experiments(domain) {
