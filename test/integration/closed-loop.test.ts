@@ -87,6 +87,15 @@ async function trafficUntilDone(world: LoopWorld, http: Transport, admin: LoopAd
   }
 }
 
+/** Waits until the app serves `version` outside any experiment (its registry and experiment snapshots poll the store). */
+async function servingSettles(app: TestApp, domain: string, version: string): Promise<void> {
+  await eventually(
+    () => [app.container.registry.resolve(domain).version, app.container.experiments.running.forDomain(domain)?.record.id ?? null],
+    ([v, exp]) => v === version && exp === null,
+    { what: `${domain} to serve ${version} with no experiment`, timeoutMs: 5_000 },
+  );
+}
+
 /** Waits for the canary (step decide) and returns the run and its arms' versions. */
 async function canaryOf(admin: LoopAdmin, domain: string, runId: string) {
   const run = await admin.waitRun(domain, runId, (r) => r.step === 'decide' || r.step === 'done', 'the canary to start', 90_000);
@@ -143,6 +152,7 @@ describe('the closed loop (in-process API and worker)', () => {
     expect(done.outcome, done.reason).toBe('promoted');
     expect(await admin.activeVersion(domain)).toBe(candidate);
     expect((await admin.experiment(canary.experimentId)).state).toBe('stopped');
+    await servingSettles(t, domain, candidate);
 
     const afterWave = await world.traffic(http, { domain, perUser: 3 });
     const after = summarize(afterWave);
@@ -199,6 +209,7 @@ describe('the closed loop (in-process API and worker)', () => {
     expect(arm(bad).ndcg).toBeLessThan(arm(WEAK).ndcg);
     expect((await admin.experiment(canary.experimentId)).state).toBe('stopped');
     expect(await admin.activeVersion(domain)).toBe(WEAK);
+    await servingSettles(t, domain, WEAK);
     const afterWave = await world.traffic(http, { domain, perUser: 1, onServed: servesWeak });
     expect(afterWave.every((s) => s.experiment === null)).toBe(true);
 
