@@ -90,7 +90,14 @@ export const JobViewSchema = z
       phase: z.string().optional(),
     }),
     metrics,
-    result: z.object({ promptVersion: z.string(), activated: z.boolean(), metrics }).optional(),
+    result: z
+      .object({
+        promptVersion: z.string(),
+        activated: z.boolean(),
+        metrics,
+        activationSkipped: z.literal('pinned').optional().describe("Set when `activate: 'if-better'` found the version better but the domain is pinned (PUT /admin/v1/pins/{domain})"),
+      })
+      .optional(),
     error: z.string().optional(),
   })
   .meta({ id: 'TrainingJob' });

@@ -49,6 +49,8 @@ export interface TrainingJobResult {
   promptVersion: string;
   activated: boolean;
   metrics: Record<string, unknown>;
+  /** Set when `if-better` would have activated the version but the domain is pinned. */
+  activationSkipped?: 'pinned' | undefined;
 }
 
 /** How a run ended: with a saved version, or cancelled through the signal. */
@@ -65,6 +67,11 @@ export interface TrainingRunDeps {
   defaultConcurrency: number;
   clock?: Clock | undefined;
   logger?: Logger | undefined;
+  /**
+   * Whether a person pinned the domain's version (issue 11: a pinned domain is never changed automatically):
+   * `activate: 'if-better'` then saves the version without activating it, and says why.
+   */
+  isPinned?: ((domain: string) => Promise<boolean>) | undefined;
 }
 
 /** Per-run collaborators supplied by the runner (BullMQ worker or in-process). */
@@ -181,10 +188,12 @@ function shouldActivate(m: PromptMetrics): boolean {
 
 async function finish(version: PromptVersion, data: TrainingJobData, deps: TrainingRunDeps): Promise<TrainingRunOutcome> {
   const metrics = version.metrics ?? {};
-  const activated = data.activate === 'if-better' && shouldActivate(metrics);
+  const better = data.activate === 'if-better' && shouldActivate(metrics);
+  const pinned = better && (await deps.isPinned?.(version.domain)) === true;
+  const activated = better && !pinned;
   if (activated) await deps.registry.activate(version.domain, version.version);
-  deps.logger?.info({ domain: version.domain, version: version.version, activated }, 'training job finished');
-  return { outcome: 'completed', result: { promptVersion: version.version, activated, metrics: { ...metrics } } };
+  deps.logger?.info({ domain: version.domain, version: version.version, activated, ...(pinned ? { activationSkipped: 'pinned' } : {}) }, 'training job finished');
+  return { outcome: 'completed', result: { promptVersion: version.version, activated, metrics: { ...metrics }, ...(pinned ? { activationSkipped: 'pinned' as const } : {}) } };
 }
 
 /**

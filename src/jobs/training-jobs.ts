@@ -52,7 +52,7 @@ export interface JobView {
   finishedAt?: string | undefined;
   progress: JobProgress;
   metrics: Record<string, unknown>;
-  result?: { promptVersion: string; activated: boolean; metrics: Record<string, unknown> } | undefined;
+  result?: { promptVersion: string; activated: boolean; metrics: Record<string, unknown>; activationSkipped?: 'pinned' | undefined } | undefined;
   error?: string | undefined;
 }
 
