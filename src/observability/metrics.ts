@@ -7,6 +7,7 @@ import type { LlmFailureReason, RankingCacheOutcome, RerankTelemetry } from '../
 import { LABEL_ISSUE_KINDS } from '../agp/types.js';
 import { INGEST_OUTCOMES } from '../experiments/event-ingestion.js';
 import { RECORD_OUTCOMES } from '../experiments/exposure-recorder.js';
+import { SHADOW_OUTCOMES } from '../experiments/shadow-scheduler.js';
 
 /** Metric names, exported so alert rules, dashboards and tests refer to one spelling. */
 export const METRIC = {
@@ -38,6 +39,8 @@ export const METRIC = {
   experimentDecision: 'agp_experiment_decision',
   experimentStops: 'agp_experiment_stops_total',
   experimentLoadErrors: 'agp_experiment_load_errors_total',
+  shadowScores: 'agp_shadow_scores_total',
+  shadowLlmCalls: 'agp_shadow_llm_calls_total',
 } as const;
 
 /**
@@ -114,6 +117,10 @@ export interface Metrics {
     stops: Counter<'reason'>;
     loadErrors: Counter;
   };
+  /** Sampled reranks of shadow experiments, by ShadowOutcome (src/experiments/shadow-scheduler.ts). */
+  shadowScores: Counter<'outcome'>;
+  /** LLM calls of shadow candidates (also in agp_llm_calls_total, which cannot tell them apart). */
+  shadowLlmCalls: Counter;
   /** Adapter that lets src/agp report without importing prom-client. */
   telemetry: RerankTelemetry;
   /** Replaces the active-prompt info series with the given domain → version map. */
@@ -265,6 +272,14 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
     loadErrors: new Counter({ name: METRIC.experimentLoadErrors, help: 'Failed reads of the running experiments (the last snapshot stays in force).', registers }),
   };
   for (const r of ['manual', 'promoted', 'guardrail']) experiments.stops.inc({ reason: r }, 0);
+  const shadowScores = new Counter({
+    name: METRIC.shadowScores,
+    help: 'Sampled reranks of shadow experiments, by outcome (scored; budget, queue_full: skipped; failed: the candidate fell back; store_error).',
+    labelNames: ['outcome'] as const,
+    registers,
+  });
+  const shadowLlmCalls = new Counter({ name: METRIC.shadowLlmCalls, help: 'LLM calls made by shadow candidates, off the request path.', registers });
+  for (const o of SHADOW_OUTCOMES) shadowScores.inc({ outcome: o }, 0);
 
   // Pre-create zero series so rate() and ratio alerts work before the first event.
   for (const r of ['timeout', 'error']) rateLimitErrors.inc({ reason: r }, 0);
@@ -300,6 +315,8 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
     exposuresRecorded,
     eventsIngested,
     experiments,
+    shadowScores,
+    shadowLlmCalls,
     telemetry: {
       profileCache: (outcome) => profileCache.inc({ outcome }),
       parse: (outcome) => parse.inc({ outcome }),

@@ -13,7 +13,8 @@
  * exposure index and erasure tombstone carry the user's tag (the profiles' slot). An experiment's running sums
  * are split into SUMS_SHARDS shards by user (sumsShard): shard k's sums hash and per-user totals hash share
  * the tag `<experiment id>.<k>`, so one update is one single-slot script while one experiment's writes spread
- * over 16 slots. Experiment definitions (low volume) all share the `{registry}` tag. Erasure touches the
+ * over 16 slots. A shadow experiment's records, counters and hourly LLM-call counts share one tag per experiment
+ * (writes are bounded by its LLM budget). Experiment definitions (low volume) all share the `{registry}` tag. Erasure touches the
  * user's slot and each exposure's slot in separate commands; no command spans two slots.
  */
 import { createHash } from 'node:crypto';
@@ -135,6 +136,15 @@ export interface KeySchema {
   experimentRunning(): string;
   /** Sorted set of experiment ids scored by createdAt (listing, newest first). */
   experimentOrder(): string;
+  /**
+   * List of a shadow experiment's scored records (encoded, newest first); every shadow key of one experiment
+   * shares the tag `{<experiment id>}` under `xsh`, so each write is one single-slot script.
+   */
+  shadowRecords(experimentId: string): string;
+  /** Hash of a shadow experiment's counters (scored, skips, LLM calls, tau sums, retained bytes). */
+  shadowCounters(experimentId: string): string;
+  /** String: LLM calls a shadow experiment made in one clock hour (epoch hours), with a short TTL. */
+  shadowHourCalls(experimentId: string, hour: number): string;
   /** Hash key name → API key record JSON (hashes only). Every API-key key shares the `{apikeys}` slot. */
   apiKeyRecords(): string;
   /** Hash field → cumulative usage (reranks, llmCalls, promptTokens, completionTokens) of one API key. */
@@ -202,6 +212,9 @@ export function createKeySchema(prefix: string = DEFAULT_KEY_PREFIX): KeySchema 
     experimentPValues: () => `${xreg}:pv`,
     experimentRunning: () => `${xreg}:running`,
     experimentOrder: () => `${xreg}:order`,
+    shadowRecords: (experimentId: string) => `${p}:xsh:{${encodeSegment(experimentId)}}:r`,
+    shadowCounters: (experimentId: string) => `${p}:xsh:{${encodeSegment(experimentId)}}:c`,
+    shadowHourCalls: (experimentId: string, hour: number) => `${p}:xsh:{${encodeSegment(experimentId)}}:h:${hour}`,
     apiKeyRecords: () => `${apikeys}:records`,
     apiKeyUsage: (name: string) => `${apikeys}:usage:${encodeSegment(name)}`,
     apiKeyDaily: (name: string, day: string) => `${apikeys}:day:${day}:${encodeSegment(name)}`,
