@@ -8,7 +8,7 @@
  *   HINCRBYFLOAT), and `bytes`, the encoded size of the list (reset when the list has expired);
  * - `xsh:{id}:h:<hour>` the LLM calls of one clock hour, expiring two hours later (the budget check reads it).
  *
- * The list and the hash expire `ttlSeconds` (EXPOSURE_TTL_SECONDS) after the experiment's last write: a
+ * The list and the hash expire together, `ttlSeconds` (EXPOSURE_TTL_SECONDS) after the experiment's last write: a
  * record outliving its exposure could not be scored against positives anyway. Writes are bounded by the
  * experiment's LLM budget (skips come batched), so one slot per experiment is no hot spot.
  */
@@ -52,7 +52,6 @@ if ARGV[1] ~= '' then
   redis.call('HINCRBY', KEYS[2], 'scored', 1)
   redis.call('HINCRBYFLOAT', KEYS[2], 'tauSum', ARGV[2])
   redis.call('HINCRBYFLOAT', KEYS[2], 'tauSumSq', ARGV[3])
-  redis.call('EXPIRE', KEYS[1], ttl)
 end
 local calls = tonumber(ARGV[4])
 if calls > 0 then
@@ -65,6 +64,8 @@ for i = 1, 3 do
   local d = tonumber(ARGV[8 + i])
   if d > 0 then redis.call('HINCRBY', KEYS[2], names[i], d) end
 end
+-- Records and counters live and expire together (every write refreshes both).
+redis.call('EXPIRE', KEYS[1], ttl)
 redis.call('EXPIRE', KEYS[2], ttl)
 return 1
 `;
