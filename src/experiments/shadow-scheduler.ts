@@ -40,6 +40,8 @@ export interface ShadowSchedulerOptions {
   retention: ShadowRetention;
   /** True while the experiment runs; checked as each queued request starts (a stopped one's queue is dropped). */
   isRunning(experimentId: string): boolean;
+  /** Deadline of a candidate rerank, ms, when longer than the request's own (the runtime passes MAX_DEADLINE_MS). */
+  deadlineMs?: number | undefined;
   /** Requests waiting per experiment (default 64). */
   maxQueue?: number | undefined;
   /** Skip counts are written at most this often, ms (default 1,000). */
@@ -143,7 +145,9 @@ export function createShadowScheduler(opts: ShadowSchedulerOptions): ShadowSched
     if (!arm) return null;
     try {
       // Not the request's signal: the caller is gone by now, and the candidate's work is ours.
-      return await opts.reranker.rerank({ ...job.input, method: arm.method, prompt: arm.prompt, signal: abort.signal });
+      // Off the path nobody waits, so the candidate gets the longest deadline the service grants, not the caller's.
+      const deadlineMs = Math.max(job.input.deadlineMs, opts.deadlineMs ?? 0);
+      return await opts.reranker.rerank({ ...job.input, deadlineMs, method: arm.method, prompt: arm.prompt, signal: abort.signal });
     } catch {
       return null;
     }

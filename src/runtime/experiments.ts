@@ -165,6 +165,7 @@ export async function createExperimentsRuntime(p: ExperimentsParts): Promise<Exp
     store: shadowStore,
     clock,
     retention: { ttlSeconds: config.exposures.ttlSeconds, maxRecords: SHADOW_MAX_RECORDS, maxBytes: SHADOW_MAX_BYTES },
+    deadlineMs: config.rerank.maxDeadlineMs,
     isRunning: (id) => running.all().some((e) => e.record.id === id),
     onOutcome: (outcome, n) => metrics.shadowScores.inc({ outcome }, n),
     onLlmCalls: (n) => metrics.shadowLlmCalls.inc(n),

@@ -77,7 +77,7 @@ function scheduler(reranker: Reranker, over: Partial<ShadowSchedulerOptions> & {
 describe('shadow scheduler', () => {
   it('runs nothing on the request path: offer returns at once and the candidate starts on a later turn', async () => {
     const r = instant();
-    const { s, store } = scheduler(r);
+    const { s, store } = scheduler(r, { deadlineMs: 9_000 });
     s.offer(shadowExperiment(), 'req-1', input, () => ids);
     await Promise.resolve();
     await Promise.resolve();
@@ -87,6 +87,8 @@ describe('shadow scheduler', () => {
     // The candidate arm's method and pinned prompt, never the request's signal.
     expect(r.calls[0]).toMatchObject({ method: 'agp', prompt: { version: 'v2' }, candidates });
     expect(r.calls[0]?.signal).not.toBe(input.signal);
+    // Nobody waits for it: the longest deadline the service grants, not the caller's.
+    expect(r.calls[0]?.deadlineMs).toBe(9_000);
     const state = await store.read('sh-1');
     expect(state.records).toEqual([{ requestId: 'req-1', served: ids, candidate: [4, 3, 2, 1, 0] }]);
     expect(state.counters).toMatchObject({ scored: 1, llmCalls: 1, tau: { count: 1, sum: -1 } });
