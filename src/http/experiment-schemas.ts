@@ -108,12 +108,13 @@ const ShadowCreateSchema = z.object({
   domain: DOMAIN,
   mode: z.literal('shadow'),
   arms: z.array(ArmSchema).min(1).max(1).describe('Exactly one arm: the candidate, scored off the request path and never served.'),
+  // (0, 1]: 0 is refused by the domain (an exclusive minimum does not survive the OpenAPI 3.0 conversion).
   trafficShare: z
     .number()
-    .gt(0)
+    .min(0)
     .max(1)
     .optional()
-    .describe('Share of the domain’s live reranks sampled for scoring (by requestId); default 1. The hourly LLM-call budget caps the cost either way.'),
+    .describe('Share of the domain’s live reranks sampled for scoring (by requestId), in (0, 1]; default 1. The hourly LLM-call budget caps the cost either way.'),
   shadow: ShadowSettingsSchema.partial().optional(),
 });
 
