@@ -128,6 +128,11 @@ describe('shadow experiments', () => {
     expect(metrics).toMatch(/agp_shadow_scores_total\{outcome="scored"\} 6/);
     expect(metrics).toMatch(/agp_experiment_running\{domain="sh-movies",experiment="[^"]+",mode="shadow"\} 1/);
 
+    // An erased user's exposure is gone: its record drops out of the counterfactual (the records hold no user id).
+    expect((await t.app.inject({ method: 'DELETE', url: '/v1/users/sh-u0' })).json()).toMatchObject({ exposures: 1 });
+    const afterErasure = (await admin('GET', `/admin/v1/experiments/${exp.id}`)).json().shadow;
+    expect(afterErasure).toMatchObject({ scored: 6, retained: 6, counterfactual: { exposures: 5, exposuresWithPositives: 2 } });
+
     const promote = await admin('POST', `/admin/v1/experiments/${exp.id}/promote`, { arm: 'cand' });
     expect([promote.statusCode, promote.json().error.message]).toEqual([400, expect.stringMatching(/shadow experiment/)]);
     expect((await admin('POST', `/admin/v1/experiments/${exp.id}/stop`)).json()).toMatchObject({ state: 'stopped', mode: 'shadow' });
