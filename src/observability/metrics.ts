@@ -119,7 +119,7 @@ export interface Metrics {
   };
   /** Sampled reranks of shadow experiments, by ShadowOutcome (src/experiments/shadow-scheduler.ts). */
   shadowScores: Counter<'outcome'>;
-  /** LLM calls of shadow candidates (also in agp_llm_calls_total, which cannot tell them apart). */
+  /** LLM calls of shadow candidates (their client reports no agp_llm_* series: its breaker is not serving's). */
   shadowLlmCalls: Counter;
   /** Adapter that lets src/agp report without importing prom-client. */
   telemetry: RerankTelemetry;

@@ -133,8 +133,10 @@ export async function createApiRuntime(config: Config, opts: RuntimeOptions): Pr
 
   // Shadow candidates rerank through the same pipeline, registry and profile store, but on their own LLM client
   // (own concurrency gate and breaker: off-path work never takes serving's slots or trips its breaker), with no
-  // result cache and no serving telemetry. Background work: it waits for a slot instead of shedding.
-  const shadowLlm = overrides.llm ?? ownLlm(config, 'serving', { metrics, logger, queueTimeoutMs: TRAINING_LLM_QUEUE_TIMEOUT_MS }, closers);
+  // result cache and no serving telemetry. Background work: it waits for a slot instead of shedding. No LLM
+  // metrics either: the breaker and in-flight gauges are unlabelled, and a candidate's open breaker must not read
+  // as serving's (agp_shadow_llm_calls_total counts its calls).
+  const shadowLlm = overrides.llm ?? ownLlm(config, 'serving', { logger, queueTimeoutMs: TRAINING_LLM_QUEUE_TIMEOUT_MS }, closers);
   const shadowProfiles = createProfileService({ store: profileStore, maxBackgroundRefreshes: 1, clock, logger, freshness: config.profiles.freshness, ttlSeconds: config.profiles.ttlSeconds, refreshDeadlineMs: config.profiles.refreshDeadlineMs });
   // Closed after the experiments (which abort the candidates in flight), before the shadow LLM client.
   closers.push(() => shadowProfiles.drain({ abortAfterMs: 1_000 }));

@@ -156,4 +156,23 @@ describe('shadow experiments', () => {
     expect(sh).toMatchObject({ scored: 1, skipped: { budget: 4, queueFull: 0, failed: 0 } });
     expect(sh.llmCalls).toBeGreaterThanOrEqual(1);
   });
+
+  it('a failing candidate opens its own breaker, never serving’s', async () => {
+    const domain = 'sh-breaker';
+    expect((await admin('POST', '/admin/v1/prompts', { domain, version: 'cand', text: `${MARK}: describe the user.`, historyLength: 4 })).statusCode).toBe(201);
+    const exp = (await admin('POST', '/admin/v1/experiments', shadowBody(domain, { shadow: { maxConcurrency: 1 } }))).json();
+    await sees(domain, exp.id);
+    double.reset();
+    // Baseline serving makes no LLM call: every failure below goes to the candidate, well past BREAKER_FAILURE_THRESHOLD (5).
+    double.failNext(200, 'error500');
+    for (let i = 0; i < 8; i++) {
+      await t.app.inject({ method: 'POST', url: '/v1/rerank', payload: { userId: `br-u${i}`, history, candidates, domain, method: 'baseline' } });
+      await t.container.experiments.shadow.flush();
+    }
+    expect((await admin('GET', `/admin/v1/experiments/${exp.id}`)).json().shadow).toMatchObject({ scored: 0, skipped: { failed: 8 } });
+    double.reset();
+    const served = (await t.app.inject({ method: 'POST', url: '/v1/rerank', payload: { userId: 'br-after', history, candidates, domain, method: 'agp' } })).json();
+    expect(served).toMatchObject({ fallback: null, experiment: null });
+    expect((await t.app.inject('/metrics')).body).toMatch(/^agp_llm_circuit_state 0$/m);
+  }, 60_000);
 });
