@@ -1,110 +1,167 @@
 /**
- * `node --import tsx bench/exposure-cpu.ts [--rounds 3] [--requests 2000] [--users 200] [--dist dist] [--out exposure-cpu.json] [--cpu-prof-dir <dir>]`
+ * `node --import tsx bench/exposure-cpu.ts [--rounds 2] [--blocks 20] [--block 250] [--users 200] [--dist dist] [--out exposure-cpu.json] [--cpu-prof-dir <dir>] [--no-events]`
  *
  * The CPU one rerank adds by recording its exposure (issue 10: it must stay under 5 % of a cache-hit
- * rerank's CPU), measured end to end: the real HTTP service (from source), on Redis, with an A/B experiment
- * running on the domain (two `agp` arms of the built-in prompt, so every request is a cache hit whichever
- * arm serves it and every exposure carries its experiment's running-sums update). Two builds of the same
- * code alternate round by round: `recording` (EXPOSURE_SAMPLE_RATE=1, the default) and `off`
- * (EXPOSURE_SAMPLE_RATE=0). Like bench/cache-hit-cpu.ts, one keep-alive connection sends the requests one
- * after another (so each recorder batch holds one exposure: the least the batching can save), and CPU is the
- * service process's utime+stime from /proc over the measured requests. Added µs = mean over rounds of
- * (recording − off) of the same round; ratio = added ÷ median(off).
+ * rerank's CPU), measured end to end: the real HTTP service, on Redis, with an A/B experiment running on the
+ * domain (two `agp` arms of the built-in prompt, so every request is a cache hit whichever arm serves it and
+ * every exposure carries its experiment's running-sums update).
+ *
+ * Method: ONE service process per round, with EXPOSURE_SAMPLE_RATE=0.5. The bench sends its own request ids
+ * (`x-request-id`) and picks them on either side of the sample (the recorder samples by a hash of the id), so
+ * it decides request by request whether the exposure is recorded. Blocks of `--block` sequential cache hits
+ * alternate, recorded and not recorded (ABBA order), and the service's utime+stime is read per block, after
+ * a pause that lets the block's last recorder batch finish (it is charged to its own block). Added µs = mean
+ * of the recorded blocks − mean of the others; its 95 % interval comes from the paired adjacent blocks.
+ *
+ * Why not two processes (recording on vs off): on this shared 2-core VM two processes of the same build
+ * differ by up to ±30 % in CPU per request (JIT tiering, heap layout, scheduling), far more than the 5 % to
+ * resolve; rounds of that design swung from −360 to +1,270 µs. Within one process both kinds of request share
+ * the JIT, the heap and the machine's moment.
  */
+import { randomUUID } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Pool } from 'undici';
-import { cpuMicros, REPO_ROOT, startServerProcess, stopAll } from '../testkit/processes.js';
+import { isSampled } from '../src/experiments/exposure-recorder.js';
+import { cpuMicros, REPO_ROOT, startServerProcess, stopAll, threadCpuMicros } from '../testkit/processes.js';
 import { startLlmDouble } from '../testkit/llm-double.js';
 import { startRedisServer } from '../testkit/redis-server.js';
-import { percentile } from '../testkit/load.js';
 import { baseEnv } from './lib/context.js';
 import { hitBodies } from './lib/workload.js';
 
 const { values: v } = parseArgs({
-  options: { rounds: { type: 'string' }, requests: { type: 'string' }, users: { type: 'string' }, out: { type: 'string' }, dist: { type: 'string' }, 'cpu-prof-dir': { type: 'string' } },
+  options: {
+    rounds: { type: 'string' },
+    blocks: { type: 'string' },
+    block: { type: 'string' },
+    users: { type: 'string' },
+    out: { type: 'string' },
+    dist: { type: 'string' },
+    'cpu-prof-dir': { type: 'string' },
+    // Skip the events-ingestion measurement (e.g. so a --cpu-prof profile holds the reranks only).
+    'no-events': { type: 'boolean' },
+  },
   strict: true,
 });
-const rounds = Number(v.rounds ?? 3);
-const requests = Number(v.requests ?? 2000);
+const rounds = Number(v.rounds ?? 2);
+const blocks = Math.max(2, Number(v.blocks ?? 20));
+const blockSize = Number(v.block ?? 250);
 const bodies = hitBodies(Number(v.users ?? 200));
 const TOKEN = 'bench-admin-token-0123456789';
-const variants = [
-  { label: 'recording', sampleRate: '1' },
-  { label: 'off', sampleRate: '0' },
-] as const;
+const SAMPLE_RATE = 0.5;
+/** Wait after a block: the recorder gathers 20 ms, then writes; its work belongs to the block. */
+const SETTLE_MS = 120;
+
+/** A request id on the chosen side of the sample. */
+function requestId(recorded: boolean): string {
+  for (;;) {
+    const id = randomUUID();
+    if (isSampled(id, SAMPLE_RATE) === recorded) return id;
+  }
+}
+
+type Threads = Record<string, { user: number; sys: number }>;
+const diffThreads = (a: Threads, b: Threads, n: number): Threads =>
+  Object.fromEntries(Object.entries(b).map(([k, t]) => [k, { user: Math.round((t.user - (a[k]?.user ?? 0)) / n), sys: Math.round((t.sys - (a[k]?.sys ?? 0)) / n) }]));
 
 const redis = await startRedisServer();
 const llm = await startLlmDouble();
-const results: Record<string, number[]> = { recording: [], off: [] };
-/** Per recording round: events per CPU-second of the service over POST /v1/events (HTTP included). */
-const eventRates: number[] = [];
 const EVENT_CALLS = 200;
 const EVENT_TYPES = ['impression', 'click', 'add_to_cart', 'click', 'purchase'];
-const recorded: Record<string, number[]> = { recording: [], off: [] };
 
-let currentPool: Pool | undefined;
-let currentPid = 0;
+interface RoundResult {
+  recordedUs: number[];
+  notRecordedUs: number[];
+  pairs: number[];
+  threads: { recorded: Threads; notRecorded: Threads };
+  exposures: { expected: number; counted: number };
+  eventsPerCpuSecond: number;
+}
 
-/** One round of one variant: start it, start the experiment, warm every user, measure `requests` sequential hits. */
-async function measure(label: string, sampleRate: string, round: number): Promise<number> {
+async function round(r: number): Promise<RoundResult> {
   const server = await startServerProcess({
-    name: `exposure-${label}-${round}`,
-    // --cpu-prof-dir: profile each service (relative hot spots only; the profiler inflates CPU).
-    // --dist: run a build (`node <dir>/server.js`, as npm run bench does) instead of the source under tsx.
+    name: `exposure-cpu-${r}`,
     args: [...(v['cpu-prof-dir'] ? ['--cpu-prof', `--cpu-prof-dir=${v['cpu-prof-dir']}`] : []), ...(v.dist ? [join(v.dist, 'server.js')] : ['--import', 'tsx', 'src/server.ts'])],
     baseEnv: baseEnv({}),
     env: {
       LOG_LEVEL: 'info',
       REDIS_URL: redis.url,
-      REDIS_KEY_PREFIX: `xcpu-${label}-${round}`,
+      REDIS_KEY_PREFIX: `xcpu-${r}`,
       LLM_BASE_URL: llm.url,
       LLM_API_KEY: 'bench-key',
       LLM_MODEL: 'bench-model',
       ADMIN_TOKEN: TOKEN,
-      EXPOSURE_SAMPLE_RATE: sampleRate,
+      EXPOSURE_SAMPLE_RATE: String(SAMPLE_RATE),
     },
     stdout: 'ignore',
   });
   const pool = new Pool(server.origin, { connections: 1 });
-  currentPool = pool;
-  currentPid = server.pid;
-  const call = async (method: 'GET' | 'POST', path: string, body?: string, admin = false) => {
-    const headers: Record<string, string> = { 'content-type': 'application/json', ...(admin ? { authorization: `Bearer ${TOKEN}` } : {}) };
-    const res = await pool.request({ method, path, headers, ...(body === undefined ? {} : { body }) });
+  const call = async (method: 'GET' | 'POST', path: string, body?: string, headers: Record<string, string> = {}) => {
+    const res = await pool.request({ method, path, headers: { 'content-type': 'application/json', ...headers }, ...(body === undefined ? {} : { body }) });
     return { status: res.statusCode, text: await res.body.text() };
   };
+  const admin = { authorization: `Bearer ${TOKEN}` };
   try {
-    const created = await call('POST', '/admin/v1/experiments', JSON.stringify({ domain: 'default', mode: 'ab', arms: [{ name: 'a', method: 'agp' }, { name: 'b', method: 'agp' }] }), true);
-    if (created.status !== 201) throw new Error(`${label}: creating the experiment answered ${created.status} ${created.text}`);
+    const created = await call('POST', '/admin/v1/experiments', JSON.stringify({ domain: 'default', mode: 'ab', arms: [{ name: 'a', method: 'agp' }, { name: 'b', method: 'agp' }] }), admin);
+    if (created.status !== 201) throw new Error(`creating the experiment answered ${created.status} ${created.text}`);
     const expId = (JSON.parse(created.text) as { id: string }).id;
+    const rerank = async (i: number, recorded: boolean) => {
+      const res = await call('POST', '/v1/rerank', bodies[i % bodies.length], { 'x-request-id': requestId(recorded) });
+      if (res.status !== 200) throw new Error(`rerank: status ${res.status}`);
+      return res.text;
+    };
     // The running-experiment snapshot is polled: wait until responses carry the experiment.
-    for (let i = 0; ; i++) {
-      const r = await call('POST', '/v1/rerank', bodies[0]);
-      if ((JSON.parse(r.text) as { experiment?: unknown }).experiment) break;
-      if (i > 100) throw new Error(`${label}: the experiment never reached serving`);
+    for (let i = 0; !(JSON.parse(await rerank(0, false)) as { experiment?: unknown }).experiment; i++) {
+      if (i > 100) throw new Error('the experiment never reached serving');
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
-    // Two passes over the users: the first generates and caches each profile, the second warms the JIT.
+    // Two passes over the users, both kinds of request: profiles cached, then the JIT warm on both paths.
+    let warmRecorded = 0;
     for (let i = 0; i < bodies.length * 2; i++) {
-      const r = await call('POST', '/v1/rerank', bodies[i % bodies.length]);
-      if (r.status !== 200) throw new Error(`${label}: status ${r.status}`);
+      const recorded = i % 2 === 0;
+      await rerank(i, recorded);
+      if (recorded) warmRecorded++;
     }
-    const served: string[] = [];
-    const before = cpuMicros(server.pid);
-    for (let i = 0; i < requests; i++) {
-      const r = await call('POST', '/v1/rerank', bodies[i % bodies.length]);
-      if (r.status !== 200) throw new Error(`${label}: status ${r.status}`);
-      served.push(r.text);
+    await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
+
+    const out: RoundResult = { recordedUs: [], notRecordedUs: [], pairs: [], threads: { recorded: {}, notRecorded: {} }, exposures: { expected: 0, counted: 0 }, eventsPerCpuSecond: 0 };
+    const served: Array<{ requestId: string; ranking: Array<{ id: string }> }> = [];
+    const threadSums: { recorded: Threads; notRecorded: Threads } = { recorded: {}, notRecorded: {} };
+    const order: Array<{ recorded: boolean; us: number }> = [];
+    for (let b = 0; b < blocks; b++) {
+      // ABBA: recorded, not, not, recorded, …: a drift of the machine within a pair cancels.
+      const recorded = b % 4 === 0 || b % 4 === 3;
+      const t0 = threadCpuMicros(server.pid);
+      const c0 = cpuMicros(server.pid);
+      for (let i = 0; i < blockSize; i++) {
+        const text = await rerank(b * blockSize + i, recorded);
+        if (recorded && served.length < 4_000) served.push(JSON.parse(text) as { requestId: string; ranking: Array<{ id: string }> });
+      }
+      await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
+      const us = (cpuMicros(server.pid) - c0) / blockSize;
+      (recorded ? out.recordedUs : out.notRecordedUs).push(us);
+      order.push({ recorded, us });
+      const per = diffThreads(t0, threadCpuMicros(server.pid), blockSize);
+      const sum = recorded ? threadSums.recorded : threadSums.notRecorded;
+      for (const [k, t] of Object.entries(per)) sum[k] = { user: (sum[k]?.user ?? 0) + t.user, sys: (sum[k]?.sys ?? 0) + t.sys };
+      if (recorded) out.exposures.expected += blockSize;
     }
-    const us = (cpuMicros(server.pid) - before) / requests;
-    if (label === 'recording') eventRates.push(await ingestEvents(served.map((t) => JSON.parse(t) as { requestId: string; ranking: Array<{ id: string }> })));
-    // Proof that the variant did what it says: the experiment's exposure count (0 when sampling is off).
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    const exp = JSON.parse((await call('GET', `/admin/v1/experiments/${expId}`, undefined, true)).text) as { arms: Array<{ exposures: number }> };
-    recorded[label]?.push(exp.arms.reduce((a, b) => a + b.exposures, 0));
-    return us;
+    // Pairs (0,1), (2,3), …: ABBA puts one block of each kind in every pair.
+    for (let i = 0; i + 1 < order.length; i += 2) {
+      const [x, y] = [order[i], order[i + 1]] as [{ recorded: boolean; us: number }, { recorded: boolean; us: number }];
+      out.pairs.push(x.recorded ? x.us - y.us : y.us - x.us);
+    }
+    const half = blocks / 2;
+    for (const kind of ['recorded', 'notRecorded'] as const) {
+      out.threads[kind] = Object.fromEntries(Object.entries(threadSums[kind]).map(([k, t]) => [k, { user: Math.round(t.user / half), sys: Math.round(t.sys / half) }]));
+    }
+    // Proof that the bench did what it says: every recorded request (and none of the others) is an exposure.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const exp = JSON.parse((await call('GET', `/admin/v1/experiments/${expId}`, undefined, admin)).text) as { arms: Array<{ exposures: number }> };
+    out.exposures.counted = exp.arms.reduce((a, x) => a + x.exposures, 0) - warmRecorded;
+    if (!v['no-events']) out.eventsPerCpuSecond = await ingestEvents(pool, server.pid, served);
+    return out;
   } finally {
     await pool.close();
     await server.stop();
@@ -116,7 +173,7 @@ async function measure(label: string, sampleRate: string, round: number): Promis
  * click, add_to_cart, a retried click, purchase), one after another; returns events per CPU-second of the
  * service process (so per core), the HTTP route, validation, attribution, dedupe and running sums included.
  */
-async function ingestEvents(served: Array<{ requestId: string; ranking: Array<{ id: string }> }>): Promise<number> {
+async function ingestEvents(pool: Pool, pid: number, served: Array<{ requestId: string; ranking: Array<{ id: string }> }>): Promise<number> {
   const pick = () => served[Math.floor(Math.random() * served.length)] as (typeof served)[number];
   const calls = Array.from({ length: EVENT_CALLS }, () =>
     JSON.stringify({
@@ -126,9 +183,7 @@ async function ingestEvents(served: Array<{ requestId: string; ranking: Array<{ 
       }),
     }),
   );
-  const pool = currentPool;
-  if (!pool) throw new Error('no pool');
-  const cpu0 = cpuMicros(currentPid);
+  const cpu0 = cpuMicros(pid);
   let accepted = 0;
   for (const body of calls) {
     const res = await pool.request({ method: 'POST', path: '/v1/events', headers: { 'content-type': 'application/json' }, body });
@@ -137,16 +192,19 @@ async function ingestEvents(served: Array<{ requestId: string; ranking: Array<{ 
     accepted += j.accepted;
   }
   if (accepted === 0) throw new Error('no event was accepted');
-  return (EVENT_CALLS * 100) / ((cpuMicros(currentPid) - cpu0) / 1e6);
+  return (EVENT_CALLS * 100) / ((cpuMicros(pid) - cpu0) / 1e6);
 }
 
+const results: RoundResult[] = [];
 try {
-  for (let round = 0; round < rounds; round++) {
-    for (const b of round % 2 === 0 ? variants : [...variants].reverse()) {
-      const us = await measure(b.label, b.sampleRate, round);
-      results[b.label]?.push(us);
-      process.stdout.write(`round ${round + 1}/${rounds} ${b.label}: ${us.toFixed(0)} µs CPU per cache-hit rerank\n`);
-    }
+  for (let r = 0; r < rounds; r++) {
+    const res = await round(r);
+    results.push(res);
+    const m = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+    process.stdout.write(
+      `round ${r + 1}/${rounds}: recorded ${m(res.recordedUs).toFixed(0)} µs, not recorded ${m(res.notRecordedUs).toFixed(0)} µs per cache-hit rerank; ` +
+        `pairs ${res.pairs.map((x) => x.toFixed(0)).join(' ')}; by thread ${JSON.stringify(res.threads)}\n`,
+    );
   }
 } finally {
   await stopAll();
@@ -154,32 +212,34 @@ try {
   await redis.stop();
 }
 
-const med = (xs: number[]) => percentile(xs, 50);
-const on = results.recording ?? [];
-const off = results.off ?? [];
-const minRecorded = Math.min(...(recorded.recording ?? [0]));
-if (minRecorded < requests) throw new Error(`recording variant recorded only ${minRecorded} exposures for ${requests} measured requests`);
-if (Math.max(...(recorded.off ?? [0])) > 0) throw new Error('the EXPOSURE_SAMPLE_RATE=0 variant recorded exposures');
-// Paired per round: the machine's load drifts between rounds more than between the two halves of one. The
-// mean, not a median: with 2–4 rounds a nearest-rank median is one lucky round (it once read −50 µs).
-const paired = on.map((x, i) => x - (off[i] ?? NaN));
-const addedUs = paired.reduce((a, b) => a + b, 0) / paired.length;
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+const pairs = results.flatMap((r) => r.pairs);
+const added = mean(pairs);
+const sd = Math.sqrt(pairs.reduce((a, x) => a + (x - added) ** 2, 0) / Math.max(1, pairs.length - 1));
+const half95 = (1.96 * sd) / Math.sqrt(pairs.length);
+const base = mean(results.flatMap((r) => r.notRecordedUs));
+for (const r of results) {
+  if (Math.abs(r.exposures.counted - r.exposures.expected) > 0) throw new Error(`recorded ${r.exposures.counted} exposures for ${r.exposures.expected} recorded requests`);
+}
 const summary = {
   at: new Date().toISOString(),
   command: `node --import tsx bench/exposure-cpu.ts ${process.argv.slice(2).join(' ')}`.trim(),
-  requests,
+  method: `one process per round, EXPOSURE_SAMPLE_RATE=${SAMPLE_RATE}, request ids chosen in or out of the sample; ${blocks} alternating (ABBA) blocks of ${blockSize} sequential cache hits per round`,
   rounds,
-  recordingUsPerRerank: { runs: on.map(Math.round), median: Math.round(med(on)) },
-  offUsPerRerank: { runs: off.map(Math.round), median: Math.round(med(off)) },
-  addedUsPerRerankPerRound: paired.map(Math.round),
-  addedUsPerRerank: Math.round(addedUs),
-  addedRatioOfCacheHitCpu: +(addedUs / med(off)).toFixed(3),
+  notRecordedUsPerRerank: Math.round(base),
+  recordedUsPerRerank: Math.round(mean(results.flatMap((r) => r.recordedUs))),
+  addedUsPerRerank: Math.round(added),
+  addedUsCi95: [Math.round(added - half95), Math.round(added + half95)],
+  addedRatioOfCacheHitCpu: +(added / base).toFixed(4),
+  addedRatioCi95: [+((added - half95) / base).toFixed(4), +((added + half95) / base).toFixed(4)],
   budget: '< 5 % of cache-hit CPU per rerank',
-  met: addedUs / med(off) < 0.05,
-  exposuresRecorded: recorded,
-  eventsPerServiceCpuSecond: { runs: eventRates.map(Math.round), median: Math.round(med(eventRates)), how: `POST /v1/events, ${EVENT_CALLS} sequential calls of 100 events on Redis, after the recording variant's reranks` },
+  met: (added + half95) / base < 0.05,
+  pairsUs: pairs.map(Math.round),
+  byThread: results.map((r) => r.threads),
+  exposures: results.map((r) => r.exposures),
+  eventsPerServiceCpuSecond: { runs: results.map((r) => Math.round(r.eventsPerCpuSecond)), how: `POST /v1/events, ${EVENT_CALLS} sequential calls of 100 events on Redis, after the round's reranks` },
 };
 process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
-const out = join(REPO_ROOT, 'bench', 'results');
-await mkdir(out, { recursive: true });
-await writeFile(join(out, v.out ?? 'exposure-cpu.json'), `${JSON.stringify(summary, null, 2)}\n`);
+const outDir = join(REPO_ROOT, 'bench', 'results');
+await mkdir(outDir, { recursive: true });
+await writeFile(v.out?.includes('/') ? v.out : join(outDir, v.out ?? 'exposure-cpu.json'), `${JSON.stringify(summary, null, 2)}\n`);

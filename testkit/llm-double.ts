@@ -15,7 +15,8 @@
 import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { editedPrompt, worldInstruction, worldProfile, worldReason } from './taste-world.js';
+import { editedPrompt, sabotagedEdit, worldInstruction, worldProfile, worldReason } from './taste-world.js';
+import type { ContrarianHandling } from './taste-world.js';
 import { biasedRanking, type PositionBias } from './position-bias.js';
 
 export type LlmDoubleMode =
@@ -83,6 +84,28 @@ export interface LlmDoubleOptions {
   port?: number;
   /** A position-biased reranker (position-bias.ts): with probability p, prompt-early items first. */
   positionBias?: PositionBias;
+  /**
+   * How the optimiser's edit requests are answered: 'improve' (default) appends the instruction; 'sabotage'
+   * also appends the taste world's contrarian line (taste-world.ts SABOTAGE_LINE): a trainer forced to
+   * produce a bad prompt.
+   */
+  editPolicy?: EditPolicy;
+  /**
+   * Whether profiles follow a contrarian line ('follow', default: the profile names everything the user does
+   * not choose) or ignore it. 'ignore' while training and 'follow' while serving make a sabotaged prompt that
+   * looks like an improvement offline and is worse online: what a canary is for.
+   */
+  contrarian?: ContrarianHandling;
+}
+
+/** How the double answers edit requests (see LlmDoubleOptions.editPolicy). */
+export type EditPolicy = 'improve' | 'sabotage';
+
+/** World knobs of answerFor beyond the failure mode. */
+export interface WorldSettings {
+  bias?: PositionBias | undefined;
+  editPolicy?: EditPolicy | undefined;
+  contrarian?: ContrarianHandling | undefined;
 }
 
 export interface LlmDouble {
@@ -96,6 +119,10 @@ export interface LlmDouble {
   setRetryAfter(headers: { retryAfter?: string | null; retryAfterMs?: number | null }): void;
   /** Turns the position-biased reranker on (or off with undefined). */
   setPositionBias(bias: PositionBias | undefined): void;
+  /** Switches how edit requests are answered (see LlmDoubleOptions.editPolicy). */
+  setEditPolicy(policy: EditPolicy): void;
+  /** Switches whether profiles follow a contrarian line (see LlmDoubleOptions.contrarian). */
+  setContrarian(handling: ContrarianHandling): void;
   script(fn: ScriptFn | undefined): void;
   /** The next `n` chat requests are served with `mode`, before chaos or the current mode apply. */
   failNext(n: number, mode: LlmDoubleMode): void;
@@ -188,8 +215,9 @@ function rng(seed: number): () => number {
 
 const tokens = (chars: number) => Math.ceil(chars / 4);
 
-/** The double's answer to `call` under `mode` ('ok' is the honest, useful answer). */
-export function answerFor(call: RecordedCall<string>, mode: LlmDoubleMode = 'ok', bias?: PositionBias): string {
+/** The double's answer to `call` under `mode` ('ok' is the honest, useful answer) in a world set up by `settings`. */
+export function answerFor(call: RecordedCall<string>, mode: LlmDoubleMode = 'ok', settings: WorldSettings = {}): string {
+  const bias = settings.bias;
   const structured =
     typeof call.response_format === 'object' &&
     call.response_format !== null &&
@@ -207,13 +235,13 @@ export function answerFor(call: RecordedCall<string>, mode: LlmDoubleMode = 'ok'
     return structured ? JSON.stringify({ ranking }) : `<ranking>${ranking.join(', ')}</ranking>`;
   }
   if (call.role === 'summarise') return worldInstruction(call.messages[1]?.content ?? '', call.messages.slice(2).map((m) => m.content).join('\n'));
-  if (call.role === 'edit') return editedPrompt(lastUser);
+  if (call.role === 'edit') return settings.editPolicy === 'sabotage' ? sabotagedEdit(lastUser) : editedPrompt(lastUser);
   if (call.role === 'reason') return worldReason(lastUser);
   const history = block(all, 'history');
   if (history === undefined) return 'Noted. Prefer recent, specific interests over generic ones.';
   const prompt = lastUser.split('<history>')[0] ?? '';
   const lines = history.split('\n').map((l) => l.replace(/^\s*-\s*/, '').trim()).filter(Boolean);
-  return worldProfile(prompt, lines) ?? profileFromHistory(history);
+  return worldProfile(prompt, lines, settings.contrarian ?? 'follow') ?? profileFromHistory(history);
 }
 
 /** Calls `onBody` with the request body as UTF-8 once it has all arrived. */
@@ -270,6 +298,8 @@ export async function startLlmDouble(opts: LlmDoubleOptions = {}): Promise<LlmDo
   let retryAfterMsHeader = opts.retryAfterMs ?? null;
   let scriptFn: ScriptFn | undefined;
   let positionBias = opts.positionBias;
+  let editPolicy: EditPolicy = opts.editPolicy ?? 'improve';
+  let contrarian: ContrarianHandling = opts.contrarian ?? 'follow';
   let random = rng(opts.seed ?? 42);
   const queued: LlmDoubleMode[] = [];
   const calls: RecordedCall[] = [];
@@ -333,7 +363,7 @@ export async function startLlmDouble(opts: LlmDoubleOptions = {}): Promise<LlmDo
         return sendError(res, 429, 'rate_limit_exceeded', headers);
       }
       const scripted = served === 'ok' ? scriptFn?.(call) : undefined;
-      const content = scripted ?? answerFor(call, served, positionBias);
+      const content = scripted ?? answerFor(call, served, { bias: positionBias, editPolicy, contrarian });
       sendJson(res, 200, completionFor(call, content, { id: `chatcmpl-double-${calls.length}`, model: models[0] ?? 'double-model' }));
     };
 
@@ -385,6 +415,12 @@ export async function startLlmDouble(opts: LlmDoubleOptions = {}): Promise<LlmDo
     setPositionBias: (b) => {
       positionBias = b;
     },
+    setEditPolicy: (p) => {
+      editPolicy = p;
+    },
+    setContrarian: (c) => {
+      contrarian = c;
+    },
     script: (fn) => {
       scriptFn = fn;
     },
@@ -396,6 +432,8 @@ export async function startLlmDouble(opts: LlmDoubleOptions = {}): Promise<LlmDo
       queued.length = 0;
       scriptFn = undefined;
       positionBias = opts.positionBias;
+      editPolicy = opts.editPolicy ?? 'improve';
+      contrarian = opts.contrarian ?? 'follow';
       mode = opts.mode ?? 'ok';
       latency = opts.latency ?? 0;
       chaos = opts.chaos;

@@ -16,7 +16,7 @@ import { sleep } from './wait.js';
 
 /** One request to send. `body` is JSON-encoded when it is not a string. */
 export interface LoadRequest {
-  method?: 'GET' | 'POST' | 'DELETE';
+  method?: 'GET' | 'POST' | 'PUT' | 'DELETE';
   path: string;
   body?: unknown;
   headers?: Record<string, string>;

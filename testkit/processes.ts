@@ -7,7 +7,7 @@
  */
 import { execFileSync, spawn } from 'node:child_process';
 import type { ChildProcess, StdioOptions } from 'node:child_process';
-import { closeSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
 import { freePort } from './redis-server.js';
@@ -26,6 +26,28 @@ export function cpuTicks(pid: number): number {
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   // fields[0] is field 3 (state); utime is field 14, stime field 15.
   return Number(fields[11]) + Number(fields[12]);
+}
+
+/**
+ * CPU time of each thread group of a process, by thread name (V8's and libuv's workers share names), split
+ * into user and system time, in microseconds: where a process's CPU went (the main thread's system time is
+ * its syscalls, e.g. socket writes; the other threads' is mostly GC and the libuv pool).
+ */
+export function threadCpuMicros(pid: number): Record<string, { user: number; sys: number }> {
+  const out: Record<string, { user: number; sys: number }> = {};
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const name = tid === String(pid) ? 'main' : stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')).replace(/\d+$/, '').trim();
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const row = (out[name] ??= { user: 0, sys: 0 });
+      row.user += (Number(fields[11]) * 1e6) / CLK_TCK;
+      row.sys += (Number(fields[12]) * 1e6) / CLK_TCK;
+    } catch {
+      // The thread ended between the listing and the read.
+    }
+  }
+  return out;
 }
 
 /** CPU time of a process in microseconds. */

@@ -52,7 +52,7 @@ export interface ExposureRecorder {
   record(exposure: ExposureRecord, sums?: SumsUpdate | null): void;
   /** Resolves once everything enqueued before the call has been written (or failed). */
   flush(): Promise<void>;
-  /** Exposures waiting. */
+  /** Exposures waiting to be written. */
   readonly pending: number;
 }
 
@@ -87,6 +87,14 @@ export function createExposureRecorder(opts: ExposureRecorderOptions): ExposureR
     attempts: number;
   }
   let queue: Job[] = [];
+  /**
+   * Written exposures whose running sums are still to be applied. They leave with the NEXT batch's writes
+   * (in the same turn, so in the same socket write on Redis; redis-write-coalescing.ts), not in a write of
+   * their own: on a loopback socket every write costs the serving process a kernel round of the TCP stack,
+   * and a batch of a few exposures paid two. Sums land one gather later, which no reader can tell from an
+   * event arriving later (the per-user fold is order-free).
+   */
+  let deferred: Job[] = [];
   let draining: Promise<void> | undefined;
 
   const applySums = async (job: Job) => {
@@ -95,15 +103,15 @@ export function createExposureRecorder(opts: ExposureRecorderOptions): ExposureR
     try {
       await opts.store.applySums(experiment.id, job.sums);
     } catch {
-      // Retried after the rest of the queue (a later drain), so a short blip costs nothing.
-      if (job.attempts + 1 < SUMS_ATTEMPTS) queue.push({ ...job, written: true, attempts: job.attempts + 1 });
+      // Retried with the next batch, so a short blip costs nothing.
+      if (job.attempts + 1 < SUMS_ATTEMPTS) deferred.push({ ...job, written: true, attempts: job.attempts + 1 });
       else count('sums_failed');
     }
   };
 
-  const writeBatch = async (batch: Job[]) => {
-    const toWrite = batch.filter((j) => !j.written);
-    const retries = batch.filter((j) => j.written);
+  const writeBatch = async (toWrite: Job[], sumsDue: Job[]) => {
+    // Issued before the put, in the same turn: one socket write carries both.
+    const sumsApplied = Promise.all(sumsDue.map(applySums));
     let written: readonly boolean[] = [];
     try {
       if (toWrite.length > 0) written = await opts.store.put(toWrite.map((j) => j.exposure), opts.ttlSeconds);
@@ -120,15 +128,21 @@ export function createExposureRecorder(opts: ExposureRecorderOptions): ExposureR
         else count('failed');
       }
     }
-    await Promise.all([...toWrite.filter((_, i) => written[i] === true), ...retries].map((j) => applySums({ ...j, attempts: 0 })));
+    await sumsApplied;
+    toWrite.forEach((j, i) => {
+      if (written[i] === true && j.sums && j.exposure.experiment) deferred.push({ ...j, written: true, attempts: 0 });
+    });
   };
 
+  // At least one round per drain, so sums deferred by the previous drain go out even when no exposure came.
   const drain = async () => {
-    while (queue.length > 0) {
+    do {
+      const sumsDue = deferred;
+      deferred = [];
       const batch = queue.slice(0, batchSize);
       queue = queue.slice(batch.length);
-      await writeBatch(batch);
-    }
+      await writeBatch(batch, sumsDue);
+    } while (queue.length > 0);
   };
 
   const startDrain = () => {
@@ -138,7 +152,7 @@ export function createExposureRecorder(opts: ExposureRecorderOptions): ExposureR
       await drain();
     })().finally(() => {
       draining = undefined;
-      if (queue.length > 0) startDrain();
+      if (queue.length > 0 || deferred.length > 0) startDrain();
     });
   };
 

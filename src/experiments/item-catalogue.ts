@@ -2,15 +2,14 @@
  * The item catalogue: per domain, item id → the latest {title, text} seen in a rerank request, with a TTL.
  * Exposures keep item ids only; a dataset build (dataset-builder.ts) turns them back into titles here.
  *
- * Fed OFF the request path like the exposure recorder: `observe()` runs a cheap digest per item, enqueues
- * only what changed and returns; one drain loop writes batches. A small LRU of (domain, id) → (digest,
- * written at) skips an item whose text is unchanged and whose stored copy still has more than half its TTL
- * left, so a steady catalogue costs a digest per item per rerank and almost no writes. A full queue drops
- * (counted); a failing store is counted; nothing here ever throws into serving.
+ * Fed OFF the request path like the exposure recorder: `observe()` runs a cheap check per item, enqueues
+ * only what changed and returns; one drain loop writes batches. A bounded cache of (domain, id) → (title,
+ * text fingerprint, written at) skips an item whose title and text are unchanged and whose stored copy still
+ * has more than half its TTL left, so a steady catalogue costs a lookup per item per rerank and almost no
+ * writes. A full queue drops (counted); a failing store is counted; nothing here ever throws into serving.
  *
  * Adapters: src/store/memory-item-catalogue.ts, src/store/redis-item-catalogue.ts. Pure: no driver imports.
  */
-import { LRUCache } from 'lru-cache';
 import type { Clock } from '../agp/ports.js';
 
 /** What the catalogue keeps of an item. */
@@ -65,16 +64,70 @@ export interface CatalogueRecorder {
   readonly pending: number;
 }
 
-/** FNV-1a over title NUL text: a cheap change detector (a collision only delays a rewrite to half the TTL). */
-export function itemDigest(title: string, text: string | undefined): number {
-  // No concatenation: hashing in place allocates nothing (this runs for every item of every rerank).
-  let h = 0x811c9dc5;
-  for (let i = 0; i < title.length; i++) h = Math.imul(h ^ title.charCodeAt(i), 0x01000193);
-  if (text !== undefined) {
-    h = Math.imul(h ^ 0, 0x01000193);
-    for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
-  }
+/**
+ * What observe() remembers of an item it wrote: its title itself (compared natively, no hashing), a
+ * fingerprint of its text and when it was written.
+ */
+interface Seen {
+  title: string;
+  text: number;
+  at: number;
+}
+
+/** Characters of a text the fingerprint reads at most (evenly spaced). */
+const TEXT_SAMPLES = 64;
+
+/**
+ * A cheap change detector for an item's text: its length and FNV-1a over at most TEXT_SAMPLES evenly spaced
+ * characters (all of them up to that length). An edit that keeps the length and misses every sampled
+ * character goes unnoticed until the stored copy is half its TTL old, when it is rewritten anyway. Reading
+ * every character (the first version) cost more than the rest of observe() for 200-character texts.
+ */
+export function textFingerprint(text: string | undefined): number {
+  if (text === undefined) return -1;
+  const step = Math.max(1, Math.floor(text.length / TEXT_SAMPLES));
+  let h = Math.imul(0x811c9dc5 ^ text.length, 0x01000193);
+  for (let i = 0; i < text.length; i += step) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
   return h >>> 0;
+}
+
+/**
+ * The items observe() wrote recently, per domain, at most `max` in all: two generations of plain Maps (a
+ * full current one becomes the previous one, whose entries move back on a hit; the older one is dropped).
+ * Hand-written for a measured hot path (bench/catalogue-observe-cpu.ts): it runs for every item of every
+ * recorded rerank, and lru-cache's per-get bookkeeping plus a `domain NUL id` key string per item cost
+ * more than the check itself.
+ */
+class RecentItems {
+  private cur = new Map<string, Map<string, Seen>>();
+  private prev = new Map<string, Map<string, Seen>>();
+  private size = 0;
+  constructor(private readonly max: number) {}
+
+  get(domain: string, id: string): Seen | undefined {
+    const hit = this.cur.get(domain)?.get(id);
+    if (hit) return hit;
+    const old = this.prev.get(domain)?.get(id);
+    if (old) this.set(domain, id, old);
+    return old;
+  }
+
+  set(domain: string, id: string, seen: Seen): void {
+    let m = this.cur.get(domain);
+    if (!m) this.cur.set(domain, (m = new Map()));
+    if (!m.has(id)) this.size += 1;
+    m.set(id, seen);
+    if (this.size >= Math.max(1, this.max >> 1)) {
+      this.prev = this.cur;
+      this.cur = new Map();
+      this.size = 0;
+    }
+  }
+
+  delete(domain: string, id: string): void {
+    if (this.cur.get(domain)?.delete(id)) this.size -= 1;
+    this.prev.get(domain)?.delete(id);
+  }
 }
 
 /** Builds a recorder with its own queue and drain loop (one per process). */
@@ -83,7 +136,7 @@ export function createCatalogueRecorder(opts: CatalogueRecorderOptions): Catalog
   const maxQueue = opts.maxQueue ?? 20_000;
   const batchSize = opts.batchSize ?? 200;
   const halfTtlMs = (opts.ttlSeconds * 1000) / 2;
-  const recent = new LRUCache<string, { digest: number; at: number }>({ max: opts.recentMax ?? 50_000 });
+  const recent = new RecentItems(opts.recentMax ?? 50_000);
   const [maxTitle, maxText] = [opts.maxTitleChars ?? 200, opts.maxTextChars ?? 500];
   // slice() of a string that fits returns it unchanged (no copy) on the common path.
   const capped = <T extends { id: string; title: string; text?: string | undefined }>(it: T): T =>
@@ -105,7 +158,7 @@ export function createCatalogueRecorder(opts: CatalogueRecorderOptions): Catalog
         count('written', batch.length);
       } catch {
         // Forget them, so the next rerank showing them tries again.
-        for (const e of batch) recent.delete(`${e.domain}\u0000${e.id}`);
+        for (const e of batch) recent.delete(e.domain, e.id);
         count('failed', batch.length);
       }
     }
@@ -130,10 +183,9 @@ export function createCatalogueRecorder(opts: CatalogueRecorderOptions): Catalog
         let unchanged = 0;
         for (const raw of items) {
           const it = capped(raw);
-          const key = `${domain}\u0000${it.id}`;
-          const digest = itemDigest(it.title, it.text);
-          const seen = recent.get(key);
-          if (seen && seen.digest === digest && now - seen.at < halfTtlMs) {
+          const text = textFingerprint(it.text);
+          const seen = recent.get(domain, it.id);
+          if (seen && seen.title === it.title && seen.text === text && now - seen.at < halfTtlMs) {
             unchanged += 1;
             continue;
           }
@@ -141,7 +193,7 @@ export function createCatalogueRecorder(opts: CatalogueRecorderOptions): Catalog
             count('dropped');
             continue;
           }
-          recent.set(key, { digest, at: now });
+          recent.set(domain, it.id, { title: it.title, text, at: now });
           queue.push(it.text === undefined ? { domain, id: it.id, title: it.title } : { domain, id: it.id, title: it.title, text: it.text });
         }
         count('unchanged', unchanged);

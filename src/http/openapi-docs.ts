@@ -13,6 +13,7 @@ import { EventsRequestSchema, ExperimentCreateSchema, PromoteRequestSchema } fro
 import { DatasetBuildSchema } from './dataset-schemas.js';
 import { ApiKeyCreateSchema, ApiKeyRotateSchema } from './api-key-schemas.js';
 import type { OutcomeEventSchema } from './experiment-schemas.js';
+import { LOOP_OPERATION_RESPONSES, LOOP_REQUEST_EXAMPLES } from './loop-openapi-docs.js';
 
 /** A request example and the schema it must satisfy. */
 export interface RequestExample {
@@ -102,6 +103,7 @@ export const REQUEST_EXAMPLES: Readonly<Record<string, RequestExample>> = {
     schema: ApiKeyRotateSchema,
     value: { graceSeconds: 3_600 } satisfies z.input<typeof ApiKeyRotateSchema>,
   },
+  ...LOOP_REQUEST_EXAMPLES,
 };
 
 /** 401 of the /v1 operations (API keys on). */
@@ -208,6 +210,7 @@ export const OPERATION_RESPONSES: Readonly<Record<string, Readonly<Record<string
     404: 'No such key (`NOT_FOUND`).',
     409: 'The key is revoked, was changed concurrently, or keys come from API_KEYS_FILE (`CONFLICT`).',
   },
+  ...LOOP_OPERATION_RESPONSES,
   cancelTrainingJob: {
     200: 'Cancelled: a queued job never starts; a running one has its LLM calls aborted and ends `cancelled`.',
     404: 'No such job (`NOT_FOUND`).',
@@ -222,7 +225,7 @@ interface Operation {
   operationId?: string;
   summary?: string;
   requestBody?: { content?: Record<string, { example?: unknown }> };
-  responses?: Record<string, { description?: string }>;
+  responses?: Record<string, { description?: string; content?: unknown }>;
 }
 
 /**
@@ -239,6 +242,8 @@ export function documentOperations(doc: { paths?: Record<string, Record<string, 
         if (example && media.example === undefined) media.example = example.value;
       }
       for (const [status, response] of Object.entries(op.responses ?? {})) {
+        // A 204 has no body; the zod provider cannot say so for OpenAPI 3.0 (z.null() comes out as a nullable string).
+        if (status === '204') delete response.content;
         if (response.description && response.description !== DEFAULT_RESPONSE) continue;
         response.description = OPERATION_RESPONSES[id]?.[status] ?? STATUS_DESCRIPTIONS[status] ?? op.summary ?? DEFAULT_RESPONSE;
       }

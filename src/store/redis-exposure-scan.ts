@@ -3,7 +3,7 @@
  *
  * Per (domain, epoch hour) one sorted set requestId → served time (ms), under its own hash tag
  * (`…:xt:{<domain>:<hour>}`), so one busy domain spreads over many slots and every command stays single-slot.
- * The put path adds one script call per exposure (ZADD, and EXPIREAT only when the bucket's expiry must move):
+ * The put path adds one script call per (domain, hour) of a batch (one ZADD of its members, and EXPIREAT only when the bucket's expiry must move):
  * a bucket expires `ttl` after the later of the end of its hour and the last write, so it outlives every
  * exposure it lists by at most an hour.
  *
@@ -22,12 +22,12 @@ import { defineScript } from './redis-script.js';
 /** One hour, the bucket width of the time index. */
 export const BUCKET_MS = 3_600_000;
 
-/** KEYS: bucket. ARGV: requestId, servedAt (ms), expiry (epoch s), now (epoch s). */
+/** KEYS: bucket. ARGV: expiry (epoch s), now (epoch s), then (servedAt ms, requestId) pairs. */
 const TIME_INDEX_LUA = `
-redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
+redis.call('ZADD', KEYS[1], unpack(ARGV, 3))
 local ttl = redis.call('TTL', KEYS[1])
-local want = tonumber(ARGV[3])
-local now = tonumber(ARGV[4])
+local want = tonumber(ARGV[1])
+local now = tonumber(ARGV[2])
 if ttl < 0 or now + ttl < want then redis.call('EXPIREAT', KEYS[1], want) end
 return 1
 `;
@@ -47,8 +47,11 @@ export interface ExposureScanDeps {
 
 /** The time-index writer and the scan of one Redis exposure store. */
 export interface ExposureTimeIndex {
-  /** Lists an exposure in its domain's hour bucket; expires `ttl` seconds after the end of that hour. */
-  add(domain: string, requestId: string, servedAt: number, ttlSeconds: number, nowS: number): Promise<unknown>;
+  /**
+   * Lists exposures in their domains' hour buckets, one script call per (domain, hour) of the batch; a bucket
+   * expires `ttl` seconds after the end of its hour (or after `nowS`, when later).
+   */
+  add(entries: ReadonlyArray<{ domain: string; requestId: string; at: number }>, ttlSeconds: number, nowS: number): Promise<unknown>;
   scan(domain: string, since: number, until: number, pageSize?: number): AsyncGenerator<ScannedExposure[]>;
 }
 
@@ -70,11 +73,23 @@ export function createExposureTimeIndex({ redis, keys }: ExposureScanDeps): Expo
   };
 
   return {
-    add(domain, requestId, servedAt, ttlSeconds, nowS) {
-      const hour = Math.floor(servedAt / BUCKET_MS);
-      // A document expires ttl after its write (not after its served time): the bucket outlives both.
-      const expiry = Math.max(Math.ceil(((hour + 1) * BUCKET_MS) / 1000), nowS) + ttlSeconds;
-      return index(keys.exposureTimeBucket(domain, hour), requestId, servedAt, expiry, nowS);
+    add(entries, ttlSeconds, nowS) {
+      // Grouped by bucket: a batch of one busy domain is one command, not one per exposure.
+      const buckets = new Map<string, { hour: number; args: Array<string | number> }>();
+      for (const e of entries) {
+        const hour = Math.floor(e.at / BUCKET_MS);
+        const key = keys.exposureTimeBucket(e.domain, hour);
+        let b = buckets.get(key);
+        if (!b) buckets.set(key, (b = { hour, args: [] }));
+        b.args.push(e.at, e.requestId);
+      }
+      return Promise.all(
+        [...buckets].map(([key, b]) => {
+          // A document expires ttl after its write (not after its served time): the bucket outlives both.
+          const expiry = Math.max(Math.ceil(((b.hour + 1) * BUCKET_MS) / 1000), nowS) + ttlSeconds;
+          return index(key, expiry, nowS, ...b.args);
+        }),
+      );
     },
 
     async *scan(domain, since, until, pageSize = 200) {

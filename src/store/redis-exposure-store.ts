@@ -8,15 +8,15 @@
  * of the last erasure; per experiment and sums shard (sumsShard(userId), 16 shards), a hash of running sums
  * and a hash of per-user totals under one tag.
  *
- * - put: per exposure, two commands sent together: a script on the user's slot (unless the user's tombstone
+ * - put: per exposure, two commands, a whole chunk of them leaving in one socket write (redis-write-coalescing.ts): a script on the user's slot (unless the user's tombstone
  *   is at or after the exposure's time, trim and ZADD the index) and `SET doc EX ttl NX` on the exposure's
  *   slot; a third, DEL, only when the script refused (an erased user). An erasure sets the tombstone BEFORE
  *   reading the index and overwrites each listed document with an empty marker (kept for the tombstone's
  *   lifetime) instead of deleting it: a put whose index step came first either wrote its document before
  *   the marker (overwritten) or finds the marker (NX refuses). Recording CPU is paid by the serving process
  *   (docs/experiments-storage.md), so every command here counts.
- * - put also lists the exposure in its domain's hour bucket (redis-exposure-scan.ts): one more script call
- *   per exposure, in the same round trip; `scan` streams a window from those buckets.
+ * - put also lists the exposures in their domain's hour bucket (redis-exposure-scan.ts): one more script call
+ *   per (domain, hour) of the chunk, in the same write; `scan` streams a window from those buckets.
  * - applyEvents: ONE script on the exposure's slot: no document → nil; else HSETNX per dedupe key,
  *   HINCRBY the item's positive count for fresh positives, returns the counts before and after.
  * - deleteUser: a script on the user's slot (tombstone, read the index), then per exposure one script on
@@ -35,6 +35,7 @@ import { APPLY_SUMS_LUA, SEP, applySumsArgs } from './redis-sums-script.js';
 import { ensureConnected } from './redis-connection.js';
 import { defineScript } from './redis-script.js';
 import { createExposureTimeIndex } from './redis-exposure-scan.js';
+import { createWriteCoalescer } from './redis-write-coalescing.js';
 import type { RedisClient } from './redis-connection.js';
 
 /** The connection (a `cache`-role client: fail fast), key prefix and limits of the Redis store. */
@@ -181,31 +182,42 @@ export function createRedisExposureStore(opts: RedisExposureStoreOptions): Expos
     applySums: defineScript(redis, APPLY_SUMS_LUA, 2),
   };
   const timeIndex = createExposureTimeIndex({ redis, keys });
+  const coalescer = createWriteCoalescer(redis);
   const exposureKeys = (tag: string) => [keys.exposureDoc(tag), keys.exposureEvents(tag), keys.exposurePositives(tag), keys.exposureClaimed(tag)] as const;
 
-  const putOne = async (r: ExposureRecord, ttl: number): Promise<boolean> => {
+  /**
+   * One exposure's two writes (issued at once, not awaited here): the user-index script and the document.
+   * Settles true when the exposure is stored and listed.
+   */
+  const putOne = (r: ExposureRecord, ttl: number, nowS: number): Promise<boolean> => {
     const tag = keys.exposureTag(r.requestId);
-    const nowS = Math.floor(clock.now() / 1000);
     const [idx, tomb] = [keys.exposureUserIndex(r.userId), keys.exposureErasure(r.userId)];
     const doc = keys.exposureDoc(tag);
-    // The time index goes out in the same round trip; a member whose document is refused or taken back is
+    return Promise.all([script.index(idx, tomb, tag, nowS + ttl, nowS, r.at), redis.set(doc, encodeExposure(r), 'EX', ttl, 'NX')]).then(async ([indexed, set]) => {
+      if (Number(indexed) === 1) return set === 'OK';
+      // The user was erased after this exposure was served: take back the document if it was written.
+      if (set === 'OK') await redis.del(doc);
+      return false;
+    });
+  };
+
+  /** Writes `records` in chunks of `concurrency`: every command of a chunk leaves in one socket write. */
+  const putChunk = async (records: readonly ExposureRecord[], ttl: number): Promise<boolean[]> => {
+    const nowS = Math.floor(clock.now() / 1000);
+    coalescer.hold();
+    // The time index goes out in the same write; a member whose document is refused or taken back is
     // harmless (a scan skips an exposure without a document).
-    const [indexed, set] = await Promise.all([
-      script.index(idx, tomb, tag, nowS + ttl, nowS, r.at),
-      redis.set(doc, encodeExposure(r), 'EX', ttl, 'NX'),
-      timeIndex.add(r.domain, r.requestId, r.at, ttl, nowS),
-    ]);
-    if (Number(indexed) === 1) return set === 'OK';
-    // The user was erased after this exposure was served: take back the document if it was written.
-    if (set === 'OK') await redis.del(doc);
-    return false;
+    const [stored] = await Promise.all([Promise.all(records.map((r) => putOne(r, ttl, nowS))), timeIndex.add(records, ttl, nowS)]);
+    return stored;
   };
 
   return {
     async put(records, ttlSeconds) {
       const ttl = Math.max(1, Math.ceil(ttlSeconds));
       await ensureConnected(redis);
-      return eachLimited(records, concurrency, (r) => putOne(r, ttl));
+      const out: boolean[] = [];
+      for (let i = 0; i < records.length; i += concurrency) out.push(...(await putChunk(records.slice(i, i + concurrency), ttl)));
+      return out;
     },
 
     async get(requestId) {
@@ -259,6 +271,8 @@ export function createRedisExposureStore(opts: RedisExposureStoreOptions): Expos
       if (!args) return;
       const shard = sumsShard(update.userId);
       await ensureConnected(redis);
+      // The recorder applies a batch's sums together: one socket write for all of them.
+      coalescer.hold();
       await script.applySums(keys.experimentSums(experimentId, shard), keys.experimentUserTotals(experimentId, shard), ...args);
     },
 

@@ -8,6 +8,7 @@ import type { CatalogueItem, ItemCatalogue } from '../experiments/item-catalogue
 import { createKeySchema, DEFAULT_KEY_PREFIX } from './key-schema.js';
 import { ensureConnected } from './redis-connection.js';
 import type { RedisClient } from './redis-connection.js';
+import { createWriteCoalescer } from './redis-write-coalescing.js';
 
 /** The connection and key prefix of the Redis catalogue. */
 export interface RedisItemCatalogueOptions {
@@ -31,10 +32,13 @@ function decode(raw: string | null): CatalogueItem | null {
 export function createRedisItemCatalogue(opts: RedisItemCatalogueOptions): ItemCatalogue {
   const { redis } = opts;
   const keys = createKeySchema(opts.keyPrefix ?? DEFAULT_KEY_PREFIX);
+  const coalescer = createWriteCoalescer(redis);
   return {
     async put(entries, ttlSeconds) {
       const ttl = Math.max(1, Math.ceil(ttlSeconds));
       await ensureConnected(redis);
+      // A batch of SETs in one socket write (serving pays this process's CPU; redis-write-coalescing.ts).
+      coalescer.hold();
       await Promise.all(
         entries.map((e) => redis.set(keys.catalogueItem(e.domain, e.id), JSON.stringify(e.text === undefined ? [e.title] : [e.title, e.text]), 'EX', ttl)),
       );

@@ -78,6 +78,7 @@ const CONTRACT_ENV = [
   'EXPERIMENT_GUARDRAIL_MIN_EXPOSURES', 'EXPERIMENT_MIN_EFFECT', 'RERANK_CACHE_TTL_SECONDS', 'RERANK_CACHE_MAX_ENTRIES',
   'LLM_MODELS', 'OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', 'OTEL_TRACES_EXPORTER', 'OTEL_SERVICE_NAME',
   'OTEL_TRACES_SAMPLER', 'OTEL_TRACES_SAMPLER_ARG',
+  'LOOP_SCHEDULES', 'LOOP_DECISION_INTERVAL_MS', 'LOOP_POLL_MS', 'LOOP_ENABLED',
 ];
 const SECRET_ENV = ['LLM_API_KEY', 'ADMIN_TOKEN'];
 
@@ -454,6 +455,7 @@ describe('ci/default-values.yaml: single replica, chart-managed Secret, worker i
       '--set', 'redis.clusterNodes=redis-0:6379\\,redis-1:6379',
       '--set', 'queueRedis.enabled=true,queueRedis.url=redis://queue:6379/0',
       '--set', 'config.tracing.endpoint=http://otel-collector:4318,config.tracing.tracesEndpoint=http://tempo:4318/v1/traces,config.tracing.exporter=otlp',
+      '--set-json', 'loop.schedules=[{"domain":"movies","every":"1d","window":"7d"}]',
     ]);
     const c = mainContainer(apiDeployment(full));
     const names = new Set([...Object.keys(appConfigMap(full).data), ...envOf(c).map((e) => e.name)]);
@@ -679,6 +681,48 @@ describe('apiKeys: keys for /v1 from a Secret (file) or Redis', () => {
     ['file mode without a Secret', ['--set', 'apiKeys.mode=file'], /apiKeys.existingSecret/],
     ['redis mode without Redis', ['--set', 'apiKeys.mode=redis'], /apiKeys.mode=redis needs redis/],
     ['an unknown mode', ['--set', 'apiKeys.mode=on'], /mode/],
+  ])('fails the render for %s', (_name, args, message) => {
+    const r = helm(['template', RELEASE, CHART, ...(args as string[])]);
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(message as RegExp);
+  });
+});
+
+describe('loop: values rendered into LOOP_*', () => {
+  const schedules = [
+    { domain: 'movies', cron: '0 3 * * 1', tz: 'Europe/Paris', window: '7d', params: { epochs: 2, batchSize: 10 }, gate: { minDelta: 0.005 }, rollout: { share: 0.1, maxDuration: '3d', guardrails: { maxFallbackRate: 0.1 } } },
+    { domain: 'books', every: 86_400_000, window: 604_800_000, paused: true },
+  ];
+  const withSchedules = (extra: string[] = []) =>
+    template(null, ['--set', 'redis.url=redis://redis:6379', '--set-json', `loop.schedules=${JSON.stringify(schedules)}`, ...extra]);
+
+  it('defaults: the loop on, no LOOP_SCHEDULES, and the service reads the rest', () => {
+    const objs = template(null);
+    const data = appConfigMap(objs).data;
+    expect(data.LOOP_SCHEDULES).toBeUndefined();
+    expect(loadConfig(effectiveEnv(mainContainer(apiDeployment(objs)), objs)).loop).toEqual({ schedules: [], decisionIntervalMs: 60_000, pollMs: 10_000, enabled: true });
+  });
+
+  it('loop.schedules becomes LOOP_SCHEDULES (JSON, integers intact) for the API and the worker pods alike', () => {
+    const objs = withSchedules(['--set', 'worker.enabled=true,loop.decisionIntervalMs=30000,loop.pollMs=5000,loop.enabled=false']);
+    expect(appConfigMap(objs).data.LOOP_SCHEDULES).not.toMatch(/e\+/);
+    for (const d of [apiDeployment(objs), workerDeployment(objs)!]) {
+      const cfg = loadConfig(effectiveEnv(mainContainer(d), objs));
+      expect(cfg.loop, d.metadata.name).toEqual({ schedules, decisionIntervalMs: 30_000, pollMs: 5_000, enabled: false });
+    }
+  });
+
+  it('a schedule the service refuses fails its start with the variable and the rule named', () => {
+    const objs = template(null, ['--set', 'redis.url=redis://redis:6379', '--set-json', 'loop.schedules=[{"domain":"movies","every":"1d","window":"30d"}]']);
+    expect(() => loadConfig(effectiveEnv(mainContainer(apiDeployment(objs)), objs))).toThrow(/LOOP_SCHEDULES: \[0\] \(movies\): window \(30d\) is longer than the exposure TTL/);
+  });
+
+  it.each([
+    ['schedules without a queue Redis', ['--set-json', 'loop.schedules=[{"domain":"m","every":"1d","window":"1d"}]'], /loop.schedules needs a Redis/],
+    ['a schedule without a window', ['--set', 'redis.url=redis://r:6379', '--set-json', 'loop.schedules=[{"domain":"m","every":"1d"}]'], /window is required/],
+    ['a misspelt schedule field', ['--set', 'redis.url=redis://r:6379', '--set-json', 'loop.schedules=[{"domain":"m","every":"1d","window":"1d","windw":"2d"}]'], /windw/],
+    ['a duration that is not one', ['--set', 'redis.url=redis://r:6379', '--set-json', 'loop.schedules=[{"domain":"m","every":"daily","window":"1d"}]'], /every/],
+    ['an unknown loop key', ['--set', 'loop.interval=5'], /interval/],
   ])('fails the render for %s', (_name, args, message) => {
     const r = helm(['template', RELEASE, CHART, ...(args as string[])]);
     expect(r.status).not.toBe(0);

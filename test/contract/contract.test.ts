@@ -3,7 +3,7 @@
  * REAL service (`node --import tsx src/server.ts`) wired to a private redis-server and the LLM double, and
  * every response it gets — status and body — must be documented for its operation and validate against the
  * spec's schema (ajv). Every operation in the spec is called at least once (the experiments API's cases are
- * in experiment-cases.ts, registered below).
+ * in experiment-cases.ts, the API keys' in api-key-cases.ts, the loop's in loop-cases.ts, registered below).
  *
  * A second part runs the same client against the in-process app under event-loop pressure: load shedding
  * must answer with documented 503s too.
@@ -20,6 +20,7 @@ import { startService, type ServiceHandle } from './service.js';
 import { SpecValidator, type ResponseCheck } from './spec-validator.js';
 import { describeExperimentContract } from './experiment-cases.js';
 import { describeApiKeyContract } from './api-key-cases.js';
+import { describeLoopContract } from './loop-cases.js';
 import { buildTestApp, type TestApp } from '../support/build-test-app.js';
 import { startLlmDouble, type LlmDouble, type RecordedCall } from '../../testkit/llm-double.js';
 import { startRedisServer, type RedisServerHandle } from '../../testkit/redis-server.js';
@@ -460,6 +461,8 @@ describe('admin: training jobs (BullMQ on the private Redis, worker in the servi
 describeExperimentContract({ api: () => api, admin: () => admin, rerankBody });
 // API keys need keys on, so they run against their own in-process app.
 describeApiKeyContract({ client, double: () => double as LlmDouble });
+// The loop's admin API needs a queue; it runs against its own in-process app with a queue double.
+describeLoopContract({ client });
 
 describe('load shedding (in-process app, MAX_EVENT_LOOP_DELAY_MS=5)', () => {
   let t: TestApp | undefined;

@@ -48,3 +48,30 @@ describe('createCatalogueRecorder', () => {
     expect(outcomes.failed).toBe(2);
   });
 });
+
+describe('catalogue change detection and bounds', () => {
+  it('a changed title or text (length or sampled characters) is rewritten; an identical item is not', async () => {
+    const s = store();
+    const rec = createCatalogueRecorder({ store: s, ttlSeconds: 1_000, clock: { now: () => 0 } });
+    const text = 'x'.repeat(320);
+    rec.observe('d', [{ id: 'a', title: 'A', text }]);
+    rec.observe('d', [{ id: 'a', title: 'A', text }]);
+    rec.observe('d', [{ id: 'a', title: 'A!', text }]);
+    rec.observe('d', [{ id: 'a', title: 'A!', text: `${text}y` }]);
+    // Same length, a change at a sampled position (every 5th character of 321, from 0).
+    rec.observe('d', [{ id: 'a', title: 'A!', text: `z${text.slice(1)}y` }]);
+    await rec.flush();
+    expect(s.writes.flat().map((e) => `${e.title}:${e.text?.length}:${e.text?.[0]}`)).toEqual(['A:320:x', 'A!:320:x', 'A!:321:x', 'A!:321:z']);
+  });
+
+  it('remembers at most recentMax items: an item pushed out of both generations is written again', async () => {
+    const s = store();
+    const rec = createCatalogueRecorder({ store: s, ttlSeconds: 1_000, clock: { now: () => 0 }, recentMax: 4 });
+    const item = (i: number) => ({ id: `i${i}`, title: `T${i}` });
+    for (let i = 0; i < 10; i++) rec.observe('d', [item(i)]);
+    rec.observe('d', [item(9)]); // still remembered
+    rec.observe('d', [item(0)]); // long forgotten
+    await rec.flush();
+    expect(s.writes.flat().map((e) => e.id)).toEqual([...Array.from({ length: 10 }, (_, i) => `i${i}`), 'i0']);
+  });
+});

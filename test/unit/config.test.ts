@@ -89,3 +89,59 @@ describe('socket timeouts and the training queue bound', () => {
     expect(() => loadConfig({ TRAINING_MAX_QUEUED: '0' })).toThrow(/TRAINING_MAX_QUEUED/);
   });
 });
+
+describe('the loop (LOOP_*)', () => {
+  it('defaults: no schedules, decisions every minute, training polled every 10 s, the loop worker on', () => {
+    expect(loadConfig({}).loop).toEqual({ schedules: [], decisionIntervalMs: 60_000, pollMs: 10_000, enabled: true });
+    const c = loadConfig({ LOOP_DECISION_INTERVAL_MS: '5000', LOOP_POLL_MS: '250', LOOP_ENABLED: 'false', LOOP_SCHEDULES: ' ' });
+    expect(c.loop).toEqual({ schedules: [], decisionIntervalMs: 5_000, pollMs: 250, enabled: false });
+  });
+
+  it('LOOP_SCHEDULES is a JSON array of {domain, …PUT body}, kept as written', () => {
+    const schedules = [
+      { domain: 'movies', every: '1d', window: '7d', gate: { minDelta: 0.01 } },
+      { domain: 'books', cron: '0 3 * * 1', tz: 'Europe/Paris', window: 86_400_000, params: { epochs: 2 }, rollout: { share: 0.05, maxDuration: '3d' } },
+    ];
+    const c = loadConfig({ LOOP_SCHEDULES: JSON.stringify(schedules) });
+    expect(c.loop.schedules).toEqual(schedules);
+    expect(Object.isFrozen(c.loop.schedules[1]?.rollout)).toBe(true);
+  });
+
+  it('a bad LOOP_SCHEDULES is a one-line ConfigError naming the variable, the entry and the problem', () => {
+    const ok = { domain: 'movies', every: '1d', window: '1d' };
+    const cases: Array<[string, RegExp]> = [
+      ['{not json', /not valid JSON/],
+      ['{"domain":"movies"}', /expected a JSON array/],
+      [JSON.stringify([{ every: '1d', window: '1d' }]), /\[0\] domain/],
+      [JSON.stringify([{ ...ok, domain: 'no spaces' }]), /\[0\] domain/],
+      [JSON.stringify([ok, { ...ok, windw: '1d' }]), /\[1\].*windw/],
+      [JSON.stringify([ok, ok]), /\[1\]: domain "movies" is scheduled twice/],
+      [JSON.stringify([{ ...ok, cron: '0 3 * * *' }]), /\[0\] \(movies\): give either every or cron, not both/],
+      [JSON.stringify([{ ...ok, cron: undefined, every: undefined }]), /\(movies\): give every/],
+      [JSON.stringify([{ ...ok, every: undefined, cron: '0 25 * * *' }]), /\(movies\): cron "0 25 \* \* \*" is invalid/],
+      [JSON.stringify([{ ...ok, window: '8d' }]), /\(movies\): window \(8d\) is longer than the exposure TTL/],
+      [JSON.stringify([{ ...ok, params: { epochz: 1 } }]), /\[0\] params.*epochz/],
+      [JSON.stringify([{ ...ok, params: { domain: 'books' } }]), /params.domain must be the schedule's domain "movies"/],
+      [JSON.stringify([{ ...ok, rollout: { maxDuration: '30s' } }]), /LOOP_DECISION_INTERVAL_MS/],
+    ];
+    for (const [value, message] of cases) {
+      try {
+        loadConfig({ LOOP_SCHEDULES: value });
+        expect.fail(`LOOP_SCHEDULES=${value} should be rejected`);
+      } catch (err) {
+        expect(err, value).toBeInstanceOf(ConfigError);
+        expect((err as Error).message, value).toMatch(/^invalid configuration: LOOP_SCHEDULES: /);
+        expect((err as Error).message, value).toMatch(message);
+        expect((err as Error).message).not.toContain('\n');
+      }
+    }
+    // The window rule follows EXPOSURE_TTL_SECONDS.
+    expect(loadConfig({ EXPOSURE_TTL_SECONDS: String(9 * 86_400), LOOP_SCHEDULES: JSON.stringify([{ ...ok, window: '8d' }]) }).loop.schedules).toHaveLength(1);
+  });
+
+  it('LOOP_DECISION_INTERVAL_MS and LOOP_POLL_MS are bounded', () => {
+    expect(() => loadConfig({ LOOP_DECISION_INTERVAL_MS: '10' })).toThrow(/LOOP_DECISION_INTERVAL_MS/);
+    expect(() => loadConfig({ LOOP_POLL_MS: '0' })).toThrow(/LOOP_POLL_MS/);
+    expect(() => loadConfig({ LOOP_ENABLED: 'sometimes' })).toThrow(/LOOP_ENABLED/);
+  });
+});

@@ -33,7 +33,8 @@ describe('exposure recorder', () => {
     const memory = createMemoryExposureStore({ maxEntries: 1_000 });
     const puts: number[] = [];
     const store: ExposureStore = { ...memory, put: (records, ttl) => (puts.push(records.length), memory.put(records, ttl)) };
-    const recorder = createExposureRecorder({ store, ttlSeconds: 600, sampleRate: 1, gatherMs: 30 });
+    // A window far wider than the 5 ms below, so a loaded machine cannot close it early.
+    const recorder = createExposureRecorder({ store, ttlSeconds: 600, sampleRate: 1, gatherMs: 300 });
     const [a, b, c] = many(3) as [ExposureRecord, ExposureRecord, ExposureRecord];
     recorder.record(a);
     // Two later turns of the event loop, still inside the window: without gatherMs each would be its own batch.
