@@ -41,7 +41,8 @@ export interface ChaosOptions {
   repairable?: number;
 }
 
-export type Latency = number | { meanMs: number; jitterMs: number };
+/** A fixed delay, a jittered one, or one chosen per call (e.g. slow only for calls whose prompt says so). */
+export type Latency = number | { meanMs: number; jitterMs: number } | ((call: RecordedCall) => number);
 
 export interface DoubleMessage {
   role: string;
@@ -320,8 +321,9 @@ export async function startLlmDouble(opts: LlmDoubleOptions = {}): Promise<LlmDo
     return mode;
   };
 
-  const delayMs = (): number => {
+  const delayMs = (call: RecordedCall): number => {
     if (typeof latency === 'number') return latency;
+    if (typeof latency === 'function') return latency(call);
     return Math.max(0, latency.meanMs + (random() * 2 - 1) * latency.jitterMs);
   };
 
@@ -365,7 +367,7 @@ export async function startLlmDouble(opts: LlmDoubleOptions = {}): Promise<LlmDo
       sendJson(res, 200, completionFor(call, content, { id: `chatcmpl-double-${calls.length}`, model: models[0] ?? 'double-model' }));
     };
 
-    const wait = delayMs();
+    const wait = delayMs(call);
     if (wait <= 0) return respond();
     const timer = setTimeout(respond, wait);
     res.once('close', () => clearTimeout(timer));

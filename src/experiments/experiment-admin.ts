@@ -10,6 +10,8 @@ import { runningStatsFromSums } from './experiment-sums.js';
 import type { ExperimentRecord, ExperimentStore, ExposureStore, StopReason } from './ports.js';
 import type { ExperimentResults } from './results.js';
 import { experimentResults } from './results.js';
+import { readShadowResults, type ShadowResults } from './shadow-results.js';
+import { emptyShadowCounters, SHADOW_DEFAULTS, SHADOW_MAX, type ShadowSettings, type ShadowStore } from './shadow-types.js';
 
 /** The body of POST /admin/v1/experiments, already shape-checked by the route's schema. */
 export interface ExperimentDraft {
@@ -18,10 +20,15 @@ export interface ExperimentDraft {
   arms: ExperimentRecord['arms'];
   trafficShare?: number | undefined;
   guardrails?: ExperimentRecord['guardrails'] | undefined;
+  /** Mode `shadow` only; defaults SHADOW_DEFAULTS. */
+  shadow?: Partial<ShadowSettings> | undefined;
 }
 
-/** An experiment with its results (GET /admin/v1/experiments/{id}). */
-export type ExperimentWithResults = Omit<ExperimentRecord, 'arms' | 'pValues'> & ExperimentResults;
+/**
+ * An experiment with its results (GET /admin/v1/experiments/{id}). A shadow experiment served nobody: its
+ * `arms` are empty, `comparison` null, and `shadow` holds its settings and scores.
+ */
+export type ExperimentWithResults = Omit<ExperimentRecord, 'arms' | 'pValues' | 'shadow'> & ExperimentResults & { shadow?: ShadowResults };
 
 /** What the service is built from. */
 export interface ExperimentAdminDeps {
@@ -42,6 +49,8 @@ export interface ExperimentAdminDeps {
   onStopped?: (kind: StopReason['kind']) => void;
   /** After every results computation (Prometheus estimates). */
   onResults?: (record: ExperimentRecord, results: ExperimentResults) => void;
+  /** Shadow scoring's records and counters (results of `shadow` experiments; none: they read as empty). */
+  shadowStore?: ShadowStore | undefined;
 }
 
 /** The service. */
@@ -55,14 +64,39 @@ export interface ExperimentAdmin {
   look(): Promise<void>;
 }
 
+/** The shadow settings of a draft with the defaults filled in; InvalidInputError out of range. */
+function shadowSettings(draft: ExperimentDraft): ShadowSettings {
+  const settings = { ...SHADOW_DEFAULTS, ...draft.shadow };
+  for (const key of ['maxConcurrency', 'llmCallsPerHour'] as const) {
+    const v = settings[key];
+    if (!(Number.isInteger(v) && v >= 1 && v <= SHADOW_MAX[key])) throw new InvalidInputError(`shadow.${key} must be an integer in [1, ${SHADOW_MAX[key]}], got ${v}`);
+  }
+  return { maxConcurrency: settings.maxConcurrency, llmCallsPerHour: settings.llmCallsPerHour };
+}
+
 function checkArms(draft: ExperimentDraft): void {
   const names = draft.arms.map((a) => a.name);
   if (new Set(names).size !== names.length) throw new InvalidInputError(`arm names must be unique, got ${names.join(', ')}`);
+  if (draft.mode === 'shadow') {
+    if (draft.arms.length !== 1) throw new InvalidInputError(`shadow scoring takes exactly one (candidate) arm, got ${draft.arms.length}`);
+    const share = draft.trafficShare ?? 1;
+    if (!(share > 0 && share <= 1)) throw new InvalidInputError(`a shadow experiment's trafficShare must be in (0, 1], got ${share}`);
+  } else if (draft.shadow !== undefined) {
+    throw new InvalidInputError('`shadow` settings are for mode "shadow" only');
+  }
   if (draft.mode === 'interleave' && draft.arms.length !== 2) {
     throw new InvalidInputError(`interleaving needs exactly two arms (control, then treatment), got ${draft.arms.length}`);
   }
   if (draft.mode === 'ab' && !draft.arms.some((a) => (a.weight ?? 1) > 0)) throw new InvalidInputError('at least one arm needs a positive weight');
 }
+
+/** What a shadow experiment reads as without a shadow store. */
+const EMPTY_SHADOW_STORE: ShadowStore = {
+  callsThisHour: () => Promise.resolve(0),
+  add: () => Promise.resolve(),
+  read: () => Promise.resolve({ counters: emptyShadowCounters(), records: [] }),
+  delete: () => Promise.resolve(),
+};
 
 /** Builds the admin service. */
 export function createExperimentAdmin(deps: ExperimentAdminDeps): ExperimentAdmin {
@@ -94,8 +128,14 @@ export function createExperimentAdmin(deps: ExperimentAdminDeps): ExperimentAdmi
     // The running minimum makes the p-value always valid across looks; a stopped experiment is frozen.
     if (rec.state === 'running' && Object.keys(pValues).length > 0) await store.lowerPValues(rec.id, pValues);
     deps.onResults?.(rec, results);
-    const { arms: _definitions, pValues: _stored, ...lifecycle } = rec;
+    const { arms: _definitions, pValues: _stored, shadow: _none, ...lifecycle } = rec;
     return { ...lifecycle, ...results };
+  }
+
+  async function shadowView(rec: ExperimentRecord): Promise<ExperimentWithResults> {
+    const shadow = await readShadowResults({ store: deps.shadowStore ?? EMPTY_SHADOW_STORE, exposures: deps.exposures }, rec, deps.statistics);
+    const { arms: _definitions, pValues: _stored, shadow: _settings, ...lifecycle } = rec;
+    return { ...lifecycle, arms: [], comparison: null, guardrailBreaches: [], shadow };
   }
 
   async function stopWith(rec: ExperimentRecord, reason: StopReason): Promise<ExperimentRecord | null> {
@@ -126,12 +166,14 @@ export function createExperimentAdmin(deps: ExperimentAdminDeps): ExperimentAdmi
         mode: draft.mode,
         arms: draft.arms.map((a) => ({ name: a.name, method: a.method, ...(a.promptVersion !== undefined ? { promptVersion: a.promptVersion } : {}), ...(a.weight !== undefined ? { weight: a.weight } : {}) })),
         trafficShare: draft.trafficShare ?? 1,
-        guardrails: { ...deps.defaultGuardrails, ...draft.guardrails },
+        // A shadow arm is never served: no guardrail can stop it (its budget and concurrency bound it instead).
+        guardrails: draft.mode === 'shadow' ? {} : { ...deps.defaultGuardrails, ...draft.guardrails },
         state: 'running',
         createdAt: deps.clock.now(),
         stoppedAt: null,
         stopReason: null,
         pValues: {},
+        ...(draft.mode === 'shadow' ? { shadow: shadowSettings(draft) } : {}),
       };
       const refused = await store.create(record, deps.maxRunning);
       if (refused?.reason === 'domain_busy') {
@@ -145,7 +187,8 @@ export function createExperimentAdmin(deps: ExperimentAdminDeps): ExperimentAdmi
     list: (domain) => store.list(domain),
 
     async results(id) {
-      return compute(await mustGet(id));
+      const rec = await mustGet(id);
+      return rec.mode === 'shadow' ? shadowView(rec) : compute(rec);
     },
 
     async stop(id) {
@@ -159,6 +202,9 @@ export function createExperimentAdmin(deps: ExperimentAdminDeps): ExperimentAdmi
       const rec = await mustGet(id);
       const arm = rec.arms.find((a) => a.name === armName);
       if (!arm) throw new InvalidInputError(`experiment ${id} has no arm ${JSON.stringify(armName)} (arms: ${rec.arms.map((a) => a.name).join(', ')})`);
+      if (rec.mode === 'shadow') {
+        throw new InvalidInputError(`experiment ${id} is a shadow experiment: its arm was never served, so it has no result to promote on; run an ab canary, or activate the version`);
+      }
       if (rec.state !== 'running') throw new ConflictError(`experiment ${id} is not running`, ErrorCodes.EXPERIMENT_NOT_RUNNING);
       // Activate first: if that fails the experiment keeps running and nothing changed.
       if (arm.promptVersion !== undefined) await deps.registry.activate(rec.domain, arm.promptVersion);
@@ -172,6 +218,8 @@ export function createExperimentAdmin(deps: ExperimentAdminDeps): ExperimentAdmi
 
     async look() {
       for (const rec of await store.running()) {
+        // Shadow scoring has no p-value or guardrail, and its results read one exposure per record: not every look.
+        if (rec.mode === 'shadow') continue;
         const results = await compute(rec);
         const breach = results.guardrailBreaches[0];
         if (breach) await stopWith(rec, { kind: 'guardrail', arm: breach.arm, message: breach.reason });

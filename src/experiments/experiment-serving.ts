@@ -10,6 +10,10 @@
  *   response's method, prompt version and fallback are the control arm's unless only the treatment fell
  *   back; `usage` counts both arms' calls.
  *
+ * - `shadow`: nobody is served differently: the request is served and recorded as normal serving
+ *   (`experiment: null`); afterwards it is offered to the shadow scheduler, which may rerank it with the
+ *   candidate arm off the request path (shadow-scheduler.ts).
+ *
  * Recording is off the request path (exposure-recorder.ts): this module only builds the record and the
  * sums it adds once written.
  */
@@ -24,6 +28,7 @@ import { isSampled, type ExposureRecorder } from './exposure-recorder.js';
 import type { CatalogueRecorder } from './item-catalogue.js';
 import { teamDraftInterleave } from './interleaving.js';
 import type { ExperimentRecord, ExposureRecord } from './ports.js';
+import type { ShadowScheduler } from './shadow-scheduler.js';
 
 /** An arm ready to serve: its method and, when it pins one, its prompt (resolved when the experiment loads). */
 export interface LoadedArm {
@@ -76,6 +81,8 @@ export interface ExperimentServingDeps {
   sampleRate?: number | undefined;
   /** Called once per exposure served under an experiment (Prometheus, bounded labels). */
   onExperimentExposure?: (experiment: ExperimentRecord, arms: readonly string[]) => void;
+  /** Where requests of a domain with a running shadow experiment are offered after they were served. */
+  shadow?: Pick<ShadowScheduler, 'offer'> | undefined;
 }
 
 /** Serves reranks, under an experiment when the user is in one. */
@@ -118,9 +125,15 @@ export function createExperimentServing(deps: ExperimentServingDeps): Experiment
     return { out, itemArms: mixed.map((m) => names[m.arm] as string), serving: [armServing(control.name, a), armServing(treatment.name, b)] };
   }
 
+  /** The item ids served (after topN), best first. */
+  const servedIds = (input: RerankInput, out: RerankOutput, topN: number | undefined): string[] => {
+    const n = topN === undefined ? out.order.length : Math.min(topN, out.order.length);
+    return out.order.slice(0, n).map((i) => input.candidates[i]?.id ?? '');
+  };
+
   function record(input: RerankInput, ctx: ServeContext, served: ServedRerank, exp: LoadedExperiment | undefined, serving: ArmServing[]): void {
-    const n = ctx.topN === undefined ? served.out.order.length : Math.min(ctx.topN, served.out.order.length);
-    const ids = served.out.order.slice(0, n).map((i) => input.candidates[i]?.id ?? '');
+    const ids = servedIds(input, served.out, ctx.topN);
+    const n = ids.length;
     const historyLength = (input.prompt ?? deps.activePrompt(input.domain)).historyLength;
     const history = selectHistory(input.history, historyLength);
     const exposure: ExposureRecord = {
@@ -146,7 +159,9 @@ export function createExperimentServing(deps: ExperimentServingDeps): Experiment
 
   return {
     async serve(input, ctx) {
-      const exp = deps.experiments.forDomain(input.domain);
+      const found = deps.experiments.forDomain(input.domain);
+      const shadow = found?.record.mode === 'shadow' ? found : undefined;
+      const exp = shadow ? undefined : found;
       const assignment = exp ? assignUser(exp.record, input.userId) : { inExperiment: false as const };
       let served: ServedRerank;
       let serving: ArmServing[] = [];
@@ -176,6 +191,8 @@ export function createExperimentServing(deps: ExperimentServingDeps): Experiment
       } catch {
         // the recorder counts its own failures; nothing more can be done on the request path
       }
+      // Queued, never awaited: the candidate reranks after the answer has gone out (offer never throws).
+      if (shadow) deps.shadow?.offer(shadow, ctx.requestId, input, () => servedIds(input, served.out, ctx.topN));
       return served;
     },
   };

@@ -4,8 +4,11 @@
  * agree on one definition without importing each other.
  */
 
-/** How traffic is split: each user sees one arm (`ab`), or every list mixes two arms (`interleave`). */
-export type ExperimentMode = 'ab' | 'interleave';
+/**
+ * How traffic is split: each user sees one arm (`ab`), or every list mixes two arms (`interleave`); `shadow`
+ * serves nobody differently and scores one candidate arm off the request path (shadow-types.ts).
+ */
+export type ExperimentMode = 'ab' | 'interleave' | 'shadow';
 
 /** The ranking method an arm serves. `baseline` makes no LLM call, so a holdout also saves cost. */
 export type ArmMethod = 'agp' | 'direct' | 'cot' | 'baseline';

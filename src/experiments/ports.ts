@@ -4,6 +4,7 @@
  * src/store/redis-exposure-store.ts) implement ExposureStore; only the composition root wires one in.
  * Pure: nothing here imports fastify, ioredis or prom-client.
  */
+import type { ShadowSettings } from './shadow-types.js';
 
 /** Event types a recommender may send (the contract of POST /v1/events). */
 export const EVENT_TYPES = ['impression', 'click', 'add_to_cart', 'purchase'] as const;
@@ -167,7 +168,7 @@ export interface StopReason {
 export interface ExperimentRecord {
   id: string;
   domain: string;
-  mode: 'ab' | 'interleave';
+  mode: 'ab' | 'interleave' | 'shadow';
   arms: ReadonlyArray<{ name: string; method: 'agp' | 'direct' | 'cot' | 'baseline'; promptVersion?: string | undefined; weight?: number | undefined }>;
   trafficShare: number;
   guardrails: {
@@ -182,6 +183,8 @@ export interface ExperimentRecord {
   stopReason: StopReason | null;
   /** Always-valid p-values of the last look per treatment arm (they only ever fall; see always-valid.ts). */
   pValues: Readonly<Record<string, number>>;
+  /** Mode `shadow` only: its concurrency and LLM-call budget (shadow-types.ts). */
+  shadow?: ShadowSettings | undefined;
 }
 
 /** Why create() refused. */

@@ -10,6 +10,8 @@ import { MAX_EVENTS_PER_CALL } from '../experiments/event-validation.js';
 import { EVENT_TYPES } from '../experiments/ports.js';
 import { OUTCOME_METRICS } from '../experiments/experiment-types.js';
 import { BASELINE_ORDER_LABEL } from '../experiments/results.js';
+import { SHADOW_COUNTERFACTUAL_NOTE } from '../experiments/shadow-results.js';
+import { SHADOW_DEFAULTS, SHADOW_MAX } from '../experiments/shadow-types.js';
 
 const DOMAIN = z.string().min(1).max(64).regex(/^[A-Za-z0-9._-]+$/);
 const ARM_NAME = z.string().min(1).max(32).regex(/^[A-Za-z0-9_-]+$/, 'arm names use letters, digits, _ and -');
@@ -68,25 +70,56 @@ const GuardrailsSchema = z
   })
   .describe('Per-arm limits; an arm over one (after minExposures) stops the experiment. Defaults come from EXPERIMENT_* settings.');
 
-export const ExperimentCreateSchema = z
+const ArmSchema = z.object({
+  name: ARM_NAME,
+  method: z.enum(METHODS),
+  promptVersion: z.string().min(1).max(128).optional().describe('Pinned version; default: whatever is active.'),
+});
+
+const ShadowSettingsSchema = z
   .object({
-    domain: DOMAIN,
-    mode: z.enum(['ab', 'interleave']),
-    arms: z
-      .array(
-        z.object({
-          name: ARM_NAME,
-          method: z.enum(METHODS),
-          promptVersion: z.string().min(1).max(128).optional().describe('Pinned version; default: whatever is active.'),
-          weight: z.number().min(0).max(1_000).optional().describe('Relative share of users (ab); default 1.'),
-        }),
-      )
-      .min(2)
-      .max(10)
-      .describe('The first arm is the control. Interleaving takes exactly two.'),
-    trafficShare: z.number().min(0).max(1).optional().describe('Share of the domain’s users in the experiment; default 1.'),
-    guardrails: GuardrailsSchema.optional(),
-  })
+    maxConcurrency: z
+      .number()
+      .int()
+      .min(1)
+      .max(SHADOW_MAX.maxConcurrency)
+      .describe(`Candidate reranks in flight at once per API replica; default ${SHADOW_DEFAULTS.maxConcurrency}.`),
+    llmCallsPerHour: z
+      .number()
+      .int()
+      .min(1)
+      .max(SHADOW_MAX.llmCallsPerHour)
+      .describe(`LLM calls the candidate may make per clock hour (UTC), over all replicas; default ${SHADOW_DEFAULTS.llmCallsPerHour}.`),
+  });
+
+const AbOrInterleaveCreateSchema = z.object({
+  domain: DOMAIN,
+  mode: z.enum(['ab', 'interleave']),
+  arms: z
+    .array(ArmSchema.extend({ weight: z.number().min(0).max(1_000).optional().describe('Relative share of users (ab); default 1.') }))
+    .min(2)
+    .max(10)
+    .describe('The first arm is the control. Interleaving takes exactly two.'),
+  trafficShare: z.number().min(0).max(1).optional().describe('Share of the domain’s users in the experiment; default 1.'),
+  guardrails: GuardrailsSchema.optional(),
+});
+
+const ShadowCreateSchema = z.object({
+  domain: DOMAIN,
+  mode: z.literal('shadow'),
+  arms: z.array(ArmSchema).min(1).max(1).describe('Exactly one arm: the candidate, scored off the request path and never served.'),
+  // (0, 1]: 0 is refused by the domain (an exclusive minimum does not survive the OpenAPI 3.0 conversion).
+  trafficShare: z
+    .number()
+    .min(0)
+    .max(1)
+    .optional()
+    .describe('Share of the domain’s live reranks sampled for scoring (by requestId), in (0, 1]; default 1. The hourly LLM-call budget caps the cost either way.'),
+  shadow: ShadowSettingsSchema.partial().optional(),
+});
+
+export const ExperimentCreateSchema = z
+  .discriminatedUnion('mode', [AbOrInterleaveCreateSchema, ShadowCreateSchema])
   .meta({ id: 'ExperimentCreate' });
 
 const StopReasonSchema = z.object({ kind: z.enum(['manual', 'promoted', 'guardrail']), message: z.string(), arm: z.string().optional() });
@@ -94,9 +127,9 @@ const StopReasonSchema = z.object({ kind: z.enum(['manual', 'promoted', 'guardra
 const ExperimentFields = {
   id: z.string(),
   domain: z.string(),
-  mode: z.enum(['ab', 'interleave']),
+  mode: z.enum(['ab', 'interleave', 'shadow']),
   trafficShare: z.number(),
-  guardrails: GuardrailsSchema,
+  guardrails: GuardrailsSchema.describe('Per-arm limits; always empty for a shadow experiment (nothing is served).'),
   state: z.enum(['running', 'stopped']),
   createdAt: z.number().describe('Epoch ms.'),
   stoppedAt: z.number().nullable(),
@@ -107,6 +140,7 @@ export const ExperimentSchema = z
   .object({
     ...ExperimentFields,
     arms: z.array(z.object({ name: z.string(), method: z.enum(METHODS), promptVersion: z.string().optional(), weight: z.number().optional() })),
+    shadow: ShadowSettingsSchema.optional().describe('Mode shadow only: its settings, defaults filled in.'),
   })
   .meta({ id: 'Experiment' });
 
@@ -141,6 +175,32 @@ const InterleaveComparisonSchema = z.object({
   pValue: z.number(),
 });
 
+const ShadowResultsSchema = ShadowSettingsSchema.extend({
+  arm: z.object({ name: z.string(), method: z.string(), promptVersion: z.string().nullable() }).describe('The candidate arm.'),
+  scored: z.number().int().min(0).describe('Sampled reranks the candidate ranked (over every replica).'),
+  skipped: z
+    .object({
+      budget: z.number().int().min(0).describe('Not scored: the hour’s LLM-call budget was spent.'),
+      queueFull: z.number().int().min(0).describe('Not scored: the replica’s shadow queue was full.'),
+      failed: z.number().int().min(0).describe('The candidate fell back (LLM error, timeout or junk answer).'),
+    })
+    .describe('Sampled reranks that were not scored, by why.'),
+  llmCalls: z.number().int().min(0).describe('LLM calls the candidate made.'),
+  retained: z.number().int().min(0).describe('Scored records kept for the counterfactual (the newest, at most 50,000).'),
+  agreement: z.object({ kendallTau: EstimateSchema.describe('Mean Kendall’s tau between the candidate’s and the served order of the served items, in [−1, 1].') }),
+  counterfactual: z
+    .object({
+      biased: z.literal(true),
+      note: z.string().describe(SHADOW_COUNTERFACTUAL_NOTE),
+      exposures: z.number().int().min(0).describe('Retained records whose exposure is still stored.'),
+      exposuresWithPositives: z.number().int().min(0),
+      served: MetricsSchema.describe('The served lists, against their positives.'),
+      candidate: MetricsSchema.describe('The candidate’s order of the same items, against the same positives.'),
+      diff: MetricsSchema.describe('Candidate − served, paired per exposure, in [−1, 1].'),
+    })
+    .describe('Position-biased towards the served order: a screening check, not a lift estimate. ctr is equal for both by construction.'),
+});
+
 export const ExperimentResultsSchema = z
   .object({
     ...ExperimentFields,
@@ -163,6 +223,7 @@ export const ExperimentResultsSchema = z
     guardrailBreaches: z.array(
       z.object({ arm: z.string(), guardrail: z.enum(['fallbackRate', 'latencyP99Ms', 'llmCallsPerExposure']), value: z.number(), limit: z.number(), reason: z.string() }),
     ),
+    shadow: ShadowResultsSchema.optional().describe('Mode shadow only (then `arms` is empty and `comparison` null: nothing was served).'),
   })
   .meta({ id: 'ExperimentResults' });
 

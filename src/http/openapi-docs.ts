@@ -147,8 +147,8 @@ export const OPERATION_RESPONSES: Readonly<Record<string, Readonly<Record<string
     401: V1_UNAUTHORIZED,
   },
   createExperiment: {
-    201: 'Running: every replica serves it within EXPERIMENT_POLL_MS. Guardrails not given take the EXPERIMENT_* defaults.',
-    400: 'Invalid experiment: arm names not unique, interleaving without exactly two arms, no positive weight (`VALIDATION_ERROR`), or a pinned promptVersion that does not exist (`UNKNOWN_PROMPT_VERSION`).',
+    201: 'Running: every replica serves it within EXPERIMENT_POLL_MS. Guardrails not given take the EXPERIMENT_* defaults. A shadow experiment has no guardrails, `shadow` holds its settings with the defaults filled in, and serving is unchanged.',
+    400: 'Invalid experiment: arm names not unique, interleaving without exactly two arms, no positive weight, shadow without exactly one arm, shadow settings out of range or a trafficShare of 0 (`VALIDATION_ERROR`), or a pinned promptVersion that does not exist (`UNKNOWN_PROMPT_VERSION`).',
     409: 'The domain already has a running experiment (`EXPERIMENT_ALREADY_RUNNING`), or EXPERIMENTS_MAX_RUNNING are running (`TOO_MANY_RUNNING_EXPERIMENTS`).',
   },
   buildDataset: {
@@ -158,7 +158,7 @@ export const OPERATION_RESPONSES: Readonly<Record<string, Readonly<Record<string
   },
   listExperiments: { 200: 'Experiments (of `domain` when given), newest first, running and stopped, without results.' },
   getExperiment: {
-    200: 'The experiment, per-arm results, the comparison with its always-valid decision, and guardrail breaches. Safe to read at any time.',
+    200: 'The experiment, per-arm results, the comparison with its always-valid decision, and guardrail breaches. Safe to read at any time. A shadow experiment: `arms` empty, `comparison` null, its scores in `shadow`.',
     404: 'No such experiment (`NOT_FOUND`).',
   },
   stopExperiment: {
@@ -168,7 +168,7 @@ export const OPERATION_RESPONSES: Readonly<Record<string, Readonly<Record<string
   },
   promoteExperimentArm: {
     200: 'The arm’s pinned promptVersion is active for the domain (`activated`; null when the arm pins none, so nothing changed) and the experiment is stopped (`stopReason.kind` = `promoted`).',
-    400: 'The experiment has no arm of that name, or the body is invalid (`VALIDATION_ERROR`).',
+    400: 'The experiment has no arm of that name, is a shadow experiment (its arm was never served), or the body is invalid (`VALIDATION_ERROR`).',
     404: 'No such experiment (`NOT_FOUND`).',
     409: 'The experiment is not running (`EXPERIMENT_NOT_RUNNING`); nothing was activated.',
   },

@@ -7,6 +7,7 @@ import type { LlmFailureReason, RankingCacheOutcome, RerankTelemetry } from '../
 import { LABEL_ISSUE_KINDS } from '../agp/types.js';
 import { INGEST_OUTCOMES } from '../experiments/event-ingestion.js';
 import { RECORD_OUTCOMES } from '../experiments/exposure-recorder.js';
+import { SHADOW_OUTCOMES } from '../experiments/shadow-scheduler.js';
 import { AUDIT_KINDS, RUN_OUTCOMES, type AuditRecord, type RunOutcome } from '../loop/ports.js';
 
 /** Metric names, exported so alert rules, dashboards and tests refer to one spelling. */
@@ -39,6 +40,8 @@ export const METRIC = {
   experimentDecision: 'agp_experiment_decision',
   experimentStops: 'agp_experiment_stops_total',
   experimentLoadErrors: 'agp_experiment_load_errors_total',
+  shadowScores: 'agp_shadow_scores_total',
+  shadowLlmCalls: 'agp_shadow_llm_calls_total',
   loopAuditRecords: 'agp_loop_audit_records_total',
   loopRuns: 'agp_loop_runs_total',
   loopRunsActive: 'agp_loop_runs_active',
@@ -118,6 +121,10 @@ export interface Metrics {
     stops: Counter<'reason'>;
     loadErrors: Counter;
   };
+  /** Sampled reranks of shadow experiments, by ShadowOutcome (src/experiments/shadow-scheduler.ts). */
+  shadowScores: Counter<'outcome'>;
+  /** LLM calls of shadow candidates (their client reports no agp_llm_* series: its breaker is not serving's). */
+  shadowLlmCalls: Counter;
   /** The loop (issue 11): its audit trail, finished runs and runs in progress. */
   loop: {
     /** Audit records written by this process, by kind (AuditKind). */
@@ -282,6 +289,14 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
     loadErrors: new Counter({ name: METRIC.experimentLoadErrors, help: 'Failed reads of the running experiments (the last snapshot stays in force).', registers }),
   };
   for (const r of ['manual', 'promoted', 'guardrail']) experiments.stops.inc({ reason: r }, 0);
+  const shadowScores = new Counter({
+    name: METRIC.shadowScores,
+    help: 'Sampled reranks of shadow experiments, by outcome (scored; budget, queue_full: skipped; failed: the candidate fell back; store_error).',
+    labelNames: ['outcome'] as const,
+    registers,
+  });
+  const shadowLlmCalls = new Counter({ name: METRIC.shadowLlmCalls, help: 'LLM calls made by shadow candidates, off the request path.', registers });
+  for (const o of SHADOW_OUTCOMES) shadowScores.inc({ outcome: o }, 0);
 
   const loop = createLoopMetrics(registers);
 
@@ -319,6 +334,8 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
     exposuresRecorded,
     eventsIngested,
     experiments,
+    shadowScores,
+    shadowLlmCalls,
     loop,
     telemetry: {
       profileCache: (outcome) => profileCache.inc({ outcome }),

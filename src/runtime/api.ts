@@ -20,7 +20,7 @@ import type { ManagedPromptRegistry } from '../store/prompt-registry.js';
 import { pingRedis, type RedisClient } from '../store/redis-connection.js';
 import { createExperimentsRuntime, type ExperimentsRuntime } from './experiments.js';
 import { createTrainingJobs } from './jobs.js';
-import { ownLlm } from './llm.js';
+import { ownLlm, TRAINING_LLM_QUEUE_TIMEOUT_MS } from './llm.js';
 import type { RuntimeOptions } from './options.js';
 import { createClosers } from './closers.js';
 import { createApiKeys } from './api-keys.js';
@@ -136,7 +136,27 @@ export async function createApiRuntime(config: Config, opts: RuntimeOptions): Pr
     resultCache,
   });
 
-  const experiments = await createExperimentsRuntime({ config, clock, logger, metrics, closers, redis, recorderRedis, reranker, registry, profileStore, rankingCache });
+  // Shadow candidates rerank through the same pipeline, registry and profile store, but on their own LLM client
+  // (own concurrency gate and breaker: off-path work never takes serving's slots or trips its breaker), with no
+  // result cache and no serving telemetry. Background work: it waits for a slot instead of shedding. No LLM
+  // metrics either: the breaker and in-flight gauges are unlabelled, and a candidate's open breaker must not read
+  // as serving's (agp_shadow_llm_calls_total counts its calls).
+  const shadowLlm = overrides.llm ?? ownLlm(config, 'serving', { logger, queueTimeoutMs: TRAINING_LLM_QUEUE_TIMEOUT_MS }, closers);
+  const shadowProfiles = createProfileService({ store: profileStore, maxBackgroundRefreshes: 1, clock, logger, freshness: config.profiles.freshness, ttlSeconds: config.profiles.ttlSeconds, refreshDeadlineMs: config.profiles.refreshDeadlineMs });
+  // Closed after the experiments (which abort the candidates in flight), before the shadow LLM client.
+  closers.push(() => shadowProfiles.drain({ abortAfterMs: 1_000 }));
+  const shadowReranker = createReranker({
+    llm: shadowLlm,
+    registry,
+    profiles: shadowProfiles,
+    clock,
+    logger,
+    pipeline: { ...pipeline, sanitiser: createTextSanitiser() },
+    candidateFormat: config.rerank.candidateFormat,
+    rerankModel: config.llm.models.rerank,
+  });
+
+  const experiments = await createExperimentsRuntime({ config, clock, logger, metrics, closers, redis, recorderRedis, reranker, shadowReranker, registry, profileStore, rankingCache });
 
   const apiKeys = await createApiKeys({ config, clock, logger, metrics, closers, redis, store: overrides.apiKeyStore });
 

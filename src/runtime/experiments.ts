@@ -30,6 +30,10 @@ import type { DatasetService } from '../experiments/dataset-builder.js';
 import { createMemoryItemCatalogue } from '../store/memory-item-catalogue.js';
 import { createRedisItemCatalogue } from '../store/redis-item-catalogue.js';
 import { createDatasetService } from './datasets.js';
+import { createShadowScheduler, type ShadowScheduler } from '../experiments/shadow-scheduler.js';
+import { SHADOW_MAX_BYTES, SHADOW_MAX_RECORDS, type ShadowStore } from '../experiments/shadow-types.js';
+import { createMemoryShadowStore } from '../store/memory-shadow-store.js';
+import { createRedisShadowStore } from '../store/redis-shadow-store.js';
 
 /**
  * The recorder gathers exposures this long before writing a batch: at low or sequential load a batch of one
@@ -52,6 +56,9 @@ export interface ExperimentsRuntime {
   catalogueRecorder: CatalogueRecorder;
   /** Training sets from live traffic (POST /admin/v1/datasets). */
   datasets: DatasetService;
+  /** Shadow scoring: the off-request-path scheduler and its records and counters. */
+  shadow: ShadowScheduler;
+  shadowStore: ShadowStore;
   /**
    * DELETE /v1/users/{userId}: profiles, cached rankings, exposures and events; UnavailableError when a store
    * fails. The count of cached rankings removed is not reported (the response contract predates the cache).
@@ -70,6 +77,8 @@ export interface ExperimentsParts {
   /** The exposure store's connection (role `recorder`: auto-pipelined); `redis` when absent. */
   recorderRedis?: RedisClient | undefined;
   reranker: Reranker;
+  /** The shadow candidates' reranker: the same pipeline on its own LLM client (default: `reranker`). */
+  shadowReranker?: Reranker | undefined;
   registry: PromptRegistry;
   profileStore: ProfileStore;
   /** The result cache's store: the user's cached rankings go with the user. */
@@ -149,7 +158,22 @@ export async function createExperimentsRuntime(p: ExperimentsParts): Promise<Exp
   });
   const datasets = createDatasetService({ exposures, catalogue, dataDir: config.training.dataDir, clock, defaultWindowMs: config.exposures.ttlSeconds * 1_000 });
 
+  // On the recorder's connection too: background writes, bounded by each experiment's LLM budget.
+  const shadowStore = exposureRedis ? createRedisShadowStore({ redis: exposureRedis, keyPrefix: prefix }) : createMemoryShadowStore({ clock });
+  const shadow = createShadowScheduler({
+    reranker: p.shadowReranker ?? p.reranker,
+    store: shadowStore,
+    clock,
+    retention: { ttlSeconds: config.exposures.ttlSeconds, maxRecords: SHADOW_MAX_RECORDS, maxBytes: SHADOW_MAX_BYTES },
+    deadlineMs: config.rerank.maxDeadlineMs,
+    isRunning: (id) => running.all().some((e) => e.record.id === id),
+    onOutcome: (outcome, n) => metrics.shadowScores.inc({ outcome }, n),
+    onLlmCalls: (n) => metrics.shadowLlmCalls.inc(n),
+    onError: (err) => logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'shadow scoring could not reach its store'),
+  });
+
   const serving = createExperimentServing({
+    shadow,
     catalogue: catalogueRecorder,
     sampleRate: config.exposures.sampleRate,
     reranker: p.reranker,
@@ -171,6 +195,7 @@ export async function createExperimentsRuntime(p: ExperimentsParts): Promise<Exp
     onChange: () => running.refresh(),
     onStopped: (kind) => gauges.stopped(kind),
     onResults: (rec, results) => gauges.results(rec, results),
+    shadowStore,
   });
 
   await running.start();
@@ -182,6 +207,8 @@ export async function createExperimentsRuntime(p: ExperimentsParts): Promise<Exp
   p.closers.push(async () => {
     clearInterval(look);
     running.close();
+    // Queued shadow work is dropped (it only costs LLM calls), in-flight candidates are aborted.
+    await shadow.close();
     // Exposures already served are written before the connections close.
     await recorder.flush();
     await catalogueRecorder.flush();
@@ -198,6 +225,8 @@ export async function createExperimentsRuntime(p: ExperimentsParts): Promise<Exp
     catalogue,
     catalogueRecorder,
     datasets,
+    shadow,
+    shadowStore,
     async eraseUser(userId) {
       try {
         const [profiles, removed] = await Promise.all([

@@ -13,7 +13,8 @@
  * exposure index and erasure tombstone carry the user's tag (the profiles' slot). An experiment's running sums
  * are split into SUMS_SHARDS shards by user (sumsShard): shard k's sums hash and per-user totals hash share
  * the tag `<experiment id>.<k>`, so one update is one single-slot script while one experiment's writes spread
- * over 16 slots. Experiment definitions (low volume) all share the `{registry}` tag. Erasure touches the
+ * over 16 slots. A shadow experiment's records, counters and hourly LLM-call counts share one tag per experiment
+ * (writes are bounded by its LLM budget). Experiment definitions (low volume) all share the `{registry}` tag. Erasure touches the
  * user's slot and each exposure's slot in separate commands; no command spans two slots.
  *
  * The loop (src/loop): every key of one domain (schedule, pin, current run, recent runs, audit trail) shares the
@@ -140,6 +141,15 @@ export interface KeySchema {
   experimentRunning(): string;
   /** Sorted set of experiment ids scored by createdAt (listing, newest first). */
   experimentOrder(): string;
+  /**
+   * List of a shadow experiment's scored records (encoded, newest first); every shadow key of one experiment
+   * shares the tag `{<experiment id>}` under `xsh`, so each write is one single-slot script.
+   */
+  shadowRecords(experimentId: string): string;
+  /** Hash of a shadow experiment's counters (scored, skips, LLM calls, tau sums, retained bytes). */
+  shadowCounters(experimentId: string): string;
+  /** String: LLM calls a shadow experiment made in one clock hour (epoch hours), with a short TTL. */
+  shadowHourCalls(experimentId: string, hour: number): string;
   /** Hash key name → API key record JSON (hashes only). Every API-key key shares the `{apikeys}` slot. */
   apiKeyRecords(): string;
   /** String: the domain's retraining schedule (JSON). Every loop key of a domain shares its `{loop.…}` tag. */
@@ -224,6 +234,9 @@ export function createKeySchema(prefix: string = DEFAULT_KEY_PREFIX): KeySchema 
     experimentPValues: () => `${xreg}:pv`,
     experimentRunning: () => `${xreg}:running`,
     experimentOrder: () => `${xreg}:order`,
+    shadowRecords: (experimentId: string) => `${p}:xsh:{${encodeSegment(experimentId)}}:r`,
+    shadowCounters: (experimentId: string) => `${p}:xsh:{${encodeSegment(experimentId)}}:c`,
+    shadowHourCalls: (experimentId: string, hour: number) => `${p}:xsh:{${encodeSegment(experimentId)}}:h:${hour}`,
     loopSchedule: (domain: string) => `${loopBase(domain)}:schedule`,
     loopPin: (domain: string) => `${loopBase(domain)}:pin`,
     loopRun: (domain: string) => `${loopBase(domain)}:run`,

@@ -44,6 +44,9 @@ export function describeExperimentStoreConformance(name: string, harness: PortHa
       const minimal = experiment({ id: 'x-2', domain: 'books', mode: 'interleave', arms: [{ name: 'a', method: 'cot' }, { name: 'b', method: 'direct' }], guardrails: {}, pValues: {} });
       expect(await store.create(minimal, 5)).toBeNull();
       expect(await store.get('x-2')).toEqual(minimal);
+      const shadow = experiment({ id: 'x-3', domain: 'music', mode: 'shadow', arms: [{ name: 'cand', method: 'agp', promptVersion: 'v3' }], guardrails: {}, pValues: {}, shadow: { maxConcurrency: 7, llmCallsPerHour: 12_345 } });
+      expect(await store.create(shadow, 5)).toBeNull();
+      expect(await store.get('x-3')).toEqual(shadow);
       // What the caller passed or got is not the stored copy.
       const got = await store.get('x-1');
       const arm = got?.arms[0] as { name: string } | undefined;

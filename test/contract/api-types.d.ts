@@ -268,8 +268,8 @@ export interface paths {
         get: operations["listExperiments"];
         put?: never;
         /**
-         * Start an A/B or interleaving experiment
-         * @description At most one running experiment per domain (409 EXPERIMENT_ALREADY_RUNNING) and EXPERIMENTS_MAX_RUNNING in all (409 TOO_MANY_RUNNING_EXPERIMENTS). A pinned promptVersion must exist (400 UNKNOWN_PROMPT_VERSION).
+         * Start an A/B, interleaving or shadow experiment
+         * @description At most one running experiment per domain, shadow included (409 EXPERIMENT_ALREADY_RUNNING), and EXPERIMENTS_MAX_RUNNING in all (409 TOO_MANY_RUNNING_EXPERIMENTS). A pinned promptVersion must exist (400 UNKNOWN_PROMPT_VERSION). Mode `shadow` takes exactly one (candidate) arm: it is never served; a sampled share of the domain’s reranks is reranked with it off the request path, within `shadow.maxConcurrency` and `shadow.llmCallsPerHour`.
          */
         post: operations["createExperiment"];
         delete?: never;
@@ -287,7 +287,7 @@ export interface paths {
         };
         /**
          * An experiment with its per-arm results and always-valid decision
-         * @description Safe to read as often as you like: the confidence intervals and the decision are always-valid (docs/experiments.md). `baselineOrder` is a position-biased counterfactual, not a result.
+         * @description Safe to read as often as you like: the confidence intervals and the decision are always-valid (docs/experiments.md). `baselineOrder` is a position-biased counterfactual, not a result. A shadow experiment answers its scores in `shadow` (agreement with the served order, and a counterfactual labelled `biased`); reading it reads one stored exposure per retained record.
          */
         get: operations["getExperiment"];
         put?: never;
@@ -774,6 +774,26 @@ export interface components {
                 maxLlmCallsPerExposure?: number;
                 minExposures?: number;
             };
+        } | {
+            domain: string;
+            /** @enum {string} */
+            mode: "shadow";
+            /** @description Exactly one arm: the candidate, scored off the request path and never served. */
+            arms: {
+                name: string;
+                /** @enum {string} */
+                method: "agp" | "direct" | "cot" | "baseline";
+                /** @description Pinned version; default: whatever is active. */
+                promptVersion?: string;
+            }[];
+            /** @description Share of the domain’s live reranks sampled for scoring (by requestId), in (0, 1]; default 1. The hourly LLM-call budget caps the cost either way. */
+            trafficShare?: number;
+            shadow?: {
+                /** @description Candidate reranks in flight at once per API replica; default 4. */
+                maxConcurrency?: number;
+                /** @description LLM calls the candidate may make per clock hour (UTC), over all replicas; default 1000. */
+                llmCallsPerHour?: number;
+            };
         };
         PromoteRequestInput: {
             arm: string;
@@ -1058,9 +1078,9 @@ export interface components {
             id: string;
             domain: string;
             /** @enum {string} */
-            mode: "ab" | "interleave";
+            mode: "ab" | "interleave" | "shadow";
             trafficShare: number;
-            /** @description Per-arm limits; an arm over one (after minExposures) stops the experiment. Defaults come from EXPERIMENT_* settings. */
+            /** @description Per-arm limits; always empty for a shadow experiment (nothing is served). */
             guardrails: {
                 maxFallbackRate?: number;
                 maxLatencyP99Ms?: number;
@@ -1085,6 +1105,13 @@ export interface components {
                 promptVersion?: string;
                 weight?: number;
             }[];
+            /** @description Mode shadow only: its settings, defaults filled in. */
+            shadow?: {
+                /** @description Candidate reranks in flight at once per API replica; default 4. */
+                maxConcurrency: number;
+                /** @description LLM calls the candidate may make per clock hour (UTC), over all replicas; default 1000. */
+                llmCallsPerHour: number;
+            };
         };
         ExperimentList: {
             experiments: components["schemas"]["Experiment"][];
@@ -1093,9 +1120,9 @@ export interface components {
             id: string;
             domain: string;
             /** @enum {string} */
-            mode: "ab" | "interleave";
+            mode: "ab" | "interleave" | "shadow";
             trafficShare: number;
-            /** @description Per-arm limits; an arm over one (after minExposures) stops the experiment. Defaults come from EXPERIMENT_* settings. */
+            /** @description Per-arm limits; always empty for a shadow experiment (nothing is served). */
             guardrails: {
                 maxFallbackRate?: number;
                 maxLatencyP99Ms?: number;
@@ -1212,6 +1239,96 @@ export interface components {
                 limit: number;
                 reason: string;
             }[];
+            /** @description Mode shadow only (then `arms` is empty and `comparison` null: nothing was served). */
+            shadow?: {
+                /** @description Candidate reranks in flight at once per API replica; default 4. */
+                maxConcurrency: number;
+                /** @description LLM calls the candidate may make per clock hour (UTC), over all replicas; default 1000. */
+                llmCallsPerHour: number;
+                /** @description The candidate arm. */
+                arm: {
+                    name: string;
+                    method: string;
+                    promptVersion: string | null;
+                };
+                /** @description Sampled reranks the candidate ranked (over every replica). */
+                scored: number;
+                /** @description Sampled reranks that were not scored, by why. */
+                skipped: {
+                    /** @description Not scored: the hour’s LLM-call budget was spent. */
+                    budget: number;
+                    /** @description Not scored: the replica’s shadow queue was full. */
+                    queueFull: number;
+                    /** @description The candidate fell back (LLM error, timeout or junk answer). */
+                    failed: number;
+                };
+                /** @description LLM calls the candidate made. */
+                llmCalls: number;
+                /** @description Scored records kept for the counterfactual (the newest, at most 50,000). */
+                retained: number;
+                agreement: {
+                    /** @description Mean Kendall’s tau between the candidate’s and the served order of the served items, in [−1, 1]. */
+                    kendallTau: {
+                        value: number;
+                        ci95: (number)[];
+                    };
+                };
+                /** @description Position-biased towards the served order: a screening check, not a lift estimate. ctr is equal for both by construction. */
+                counterfactual: {
+                    /** @enum {boolean} */
+                    biased: true;
+                    /** @description biased: the positives were observed on the served list, where users saw the served order; items the served order put high got more attention, so this favours the served order and is a screening check, not an estimate of lift */
+                    note: string;
+                    /** @description Retained records whose exposure is still stored. */
+                    exposures: number;
+                    exposuresWithPositives: number;
+                    /** @description The served lists, against their positives. */
+                    served: {
+                        ctr: {
+                            value: number;
+                            ci95: (number)[];
+                        };
+                        mrr: {
+                            value: number;
+                            ci95: (number)[];
+                        };
+                        "ndcg@10": {
+                            value: number;
+                            ci95: (number)[];
+                        };
+                    };
+                    /** @description The candidate’s order of the same items, against the same positives. */
+                    candidate: {
+                        ctr: {
+                            value: number;
+                            ci95: (number)[];
+                        };
+                        mrr: {
+                            value: number;
+                            ci95: (number)[];
+                        };
+                        "ndcg@10": {
+                            value: number;
+                            ci95: (number)[];
+                        };
+                    };
+                    /** @description Candidate − served, paired per exposure, in [−1, 1]. */
+                    diff: {
+                        ctr: {
+                            value: number;
+                            ci95: (number)[];
+                        };
+                        mrr: {
+                            value: number;
+                            ci95: (number)[];
+                        };
+                        "ndcg@10": {
+                            value: number;
+                            ci95: (number)[];
+                        };
+                    };
+                };
+            };
         };
         PromoteResponse: {
             experiment: components["schemas"]["Experiment"];
@@ -2784,7 +2901,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Running: every replica serves it within EXPERIMENT_POLL_MS. Guardrails not given take the EXPERIMENT_* defaults. */
+            /** @description Running: every replica serves it within EXPERIMENT_POLL_MS. Guardrails not given take the EXPERIMENT_* defaults. A shadow experiment has no guardrails, `shadow` holds its settings with the defaults filled in, and serving is unchanged. */
             201: {
                 headers: {
                     [name: string]: unknown;
@@ -2793,7 +2910,7 @@ export interface operations {
                     "application/json": components["schemas"]["Experiment"];
                 };
             };
-            /** @description Invalid experiment: arm names not unique, interleaving without exactly two arms, no positive weight (`VALIDATION_ERROR`), or a pinned promptVersion that does not exist (`UNKNOWN_PROMPT_VERSION`). */
+            /** @description Invalid experiment: arm names not unique, interleaving without exactly two arms, no positive weight, shadow without exactly one arm, shadow settings out of range or a trafficShare of 0 (`VALIDATION_ERROR`), or a pinned promptVersion that does not exist (`UNKNOWN_PROMPT_VERSION`). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2869,7 +2986,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The experiment, per-arm results, the comparison with its always-valid decision, and guardrail breaches. Safe to read at any time. */
+            /** @description The experiment, per-arm results, the comparison with its always-valid decision, and guardrail breaches. Safe to read at any time. A shadow experiment: `arms` empty, `comparison` null, its scores in `shadow`. */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -3021,7 +3138,7 @@ export interface operations {
                     "application/json": components["schemas"]["PromoteResponse"];
                 };
             };
-            /** @description The experiment has no arm of that name, or the body is invalid (`VALIDATION_ERROR`). */
+            /** @description The experiment has no arm of that name, is a shadow experiment (its arm was never served), or the body is invalid (`VALIDATION_ERROR`). */
             400: {
                 headers: {
                     [name: string]: unknown;

@@ -188,6 +188,45 @@ export function describeExperimentContract(ctx: ExperimentContractContext): void
     });
   });
 
+  describe('admin: shadow experiments', () => {
+    const shadowDomain = 'contract-shadow';
+    let shadowId = '';
+
+    it('400 for two arms in shadow mode, and for shadow settings out of range', async () => {
+      const two = await ctx.admin().POST('/admin/v1/experiments', {
+        body: { domain: shadowDomain, mode: 'shadow', arms: [{ name: 'a', method: 'direct' }, { name: 'b', method: 'agp' }] },
+      });
+      expect(two.response.status).toBe(400);
+      expect(two.error?.error.code).toBe('VALIDATION_ERROR');
+      const range = await ctx.admin().POST('/admin/v1/experiments', {
+        body: { domain: shadowDomain, mode: 'shadow', arms: [{ name: 'a', method: 'direct' }], shadow: { maxConcurrency: 0 } },
+      });
+      expect(range.response.status).toBe(400);
+    });
+
+    it('201 create: never served (experiment null), scored off the path, 200 results with the shadow block', async () => {
+      const created = await ctx.admin().POST('/admin/v1/experiments', {
+        body: { domain: shadowDomain, mode: 'shadow', arms: [{ name: 'cand', method: 'direct' }], shadow: { maxConcurrency: 2, llmCallsPerHour: 500 } },
+      });
+      expect(created.response.status).toBe(201);
+      expect(created.data).toMatchObject({ mode: 'shadow', guardrails: {}, shadow: { maxConcurrency: 2, llmCallsPerHour: 500 } });
+      shadowId = created.data?.id ?? '';
+      let n = 0;
+      const results = await eventually(
+        async () => {
+          const rerank = await ctx.api().POST('/v1/rerank', { body: ctx.rerankBody({ userId: `contract-shadow-${n++}`, domain: shadowDomain, method: 'baseline' }) });
+          expect(rerank.data?.experiment).toBeNull();
+          return (await ctx.admin().GET('/admin/v1/experiments/{id}', { params: { path: { id: shadowId } } })).data;
+        },
+        (r) => (r?.shadow?.scored ?? 0) >= 1,
+        { what: 'a shadow score', timeoutMs: 15_000 },
+      );
+      expect(results).toMatchObject({ mode: 'shadow', arms: [], comparison: null, shadow: { arm: { name: 'cand', method: 'direct' }, counterfactual: { biased: true } } });
+      const stopped = await ctx.admin().POST('/admin/v1/experiments/{id}/stop', { params: { path: { id: shadowId } } });
+      expect(stopped.data).toMatchObject({ id: shadowId, state: 'stopped', mode: 'shadow' });
+    });
+  });
+
   describe('DELETE /v1/users/{userId}', () => {
     it('200: erases the profiles and exposures of a user, then finds none', async () => {
       const params = { params: { path: { userId } } };

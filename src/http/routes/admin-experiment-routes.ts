@@ -35,8 +35,8 @@ export function registerExperimentRoutes(scope: FastifyInstance, admin: Experime
 
   r.post('/admin/v1/experiments', {
     schema: {
-      tags, security, operationId: 'createExperiment', summary: 'Start an A/B or interleaving experiment',
-      description: 'At most one running experiment per domain (409 EXPERIMENT_ALREADY_RUNNING) and EXPERIMENTS_MAX_RUNNING in all (409 TOO_MANY_RUNNING_EXPERIMENTS). A pinned promptVersion must exist (400 UNKNOWN_PROMPT_VERSION).',
+      tags, security, operationId: 'createExperiment', summary: 'Start an A/B, interleaving or shadow experiment',
+      description: 'At most one running experiment per domain, shadow included (409 EXPERIMENT_ALREADY_RUNNING), and EXPERIMENTS_MAX_RUNNING in all (409 TOO_MANY_RUNNING_EXPERIMENTS). A pinned promptVersion must exist (400 UNKNOWN_PROMPT_VERSION). Mode `shadow` takes exactly one (candidate) arm: it is never served; a sampled share of the domain’s reranks is reranked with it off the request path, within `shadow.maxConcurrency` and `shadow.llmCallsPerHour`.',
       body: ExperimentCreateSchema, response: { 201: ExperimentSchema, ...bodyErrors },
     },
   }, async (req, reply) => {
@@ -52,7 +52,7 @@ export function registerExperimentRoutes(scope: FastifyInstance, admin: Experime
   r.get('/admin/v1/experiments/:id', {
     schema: {
       tags, security, operationId: 'getExperiment', summary: 'An experiment with its per-arm results and always-valid decision',
-      description: 'Safe to read as often as you like: the confidence intervals and the decision are always-valid (docs/experiments.md). `baselineOrder` is a position-biased counterfactual, not a result.',
+      description: 'Safe to read as often as you like: the confidence intervals and the decision are always-valid (docs/experiments.md). `baselineOrder` is a position-biased counterfactual, not a result. A shadow experiment answers its scores in `shadow` (agreement with the served order, and a counterfactual labelled `biased`); reading it reads one stored exposure per retained record.',
       params: ExperimentParamsSchema, response: { 200: ExperimentResultsSchema, ...errors },
     },
   }, async (req) => admin.results(req.params.id));
