@@ -188,6 +188,18 @@ describe('training jobs (in-process)', () => {
     expect(metrics).toMatch(/agp_training_jobs_total\{state="completed"\} [1-9]/);
   });
 
+  it("with activate 'if-better' on a pinned domain the better version is saved, not activated, and the job says why", async () => {
+    const pinned = { domain: 'fantasy3', version: 'held-v1', text: 'A profile prompt a person pinned for this domain.' };
+    expect((await inject('POST', '/admin/v1/prompts', pinned)).statusCode).toBe(201);
+    expect((await inject('PUT', '/admin/v1/pins/fantasy3', { version: 'held-v1', reason: 'launch freeze' })).statusCode).toBe(200);
+    const { jobId } = (await inject('POST', '/admin/v1/training-jobs', { domain: 'fantasy3', dataset: { users: makeUsers(6) }, params: tinyParams, activate: 'if-better' })).json();
+    const done = await eventually(() => getJob(jobId), (j) => j.state === 'completed' || j.state === 'failed', { timeoutMs: 15_000 });
+    expect(done.state).toBe('completed');
+    expect(done.result).toMatchObject({ activated: false, activationSkipped: 'pinned' });
+    expect((await inject('GET', `/admin/v1/prompts/fantasy3/${done.result.promptVersion}`)).json().active).toBe(false);
+    expect((await inject('GET', '/admin/v1/prompts/fantasy3/held-v1')).json().active).toBe(true);
+  });
+
   it("with activate 'never' the version is saved but not activated", async () => {
     const { jobId } = (
       await inject('POST', '/admin/v1/training-jobs', { domain: 'fantasy2', dataset: { path: 'sets/six.jsonl' }, params: tinyParams })
