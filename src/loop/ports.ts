@@ -74,6 +74,12 @@ export interface Pin {
   at: number;
 }
 
+/** Finished runs kept per domain (LoopStore.listRuns); older ones are dropped from the store. */
+export const LOOP_RUNS_KEPT = 50;
+
+/** Audit records kept per domain (LoopStore.listAudit); the oldest are dropped first. */
+export const LOOP_AUDIT_KEPT = 1000;
+
 /** The steps of a run, in order. `done` is final. */
 export const RUN_STEPS = ['dataset', 'train', 'gate', 'canary', 'decide', 'done'] as const;
 export type RunStep = (typeof RUN_STEPS)[number];
