@@ -127,10 +127,11 @@ export function trainingJobIdOf(run: Pick<LoopRun, 'runId'>): string {
 
 /** Human-readable duration: "7d", "6h", "30m", "90s", "250ms". */
 export function formatDuration(ms: number): string {
-  for (const [unit, size] of [['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1_000]] as const) {
-    if (ms >= size && ms % size === 0) return `${ms / size}${unit}`;
-  }
-  return ms >= 1_000 ? `${(ms / 1_000).toFixed(1)}s` : `${ms}ms`;
+  const units = [['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1_000]] as const;
+  const exact = units.find(([, size]) => ms >= size && ms % size === 0);
+  if (exact) return `${ms / exact[1]}${exact[0]}`;
+  const largest = units.find(([, size]) => ms >= size);
+  return largest ? `${(ms / largest[1]).toFixed(1)}${largest[0]}` : `${ms}ms`;
 }
 
 /** True for an error another try may not meet (a store or the queue down, rate limited). */

@@ -81,9 +81,12 @@ async function skip(deps: LoopRunnerDeps, run: LoopRun, why: string, data: Recor
  * more: call again after that long (training running, canary undecided, a dependency unavailable).
  * Errors other than an unavailable dependency propagate (the worker retries, then {@link abandonRun}).
  */
-export async function advanceRun(deps: LoopRunnerDeps, run: LoopRun): Promise<Advance> {
-  if (run.step === 'done') return { run, waitMs: null };
+export async function advanceRun(deps: LoopRunnerDeps, given: LoopRun): Promise<Advance> {
+  if (given.step === 'done') return { run: given, waitMs: null };
   try {
+    // The stored run is the truth: a person may have cancelled it since the caller read it.
+    const run = await deps.store.getRun(given.domain, given.runId);
+    if (!run || run.step === 'done') return { run: run ?? given, waitMs: null };
     if (run.outcome) return await finishEnding(deps, run);
     switch (run.step) {
       case 'dataset':
@@ -99,8 +102,8 @@ export async function advanceRun(deps: LoopRunnerDeps, run: LoopRun): Promise<Ad
     }
   } catch (err) {
     if (!isTransient(err)) throw err;
-    (deps.logger ?? silentLogger).warn({ domain: run.domain, runId: run.runId, step: run.step, err: messageOf(err) }, 'loop run: a dependency is unavailable; trying again later');
-    return { run, waitMs: deps.pollMs };
+    (deps.logger ?? silentLogger).warn({ domain: given.domain, runId: given.runId, step: given.step, err: messageOf(err) }, 'loop run: a dependency is unavailable; trying again later');
+    return { run: given, waitMs: deps.pollMs };
   }
 }
 

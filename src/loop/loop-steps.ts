@@ -198,7 +198,7 @@ export async function decideStep(deps: LoopRunnerDeps, run: LoopRun): Promise<Ad
   };
   const breach = res.guardrailBreaches[0];
   if (breach) return endRun(deps, run, 'rolled_back', `guardrail: ${breach.reason}`, { ...numbers, breach });
-  const p = cmp ? ` (p = ${cmp.pValue.toPrecision(2)})` : '';
+  const p = cmp ? ` (p = ${Number(cmp.pValue.toPrecision(2))})` : '';
   if (cmp?.decision === 'treatment') {
     const pin = await deps.store.getPin(run.domain);
     if (pin) return endRun(deps, run, 'pinned', `the canary won${p} but the domain is pinned to ${pin.version}; not promoted`, { ...numbers, pin });
