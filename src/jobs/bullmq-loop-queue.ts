@@ -68,7 +68,12 @@ export interface BullmqRunScheduler extends RunScheduler {
 }
 
 export interface BullmqRunSchedulerOptions {
-  /** A `producer` or `queue` connection. Not closed by close(). */
+  /**
+   * A `queue`-role connection. Not closed by close(). Not `producer`: on a Redis Cluster BullMQ's first
+   * commands (INFO, scripts) may reach a node whose socket is still opening, and without the offline queue
+   * they fail with "Connection is closed" (seen in about 1 of 3 fresh connections); bounded() still answers
+   * an admin request within OPERATION_TIMEOUT_MS when Redis is down.
+   */
   connection: RedisClient;
   keyPrefix: string;
   logger?: Logger | undefined;

@@ -68,7 +68,7 @@ for (const kind of ['redis-server', 'cluster'] as const) {
   describe(`loop queue on ${kind}`, () => {
     const target = (): RedisTarget => (kind === 'cluster' ? { clusterNodes: cluster.nodes } : server.url);
 
-    async function connect(role: 'queue' | 'producer'): Promise<RedisClient> {
+    async function connect(role: 'queue'): Promise<RedisClient> {
       const c = createRedis(target(), { role });
       cleanups.push(() => c.quit());
       expect(await whenReady(c, 10_000)).toBe(true);
@@ -76,7 +76,7 @@ for (const kind of ['redis-server', 'cluster'] as const) {
     }
 
     async function env(prefix = uniquePrefix('loop')) {
-      const scheduler = createBullmqRunScheduler({ connection: await connect('producer'), keyPrefix: prefix });
+      const scheduler = createBullmqRunScheduler({ connection: await connect('queue'), keyPrefix: prefix });
       cleanups.push(() => scheduler.close());
       const store = createMemoryLoopStore();
       const workers: LoopWorker[] = [];
