@@ -88,7 +88,7 @@ export async function buildApp(c: ApiRuntime, opts: BuildAppOptions): Promise<Fa
   registerProfileRoutes(app, { store: c.profileStore, rankings: c.rankingCache });
   registerEventRoutes(app, { ingestion: c.experiments.ingestion, eraseUser: (id) => c.experiments.eraseUser(id), rateLimit: rateLimitRoute });
   if (config.admin.token) {
-    registerAdminRoutes(app, { token: config.admin.token, registry: c.registry, jobs: c.jobs, experiments: c.experiments.admin, datasets: c.experiments.datasets });
+    registerAdminRoutes(app, { token: config.admin.token, registry: c.registry, jobs: c.jobs, experiments: c.experiments.admin, datasets: c.experiments.datasets, loop: c.loop });
     if (c.apiKeys) registerApiKeyRoutes(app, { token: config.admin.token, keys: c.apiKeys });
     // The browser console at /admin: static files plus CSP reports; its API calls carry the same token.
     registerConsoleRoutes(app);

@@ -8,6 +8,9 @@ import type { LlmRole } from './agp/types.js';
 import { LONG_LIST_STRATEGIES } from './agp/long-list.js';
 import { CANDIDATE_FORMATS } from './agp/candidate-format.js';
 import { toTracingConfig, tracingEnv } from './observability/tracing-config.js';
+import { checkScheduleParams, configScheduleSchema, draftOf, type ConfigSchedule } from './loop/schedule-draft-schema.js';
+import { scheduleFromDraft } from './loop/schedule-spec.js';
+import { isDomainError } from './errors.js';
 
 export type { TracingConfig } from './observability/tracing-config.js';
 
@@ -50,6 +53,43 @@ const shufflesByDomain = z
         return z.NEVER;
       }
       out[m[1]] = Number(m[2]);
+    }
+    return out;
+  });
+
+/**
+ * LOOP_SCHEDULES: a JSON array of `{domain, …the body of PUT /admin/v1/schedules/{domain}}` (the chart renders
+ * `loop.schedules` into it). Shapes are checked here; the rules between fields when the loop applies them.
+ */
+const loopSchedules = z
+  .string()
+  .optional()
+  .transform((v, ctx): ConfigSchedule[] => {
+    if (v === undefined || v.trim() === '') return [];
+    let raw: unknown;
+    try {
+      raw = JSON.parse(v);
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'not valid JSON (expected an array of schedules)' });
+      return z.NEVER;
+    }
+    if (!Array.isArray(raw)) {
+      ctx.addIssue({ code: 'custom', message: 'expected a JSON array of schedules' });
+      return z.NEVER;
+    }
+    const out: ConfigSchedule[] = [];
+    for (const [i, entry] of raw.entries()) {
+      const r = configScheduleSchema.safeParse(entry);
+      if (!r.success) {
+        const issue = r.error.issues[0];
+        ctx.addIssue({ code: 'custom', message: `[${i}]${issue?.path.length ? ` ${issue.path.join('.')}` : ''}: ${issue?.message ?? 'invalid'}` });
+        return z.NEVER;
+      }
+      if (out.some((s) => s.domain === r.data.domain)) {
+        ctx.addIssue({ code: 'custom', message: `[${i}]: domain "${r.data.domain}" is scheduled twice` });
+        return z.NEVER;
+      }
+      out.push(r.data);
     }
     return out;
   });
@@ -179,6 +219,14 @@ const envSchema = z.object({
   API_KEYS_FILE: optionalString,
   /** How often each replica reloads the keys (Redis hash or file): revocations apply within this. */
   API_KEYS_POLL_MS: int(1_000, 100, 60_000),
+  /** Retraining schedules created (idempotently) at start: JSON, see loopSchedules. */
+  LOOP_SCHEDULES: loopSchedules,
+  /** Default interval between reads of a canary's results (a schedule's rollout.decisionInterval wins). */
+  LOOP_DECISION_INTERVAL_MS: int(60_000, 1_000, 86_400_000),
+  /** How often a run polls its training job. */
+  LOOP_POLL_MS: int(10_000, 100, 3_600_000),
+  /** Run the loop worker where the training worker runs (WORKER_ENABLED in the API, or `agp worker`). */
+  LOOP_ENABLED: bool(true),
   /** OTEL_* (traces): src/observability/tracing-config.ts. */
   ...tracingEnv,
 });
@@ -269,6 +317,12 @@ function toConfig(e: z.output<typeof envSchema>) {
       lockDurationMs: e.TRAINING_LOCK_DURATION_MS,
       stalledIntervalMs: e.TRAINING_STALLED_INTERVAL_MS,
       maxQueued: e.TRAINING_MAX_QUEUED,
+    },
+    loop: {
+      schedules: e.LOOP_SCHEDULES,
+      decisionIntervalMs: e.LOOP_DECISION_INTERVAL_MS,
+      pollMs: e.LOOP_POLL_MS,
+      enabled: e.LOOP_ENABLED,
     },
   };
 }
@@ -373,7 +427,31 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (cfg.apiKeys.mode === 'redis' && !cfg.redis.cacheTarget) {
     throw new ConfigError('invalid configuration: API_KEYS: redis needs REDIS_URL or REDIS_CLUSTER_NODES');
   }
+  checkLoopSchedules(cfg);
   return deepFreeze(cfg);
+}
+
+/**
+ * Applies the schedule rules (src/loop/schedule-spec.ts) to every LOOP_SCHEDULES entry now, so a bad chart value
+ * stops the start with the same message the admin API would answer, instead of surfacing at the first run.
+ */
+function checkLoopSchedules(cfg: ReturnType<typeof toConfig>): void {
+  for (const [i, entry] of cfg.loop.schedules.entries()) {
+    try {
+      scheduleFromDraft(draftOf(entry), {
+        domain: entry.domain,
+        now: Date.now(),
+        existing: null,
+        source: 'config',
+        exposureTtlMs: cfg.exposures.ttlSeconds * 1_000,
+        defaultDecisionIntervalMs: cfg.loop.decisionIntervalMs,
+        checkParams: (params) => checkScheduleParams(entry.domain, params),
+      });
+    } catch (err) {
+      if (!isDomainError(err)) throw err;
+      throw new ConfigError(`invalid configuration: LOOP_SCHEDULES: [${i}] (${entry.domain}): ${err.message.replace(/\s+/g, ' ')}`);
+    }
+  }
 }
 
 /** What the LLM is used for: serving (and `agp eval`) calls profile and rerank; training calls every role. */

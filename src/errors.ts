@@ -40,6 +40,12 @@ export const ErrorCodes = {
   EXPERIMENT_NOT_RUNNING: 'EXPERIMENT_NOT_RUNNING',
   /** An experiment arm names a prompt version the registry does not hold (400). */
   UNKNOWN_PROMPT_VERSION: 'UNKNOWN_PROMPT_VERSION',
+  /** A domain already has a loop run that is not done (409; POST /admin/v1/schedules/{domain}/run). */
+  RUN_IN_PROGRESS: 'RUN_IN_PROGRESS',
+  /** The domain is pinned: the loop does not start a run or change its active version (409). */
+  DOMAIN_PINNED: 'DOMAIN_PINNED',
+  /** Scheduled retraining needs the queue's Redis; the embedded default has none (409). */
+  SCHEDULES_UNAVAILABLE: 'SCHEDULES_UNAVAILABLE',
   /** A rerank request names a `model` outside LLM_MODELS (400). */
   UNKNOWN_MODEL: 'UNKNOWN_MODEL',
   RATE_LIMITED: 'RATE_LIMITED',

@@ -13,6 +13,7 @@ import { EventsRequestSchema, ExperimentCreateSchema, PromoteRequestSchema } fro
 import { DatasetBuildSchema } from './dataset-schemas.js';
 import { ApiKeyCreateSchema, ApiKeyRotateSchema } from './api-key-schemas.js';
 import type { OutcomeEventSchema } from './experiment-schemas.js';
+import { PinRequestSchema, ScheduleDraftSchema } from './loop-schemas.js';
 
 /** A request example and the schema it must satisfy. */
 export interface RequestExample {
@@ -101,6 +102,21 @@ export const REQUEST_EXAMPLES: Readonly<Record<string, RequestExample>> = {
   rotateApiKey: {
     schema: ApiKeyRotateSchema,
     value: { graceSeconds: 3_600 } satisfies z.input<typeof ApiKeyRotateSchema>,
+  },
+  putSchedule: {
+    schema: ScheduleDraftSchema,
+    value: {
+      cron: '0 3 * * 1',
+      tz: 'Europe/Paris',
+      window: '7d',
+      params: { epochs: 2, batchSize: 10, trainUsers: 100, maxLlmCalls: 5_000 },
+      gate: { minDelta: 0, holdoutShare: 0.2 },
+      rollout: { share: 0.1, maxDuration: '3d', decisionInterval: '5m', guardrails: { maxFallbackRate: 0.1 } },
+    } satisfies z.input<typeof ScheduleDraftSchema>,
+  },
+  pinDomain: {
+    schema: PinRequestSchema,
+    value: { version: 'v2', reason: 'holiday catalogue freeze' } satisfies z.input<typeof PinRequestSchema>,
   },
 };
 
@@ -208,6 +224,44 @@ export const OPERATION_RESPONSES: Readonly<Record<string, Readonly<Record<string
     404: 'No such key (`NOT_FOUND`).',
     409: 'The key is revoked, was changed concurrently, or keys come from API_KEYS_FILE (`CONFLICT`).',
   },
+  putSchedule: {
+    200: 'Replaced: the job scheduler follows at once (`nextRunAt`). A run in progress keeps the schedule it started with. Audited (`schedule_changed`).',
+    201: 'Created, with the defaults filled in and `nextRunAt`. Audited (`schedule_changed`).',
+    400: 'Invalid schedule: both or neither of `every` and `cron`, `every` under 1 minute, a bad cron or time zone, a window longer than EXPOSURE_TTL_SECONDS, a share out of range, a misspelt field or trainer parameter (`VALIDATION_ERROR`, naming the field).',
+    409: 'Scheduled retraining needs Redis (REDIS_URL or QUEUE_REDIS_URL); the embedded default has none (`SCHEDULES_UNAVAILABLE`).',
+  },
+  listSchedules: { 200: 'Every schedule, by domain, with its next firing, pin and current run (empty without Redis).' },
+  getSchedule: { 200: 'The schedule with its next firing, pin and current run.', 404: 'The domain has no schedule (`NOT_FOUND`).' },
+  deleteSchedule: {
+    204: 'Deleted: no more firings; a run in progress ended `cancelled` (its canary stopped, the active version unchanged). Audited.',
+    404: 'The domain has no schedule (`NOT_FOUND`).',
+  },
+  pauseSchedule: {
+    200: 'Paused (`nextRunAt` null); a run in progress goes on. Audited (`paused`), also when it already was.',
+    404: 'The domain has no schedule (`NOT_FOUND`).',
+    409: 'Scheduled retraining needs Redis (`SCHEDULES_UNAVAILABLE`).',
+  },
+  resumeSchedule: {
+    200: 'Resumed, with its next firing. Audited (`resumed`).',
+    404: 'The domain has no schedule (`NOT_FOUND`).',
+    409: 'Scheduled retraining needs Redis (`SCHEDULES_UNAVAILABLE`).',
+  },
+  runSchedule: {
+    202: 'The run began (`run_started` in the audit trail) and is queued; follow it with GET …/runs and GET /admin/v1/audit?runId=.',
+    404: 'The domain has no schedule (`NOT_FOUND`).',
+    409: 'A run of the domain is in progress (`RUN_IN_PROGRESS`), the domain is pinned (`DOMAIN_PINNED`), or there is no queue Redis (`SCHEDULES_UNAVAILABLE`).',
+  },
+  listScheduleRuns: {
+    200: 'The run in progress and the last finished ones (up to 50), newest first, each with what it made: dataset, training job, candidate, gate numbers, canary, outcome.',
+    404: 'The domain has neither a schedule nor a run (`NOT_FOUND`).',
+  },
+  listAuditRecords: { 200: 'Records newest first (the last 1,000 per domain are kept); `next` pages to older ones.' },
+  listPins: { 200: 'Every pinned domain with its version and reason.' },
+  pinDomain: {
+    200: 'Pinned, and the version active for the domain (activated when it was not). No run starts and nothing is promoted automatically until unpinned. Audited (`pinned`).',
+    404: 'The prompt version does not exist for the domain (`NOT_FOUND`).',
+  },
+  unpinDomain: { 204: 'Unpinned: the loop may change the active version again. Audited (`unpinned`).', 404: 'The domain is not pinned (`NOT_FOUND`).' },
   cancelTrainingJob: {
     200: 'Cancelled: a queued job never starts; a running one has its LLM calls aborted and ends `cancelled`.',
     404: 'No such job (`NOT_FOUND`).',
@@ -222,7 +276,7 @@ interface Operation {
   operationId?: string;
   summary?: string;
   requestBody?: { content?: Record<string, { example?: unknown }> };
-  responses?: Record<string, { description?: string }>;
+  responses?: Record<string, { description?: string; content?: unknown }>;
 }
 
 /**
@@ -239,6 +293,8 @@ export function documentOperations(doc: { paths?: Record<string, Record<string, 
         if (example && media.example === undefined) media.example = example.value;
       }
       for (const [status, response] of Object.entries(op.responses ?? {})) {
+        // A 204 has no body; the zod provider cannot say so for OpenAPI 3.0 (z.null() comes out as a nullable string).
+        if (status === '204') delete response.content;
         if (response.description && response.description !== DEFAULT_RESPONSE) continue;
         response.description = OPERATION_RESPONSES[id]?.[status] ?? STATUS_DESCRIPTIONS[status] ?? op.summary ?? DEFAULT_RESPONSE;
       }

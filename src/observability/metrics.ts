@@ -7,6 +7,7 @@ import type { LlmFailureReason, RankingCacheOutcome, RerankTelemetry } from '../
 import { LABEL_ISSUE_KINDS } from '../agp/types.js';
 import { INGEST_OUTCOMES } from '../experiments/event-ingestion.js';
 import { RECORD_OUTCOMES } from '../experiments/exposure-recorder.js';
+import { AUDIT_KINDS, RUN_OUTCOMES, type AuditRecord, type RunOutcome } from '../loop/ports.js';
 
 /** Metric names, exported so alert rules, dashboards and tests refer to one spelling. */
 export const METRIC = {
@@ -38,6 +39,9 @@ export const METRIC = {
   experimentDecision: 'agp_experiment_decision',
   experimentStops: 'agp_experiment_stops_total',
   experimentLoadErrors: 'agp_experiment_load_errors_total',
+  loopAuditRecords: 'agp_loop_audit_records_total',
+  loopRuns: 'agp_loop_runs_total',
+  loopRunsActive: 'agp_loop_runs_active',
 } as const;
 
 /**
@@ -113,6 +117,19 @@ export interface Metrics {
     /** reason: manual | promoted | guardrail. */
     stops: Counter<'reason'>;
     loadErrors: Counter;
+  };
+  /** The loop (issue 11): its audit trail, finished runs and runs in progress. */
+  loop: {
+    /** Audit records written by this process, by kind (AuditKind). */
+    auditRecords: Counter<'kind'>;
+    /** Runs ended by this process, by outcome (RunOutcome). */
+    runs: Counter<'outcome'>;
+    /** Runs not done, all domains (read from the loop store at scrape time; 0 without a source). */
+    runsActive: Gauge;
+    /** Counts one audit record (and, for `run_ended`, the run's `data.outcome`); the loop's onAudit hook. */
+    audit(record: AuditRecord): void;
+    /** Where runsActive is read from at each scrape; a failed read keeps the last value. */
+    setActiveRunsSource(source: (() => Promise<number>) | undefined): void;
   };
   /** Adapter that lets src/agp report without importing prom-client. */
   telemetry: RerankTelemetry;
@@ -266,6 +283,8 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
   };
   for (const r of ['manual', 'promoted', 'guardrail']) experiments.stops.inc({ reason: r }, 0);
 
+  const loop = createLoopMetrics(registers);
+
   // Pre-create zero series so rate() and ratio alerts work before the first event.
   for (const r of ['timeout', 'error']) rateLimitErrors.inc({ reason: r }, 0);
   for (const o of ['hit', 'miss', 'coalesced', 'stale']) profileCache.inc({ outcome: o }, 0);
@@ -300,6 +319,7 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
     exposuresRecorded,
     eventsIngested,
     experiments,
+    loop,
     telemetry: {
       profileCache: (outcome) => profileCache.inc({ outcome }),
       parse: (outcome) => parse.inc({ outcome }),
@@ -313,6 +333,58 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
     setActivePrompts(active) {
       promptInfo.reset();
       for (const [domain, version] of Object.entries(active)) promptInfo.set({ domain, version }, 1);
+    },
+  };
+}
+
+/** Longest a scrape waits for the loop store's count of runs in progress. */
+const ACTIVE_RUNS_READ_MS = 500;
+
+function createLoopMetrics(registers: Registry[]): Metrics['loop'] {
+  let source: (() => Promise<number>) | undefined;
+  const auditRecords = new Counter({
+    name: METRIC.loopAuditRecords,
+    help: 'Loop audit records written by this process, by kind (run_started, gated, promoted, rolled_back, pinned, …).',
+    labelNames: ['kind'] as const,
+    registers,
+  });
+  const runs = new Counter({
+    name: METRIC.loopRuns,
+    help: 'Loop runs ended by this process, by outcome (promoted, rolled_back, not_better, no_data, pinned, cancelled, failed).',
+    labelNames: ['outcome'] as const,
+    registers,
+  });
+  const runsActive = new Gauge({
+    name: METRIC.loopRunsActive,
+    help: 'Loop runs in progress, all domains (read from the loop store at scrape time: every pod reports the same value, aggregate with max).',
+    registers,
+    async collect() {
+      if (!source) return;
+      // The last value stays when the store fails or is slow: a scrape never fails or waits because of the loop.
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<undefined>((resolve) => {
+        timer = setTimeout(resolve, ACTIVE_RUNS_READ_MS, undefined);
+      });
+      const n = await Promise.race([source().catch(() => undefined), late]);
+      clearTimeout(timer);
+      if (n !== undefined) this.set(n);
+    },
+  });
+  for (const kind of AUDIT_KINDS) auditRecords.inc({ kind }, 0);
+  for (const outcome of RUN_OUTCOMES) runs.inc({ outcome }, 0);
+  const outcomes: ReadonlySet<string> = new Set(RUN_OUTCOMES);
+  return {
+    auditRecords,
+    runs,
+    runsActive,
+    audit(record) {
+      auditRecords.inc({ kind: record.kind });
+      const outcome = record.data.outcome;
+      // Bounded labels: only the known outcomes are counted, whatever a record carries.
+      if (record.kind === 'run_ended' && typeof outcome === 'string' && outcomes.has(outcome)) runs.inc({ outcome: outcome as RunOutcome });
+    },
+    setActiveRunsSource(fn) {
+      source = fn;
     },
   };
 }

@@ -26,6 +26,9 @@ import { createClosers } from './closers.js';
 import { createApiKeys } from './api-keys.js';
 import type { ApiKeyService } from '../api-keys/api-key-service.js';
 import { setUpTracing, traceRedisStore } from './tracing.js';
+import { createLoopAdmin } from './loop-admin.js';
+import type { LoopService } from '../loop/loop-service.js';
+import { createMemoryLoopStore } from '../store/memory-loop-store.js';
 import { connectRedis, createProfileStore, createRankingCacheStore, createRegistry, importPromptFile } from './stores.js';
 
 /** Everything the API serves, wired. */
@@ -54,6 +57,8 @@ export interface ApiRuntime {
   rateLimitRedis?: Redis | undefined;
   /** API keys for /v1 (API_KEYS, API_KEYS_FILE); undefined when keys are off and /v1 is open. */
   apiKeys?: ApiKeyService | undefined;
+  /** The loop's admin service (issue 11): schedules, runs, pins, audit trail. */
+  loop: LoopService;
   /** Drains background work and closes every connection. */
   close(): Promise<void>;
 }
@@ -155,6 +160,11 @@ export async function createApiRuntime(config: Config, opts: RuntimeOptions): Pr
     if (j) closers.push(() => j.close());
   }
 
+  // SEAM (issue 11): the loop's store and queue. Until the loop engine's createLoopParts (./loop.ts) is wired
+  // here, the store is in memory and there is no queue: schedules answer 409 SCHEDULES_UNAVAILABLE.
+  const loopParts = overrides.loop ?? { store: createMemoryLoopStore(), scheduler: null };
+  const loop = await createLoopAdmin({ config, clock, logger, metrics, parts: loopParts, registry, experiments: experiments.admin, jobs });
+
   return {
     config,
     logger,
@@ -171,6 +181,7 @@ export async function createApiRuntime(config: Config, opts: RuntimeOptions): Pr
     jobs,
     experiments,
     apiKeys,
+    loop,
     pingRedis: redis ? () => pingRedis(redis, 500) : undefined,
     rateLimitRedis: redis && !('nodes' in redis) ? (redis as Redis) : undefined,
     async close() {

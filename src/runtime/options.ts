@@ -5,6 +5,7 @@ import type { Clock, LlmClient, Logger } from '../agp/ports.js';
 import type { TrainingWorkerTuning } from '../jobs/bullmq-training-worker.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { ApiKeyStore } from '../api-keys/api-keys.js';
+import type { LoopParts } from './loop-admin.js';
 
 /** The processes the runtime wires: the HTTP API, `agp worker`, and the `agp` command line. */
 export type Role = 'api' | 'worker' | 'cli';
@@ -21,6 +22,8 @@ export interface RuntimeOverrides {
   workerTuning?: TrainingWorkerTuning | undefined;
   /** An API-key store to use instead of API_KEYS / API_KEYS_FILE's (tests); turns keys on. */
   apiKeyStore?: ApiKeyStore | undefined;
+  /** The loop's store and run scheduler to use instead of the configured ones (tests: memory store, a fake queue). */
+  loop?: LoopParts | undefined;
 }
 
 /** Options of createRuntime. */

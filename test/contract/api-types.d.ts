@@ -352,6 +352,174 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/admin/v1/schedules/{domain}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A domain’s schedule with its next firing, pin and current run */
+        get: operations["getSchedule"];
+        /**
+         * Create or replace the retraining schedule of a domain
+         * @description A PUT replaces the whole schedule: fields left out take their defaults. The queue’s job scheduler follows at once; a run in progress keeps the schedule it started with.
+         */
+        put: operations["putSchedule"];
+        post?: never;
+        /**
+         * Delete a schedule and cancel its run in progress
+         * @description Removes the job scheduler; a run in progress ends `cancelled` and its canary experiment is stopped (the active version is unchanged).
+         */
+        delete: operations["deleteSchedule"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/v1/schedules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every retraining schedule, by domain */
+        get: operations["listSchedules"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/v1/schedules/{domain}/pause": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Pause a schedule (a run in progress goes on) */
+        post: operations["pauseSchedule"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/v1/schedules/{domain}/resume": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Resume a paused schedule */
+        post: operations["resumeSchedule"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/v1/schedules/{domain}/run": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Start a run of the schedule now */
+        post: operations["runSchedule"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/v1/schedules/{domain}/runs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A domain’s runs, newest first */
+        get: operations["listScheduleRuns"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/v1/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A domain’s audit trail, newest first
+         * @description One record per automatic step or decision of the loop and per operator action: what happened, why, with which numbers, when and by whom. Page with `before` = the previous page’s `next`.
+         */
+        get: operations["listAuditRecords"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/v1/pins": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Pinned domains */
+        get: operations["listPins"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/v1/pins/{domain}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Pin a domain to a prompt version
+         * @description Activates the version when it is not active. While pinned, no run starts and nothing is promoted automatically (the loop or `activate: if-better`).
+         */
+        put: operations["pinDomain"];
+        post?: never;
+        /** Unpin a domain */
+        delete: operations["unpinDomain"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/admin/v1/api-keys": {
         parameters: {
             query?: never;
@@ -636,6 +804,134 @@ export interface components {
              * @default 0
              */
             graceSeconds?: number;
+        };
+        ScheduleDraftInput: {
+            /** @description Run this often (at least 1 minute); give either `every` or `cron`: milliseconds, or a duration such as "90s", "30m", "6h", "7d". */
+            every?: string | number;
+            /** @description A cron expression of 5 fields (minute hour day-of-month month day-of-week) or a macro such as "@daily"; give either `every` or `cron`. */
+            cron?: string;
+            /** @description IANA time zone of `cron` (default UTC). */
+            tz?: string;
+            /** @description The dataset window: exposures of this long before the run (at most EXPOSURE_TTL_SECONDS): milliseconds, or a duration such as "90s", "30m", "6h", "7d". */
+            window: string | number;
+            /** @description Trainer parameters of the runs (as for POST /admin/v1/training-jobs). */
+            params?: {
+                /** @description Must equal the schedule's domain when given. */
+                domain?: string;
+                /**
+                 * @description Passes over the training users.
+                 * @default 10
+                 */
+                epochs?: number;
+                /**
+                 * @description Users per optimisation step.
+                 * @default 10
+                 */
+                batchSize?: number;
+                /**
+                 * @description History items per user given to the profile step (the last N).
+                 * @default 5
+                 */
+                historyLength?: number;
+                /**
+                 * @description Training users used (after the validation hold-out).
+                 * @default 100
+                 */
+                trainUsers?: number;
+                /**
+                 * @description 0: accept every usable edit; 1..3: re-run the batch and keep the edit only if the mean rank improves, with up to N summarise/edit tries.
+                 * @default 1
+                 */
+                verifySteps?: number;
+                /**
+                 * @description Fraction (0.01-0.99) held out for validation when no validation set is given.
+                 * @default 0.2
+                 */
+                valFraction?: number;
+                /** @description Number of validation users (held out, or a cap on the given validation set). */
+                valUsers?: number;
+                /**
+                 * @description Seed for shuffling and the hold-out split.
+                 * @default 42
+                 */
+                seed?: number;
+                /** @description Users processed at once. Default: TRAINING_CONCURRENCY (server setting). */
+                concurrency?: number;
+                /**
+                 * @description structured: position feedback goes straight to the summariser; llm: one "reason" call per user not ranked first (authors' code).
+                 * @default structured
+                 * @enum {string}
+                 */
+                reasons?: "structured" | "llm";
+                /** @description Per-role model overrides. */
+                models?: {
+                    [key: string]: string;
+                };
+                /** @description Total LLM call ceiling across the run (resumes included). */
+                maxLlmCalls?: number;
+                /** @description Total token ceiling (checked before each call; calls in flight may overshoot slightly). */
+                maxTokens?: number;
+                /**
+                 * @description Stop after this many epochs without a validation gain (0 disables).
+                 * @default 3
+                 */
+                patience?: number;
+                /**
+                 * @description Budget for one user's profile + rerank, in ms.
+                 * @default 120000
+                 */
+                userTimeoutMs?: number;
+                /**
+                 * @description Budget for one summarise / edit / reason call, in ms.
+                 * @default 300000
+                 */
+                optimizerTimeoutMs?: number;
+                /**
+                 * @description Completion token cap of the optimizer calls.
+                 * @default 1024
+                 */
+                optimizerMaxTokens?: number;
+                /**
+                 * @description Stop when this many consecutive batches lost every user to LLM errors.
+                 * @default 3
+                 */
+                maxDeadBatches?: number;
+            };
+            /** @description The offline gate on held-out users. */
+            gate?: {
+                /** @description The candidate passes when the lower bound of the 95% CI of its per-user NDCG@10 gain is above this (default 0). */
+                minDelta?: number;
+                /** @description Share of the dataset’s users held out for the gate, never trained on (0 < share ≤ 0.9; default 0.2). */
+                holdoutShare?: number;
+                /** @description Fewer held-out users than this ends the run `no_data` (default 20). */
+                minHoldoutUsers?: number;
+                /** @description Paired-bootstrap resamples (default 2000). */
+                bootstrapIterations?: number;
+            };
+            /** @description The canary on live traffic. */
+            rollout?: {
+                /** @description Traffic share of the canary experiment (0 < share ≤ 1; default 0.1). */
+                share?: number;
+                /** @description A canary without a decision after this long is rolled back (default 7d): milliseconds, or a duration such as "90s", "30m", "6h", "7d". */
+                maxDuration?: string | number;
+                /** @description How often the canary’s results are read (default LOOP_DECISION_INTERVAL_MS): milliseconds, or a duration such as "90s", "30m", "6h", "7d". */
+                decisionInterval?: string | number;
+                /** @description Guardrails of the canary experiment; default: the EXPERIMENT_* settings. */
+                guardrails?: {
+                    maxFallbackRate?: number;
+                    maxLatencyP99Ms?: number;
+                    maxLlmCallsPerExposure?: number;
+                    minExposures?: number;
+                };
+            };
+            /** @description A paused schedule does not fire (default false). */
+            paused?: boolean;
+        };
+        PinRequestInput: {
+            /** @description A stored prompt version of the domain; activated if it is not active. */
+            version: string;
+            /** @description Why, for the audit trail. */
+            reason?: string;
         };
         /**
          * @description Why the baseline order was served: the LLM is not configured, timed out, failed, answered unparseably, was overloaded or its circuit is open; or `quota_exceeded`: the API key used its daily LLM-call quota (no LLM call was made).
@@ -971,6 +1267,208 @@ export interface components {
             /** @description The key itself: shown in this answer only, never again (only its sha256 is stored). */
             key: string;
             apiKey: components["schemas"]["ApiKey"];
+        };
+        StoredSchedule: {
+            domain: string;
+            windowMs: number;
+            /** @description Trainer parameters of the runs. */
+            params: {
+                [key: string]: unknown;
+            };
+            gate: {
+                minDelta: number;
+                holdoutShare: number;
+                minHoldoutUsers: number;
+                bootstrapIterations: number;
+            };
+            paused: boolean;
+            /**
+             * @description `config`: written from LOOP_SCHEDULES at start.
+             * @enum {string}
+             */
+            source: "api" | "config";
+            /** @description Epoch ms. */
+            createdAt: number;
+            /** @description Epoch ms. */
+            updatedAt: number;
+            everyMs?: number;
+            cron?: string;
+            tz?: string;
+            rollout: {
+                share: number;
+                maxDurationMs: number;
+                /** @description Absent: LOOP_DECISION_INTERVAL_MS. */
+                decisionIntervalMs?: number;
+                /** @description Absent: the EXPERIMENT_* defaults. */
+                guardrails?: {
+                    maxFallbackRate?: number;
+                    maxLatencyP99Ms?: number;
+                    maxLlmCallsPerExposure?: number;
+                    minExposures?: number;
+                };
+            };
+        };
+        Pin: {
+            domain: string;
+            version: string;
+            reason: string;
+            /** @description Epoch ms. */
+            at: number;
+        };
+        Schedule: {
+            domain: string;
+            windowMs: number;
+            /** @description Trainer parameters of the runs. */
+            params: {
+                [key: string]: unknown;
+            };
+            gate: {
+                minDelta: number;
+                holdoutShare: number;
+                minHoldoutUsers: number;
+                bootstrapIterations: number;
+            };
+            paused: boolean;
+            /**
+             * @description `config`: written from LOOP_SCHEDULES at start.
+             * @enum {string}
+             */
+            source: "api" | "config";
+            /** @description Epoch ms. */
+            createdAt: number;
+            /** @description Epoch ms. */
+            updatedAt: number;
+            /** @description Set when the schedule runs every so often; else `cron` is. */
+            everyMs: number | null;
+            cron: string | null;
+            tz: string | null;
+            rollout: {
+                share: number;
+                maxDurationMs: number;
+                /** @description The schedule’s, else LOOP_DECISION_INTERVAL_MS. */
+                decisionIntervalMs: number;
+                /** @description Absent: the EXPERIMENT_* defaults. */
+                guardrails?: {
+                    maxFallbackRate?: number;
+                    maxLatencyP99Ms?: number;
+                    maxLlmCallsPerExposure?: number;
+                    minExposures?: number;
+                };
+            };
+            /** @description When the queue fires the schedule next (ISO 8601); null when paused. */
+            nextRunAt: string | null;
+            /** @description The domain’s pin: no run starts and nothing is promoted while it holds. */
+            pinned: {
+                domain: string;
+                version: string;
+                reason: string;
+                /** @description Epoch ms. */
+                at: number;
+            } | null;
+            /** @description The domain’s latest run (in progress, or how it ended). */
+            currentRun: {
+                runId: string;
+                /** @enum {string} */
+                trigger: "schedule" | "manual";
+                /** @enum {string} */
+                step: "dataset" | "train" | "gate" | "canary" | "decide" | "done";
+                /** @description Epoch ms. */
+                startedAt: number;
+                /** @description Epoch ms. */
+                updatedAt: number;
+                baseVersion: string;
+                candidateVersion: string | null;
+                experimentId: string | null;
+                /** @enum {string|null} */
+                outcome: "promoted" | "rolled_back" | "not_better" | "no_data" | "pinned" | "cancelled" | "failed" | null;
+                reason: string | null;
+                finishedAt: number | null;
+            } | null;
+        };
+        ScheduleList: {
+            schedules: components["schemas"]["Schedule"][];
+        };
+        LoopRun: {
+            runId: string;
+            domain: string;
+            /** @enum {string} */
+            trigger: "schedule" | "manual";
+            /** @description Epoch ms. */
+            startedAt: number;
+            /** @description Epoch ms. */
+            updatedAt: number;
+            /**
+             * @description The step it is at; `done` once it ended (see `outcome`).
+             * @enum {string}
+             */
+            step: "dataset" | "train" | "gate" | "canary" | "decide" | "done";
+            /** @description The active version when it started: the warm start, and the control of the gate and the canary. */
+            baseVersion: string;
+            /** @description The schedule as it was when the run started. */
+            schedule: components["schemas"]["StoredSchedule"];
+            dataset?: {
+                path: string;
+                holdoutPath: string;
+                rows: number;
+                users: number;
+                holdoutUsers: number;
+                skipped: {
+                    [key: string]: number;
+                };
+            };
+            trainingJobId?: string;
+            candidateVersion?: string;
+            gate?: {
+                passed: boolean;
+                users: number;
+                activeNdcg: number;
+                candidateNdcg: number;
+                diff: number;
+                ci95: (number)[];
+                minDelta: number;
+                llmCalls: number;
+            };
+            /** @description The canary experiment (GET /admin/v1/experiments/{id}). */
+            experimentId?: string;
+            canaryStartedAt?: number;
+            /** @enum {string} */
+            outcome?: "promoted" | "rolled_back" | "not_better" | "no_data" | "pinned" | "cancelled" | "failed";
+            reason?: string;
+            finishedAt?: number;
+        };
+        LoopRunList: {
+            runs: components["schemas"]["LoopRun"][];
+        };
+        LoopRunAccepted: {
+            runId: string;
+        };
+        AuditRecord: {
+            /** @description Time-ordered within the domain; pass it as `before` to read older records. */
+            id: string;
+            /** @description Epoch ms. */
+            at: number;
+            domain: string;
+            /** @enum {string} */
+            kind: "run_started" | "dataset_built" | "trained" | "gated" | "candidate_registered" | "canary_started" | "promoted" | "rolled_back" | "run_ended" | "skipped" | "schedule_changed" | "paused" | "resumed" | "pinned" | "unpinned";
+            runId: string | null;
+            /**
+             * @description `loop`: an automatic step; `admin`: a person through this API; `config`: LOOP_SCHEDULES at start.
+             * @enum {string}
+             */
+            actor: "loop" | "admin" | "config";
+            message: string;
+            /** @description The numbers behind it (rows, NDCG, CI, p-value, experiment id, version…). */
+            data: {
+                [key: string]: unknown;
+            };
+        };
+        AuditPage: {
+            records: components["schemas"]["AuditRecord"][];
+            /** @description `before` of the next page; null on the last one. */
+            next: string | null;
+        };
+        PinList: {
+            pins: components["schemas"]["Pin"][];
         };
     };
     responses: never;
@@ -2655,6 +3153,894 @@ export interface operations {
                 };
             };
             /** @description The exposure store or the item catalogue is unavailable; no file was left behind. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    getSchedule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                domain: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The schedule with its next firing, pin and current run. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Schedule"];
+                };
+            };
+            /** @description Invalid input: the body, path or query failed validation (`VALIDATION_ERROR`, `INVALID_JSON`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Missing or wrong admin bearer token (`UNAUTHORIZED`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The domain has no schedule (`NOT_FOUND`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Conflicts with the current state (`CONFLICT`). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Shedding load (`SERVICE_OVERLOADED`) or a dependency is unavailable (`SERVICE_UNAVAILABLE`); retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    putSchedule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                domain: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "cron": "0 3 * * 1",
+                 *       "tz": "Europe/Paris",
+                 *       "window": "7d",
+                 *       "params": {
+                 *         "epochs": 2,
+                 *         "batchSize": 10,
+                 *         "trainUsers": 100,
+                 *         "maxLlmCalls": 5000
+                 *       },
+                 *       "gate": {
+                 *         "minDelta": 0,
+                 *         "holdoutShare": 0.2
+                 *       },
+                 *       "rollout": {
+                 *         "share": 0.1,
+                 *         "maxDuration": "3d",
+                 *         "decisionInterval": "5m",
+                 *         "guardrails": {
+                 *           "maxFallbackRate": 0.1
+                 *         }
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["ScheduleDraftInput"];
+            };
+        };
+        responses: {
+            /** @description Replaced: the job scheduler follows at once (`nextRunAt`). A run in progress keeps the schedule it started with. Audited (`schedule_changed`). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Schedule"];
+                };
+            };
+            /** @description Created, with the defaults filled in and `nextRunAt`. Audited (`schedule_changed`). */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Schedule"];
+                };
+            };
+            /** @description Invalid schedule: both or neither of `every` and `cron`, `every` under 1 minute, a bad cron or time zone, a window longer than EXPOSURE_TTL_SECONDS, a share out of range, a misspelt field or trainer parameter (`VALIDATION_ERROR`, naming the field). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Missing or wrong admin bearer token (`UNAUTHORIZED`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No such resource (`NOT_FOUND`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Scheduled retraining needs Redis (REDIS_URL or QUEUE_REDIS_URL); the embedded default has none (`SCHEDULES_UNAVAILABLE`). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Body larger than BODY_LIMIT_BYTES (`PAYLOAD_TOO_LARGE`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Content-Type is not application/json (`UNSUPPORTED_MEDIA_TYPE`). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Shedding load (`SERVICE_OVERLOADED`) or a dependency is unavailable (`SERVICE_UNAVAILABLE`); retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    deleteSchedule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                domain: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted: no more firings; a run in progress ended `cancelled` (its canary stopped, the active version unchanged). Audited. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid input: the body, path or query failed validation (`VALIDATION_ERROR`, `INVALID_JSON`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Missing or wrong admin bearer token (`UNAUTHORIZED`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The domain has no schedule (`NOT_FOUND`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Conflicts with the current state (`CONFLICT`). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Shedding load (`SERVICE_OVERLOADED`) or a dependency is unavailable (`SERVICE_UNAVAILABLE`); retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    listSchedules: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Every schedule, by domain, with its next firing, pin and current run (empty without Redis). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScheduleList"];
+                };
+            };
+            /** @description Invalid input: the body, path or query failed validation (`VALIDATION_ERROR`, `INVALID_JSON`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Missing or wrong admin bearer token (`UNAUTHORIZED`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No such resource (`NOT_FOUND`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Conflicts with the current state (`CONFLICT`). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Shedding load (`SERVICE_OVERLOADED`) or a dependency is unavailable (`SERVICE_UNAVAILABLE`); retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    pauseSchedule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                domain: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Paused (`nextRunAt` null); a run in progress goes on. Audited (`paused`), also when it already was. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Schedule"];
+                };
+            };
+            /** @description Invalid input: the body, path or query failed validation (`VALIDATION_ERROR`, `INVALID_JSON`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Missing or wrong admin bearer token (`UNAUTHORIZED`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The domain has no schedule (`NOT_FOUND`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Scheduled retraining needs Redis (`SCHEDULES_UNAVAILABLE`). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Shedding load (`SERVICE_OVERLOADED`) or a dependency is unavailable (`SERVICE_UNAVAILABLE`); retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    resumeSchedule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                domain: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Resumed, with its next firing. Audited (`resumed`). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Schedule"];
+                };
+            };
+            /** @description Invalid input: the body, path or query failed validation (`VALIDATION_ERROR`, `INVALID_JSON`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Missing or wrong admin bearer token (`UNAUTHORIZED`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The domain has no schedule (`NOT_FOUND`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Scheduled retraining needs Redis (`SCHEDULES_UNAVAILABLE`). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Shedding load (`SERVICE_OVERLOADED`) or a dependency is unavailable (`SERVICE_UNAVAILABLE`); retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    runSchedule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                domain: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The run began (`run_started` in the audit trail) and is queued; follow it with GET …/runs and GET /admin/v1/audit?runId=. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LoopRunAccepted"];
+                };
+            };
+            /** @description Invalid input: the body, path or query failed validation (`VALIDATION_ERROR`, `INVALID_JSON`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Missing or wrong admin bearer token (`UNAUTHORIZED`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The domain has no schedule (`NOT_FOUND`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A run of the domain is in progress (`RUN_IN_PROGRESS`), the domain is pinned (`DOMAIN_PINNED`), or there is no queue Redis (`SCHEDULES_UNAVAILABLE`). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Shedding load (`SERVICE_OVERLOADED`) or a dependency is unavailable (`SERVICE_UNAVAILABLE`); retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    listScheduleRuns: {
+        parameters: {
+            query?: {
+                /** @description Most runs returned, newest first (the last 50 finished runs are kept). */
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                domain: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The run in progress and the last finished ones (up to 50), newest first, each with what it made: dataset, training job, candidate, gate numbers, canary, outcome. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LoopRunList"];
+                };
+            };
+            /** @description Invalid input: the body, path or query failed validation (`VALIDATION_ERROR`, `INVALID_JSON`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Missing or wrong admin bearer token (`UNAUTHORIZED`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The domain has neither a schedule nor a run (`NOT_FOUND`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Conflicts with the current state (`CONFLICT`). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Shedding load (`SERVICE_OVERLOADED`) or a dependency is unavailable (`SERVICE_UNAVAILABLE`); retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    listAuditRecords: {
+        parameters: {
+            query: {
+                domain: string;
+                limit?: number;
+                /** @description An audit record id: records older than it (the previous page’s `next`). */
+                before?: string;
+                /** @description Only the records of this run. */
+                runId?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Records newest first (the last 1,000 per domain are kept); `next` pages to older ones. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditPage"];
+                };
+            };
+            /** @description Invalid input: the body, path or query failed validation (`VALIDATION_ERROR`, `INVALID_JSON`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Missing or wrong admin bearer token (`UNAUTHORIZED`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No such resource (`NOT_FOUND`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Conflicts with the current state (`CONFLICT`). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Shedding load (`SERVICE_OVERLOADED`) or a dependency is unavailable (`SERVICE_UNAVAILABLE`); retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    listPins: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Every pinned domain with its version and reason. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PinList"];
+                };
+            };
+            /** @description Invalid input: the body, path or query failed validation (`VALIDATION_ERROR`, `INVALID_JSON`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Missing or wrong admin bearer token (`UNAUTHORIZED`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No such resource (`NOT_FOUND`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Conflicts with the current state (`CONFLICT`). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Shedding load (`SERVICE_OVERLOADED`) or a dependency is unavailable (`SERVICE_UNAVAILABLE`); retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    pinDomain: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                domain: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "version": "v2",
+                 *       "reason": "holiday catalogue freeze"
+                 *     }
+                 */
+                "application/json": components["schemas"]["PinRequestInput"];
+            };
+        };
+        responses: {
+            /** @description Pinned, and the version active for the domain (activated when it was not). No run starts and nothing is promoted automatically until unpinned. Audited (`pinned`). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Pin"];
+                };
+            };
+            /** @description Invalid input: the body, path or query failed validation (`VALIDATION_ERROR`, `INVALID_JSON`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Missing or wrong admin bearer token (`UNAUTHORIZED`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The prompt version does not exist for the domain (`NOT_FOUND`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Conflicts with the current state (`CONFLICT`). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Body larger than BODY_LIMIT_BYTES (`PAYLOAD_TOO_LARGE`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Content-Type is not application/json (`UNSUPPORTED_MEDIA_TYPE`). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Shedding load (`SERVICE_OVERLOADED`) or a dependency is unavailable (`SERVICE_UNAVAILABLE`); retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    unpinDomain: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                domain: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Unpinned: the loop may change the active version again. Audited (`unpinned`). */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid input: the body, path or query failed validation (`VALIDATION_ERROR`, `INVALID_JSON`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Missing or wrong admin bearer token (`UNAUTHORIZED`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The domain is not pinned (`NOT_FOUND`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Conflicts with the current state (`CONFLICT`). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Shedding load (`SERVICE_OVERLOADED`) or a dependency is unavailable (`SERVICE_UNAVAILABLE`); retry after `Retry-After` seconds. */
             503: {
                 headers: {
                     [name: string]: unknown;

@@ -94,6 +94,7 @@ export async function registerSwagger(app: FastifyInstance): Promise<void> {
         { name: 'events', description: 'Outcome events of served lists, attributed to experiments' },
         { name: 'experiments', description: 'A/B and interleaving experiments (Bearer ADMIN_TOKEN)' },
         { name: 'datasets', description: 'Training sets from live traffic (Bearer ADMIN_TOKEN)' },
+        { name: 'loop', description: 'Scheduled retraining, canaries, pins and the audit trail (Bearer ADMIN_TOKEN)' },
         { name: 'admin', description: 'Training and prompt management (Bearer ADMIN_TOKEN)' },
         { name: 'api-keys', description: 'API keys for /v1 with usage (Bearer ADMIN_TOKEN)' },
         { name: 'ops', description: 'Health' },

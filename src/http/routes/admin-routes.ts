@@ -13,6 +13,8 @@ import { registerExperimentRoutes } from './admin-experiment-routes.js';
 import type { ExperimentAdmin } from '../../experiments/experiment-admin.js';
 import type { DatasetService } from '../../experiments/dataset-builder.js';
 import { registerDatasetRoutes } from './admin-dataset-routes.js';
+import type { LoopService } from '../../loop/loop-service.js';
+import { registerLoopRoutes } from './admin-loop-routes.js';
 import { ErrorResponseSchema } from '../schemas.js';
 import {
   ActivateResponseSchema,
@@ -39,6 +41,8 @@ export interface AdminRouteOptions {
   experiments?: ExperimentAdmin | undefined;
   /** Training sets from live traffic (/admin/v1/datasets). */
   datasets?: DatasetService | undefined;
+  /** The loop: schedules, runs, pins and the audit trail (/admin/v1/schedules, /pins, /audit). */
+  loop?: LoopService | undefined;
 }
 
 const errors = { 400: ErrorResponseSchema, 401: ErrorResponseSchema, 404: ErrorResponseSchema, 409: ErrorResponseSchema, 503: ErrorResponseSchema };
@@ -132,5 +136,6 @@ export function registerAdminRoutes(app: FastifyInstance, opts: AdminRouteOption
     registerTrainingArtifactRoutes(scope, jobs);
     if (opts.experiments) registerExperimentRoutes(scope, opts.experiments);
     if (opts.datasets) registerDatasetRoutes(scope, opts.datasets);
+    if (opts.loop) registerLoopRoutes(scope, opts.loop);
   });
 }
