@@ -11,6 +11,7 @@ import type { Clock, Logger, PromptRegistry } from '../agp/ports.js';
 import { silentLogger } from '../agp/ports.js';
 import { isDomainError } from '../errors.js';
 import type { ExperimentAdmin } from '../experiments/experiment-admin.js';
+import { auditRecordId } from './audit-writer.js';
 import type { AuditKind, AuditRecord, LoopRun, LoopStore, RunOutcome } from './ports.js';
 
 /** A dataset built for a run's window (the file is named after the runId, so a rebuild overwrites it). */
@@ -53,8 +54,6 @@ export interface LoopTrainingJobs {
 export interface LoopRunnerDeps {
   store: LoopStore;
   clock: Clock;
-  /** Audit record ids (default {@link newAuditId}). */
-  newAuditId?: ((at: number) => string) | undefined;
   datasets: { build(req: { domain: string; since: number; until: number; runId: string }): Promise<LoopDatasetBuild> };
   /** Splits a built dataset by real user (salt: the runId, so a resumed run splits alike). */
   split(path: string, opts: { share: number; salt: string }): Promise<LoopDatasetSplit>;
@@ -68,9 +67,9 @@ export interface LoopRunnerDeps {
   /** How often the canary is read when its schedule does not say (LOOP_DECISION_INTERVAL_MS). */
   decisionIntervalMs: number;
   logger?: Logger | undefined;
-  /** After every audit record (Prometheus). */
-  onAudit?: ((kind: AuditKind) => void) | undefined;
-  /** After a run reached `done` (Prometheus). */
+  /** After every audit record (Prometheus: metrics.loop.audit, which also counts `run_ended` by outcome). */
+  onAudit?: ((record: AuditRecord) => void) | undefined;
+  /** After a run reached `done`. */
   onRunEnded?: ((outcome: RunOutcome) => void) | undefined;
 }
 
@@ -80,24 +79,19 @@ export interface Advance {
   waitMs: number | null;
 }
 
+/** Per-process sequence of the audit ids this runner writes (see auditRecordId). */
 let auditSeq = 0;
-
-/**
- * An audit record id: the time (13 digits, so ids sort by time as strings), a per-process sequence (records of
- * one process in one millisecond keep their order) and a random tail (processes never collide).
- */
-export function newAuditId(at: number): string {
-  auditSeq = (auditSeq + 1) % 1_000_000;
-  const tail = Math.floor(Math.random() * 0x10000).toString(16).padStart(4, '0');
-  return `${String(Math.max(0, Math.floor(at))).padStart(13, '0')}-${String(auditSeq).padStart(6, '0')}${tail}`;
-}
 
 /** Appends one `loop` audit record of the run. */
 export async function audit(deps: LoopRunnerDeps, run: LoopRun, kind: AuditKind, message: string, data: Record<string, unknown> = {}): Promise<void> {
   const at = deps.clock.now();
-  const record: AuditRecord = { id: (deps.newAuditId ?? newAuditId)(at), at, domain: run.domain, kind, runId: run.runId, actor: 'loop', message, data };
+  const record: AuditRecord = { id: auditRecordId(at, auditSeq++), at, domain: run.domain, kind, runId: run.runId, actor: 'loop', message, data };
   await deps.store.appendAudit(record);
-  deps.onAudit?.(kind);
+  try {
+    deps.onAudit?.(record);
+  } catch {
+    // Metrics never fail a step that already happened.
+  }
 }
 
 /**
@@ -123,6 +117,13 @@ export function canaryIdOf(run: Pick<LoopRun, 'runId'>): string {
 /** The training job's id of a run. */
 export function trainingJobIdOf(run: Pick<LoopRun, 'runId'>): string {
   return `loop-${run.runId}`;
+}
+
+/** 32-bit FNV-1a of a string's UTF-16 code units (stable seeds and ids from a runId). */
+export function fnv1a(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193) >>> 0;
+  return h;
 }
 
 /** Human-readable duration: "7d", "6h", "30m", "90s", "250ms". */

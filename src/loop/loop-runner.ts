@@ -11,11 +11,11 @@
 import { silentLogger } from '../agp/ports.js';
 import type { LoopRun, Schedule } from './ports.js';
 import type { Advance, LoopRunnerDeps } from './loop-run-kit.js';
-import { audit, endRun, finishEnding, gone, isTransient, messageOf } from './loop-run-kit.js';
+import { audit, endRun, finishEnding, fnv1a, gone, isTransient, messageOf } from './loop-run-kit.js';
 import { canaryStep, datasetStep, decideStep, gateStep, trainStep } from './loop-steps.js';
 
 export type { Advance, LoopDatasetBuild, LoopDatasetSplit, LoopEvaluation, LoopRunnerDeps, LoopTrainingJobs } from './loop-run-kit.js';
-export { canaryIdOf, newAuditId, trainingJobIdOf } from './loop-run-kit.js';
+export { canaryIdOf, trainingJobIdOf } from './loop-run-kit.js';
 export { CANDIDATE_ARM, CONTROL_ARM } from './loop-steps.js';
 
 /** What a new run is made from. */
@@ -36,13 +36,17 @@ export function newRunRecord(n: NewRun): LoopRun {
 }
 
 /**
- * The runId of a scheduled firing: the domain and the firing's time, so it is the same for a re-delivered
- * firing, unique across domains (the training job and canary ids derive from it), and has no ':' (BullMQ
- * refuses it in a custom job id).
+ * The runId of a scheduled firing, shaped like a manual run's (runtime/loop-admin.ts newRunId: UTC time to
+ * the second, 8 hex digits) but derived from the domain and the firing's time instead of random: a
+ * re-delivered firing gets the same runId, two domains firing at once get different ones (the training
+ * job and canary ids derive from it), and it has no ':' (BullMQ refuses one in a custom job id).
  */
 export function scheduledRunId(domain: string, firesAt: number): string {
-  return `${domain}-${Math.max(0, Math.floor(firesAt))}`;
+  const at = Math.max(0, Math.floor(firesAt));
+  const stamp = new Date(at).toISOString().replace(/[-:]/g, '').slice(0, 15);
+  return `${stamp}-${fnv1a(`${domain}\n${at}`).toString(16).padStart(8, '0')}`;
 }
+
 
 /** What starting a run found: the run to advance, or null with why nothing starts. */
 export type RunStart = { run: LoopRun; skipped?: undefined } | { run: null; skipped: string };

@@ -8,7 +8,7 @@ import type { ExperimentWithResults } from '../experiments/experiment-admin.js';
 import { gateVerdict } from './offline-gate.js';
 import type { GateResult, LoopRun } from './ports.js';
 import type { Advance, LoopRunnerDeps } from './loop-run-kit.js';
-import { audit, canaryIdOf, endRun, ensureStopped, formatDuration, gone, isTransient, messageOf, save, trainingJobIdOf } from './loop-run-kit.js';
+import { audit, canaryIdOf, endRun, ensureStopped, fnv1a, formatDuration, gone, isTransient, messageOf, save, trainingJobIdOf } from './loop-run-kit.js';
 
 /** The arm names of a canary (the candidate arm is the one promoted). */
 export const CONTROL_ARM = 'control';
@@ -234,9 +234,7 @@ async function promptOf(deps: LoopRunnerDeps, domain: string, version: string): 
 
 /** A bootstrap seed from the runId (FNV-1a), so a resumed gate draws the same resamples. */
 export function seedOf(runId: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < runId.length; i++) h = Math.imul(h ^ runId.charCodeAt(i), 0x01000193) >>> 0;
-  return h;
+  return fnv1a(runId);
 }
 
 function pick(m: Record<string, unknown>, keys: readonly string[]): Record<string, unknown> {

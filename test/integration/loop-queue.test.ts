@@ -99,7 +99,7 @@ for (const kind of ['redis-server', 'cluster'] as const) {
       expect(nextRunAt).toBeLessThanOrEqual(Date.now() + 1_000);
       await eventually(() => calls.newRun.length, (n) => n >= 2, { what: 'two firings', timeoutMs: 8_000 });
       expect(new Set(calls.newRun).size).toBe(calls.newRun.length);
-      expect(calls.newRun[0]).toMatch(/^books-\d{13}$/);
+      expect(calls.newRun[0]).toMatch(/^\d{8}T\d{6}-[0-9a-f]{8}$/);
       const runs = await e.store.listRuns('books', 10);
       expect(runs.filter((r) => r.outcome === 'promoted').length).toBeGreaterThanOrEqual(2);
     });
@@ -210,8 +210,12 @@ for (const kind of ['redis-server', 'cluster'] as const) {
     });
 
     if (kind === 'redis-server') {
-      it('runIdOfJob: a scheduler job id gives <domain>-<firing ms>; a given runId wins', () => {
-        expect(runIdOfJob({ id: 'repeat:loop.books:1700000000000', data: { domain: 'books', trigger: 'schedule' }, timestamp: 5 })).toBe('books-1700000000000');
+      it('runIdOfJob: a scheduler job id gives a runId of its domain and firing time; a given runId wins', () => {
+        const firing = (domain: string, at: number) => runIdOfJob({ id: `repeat:loop.${domain}:${at}`, data: { domain, trigger: 'schedule' }, timestamp: 5 });
+        expect(firing('books', 1_700_000_000_000)).toMatch(/^20231114T221320-[0-9a-f]{8}$/);
+        expect(firing('books', 1_700_000_000_000)).toBe(firing('books', 1_700_000_000_000));
+        expect(firing('films', 1_700_000_000_000)).not.toBe(firing('books', 1_700_000_000_000));
+        expect(firing('books', 1_700_000_000_001)).not.toBe(firing('books', 1_700_000_000_000));
         expect(runIdOfJob({ id: 'run.x', data: { domain: 'books', trigger: 'manual', runId: 'x' }, timestamp: 5 })).toBe('x');
       });
     }
