@@ -15,6 +15,11 @@
  * the tag `<experiment id>.<k>`, so one update is one single-slot script while one experiment's writes spread
  * over 16 slots. Experiment definitions (low volume) all share the `{registry}` tag. Erasure touches the
  * user's slot and each exposure's slot in separate commands; no command spans two slots.
+ *
+ * The loop (src/loop): every key of one domain (schedule, pin, current run, recent runs, audit trail) shares the
+ * tag `loop.<sha256(domain)[:32]>`, so each store operation is one single-slot command or script. The indexes of
+ * scheduled and of pinned domains are keys of their own (no tag), written after the domain's key and read
+ * tolerant of holes (redis-loop-store.ts).
  */
 import { createHash } from 'node:crypto';
 import type { ProfileKey } from '../agp/ports.js';
@@ -137,6 +142,20 @@ export interface KeySchema {
   experimentOrder(): string;
   /** Hash key name → API key record JSON (hashes only). Every API-key key shares the `{apikeys}` slot. */
   apiKeyRecords(): string;
+  /** String: the domain's retraining schedule (JSON). Every loop key of a domain shares its `{loop.…}` tag. */
+  loopSchedule(domain: string): string;
+  /** String: the domain's pin (JSON), present while pinned. */
+  loopPin(domain: string): string;
+  /** Hash `id`, `done` ('0'|'1'), `doc` (JSON): the domain's current run; the scripts compare id and done. */
+  loopRun(domain: string): string;
+  /** List of the domain's finished runs, newest first, capped (redis-loop-store.ts spells the entries). */
+  loopRuns(domain: string): string;
+  /** List of the domain's audit records, newest first, capped (redis-loop-store.ts spells the entries). */
+  loopAudit(domain: string): string;
+  /** Set of the domains that have a schedule (raw domain names); its own slot. */
+  loopDomains(): string;
+  /** Set of the pinned domains (raw domain names); its own slot. */
+  loopPinned(): string;
   /** Hash field → cumulative usage (reranks, llmCalls, promptTokens, completionTokens) of one API key. */
   apiKeyUsage(name: string): string;
   /** String: LLM calls of one API key on one UTC day (YYYY-MM-DD), with a two-day TTL. */
@@ -170,6 +189,9 @@ export function createKeySchema(prefix: string = DEFAULT_KEY_PREFIX): KeySchema 
   const sumsBase = (experimentId: string, shard: number) => `${p}:xsum:{${encodeSegment(experimentId)}.${shard}}`;
   const xreg = `${p}:xreg:{registry}`;
   const apikeys = `${p}:apikeys:{apikeys}`;
+  // Hashed like a user id: any domain name is safe in the tag, and the `loop.` prefix keeps it apart from the
+  // per-user tags (a user id equal to a domain name would otherwise share its slot, harmlessly but confusingly).
+  const loopBase = (domain: string) => `${p}:loop:{loop.${userHash(domain)}}`;
   return Object.freeze({
     prefix: p,
     profileExact: (k: ProfileKey) =>
@@ -202,6 +224,13 @@ export function createKeySchema(prefix: string = DEFAULT_KEY_PREFIX): KeySchema 
     experimentPValues: () => `${xreg}:pv`,
     experimentRunning: () => `${xreg}:running`,
     experimentOrder: () => `${xreg}:order`,
+    loopSchedule: (domain: string) => `${loopBase(domain)}:schedule`,
+    loopPin: (domain: string) => `${loopBase(domain)}:pin`,
+    loopRun: (domain: string) => `${loopBase(domain)}:run`,
+    loopRuns: (domain: string) => `${loopBase(domain)}:runs`,
+    loopAudit: (domain: string) => `${loopBase(domain)}:audit`,
+    loopDomains: () => `${p}:loop:domains`,
+    loopPinned: () => `${p}:loop:pins`,
     apiKeyRecords: () => `${apikeys}:records`,
     apiKeyUsage: (name: string) => `${apikeys}:usage:${encodeSegment(name)}`,
     apiKeyDaily: (name: string, day: string) => `${apikeys}:day:${day}:${encodeSegment(name)}`,

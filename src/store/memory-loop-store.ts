@@ -37,17 +37,18 @@ export function runsNewestFirst(current: LoopRun | null, recent: readonly LoopRu
   return all.filter((r) => !seen.has(r.runId) && seen.add(r.runId)).slice(0, pageSize(limit));
 }
 
+/** Orders ids by their UTF-8 bytes, as the Redis store's script does (the same as code units for ASCII ids). */
+function compareIds(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a), Buffer.from(b));
+}
+
 /**
- * An audit page: records older than `before` (by id, which is time-ordered), of `runId` when given, newest id
- * first. Sorted by id rather than trusted in append order, so two writers whose appends interleave out of id
- * order still page without a gap or a repeat.
+ * An audit page from a trail ordered by id, greatest first: the first `limit` records below `before` (by id, which is
+ * time-ordered) and of `runId` when given.
  */
-export function auditPage(newestFirst: readonly AuditRecord[], opts: { limit: number; before?: string | undefined; runId?: string | undefined }): AuditRecord[] {
+function auditPage(trail: readonly AuditRecord[], opts: { limit: number; before?: string | undefined; runId?: string | undefined }): AuditRecord[] {
   const { before, runId } = opts;
-  return newestFirst
-    .filter((r) => (before === undefined || r.id < before) && (runId === undefined || r.runId === runId))
-    .sort((a, b) => (a.id < b.id ? 1 : a.id > b.id ? -1 : 0))
-    .slice(0, pageSize(opts.limit));
+  return trail.filter((r) => (before === undefined || compareIds(r.id, before) < 0) && (runId === undefined || r.runId === runId)).slice(0, pageSize(opts.limit));
 }
 
 /** Builds the in-memory loop store. */
@@ -130,7 +131,10 @@ export function createMemoryLoopStore(_opts: MemoryLoopStoreOptions = {}): LoopS
 
     appendAudit(record: AuditRecord): Promise<void> {
       const trail = audit.get(record.domain) ?? [];
-      trail.unshift(structuredClone(record));
+      // Ordered by id, greatest first (equal ids: newest appended first), as the Redis store keeps it: a record
+      // appended late (another writer's clock) goes to its place, so paging by id has no gap and no repeat.
+      const at = trail.findIndex((r) => compareIds(record.id, r.id) >= 0);
+      trail.splice(at === -1 ? trail.length : at, 0, structuredClone(record));
       if (trail.length > LOOP_AUDIT_KEPT) trail.length = LOOP_AUDIT_KEPT;
       audit.set(record.domain, trail);
       return Promise.resolve();
