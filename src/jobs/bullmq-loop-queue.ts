@@ -139,11 +139,20 @@ export interface LoopWorkerOptions {
   stalledIntervalMs?: number | undefined;
   /** Stall recoveries before the job fails (default 3). */
   maxStalledCount?: number | undefined;
+  /**
+   * How long a graceful close waits for a step in progress (a gate evaluation takes minutes; default 10 s).
+   * Past it close() resolves anyway: the step's lock lapses and another worker redoes the step.
+   */
+  closeGraceMs?: number | undefined;
 }
 
 export interface LoopWorker {
   readonly worker: Worker<LoopJobData, LoopJobResult>;
-  /** Graceful: a step in progress finishes, then the run is handed back to the queue. `force`: at once. */
+  /**
+   * Graceful: a step in progress may finish (within closeGraceMs), then the run is handed back to the queue.
+   * `force`: at once (a crash, for tests). BullMQ keeps the first close's mode, so a forced close after a
+   * graceful one does not cut it shorter; the grace does.
+   */
   close(opts?: { force?: boolean }): Promise<void>;
 }
 
@@ -160,6 +169,7 @@ export function startLoopWorker(opts: LoopWorkerOptions): LoopWorker {
   const { bullPrefix, queueName } = loopQueueNames(opts.keyPrefix);
   const log = opts.logger ?? silentLogger;
   const { runner, store } = opts;
+  const graceMs = opts.closeGraceMs ?? 10_000;
   let closing = false;
 
   async function processJob(job: Job<LoopJobData, LoopJobResult>, token?: string): Promise<LoopJobResult> {
@@ -222,7 +232,16 @@ export function startLoopWorker(opts: LoopWorkerOptions): LoopWorker {
     worker,
     async close(closeOpts = {}) {
       closing = true;
-      await worker.close(closeOpts.force ?? false);
+      if (closeOpts.force) return worker.close(true);
+      let timer: NodeJS.Timeout | undefined;
+      const grace = new Promise<void>((resolve) => {
+        timer = setTimeout(() => {
+          log.warn({ graceMs }, 'loop worker: a step is still running at shutdown; its run resumes on another worker');
+          resolve();
+        }, graceMs);
+        timer.unref();
+      });
+      await Promise.race([worker.close(false), grace]).finally(() => clearTimeout(timer));
     },
   };
 }
