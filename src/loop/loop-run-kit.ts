@@ -171,6 +171,9 @@ export async function finishEnding(deps: LoopRunnerDeps, run: LoopRun, data: Rec
     }
   } else if (run.step === 'canary' || run.step === 'decide') {
     await ensureStopped(deps, run, `loop run ${run.runId}: ${run.reason ?? run.outcome ?? 'ended'}`);
+  } else if (run.step === 'train' && run.trainingJobId) {
+    // A run abandoned while its job trains: the version would have no run to gate it (false when it is over).
+    await deps.training.cancel(run.trainingJobId).catch(() => false);
   }
   const outcome = ending.outcome ?? 'failed';
   const kind = ENDING_KIND[outcome];

@@ -3,7 +3,7 @@
  * with its numbers, people acting in the middle (stop, pin, cancel), and crashes after every single store
  * write, resumed from the stored run without a second training job, canary or promotion.
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { abandonRun, advanceRun, canaryIdOf, newRunRecord, startRun, trainingJobIdOf } from '../../src/loop/loop-runner.js';
 import type { AuditRecord, LoopRun } from '../../src/loop/ports.js';
 import { BASE, createLoopWorld, DAY, DOMAIN, testSchedule, type LoopWorld } from '../support/loop-world.js';
@@ -214,6 +214,16 @@ describe('advanceRun: outcomes', () => {
     const ended = await abandonRun(w.deps, run, 'step decide kept failing: boom');
     expect(ended).toMatchObject({ step: 'done', outcome: 'failed', reason: 'step decide kept failing: boom' });
     expect((await w.experimentStore.get(canaryIdOf(run)))?.state).toBe('stopped');
+  });
+
+  it('abandonRun while training cancels the training job', async () => {
+    const w = createLoopWorld();
+    let run: LoopRun = await w.begin();
+    while (run.step !== 'train' || !run.trainingJobId) run = (await advanceRun(w.deps, run)).run;
+    const cancel = vi.spyOn(w.deps.training, 'cancel');
+    const ended = await abandonRun(w.deps, run, 'the worker kept crashing');
+    expect(ended).toMatchObject({ step: 'done', outcome: 'failed' });
+    expect(cancel).toHaveBeenCalledWith(trainingJobIdOf(run));
   });
 
   it('an unavailable dependency is retried after the poll interval, with nothing stored', async () => {
