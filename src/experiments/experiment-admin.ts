@@ -15,6 +15,12 @@ import { emptyShadowCounters, SHADOW_DEFAULTS, SHADOW_MAX, type ShadowSettings, 
 
 /** The body of POST /admin/v1/experiments, already shape-checked by the route's schema. */
 export interface ExperimentDraft {
+  /**
+   * A caller-chosen id (the loop's `canary-<runId>`): creating with an id that already exists returns that
+   * experiment and creates nothing, so a caller that crashed after its create never starts a second one.
+   * Not part of the HTTP API; without it the service picks one (`newId`).
+   */
+  id?: string | undefined;
   domain: string;
   mode: ExperimentRecord['mode'];
   arms: ExperimentRecord['arms'];
@@ -58,7 +64,8 @@ export interface ExperimentAdmin {
   create(draft: ExperimentDraft): Promise<ExperimentRecord>;
   list(domain?: string): Promise<ExperimentRecord[]>;
   results(id: string): Promise<ExperimentWithResults>;
-  stop(id: string): Promise<ExperimentRecord>;
+  /** Stops a running experiment; `message` says who stopped it and why (default: the admin API). */
+  stop(id: string, opts?: { message?: string | undefined }): Promise<ExperimentRecord>;
   promote(id: string, arm: string): Promise<{ experiment: ExperimentRecord; activated: string | null }>;
   /** Reads every running experiment's results, lowering p-values and stopping guardrail breaches. */
   look(): Promise<void>;
@@ -97,6 +104,17 @@ const EMPTY_SHADOW_STORE: ShadowStore = {
   read: () => Promise.resolve({ counters: emptyShadowCounters(), records: [] }),
   delete: () => Promise.resolve(),
 };
+
+/**
+ * The stored experiment of a create repeated with its id: it must be the same experiment (domain), else
+ * the id is taken by another one.
+ */
+function sameDraft(existing: ExperimentRecord, draft: ExperimentDraft): ExperimentRecord {
+  if (existing.domain !== draft.domain) {
+    throw new ConflictError(`experiment id ${JSON.stringify(existing.id)} is taken by an experiment of domain ${JSON.stringify(existing.domain)}`);
+  }
+  return existing;
+}
 
 /** Builds the admin service. */
 export function createExperimentAdmin(deps: ExperimentAdminDeps): ExperimentAdmin {
@@ -149,6 +167,10 @@ export function createExperimentAdmin(deps: ExperimentAdminDeps): ExperimentAdmi
 
   return {
     async create(draft) {
+      if (draft.id !== undefined) {
+        const existing = await store.get(draft.id);
+        if (existing) return sameDraft(existing, draft);
+      }
       checkArms(draft);
       for (const arm of draft.arms) {
         if (arm.promptVersion === undefined) continue;
@@ -161,7 +183,7 @@ export function createExperimentAdmin(deps: ExperimentAdminDeps): ExperimentAdmi
         }
       }
       const record: ExperimentRecord = {
-        id: deps.newId(),
+        id: draft.id ?? deps.newId(),
         domain: draft.domain,
         mode: draft.mode,
         arms: draft.arms.map((a) => ({ name: a.name, method: a.method, ...(a.promptVersion !== undefined ? { promptVersion: a.promptVersion } : {}), ...(a.weight !== undefined ? { weight: a.weight } : {}) })),
@@ -176,6 +198,11 @@ export function createExperimentAdmin(deps: ExperimentAdminDeps): ExperimentAdmi
         ...(draft.mode === 'shadow' ? { shadow: shadowSettings(draft) } : {}),
       };
       const refused = await store.create(record, deps.maxRunning);
+      // Two creates of one given id racing: the loser finds the winner's experiment running on the domain.
+      if (refused?.reason === 'domain_busy' && draft.id !== undefined && refused.runningId === draft.id) {
+        const existing = await store.get(draft.id);
+        if (existing) return sameDraft(existing, draft);
+      }
       if (refused?.reason === 'domain_busy') {
         throw new ConflictError(`domain ${JSON.stringify(draft.domain)} already has a running experiment (${refused.runningId}); stop it first`, ErrorCodes.EXPERIMENT_RUNNING);
       }
@@ -191,9 +218,9 @@ export function createExperimentAdmin(deps: ExperimentAdminDeps): ExperimentAdmi
       return rec.mode === 'shadow' ? shadowView(rec) : compute(rec);
     },
 
-    async stop(id) {
+    async stop(id, opts) {
       const rec = await mustGet(id);
-      const stopped = rec.state === 'running' ? await stopWith(rec, { kind: 'manual', message: 'stopped through the admin API' }) : null;
+      const stopped = rec.state === 'running' ? await stopWith(rec, { kind: 'manual', message: opts?.message ?? 'stopped through the admin API' }) : null;
       if (!stopped) throw new ConflictError(`experiment ${id} is not running`, ErrorCodes.EXPERIMENT_NOT_RUNNING);
       return stopped;
     },

@@ -29,6 +29,7 @@ import { boundedDependencyCall, unavailable } from '../errors.js';
 import type { Logger } from '../agp/ports.js';
 import type { RedisClient } from '../store/redis-connection.js';
 import type { JobProgress, JobState, JobView, TrainingJobRequest, TrainingJobs } from './training-jobs.js';
+import { checkJobId } from './training-jobs.js';
 import type { TrainingJobData, TrainingJobResult, TrainingRunDeps } from './run-training-job.js';
 import { emptyProgress, prepareTrainingJob } from './run-training-job.js';
 import { TRAINING_JOB_KEEP_SECONDS, createCancelFlags, createTrainingKeys } from './redis-checkpoint-store.js';
@@ -177,11 +178,16 @@ export function createBullmqTrainingJobs(opts: BullmqTrainingJobsOptions): Bullm
 
     async submit(req: TrainingJobRequest) {
       if (closed) throw unavailable('the training service is shutting down', 5);
+      // A caller-chosen id that is already queued (or finished and still kept) is the same job: answer it
+      // before reading the dataset again, which may be gone by now.
+      const given = req.jobId === undefined ? undefined : checkJobId(req.jobId);
+      if (given !== undefined && (await bounded(() => queue.getJob(given)))) return { jobId: given };
       const data = await prepareTrainingJob(req, opts);
       // Every job not finished (a job waiting for its domain lock moves between active and delayed, so both
       // count). The count and the add are two commands: producers racing each other may overshoot by one
-      // job each, and the bound on memory and Redis still holds.
-      const jobId = randomUUID();
+      // job each, and the bound on memory and Redis still holds. BullMQ adds nothing for an id it already
+      // has, so two producers racing with the same given id still queue one job.
+      const jobId = given ?? randomUUID();
       await bounded(async () => {
         const counts = await queue.getJobCounts('active', 'waiting', 'prioritized', 'delayed', 'paused');
         if (Object.values(counts).reduce((a, b) => a + b, 0) >= maxQueued) throw queueFull(maxQueued);

@@ -12,7 +12,7 @@ import { silentLogger, systemClock } from '../agp/ports.js';
 import { unavailable } from '../errors.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { JobProgress, JobState, JobView, TrainingJobRequest, TrainingJobs } from './training-jobs.js';
-import { withoutInlineUsers } from './training-jobs.js';
+import { checkJobId, withoutInlineUsers } from './training-jobs.js';
 import type { TrainingJobData, TrainingJobResult, TrainingRunDeps } from './run-training-job.js';
 import { emptyProgress, prepareTrainingJob, runTrainingJob } from './run-training-job.js';
 import {
@@ -163,13 +163,18 @@ export function createInProcessTrainingJobs(opts: InProcessTrainingJobsOptions):
   return {
     async submit(req: TrainingJobRequest) {
       if (closed) throw unavailable('the training service is shutting down', 5);
+      // A caller-chosen id already known is the same job (checked again after the await below, so two
+      // concurrent submits of one id make one job).
+      const given = req.jobId === undefined ? undefined : checkJobId(req.jobId);
+      if (given !== undefined && jobs.has(given)) return { jobId: given };
       if (!opts.llm.configured) throw unavailable('training needs an LLM (set LLM_BASE_URL/LLM_API_KEY and LLM_MODEL)', 60);
       // Checked before and after preparing (reading a dataset file takes time): each unfinished job holds
       // its inline users in memory.
       refuseWhenFull();
       const prepared = await prepareTrainingJob(req, opts);
+      if (given !== undefined && jobs.has(given)) return { jobId: given };
       refuseWhenFull();
-      const r: JobRecord = { id: randomUUID(), data: prepared, state: 'queued', createdAt: iso(), progress: emptyProgress() };
+      const r: JobRecord = { id: given ?? randomUUID(), data: prepared, state: 'queued', createdAt: iso(), progress: emptyProgress() };
       jobs.set(r.id, r);
       // The callbacks below reach the payload through `r` only: finalise() swaps r.data for one without the
       // inline users, which a closure over the prepared data would have kept alive until the job's turn.

@@ -29,6 +29,24 @@ export interface TrainingJobRequest {
   activate: 'never' | 'if-better';
   /** Optional validation users (else held out from the training users). */
   validation?: DatasetRef | undefined;
+  /**
+   * A caller-chosen job id (the loop's `loop-<runId>`; see checkJobId): submitting an id that is already
+   * known returns it and queues nothing, so a caller that crashed after its submit never trains twice.
+   * Not part of the HTTP API; without it the engine picks a random id.
+   */
+  jobId?: string | undefined;
+}
+
+/** A caller-chosen job id: what BullMQ accepts as a custom id (no ':', not an integer) and a key segment can hold. */
+const JOB_ID = /^[A-Za-z0-9._-]{1,200}$/;
+
+/**
+ * Checks a caller-chosen job id.
+ * @throws TypeError for an id BullMQ would refuse or that is not a plain token (a programming error).
+ */
+export function checkJobId(jobId: string): string {
+  if (!JOB_ID.test(jobId) || /^\d+$/.test(jobId)) throw new TypeError(`invalid training job id ${JSON.stringify(jobId)}: [A-Za-z0-9._-]{1,200}, not only digits`);
+  return jobId;
 }
 
 /** Live progress of a job. */

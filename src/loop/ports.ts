@@ -106,7 +106,17 @@ export interface LoopRun {
   candidateVersion?: string | undefined;
   gate?: GateResult | undefined;
   experimentId?: string | undefined;
+  /**
+   * Set while the canary waits for another experiment of the domain to end (only one runs per domain): when
+   * the wait began. Waiting past rollout.maxDurationMs ends the run `cancelled`.
+   */
+  canaryWaitingSince?: number | undefined;
   canaryStartedAt?: number | undefined;
+  /**
+   * How it ended. Written (with reason and finishedAt) BEFORE the ending's side effects (stopping or promoting
+   * the canary), then `step` becomes `done`: a run with an outcome and another step is ending, and a worker
+   * that resumes it redoes only the idempotent ending.
+   */
   outcome?: RunOutcome | undefined;
   /** Why it ended, for a person: "canary: the always-valid decision says control (p = 0.003)". */
   reason?: string | undefined;

@@ -27,8 +27,8 @@ import { createApiKeys } from './api-keys.js';
 import type { ApiKeyService } from '../api-keys/api-key-service.js';
 import { setUpTracing, traceRedisStore } from './tracing.js';
 import { createLoopAdmin } from './loop-admin.js';
+import { createLoopParts } from './loop.js';
 import type { LoopService } from '../loop/loop-service.js';
-import { createMemoryLoopStore } from '../store/memory-loop-store.js';
 import { connectRedis, createProfileStore, createRankingCacheStore, createRegistry, importPromptFile } from './stores.js';
 
 /** Everything the API serves, wired. */
@@ -161,10 +161,11 @@ export async function createApiRuntime(config: Config, opts: RuntimeOptions): Pr
   const apiKeys = await createApiKeys({ config, clock, logger, metrics, closers, redis, store: overrides.apiKeyStore });
 
   let jobs: TrainingJobs | undefined;
+  let trainingLlm: LlmClient | undefined;
   if (overrides.jobs !== false) {
     // Training is batch work: it waits for an LLM slot instead of shedding like serving, so it gets its
     // own client (own concurrency gate and breaker) and never starves or trips the serving path.
-    const trainingLlm = overrides.llm ?? ownLlm(config, 'training', { metrics, logger }, closers);
+    trainingLlm = overrides.llm ?? ownLlm(config, 'training', { metrics, logger }, closers);
     jobs = await createTrainingJobs({
       config,
       logger,
@@ -180,9 +181,19 @@ export async function createApiRuntime(config: Config, opts: RuntimeOptions): Pr
     if (j) closers.push(() => j.close());
   }
 
-  // SEAM (issue 11): the loop's store and queue. Until the loop engine's createLoopParts (./loop.ts) is wired
-  // here, the store is in memory and there is no queue: schedules answer 409 SCHEDULES_UNAVAILABLE.
-  const loopParts = overrides.loop ?? { store: createMemoryLoopStore(), scheduler: null };
+  // The loop's store and queue (issue 11); its worker runs where the training worker does (WORKER_ENABLED
+  // with an LLM), on the same services the admin API uses. Without a queue Redis the scheduler is null and
+  // schedules answer 409 SCHEDULES_UNAVAILABLE.
+  let loopParts = overrides.loop;
+  if (!loopParts) {
+    const services =
+      config.training.workerEnabled && jobs && trainingLlm?.configured
+        ? { registry, experiments: experiments.admin, datasets: experiments.datasets, jobs, llm: trainingLlm, pipeline }
+        : undefined;
+    const built = createLoopParts({ config, logger, clock, metrics, redis, services, workerTuning: overrides.workerTuning });
+    closers.push(() => built.close());
+    loopParts = built;
+  }
   const loop = await createLoopAdmin({ config, clock, logger, metrics, parts: loopParts, registry, experiments: experiments.admin, jobs });
 
   return {

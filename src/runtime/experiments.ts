@@ -10,7 +10,7 @@ import type { Clock, Logger, ProfileStore, PromptRegistry, RankingCache } from '
 import type { Reranker } from '../agp/reranker.js';
 import { UnavailableError } from '../errors.js';
 import { createEventIngestion, type EventIngestion } from '../experiments/event-ingestion.js';
-import { createExperimentAdmin, type ExperimentAdmin } from '../experiments/experiment-admin.js';
+import { createExperimentAdmin, type ExperimentAdmin, type ExperimentAdminDeps } from '../experiments/experiment-admin.js';
 import { eventSums } from '../experiments/experiment-sums.js';
 import { createExperimentServing, type ExperimentServing } from '../experiments/experiment-serving.js';
 import { createExposureRecorder, type ExposureRecorder } from '../experiments/exposure-recorder.js';
@@ -83,6 +83,16 @@ export interface ExperimentsParts {
   profileStore: ProfileStore;
   /** The result cache's store: the user's cached rankings go with the user. */
   rankingCache?: RankingCache | undefined;
+}
+
+/** The experiments admin service's settings from config, the same in every role that builds one (api, worker's loop). */
+export function experimentAdminSettings(config: Config): Pick<ExperimentAdminDeps, 'newId' | 'maxRunning' | 'defaultGuardrails' | 'statistics'> {
+  return {
+    newId: () => `exp_${randomUUID()}`,
+    maxRunning: config.experiments.maxRunning,
+    defaultGuardrails: config.experiments.guardrails,
+    statistics: { tau: config.experiments.minEffect },
+  };
 }
 
 /** Builds and starts the experiments part (first snapshot read, look timer). */
@@ -188,10 +198,7 @@ export async function createExperimentsRuntime(p: ExperimentsParts): Promise<Exp
     exposures,
     registry: p.registry,
     clock,
-    newId: () => `exp_${randomUUID()}`,
-    maxRunning: config.experiments.maxRunning,
-    defaultGuardrails: config.experiments.guardrails,
-    statistics: { tau: config.experiments.minEffect },
+    ...experimentAdminSettings(config),
     onChange: () => running.refresh(),
     onStopped: (kind) => gauges.stopped(kind),
     onResults: (rec, results) => gauges.results(rec, results),

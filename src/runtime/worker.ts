@@ -1,6 +1,6 @@
 /**
- * The `worker` role (`agp worker`): the BullMQ training worker alone. It needs the queue Redis
- * (QUEUE_REDIS_URL, else REDIS_URL, else the Cluster) and the registry's Redis (REDIS_URL or
+ * The `worker` role (`agp worker`): the BullMQ training worker, and the loop's run worker (LOOP_ENABLED).
+ * It needs the queue Redis (QUEUE_REDIS_URL, else REDIS_URL, else the Cluster) and the registry's Redis (REDIS_URL or
  * REDIS_CLUSTER_NODES), the same as the API, so the versions it trains appear in every replica.
  *
  * Building the role checks the configuration and creates the metrics only; start() opens the connections.
@@ -19,6 +19,8 @@ import { ownLlm } from './llm.js';
 import type { RuntimeOptions } from './options.js';
 import { createClosers } from './closers.js';
 import { setUpTracing } from './tracing.js';
+import { createLoopParts, type LoopRuntimeParts } from './loop.js';
+import { createWorkerLoopServices } from './loop-worker-services.js';
 import { connectRedis, createRegistry } from './stores.js';
 
 /** The training worker, wired. */
@@ -59,6 +61,7 @@ export async function createWorkerRuntime(config: Config, opts: RuntimeOptions):
   const closers = createClosers(logger);
   setUpTracing(config.tracing, closers);
   let worker: TrainingWorker | undefined;
+  let loop: LoopRuntimeParts | undefined;
   let closing: Promise<void> | undefined;
 
   return {
@@ -75,20 +78,29 @@ export async function createWorkerRuntime(config: Config, opts: RuntimeOptions):
       const llm = overrides.llm ?? ownLlm(config, 'training', { metrics, logger }, closers);
       const registry = createRegistry({ config, logger, clock, closers, redis: cache, subscriber });
       await registry.start();
-      const run = trainingRunDeps({ config, logger, clock, llm, registry, pipeline: pipelineOptions(config) });
+      const pipeline = pipelineOptions(config);
+      const run = trainingRunDeps({ config, logger, clock, llm, registry, pipeline });
       worker = startTrainingWorker({ ...run, ...workerTuning(config, overrides.workerTuning), connection: queue, keyPrefix: config.redis.keyPrefix, metrics });
       logger.info({ queue: worker.worker.name, dataDir: config.training.dataDir }, 'training worker started');
+      if (config.loop.enabled) {
+        // The loop's runs (issue 11), beside the training jobs they submit.
+        const recorder = connectRedis(targets.registry, 'recorder', logger, closers);
+        const services = createWorkerLoopServices({ config, clock, logger, closers, redis: cache, recorder, queue, registry, llm, pipeline });
+        loop = createLoopParts({ config, logger, clock, metrics, redis: cache, services, workerTuning: overrides.workerTuning });
+      }
     },
     close() {
       closing ??= (async () => {
         const w = worker;
+        const l = loop;
         const grace = setTimeout(() => {
           logger.error({}, 'training worker: shutdown grace period exceeded; closing forcibly');
           void w?.close({ force: true });
         }, config.http.shutdownGraceMs);
         grace.unref();
         try {
-          await w?.close();
+          // A loop step in progress finishes (or is cut at the grace), and its run goes back to the queue.
+          await Promise.all([w?.close(), l?.close()]);
         } finally {
           clearTimeout(grace);
           await closers.closeAll();

@@ -21,7 +21,7 @@ let t: TestApp;
 let dataDir: string;
 let outside: string;
 
-const inject = (method: 'GET' | 'POST' | 'DELETE', url: string, payload?: object, headers: Record<string, string> = auth) =>
+const inject = (method: 'GET' | 'POST' | 'PUT' | 'DELETE', url: string, payload?: object, headers: Record<string, string> = auth) =>
   t.app.inject({ method, url, headers, ...(payload ? { payload } : {}) });
 
 const getJob = async (id: string) => (await inject('GET', `/admin/v1/training-jobs/${id}`)).json();

@@ -325,6 +325,17 @@ describe('BullMQ training jobs', () => {
     await eventually(() => counter(env.metrics, 'failed'), (n) => n === 1, { timeoutMs: 15_000 });
     expect((await env.jobs.queue.getJob(jobId))?.attemptsMade).toBe(1);
   });
+
+  it('a caller-chosen jobId queues one job: submitting it again returns it, even once its dataset is gone', async () => {
+    const env = await setup();
+    await writeFile(join(dataDir, 'once.jsonl'), makeUsers(10).map((u) => JSON.stringify(u)).join('\n'));
+    const first = await env.jobs.submit(request('once', { dataset: { path: 'once.jsonl' }, jobId: 'loop-run-1' }));
+    expect(first).toEqual({ jobId: 'loop-run-1' });
+    await unlink(join(dataDir, 'once.jsonl'));
+    expect(await env.jobs.submit(request('once', { dataset: { path: 'once.jsonl' }, jobId: 'loop-run-1' }))).toEqual({ jobId: 'loop-run-1' });
+    expect((await env.jobs.list()).map((j) => j.jobId)).toEqual(['loop-run-1']);
+    await expect(env.jobs.submit(request('once', { jobId: 'a:b' }))).rejects.toThrow(/invalid training job id/);
+  });
 });
 
 describe('inline training users after the run', () => {
