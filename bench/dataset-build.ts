@@ -1,115 +1,176 @@
 /**
- * Training-set storage and build bench (issue 11, docs/loop.md), on a private redis-server:
+ * Dataset build bench (issue 11: "dataset build rows per second and peak RSS for 1M exposures").
  *
- * - Catalogue: 10k items (12-character ids, ~45-character titles, ~200-character texts, as a rerank sends
- *   them) written by the Redis catalogue; bytes per item = Σ MEMORY USAGE of the item keys / 10k and the
- *   server's used_memory delta / 10k. Same for title-only items.
- * - Time index: N exposures spread over 24 hours written through the Redis exposure store; bytes per
- *   exposure of the hour buckets (Σ MEMORY USAGE of the `xt` keys / N) and Redis commands per put from
- *   INFO commandstats (the index is one EVALSHA more per exposure).
- * - Build: every exposure gets a click; the dataset is built into a file (rows/s and RSS growth).
+ * 1. Fill a PRIVATE redis-server (testkit/redis-server.ts) with N exposures of one domain spread over a 7-day
+ *    window (bench/lib/exposure-fill.ts: 20 candidates, 10 history items, ~30 % with a positive event), written
+ *    as the store's own keys in one pipeline per 5,000 exposures (bench/lib/exposure-pipeline-fill.ts, checked
+ *    key by key against the store's put + applyEvents first), and the item catalogue holding the titles
+ *    (its own put). The fill is timed separately; it is not the figure.
+ * 2. Build the window's dataset in a CHILD process (bench/lib/dataset-build-child.ts) through the CLI runtime's
+ *    DatasetService (`agp dataset build`: Redis scan + catalogue + file writer), so the peak RSS reported is
+ *    the builder's own. Reported: rows/s, exposures scanned/s, rows, skips, peak RSS (and per half of the
+ *    build), the builder's and redis-server's CPU during the build, Redis used_memory.
+ * 3. Unless `--memory-exposures 0`: the same build on the in-memory store and catalogue at their default
+ *    bounds (a replica without Redis), filled and built in one child.
  *
- *   node --expose-gc --import tsx bench/dataset-build.ts [--exposures 20000]
+ *   npm run bench:dataset-build -- [--exposures 1000000] [--memory-exposures 100000] [--users 50000]
+ *        [--items 20000] [--positive-share 0.3] [--text-chars 0] [--out bench/results/dataset-build.json]
+ *   npm run bench -- --only dataset-build
  */
-import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { parseArgs } from 'node:util';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs, promisify } from 'node:util';
 import type { Redis } from 'ioredis';
-import { buildDataset } from '../src/experiments/dataset-builder.js';
-import type { ExposureRecord } from '../src/experiments/ports.js';
-import { openDatasetFile } from '../src/jobs/dataset-writer.js';
 import { createRedis, whenReady } from '../src/store/redis-connection.js';
-import { createRedisExposureStore } from '../src/store/redis-exposure-store.js';
 import { createRedisItemCatalogue } from '../src/store/redis-item-catalogue.js';
 import { startRedisServer } from '../testkit/redis-server.js';
+import { CLK_TCK, cpuMicros } from '../testkit/processes.js';
+import { catalogueBatches, trafficBatches, type TrafficBatch, type TrafficSpec } from './lib/exposure-fill.js';
+import { checkAgainstStore, pipelineFill } from './lib/exposure-pipeline-fill.js';
+import { machineInfo, sourceInfo } from './lib/machine.js';
 
-const { values } = parseArgs({ options: { exposures: { type: 'string', default: '20000' } } });
-const N = Number(values.exposures);
-const server = await startRedisServer();
-const redis = createRedis(server.url, { role: 'recorder' });
-await whenReady(redis, 5_000);
-const r = redis as Redis;
-const used = async () => Number(/used_memory:(\d+)/.exec(await r.info('memory'))?.[1]);
-const keysOf = async (pattern: string) => {
-  const out: string[] = [];
-  let cursor = '0';
-  do {
-    const [next, batch] = await r.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-    cursor = next;
-    out.push(...batch);
-  } while (cursor !== '0');
-  return out;
-};
-const memoryOf = async (ks: string[]) => (await Promise.all(ks.map((k) => r.memory('USAGE', k)))).reduce<number>((a, b) => a + Number(b ?? 0), 0);
-const commands = async () => {
-  const info = await r.info('commandstats');
-  return Object.fromEntries([...info.matchAll(/cmdstat_(\w+):calls=(\d+)/g)].map((m) => [m[1] as string, Number(m[2])]));
-};
-const id12 = (i: number) => `item-${String(i).padStart(7, '0')}`;
-const title = (i: number) => `The Remarkable Adventures of Item Number ${i}`.slice(0, 45);
-const text = (i: number) => `A long description of item ${i}: `.padEnd(200, 'lorem ipsum dolor sit amet ');
+const execFileP = promisify(execFile);
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const DAY_MS = 86_400_000;
+const PREFIX = 'bdb';
+const CATALOGUE_TTL_S = 2_592_000;
+const EXPOSURE_TTL_S = 8 * 86_400;
 
-async function catalogueBytes(prefix: string, withText: boolean) {
-  const cat = createRedisItemCatalogue({ redis, keyPrefix: prefix });
-  const before = await used();
-  const n = 10_000;
-  for (let i = 0; i < n; i += 500) {
-    await cat.put(Array.from({ length: 500 }, (_, j) => ({ domain: 'movies', id: id12(i + j), title: title(i + j), ...(withText ? { text: text(i + j) } : {}) })), 2_592_000);
-  }
-  const after = await used();
-  const ks = await keysOf(`${prefix}:item:*`);
-  return { perItemMemoryUsage: Math.round((await memoryOf(ks)) / n), perItemUsedMemory: Math.round((after - before) / n) };
+const { values: o } = parseArgs({
+  options: {
+    exposures: { type: 'string', default: '1000000' },
+    'memory-exposures': { type: 'string', default: '100000' },
+    users: { type: 'string', default: '50000' },
+    items: { type: 'string', default: '20000' },
+    'positive-share': { type: 'string', default: '0.3' },
+    'text-chars': { type: 'string', default: '0' },
+    out: { type: 'string', default: join(repoRoot, 'bench', 'results', 'dataset-build.json') },
+  },
+  strict: true,
+});
+const int = (name: keyof typeof o, min: number): number => {
+  const n = Number(o[name]);
+  if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be an integer ≥ ${min}, got ${o[name]}`);
+  return n;
+};
+const positiveShare = Number(o['positive-share']);
+if (!(positiveShare >= 0 && positiveShare <= 1)) throw new Error(`--positive-share must be between 0 and 1, got ${o['positive-share']}`);
+const start = Math.floor(Date.now() / 3_600_000) * 3_600_000 - 7 * DAY_MS;
+const spec = (exposures: number): TrafficSpec => ({
+  domain: 'movies',
+  exposures,
+  users: int('users', 1),
+  items: int('items', 100),
+  positiveShare,
+  noHistoryShare: 0.02,
+  candidates: 20,
+  history: 10,
+  textChars: int('text-chars', 0),
+  start,
+  windowMs: 7 * DAY_MS,
+  seed: 1,
+});
+const log = (msg: string) => process.stderr.write(`[dataset-build] ${msg}\n`);
+const mib = (bytes: number) => +(bytes / 2 ** 20).toFixed(1);
+
+/** Runs the child; its JSON line. */
+async function child(args: string[], env: Record<string, string>): Promise<Record<string, unknown>> {
+  const { stdout } = await execFileP(process.execPath, ['--expose-gc', '--import', 'tsx', join(repoRoot, 'bench', 'lib', 'dataset-build-child.ts'), ...args], {
+    cwd: repoRoot,
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? tmpdir(), NODE_ENV: 'production', ...env },
+    maxBuffer: 1024 * 1024,
+    timeout: 3_600_000,
+  });
+  return JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as Record<string, unknown>;
 }
 
-const catWithText = await catalogueBytes('bc1', true);
-const catTitleOnly = await catalogueBytes('bc2', false);
+async function redisRun(n: number, dir: string) {
+  const server = await startRedisServer();
+  // The filler's own connection, without a command timeout: one pipeline holds tens of thousands of commands.
+  const redis = createRedis(server.url, { role: 'recorder', overrides: { commandTimeout: undefined } });
+  try {
+    if (!(await whenReady(redis, 5_000))) throw new Error('the private redis-server did not answer');
+    const r = redis as Redis;
+    const used = async () => Number(/used_memory:(\d+)/.exec(await r.info('memory'))?.[1]);
+    const usedBefore = await used();
+    const catalogue = createRedisItemCatalogue({ redis, keyPrefix: PREFIX });
+    const s = spec(n);
+    await checkAgainstStore(r, 'bdbcheck', trafficBatches({ ...s, exposures: 300, seed: 2 }, 300).next().value as TrafficBatch, EXPOSURE_TTL_S);
+    const f0 = performance.now();
+    for (const batch of catalogueBatches(s, 2_000)) await catalogue.put(batch, CATALOGUE_TTL_S);
+    let [positives, batches] = [0, 0];
+    let inFlight: Promise<void> = Promise.resolve();
+    for (const batch of trafficBatches(s, 5_000)) {
+      // One pipeline in flight while the next batch is generated.
+      await inFlight;
+      inFlight = pipelineFill(r, PREFIX, batch, EXPOSURE_TTL_S);
+      positives += batch.positives.length;
+      if (++batches % 20 === 0) process.stderr.write('.');
+    }
+    await inFlight;
+    const fillSeconds = (performance.now() - f0) / 1000;
+    process.stderr.write('\n');
+    const usedAfter = await used();
+    log(`filled ${n} exposures (${positives} with a positive) in ${fillSeconds.toFixed(0)} s; Redis used_memory ${mib(usedAfter)} MiB`);
+    const redisPid = Number(/process_id:(\d+)/.exec(await r.info('server'))?.[1]);
+    const redisCpu0 = cpuMicros(redisPid);
+    const build = await child(['--store', 'redis', '--domain', s.domain, '--since', String(start), '--until', String(start + 7 * DAY_MS), '--out', join(dir, 'redis.jsonl')], {
+      REDIS_URL: server.url,
+      REDIS_KEY_PREFIX: PREFIX,
+      TRAINING_DATA_DIR: dir,
+    });
+    // Redis does a share of the build's work (the scan's scripts, the catalogue GETs): its CPU in that time.
+    build.redisCpuSeconds = +((cpuMicros(redisPid) - redisCpu0) / 1e6).toFixed(1);
+    return {
+      exposures: n,
+      positivesApplied: positives,
+      fill: { seconds: +fillSeconds.toFixed(1), exposuresPerSecond: Math.round(n / fillSeconds) },
+      redis: { usedMemoryMiB: mib(usedAfter), usedMemoryDeltaMiB: mib(usedAfter - usedBefore), bytesPerExposure: Math.round((usedAfter - usedBefore) / n) },
+      build,
+    };
+  } finally {
+    redis.disconnect();
+    await server.stop();
+  }
+}
 
-const prefix = 'bx';
-const store = createRedisExposureStore({ redis, keyPrefix: prefix });
-const start = Math.floor(Date.now() / 3_600_000) * 3_600_000 - 24 * 3_600_000;
-const baseline = Array.from({ length: 20 }, (_, i) => id12(i));
-const history = Array.from({ length: 20 }, (_, i) => id12(100 + i));
-const recs: ExposureRecord[] = Array.from({ length: N }, (_, i) => ({
-  requestId: randomUUID(), domain: 'movies', userId: `user-${i % 1000}`, at: start + Math.floor((i / N) * 24 * 3_600_000),
-  experiment: null, method: 'agp', promptVersion: 'v3', fallbackReason: null,
-  served: baseline.slice(0, 10), servedArms: null, baseline, history,
-}));
-await createRedisItemCatalogue({ redis, keyPrefix: prefix }).put([...baseline, ...history].map((id, i) => ({ domain: 'movies', id, title: title(i) })), 3_600);
-const c0 = await commands();
-const t0 = performance.now();
-for (let i = 0; i < N; i += 100) await store.put(recs.slice(i, i + 100), 604_800);
-const putMs = performance.now() - t0;
-const c1 = await commands();
-const perPut = Object.fromEntries(Object.keys(c1).filter((k) => (c1[k] ?? 0) !== (c0[k] ?? 0)).map((k) => [k, +(((c1[k] ?? 0) - (c0[k] ?? 0)) / N).toFixed(2)]));
-const xt = await keysOf(`${prefix}:xt:*`);
-const indexBytes = (await memoryOf(xt)) / N;
-for (const e of recs) await store.applyEvents(e.requestId, [{ dedupeKey: 'click', itemId: e.served[2] ?? '', positive: true }]);
-
-const dir = await mkdtemp(join(tmpdir(), 'agp-bench-ds-'));
-const out = join(dir, 'ds.jsonl');
-const file = await openDatasetFile(out);
-global.gc?.();
-const rss0 = process.memoryUsage().rss;
-let rssPeak = rss0;
-const heap0 = process.memoryUsage().heapUsed;
-let heapPeak = heap0;
-const timer = setInterval(() => {
-  const m = process.memoryUsage();
-  [rssPeak, heapPeak] = [Math.max(rssPeak, m.rss), Math.max(heapPeak, m.heapUsed)];
-}, 20);
-const b0 = performance.now();
-const summary = await buildDataset({ exposures: store, catalogue: createRedisItemCatalogue({ redis, keyPrefix: prefix }) }, { domain: 'movies', since: start, until: start + 24 * 3_600_000 }, file.sink);
-await file.commit();
-const buildMs = performance.now() - b0;
-clearInterval(timer);
-const fileBytes = (await stat(out)).size;
-console.log(JSON.stringify({
-  catalogue: { withText200: catWithText, titleOnly: catTitleOnly },
-  timeIndex: { exposures: N, buckets: xt.length, bytesPerExposure: Math.round(indexBytes), redisCommandsPerPut: perPut, putExposuresPerSecond: Math.round(N / (putMs / 1000)) },
-  build: { rows: summary.rows, rowsPerSecond: Math.round(summary.rows / (buildMs / 1000)), rssGrowthMiB: +((rssPeak - rss0) / 2 ** 20).toFixed(1), heapGrowthMiB: +((heapPeak - heap0) / 2 ** 20).toFixed(1), fileMiB: +(fileBytes / 2 ** 20).toFixed(1) },
-}, null, 2));
-redis.disconnect();
-await server.stop();
-await rm(dir, { recursive: true, force: true });
+const dir = await mkdtemp(join(tmpdir(), 'agp-bench-dataset-build-'));
+try {
+  const n = int('exposures', 1);
+  const nMemory = int('memory-exposures', 0);
+  const t0 = performance.now();
+  log(`Redis: filling ${n} exposures over 7 days…`);
+  const redisResult = await redisRun(n, dir);
+  log(`Redis build: ${JSON.stringify(redisResult.build)}`);
+  await rm(join(dir, 'redis.jsonl'), { force: true });
+  let memory: Record<string, unknown> | null = null;
+  if (nMemory > 0) {
+    log(`memory: filling and building ${nMemory} exposures in one child…`);
+    const s = spec(nMemory);
+    memory = await child(['--store', 'memory', '--domain', s.domain, '--since', String(start), '--until', String(start + 7 * DAY_MS), '--out', join(dir, 'memory.jsonl'), '--spec', JSON.stringify(s)], {
+      TRAINING_DATA_DIR: dir,
+    });
+    log(`memory build: ${JSON.stringify(memory)}`);
+  }
+  const doc = {
+    command: `npm run bench:dataset-build -- ${process.argv.slice(2).join(' ')}`.replace(/ -- $/, ''),
+    finishedAt: new Date().toISOString(),
+    wallSeconds: Math.round((performance.now() - t0) / 1000),
+    machine: machineInfo(CLK_TCK),
+    source: sourceInfo(repoRoot),
+    traffic: { ...spec(n), start: new Date(start).toISOString(), windowDays: 7, itemPopularity: 'item = floor(items * r^2)', missingTitles: '1 item in 1000' },
+    redis: redisResult,
+    memory,
+  };
+  await mkdir(dirname(o.out), { recursive: true });
+  await writeFile(o.out, `${JSON.stringify(doc, null, 2)}\n`);
+  const b = redisResult.build as { rowsPerSecond: number; exposuresPerSecond: number; peakRssMiB: number; summary: { rows: number } };
+  process.stdout.write(
+    `${JSON.stringify({ exposures: n, rows: b.summary.rows, rowsPerSecond: b.rowsPerSecond, exposuresPerSecond: b.exposuresPerSecond, peakRssMiB: b.peakRssMiB, redisUsedMemoryMiB: redisResult.redis.usedMemoryMiB, out: o.out })}\n`,
+  );
+} finally {
+  await rm(dir, { recursive: true, force: true });
+}

@@ -12,7 +12,10 @@
  *   --only <list>    comma list of groups (default: all): hello, floor, service, transport, freshness, and
  *                    sizing (the 200 ms / 200 connections scenario at LLM_MAX_CONCURRENCY=64, the old default),
  *                    experiments (issue 10: recording CPU per rerank, events/s per core, bytes per exposure;
- *                    bench/scenarios/experiments.ts, about a minute)
+ *                    bench/scenarios/experiments.ts, about a minute). Not in the default list, minutes long
+ *                    (bench/scenarios/loop-capacity.ts): dataset-build (1M exposures; --quick 100k) and
+ *                    loop-run-cost (LLM calls of one scheduled loop run); asked for alone, they skip the
+ *                    build, the simulator and the bench's Redis
  *   --no-build       use the existing dist/
  *   --service-node-flags "<flags>"  extra node flags for the service process (e.g. --max-semi-space-size=64),
  *                    recorded in the results; default none
@@ -46,10 +49,13 @@ import { runFreshness } from './scenarios/freshness.js';
 import type { TransportResult } from './scenarios/transport.js';
 import { TRANSPORT_CLIENTS, runTransport } from './scenarios/transport.js';
 import { runExperimentsBench } from './scenarios/experiments.js';
+import type { LoopCapacityGroup } from './scenarios/loop-capacity.js';
+import { LOOP_CAPACITY_CAP_MS, LOOP_CAPACITY_GROUPS, runLoopCapacityGroups } from './scenarios/loop-capacity.js';
 
-const GROUPS = ['hello', 'floor', 'service', 'transport', 'freshness', 'sizing', 'experiments'] as const;
+const GROUPS = ['hello', 'floor', 'service', 'transport', 'freshness', 'sizing', 'experiments', ...LOOP_CAPACITY_GROUPS] as const;
 type Group = (typeof GROUPS)[number];
-const DEFAULT_GROUPS: Group[] = [...GROUPS];
+const isLoopCapacity = (g: Group): g is LoopCapacityGroup => (LOOP_CAPACITY_GROUPS as readonly string[]).includes(g);
+const DEFAULT_GROUPS: Group[] = GROUPS.filter((g) => !isLoopCapacity(g));
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const resultsDir = join(repoRoot, 'bench', 'results');
@@ -93,7 +99,7 @@ function parseArgs(argv: string[]): Args {
       if (serviceNodeFlags.some((f) => !f.startsWith('--'))) throw new Error('--service-node-flags takes node flags such as --max-semi-space-size=64');
     } else if (a === '--help' || a === '-h') {
       console.log(
-        'usage: npm run bench -- [--duration <s>] [--quick] [--only hello,floor,service,transport,freshness,sizing,experiments] [--no-build] ' +
+        'usage: npm run bench -- [--duration <s>] [--quick] [--only hello,floor,service,transport,freshness,sizing,experiments,dataset-build,loop-run-cost] [--no-build] ' +
           '[--service-node-flags "<node flags>"] [--cpu-prof]',
       );
       process.exit(0);
@@ -406,7 +412,12 @@ async function main(): Promise<void> {
   const startedAt = new Date();
   const command = `npm run bench${args.argv.length ? ` -- ${args.argv.join(' ')}` : ''}`;
   // Whatever happens, the run ends: scenarios have their own bounds, this is the backstop.
-  const capMs = (120 + 15 * (args.durationSec + args.warmupSec)) * 1000 + (args.cpuProf ? 60_000 : 0) + (args.only.has('experiments') ? 300_000 : 0);
+  const loopGroups = [...args.only].filter(isLoopCapacity);
+  const capMs =
+    (120 + 15 * (args.durationSec + args.warmupSec)) * 1000 +
+    (args.cpuProf ? 60_000 : 0) +
+    (args.only.has('experiments') ? 300_000 : 0) +
+    loopGroups.reduce((ms, g) => ms + LOOP_CAPACITY_CAP_MS[g], 0);
   const cap = setTimeout(() => {
     log(`bench exceeded its ${capMs / 1000} s cap; stopping everything`);
     void shutdown(3);
@@ -417,6 +428,14 @@ async function main(): Promise<void> {
   const source = sourceInfo(repoRoot);
   log(`agp-rerank bench: ${machine.nproc} × ${machine.cpuModel}, node ${machine.node}; ${command}`);
   await mkdir(resultsDir, { recursive: true });
+  if (!args.cpuProf && loopGroups.length === args.only.size) {
+    // Only the loop's groups: they start what they need themselves.
+    const targets = await runLoopCapacityGroups(repoRoot, loopGroups, args.quick, log);
+    log('');
+    for (const t of targets) log(`${t.met === null ? 'N/A  ' : t.met ? 'MET  ' : 'MISS '} ${t.target}: ${t.measured} (goal ${t.goal})`);
+    log(`\nwritten: ${loopGroups.map((g) => `bench/results/${g}.json`).join(', ')}`);
+    return;
+  }
   if (args.build) await build();
   compiled = await compileChildren(repoRoot);
   scratch = await mkdtemp(join(tmpdir(), 'agp-bench-scratch-'));
@@ -459,6 +478,7 @@ async function main(): Promise<void> {
     targets.push(...x.targets);
     await writeFile(join(resultsDir, 'experiments.json'), `${JSON.stringify({ command, machine, source, ...x.result }, null, 2)}\n`);
   }
+  if (loopGroups.length > 0) targets.push(...(await runLoopCapacityGroups(repoRoot, loopGroups, args.quick, log)));
   const finishedAt = new Date();
   const summary: Summary = {
     startedAt: startedAt.toISOString(),
