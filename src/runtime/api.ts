@@ -29,6 +29,7 @@ import { setUpTracing, traceRedisStore } from './tracing.js';
 import { createLoopAdmin } from './loop-admin.js';
 import { createLoopParts } from './loop.js';
 import type { LoopService } from '../loop/loop-service.js';
+import type { LoopStore } from '../loop/ports.js';
 import { connectRedis, createProfileStore, createRankingCacheStore, createRegistry, importPromptFile } from './stores.js';
 
 /** Everything the API serves, wired. */
@@ -162,6 +163,9 @@ export async function createApiRuntime(config: Config, opts: RuntimeOptions): Pr
 
   let jobs: TrainingJobs | undefined;
   let trainingLlm: LlmClient | undefined;
+  // The pins live in the loop's store, built below (it needs the jobs); read lazily by finished jobs.
+  let pins: Pick<LoopStore, 'getPin'> | undefined;
+  const isPinned = async (domain: string) => (await pins?.getPin(domain)) != null;
   if (overrides.jobs !== false) {
     // Training is batch work: it waits for an LLM slot instead of shedding like serving, so it gets its
     // own client (own concurrency gate and breaker) and never starves or trips the serving path.
@@ -176,6 +180,7 @@ export async function createApiRuntime(config: Config, opts: RuntimeOptions): Pr
       pipeline,
       redisTarget: config.redis.queueTarget,
       worker: overrides.workerTuning,
+      isPinned,
     });
     const j = jobs;
     if (j) closers.push(() => j.close());
@@ -194,6 +199,8 @@ export async function createApiRuntime(config: Config, opts: RuntimeOptions): Pr
     closers.push(() => built.close());
     loopParts = built;
   }
+  pins = loopParts.store;
+  pins = loopParts.store;
   const loop = await createLoopAdmin({ config, clock, logger, metrics, parts: loopParts, registry, experiments: experiments.admin, jobs });
 
   return {

@@ -30,11 +30,14 @@ export interface CreateTrainingJobsDeps {
   redisTarget?: RedisTarget | undefined;
   /** Worker timings (tests shorten them). */
   worker?: TrainingWorkerTuning | undefined;
+  /** Whether a domain is pinned (the loop's store): `activate: 'if-better'` then does not activate. */
+  isPinned?: ((domain: string) => Promise<boolean>) | undefined;
 }
 
 /** The dependencies every runner shares, from config. */
-export function trainingRunDeps(d: Pick<CreateTrainingJobsDeps, 'config' | 'logger' | 'clock' | 'llm' | 'registry' | 'pipeline'>): TrainingRunDeps {
+export function trainingRunDeps(d: Pick<CreateTrainingJobsDeps, 'config' | 'logger' | 'clock' | 'llm' | 'registry' | 'pipeline' | 'isPinned'>): TrainingRunDeps {
   return {
+    isPinned: d.isPinned,
     llm: d.llm,
     registry: d.registry,
     pipeline: d.pipeline,

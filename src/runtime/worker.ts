@@ -20,6 +20,7 @@ import type { RuntimeOptions } from './options.js';
 import { createClosers } from './closers.js';
 import { setUpTracing } from './tracing.js';
 import { createLoopParts, type LoopRuntimeParts } from './loop.js';
+import { createRedisLoopStore } from '../store/redis-loop-store.js';
 import { createWorkerLoopServices } from './loop-worker-services.js';
 import { connectRedis, createRegistry } from './stores.js';
 
@@ -79,7 +80,9 @@ export async function createWorkerRuntime(config: Config, opts: RuntimeOptions):
       const registry = createRegistry({ config, logger, clock, closers, redis: cache, subscriber });
       await registry.start();
       const pipeline = pipelineOptions(config);
-      const run = trainingRunDeps({ config, logger, clock, llm, registry, pipeline });
+      // Pins are read from the loop's store (the API's PUT /admin/v1/pins): a pinned domain is never activated by a job.
+      const pins = createRedisLoopStore({ redis: cache, keyPrefix: config.redis.keyPrefix });
+      const run = trainingRunDeps({ config, logger, clock, llm, registry, pipeline, isPinned: async (domain) => (await pins.getPin(domain)) !== null });
       worker = startTrainingWorker({ ...run, ...workerTuning(config, overrides.workerTuning), connection: queue, keyPrefix: config.redis.keyPrefix, metrics });
       logger.info({ queue: worker.worker.name, dataDir: config.training.dataDir }, 'training worker started');
       if (config.loop.enabled) {
