@@ -222,9 +222,11 @@ const envSchema = z.object({
   /** Retraining schedules created (idempotently) at start: JSON, see loopSchedules. */
   LOOP_SCHEDULES: loopSchedules,
   /** Default interval between reads of a canary's results (a schedule's rollout.decisionInterval wins). */
-  LOOP_DECISION_INTERVAL_MS: int(60_000, 1_000, 86_400_000),
+  LOOP_DECISION_INTERVAL_MS: int(60_000, 100, 86_400_000),
   /** How often a run polls its training job. */
   LOOP_POLL_MS: int(10_000, 100, 3_600_000),
+  /** The shortest `every` a schedule may have (a run costs thousands of LLM calls; a test world lowers it). */
+  LOOP_MIN_EVERY_MS: int(60_000, 1_000, 86_400_000),
   /** Run the loop worker where the training worker runs (WORKER_ENABLED in the API, or `agp worker`). */
   LOOP_ENABLED: bool(true),
   /** OTEL_* (traces): src/observability/tracing-config.ts. */
@@ -322,6 +324,7 @@ function toConfig(e: z.output<typeof envSchema>) {
       schedules: e.LOOP_SCHEDULES,
       decisionIntervalMs: e.LOOP_DECISION_INTERVAL_MS,
       pollMs: e.LOOP_POLL_MS,
+      minEveryMs: e.LOOP_MIN_EVERY_MS,
       enabled: e.LOOP_ENABLED,
     },
   };
@@ -444,6 +447,7 @@ function checkLoopSchedules(cfg: ReturnType<typeof toConfig>): void {
         existing: null,
         source: 'config',
         exposureTtlMs: cfg.exposures.ttlSeconds * 1_000,
+        minEveryMs: cfg.loop.minEveryMs,
         defaultDecisionIntervalMs: cfg.loop.decisionIntervalMs,
         checkParams: (params) => checkScheduleParams(entry.domain, params),
       });

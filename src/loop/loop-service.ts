@@ -36,6 +36,8 @@ export interface LoopServiceDeps {
   newRunId(): string;
   /** EXPOSURE_TTL_SECONDS in ms (a schedule's window must fit in it). */
   exposureTtlMs: number;
+  /** LOOP_MIN_EVERY_MS (default: the schedule rules' one minute). */
+  minEveryMs?: number | undefined;
   /** LOOP_DECISION_INTERVAL_MS. */
   defaultDecisionIntervalMs: number;
   /** The trainer-parameter check; default: checkScheduleParams. */
@@ -127,6 +129,7 @@ export function createLoopService(deps: LoopServiceDeps): LoopService {
       existing,
       source: actor === 'config' ? 'config' : 'api',
       exposureTtlMs: deps.exposureTtlMs,
+      minEveryMs: deps.minEveryMs,
       defaultDecisionIntervalMs: deps.defaultDecisionIntervalMs,
       checkParams: (params) => checkParams(params, domain),
     });

@@ -140,6 +140,8 @@ export interface ScheduleContext {
   defaultDecisionIntervalMs?: Millis | undefined;
   /** The trainer's parameter check (throws InvalidInputError); params are not checked without it. */
   checkParams?: ((params: Record<string, unknown>) => void) | undefined;
+  /** LOOP_MIN_EVERY_MS: the shortest `every` accepted (default MIN_EVERY_MS; a test world lowers it). */
+  minEveryMs?: Millis | undefined;
 }
 
 function numberIn(v: unknown, field: string, lo: number, hi: number, opts: { loOpen?: boolean; integer?: boolean } = {}): number {
@@ -209,7 +211,8 @@ export function scheduleFromDraft(draft: ScheduleDraft, ctx: ScheduleContext): S
   if (hasEvery) {
     if (draft.tz !== undefined) throw invalid('tz applies to cron only; every counts from when the schedule was written');
     const everyMs = parseDuration(draft.every!, 'every');
-    if (everyMs < MIN_EVERY_MS) throw invalid(`every must be at least ${formatDuration(MIN_EVERY_MS)}, got ${formatDuration(everyMs)}`);
+    const minEvery = ctx.minEveryMs ?? MIN_EVERY_MS;
+    if (everyMs < minEvery) throw invalid(`every must be at least ${formatDuration(minEvery)} (LOOP_MIN_EVERY_MS), got ${formatDuration(everyMs)}`);
     cadence = { everyMs };
   } else {
     const cron = String(draft.cron).trim();

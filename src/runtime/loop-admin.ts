@@ -47,6 +47,7 @@ export async function createLoopAdmin(p: LoopAdminParts): Promise<LoopService> {
     clock,
     newRunId: () => newRunId(clock.now()),
     exposureTtlMs: config.exposures.ttlSeconds * 1_000,
+    minEveryMs: config.loop.minEveryMs,
     defaultDecisionIntervalMs: config.loop.decisionIntervalMs,
     onAudit: (record) => metrics.loop.audit(record),
   });

@@ -3,8 +3,9 @@
  * training queue and the loop's job schedulers), the LLM double simulating the taste world, and simulated
  * users (testkit/loop-world.ts) who rerank and click by their latent tastes.
  *
- * 1. From a deliberately weak active prompt, with no person acting after the run is fired: a dataset from
- *    live traffic → a trained prompt → the offline gate → a canary → promoted. Online NDCG@10 (the test's
+ * 1. From a deliberately weak active prompt, with no person acting once the schedule is written (its BullMQ
+ *    job scheduler fires the run, every 3 s here): a dataset from live traffic → a trained prompt → the
+ *    offline gate → a canary → promoted. Online NDCG@10 (the test's
  *    own, from the clicks it sent) is higher afterwards; the audit trail has every step, in order.
  * 2. A trainer forced to sabotage (the double's editPolicy 'sabotage'; its contrarian line is ignored while
  *    training and followed once the candidate exists) with a gate that lets anything through (minDelta −1):
@@ -13,8 +14,9 @@
  * 3. Crash: the loop worker in its own process (`agp worker`), SIGKILLed during training and during the canary
  *    decision, and restarted: no duplicate version, no second canary, the run finishes and the schedule goes on.
  *
- * Schedules fire at most once a minute, so each run is fired with POST …/run; the job scheduler's existence is
- * checked through GET (nextRunAt). LOOP_POLL_MS and LOOP_DECISION_INTERVAL_MS are short.
+ * Scenario 1 lowers LOOP_MIN_EVERY_MS so its schedule fires every 3 s; firings while the run is in progress are
+ * skipped (audited once). Scenarios 2 and 3 use a yearly cron and fire their runs with POST …/run (what they
+ * prove is the rollback and the crash, not the firing). LOOP_POLL_MS and LOOP_DECISION_INTERVAL_MS are short.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -38,6 +40,7 @@ const BASE_ENV = {
   ADMIN_TOKEN: TOKEN,
   LOOP_POLL_MS: '200',
   LOOP_DECISION_INTERVAL_MS: '250',
+  LOOP_MIN_EVERY_MS: '1000',
   EXPERIMENT_POLL_MS: '200',
   PROMPT_REFRESH_MS: '200',
   DEFAULT_DEADLINE_MS: '20000',
@@ -125,16 +128,22 @@ describe('the closed loop (in-process API and worker)', () => {
     const domain = 'loop-promote';
     const world = createLoopWorld({ users: 80, seed: 21, prefix: 'lp' });
     await admin.importActive(domain, WEAK, WEAK_PROMPT, 8);
-    const view = await admin.putSchedule(domain, schedule());
-    expect(view).toMatchObject({ domain, cron: CRON, windowMs: 3_600_000, paused: false, pinned: null });
+    const before = summarize(await world.traffic(http, { domain, perUser: 3 }));
+    // The one thing a person does: write the schedule. Its job scheduler fires the first run 3 s later.
+    const { cron: _yearly, tz: _tz, ...rest } = schedule();
+    const view = await admin.putSchedule(domain, { ...rest, every: '3s' });
+    expect(view).toMatchObject({ domain, everyMs: 3_000, cron: null, windowMs: 3_600_000, paused: false, pinned: null });
     expect(Date.parse(view.nextRunAt)).toBeGreaterThan(Date.now());
-    // The BullMQ job scheduler exists: GET reads its next firing back.
     const got = await admin.call('GET', `/admin/v1/schedules/${domain}`);
     expect(got.status).toBe(200);
     expect((got.body as { nextRunAt: string }).nextRunAt).toBe(view.nextRunAt);
-
-    const before = summarize(await world.traffic(http, { domain, perUser: 3 }));
-    const runId = await admin.runNow(domain);
+    const fired = await eventually(
+      async () => ((await admin.call('GET', `/admin/v1/schedules/${domain}/runs?limit=10`)).body as { runs: RunView[] }).runs,
+      (runs) => runs.length > 0,
+      { timeoutMs: 30_000, what: 'the schedule to fire a run' },
+    );
+    const runId = (fired.at(-1) as RunView).runId;
+    expect(fired.at(-1)).toMatchObject({ trigger: 'schedule' });
     // From here on only users act: reranks, clicks, and reads.
     const { run: canary, versionOf } = await canaryOf(admin, domain, runId);
     expect(canary).toMatchObject({ domain, baseVersion: WEAK, trainingJobId: `loop-${runId}` });
@@ -150,6 +159,9 @@ describe('the closed loop (in-process API and worker)', () => {
       else expect([WEAK, candidate]).toContain(s.promptVersion);
     });
     expect(done.outcome, done.reason).toBe('promoted');
+    // The proof is over; a person pauses the schedule so its next run (from the new prompt) stays out of the
+    // measurement below.
+    expect((await admin.call('POST', `/admin/v1/schedules/${domain}/pause`)).status).toBe(200);
     expect(await admin.activeVersion(domain)).toBe(candidate);
     expect((await admin.experiment(canary.experimentId)).state).toBe('stopped');
     await servingSettles(t, domain, candidate);
