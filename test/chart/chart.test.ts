@@ -701,7 +701,7 @@ describe('loop: values rendered into LOOP_*', () => {
     const objs = template(null);
     const data = appConfigMap(objs).data;
     expect(data.LOOP_SCHEDULES).toBeUndefined();
-    expect(loadConfig(effectiveEnv(mainContainer(apiDeployment(objs)), objs)).loop).toEqual({ schedules: [], decisionIntervalMs: 60_000, pollMs: 10_000, enabled: true });
+    expect(loadConfig(effectiveEnv(mainContainer(apiDeployment(objs)), objs)).loop).toEqual({ schedules: [], decisionIntervalMs: 60_000, pollMs: 10_000, minEveryMs: 60_000, enabled: true });
   });
 
   it('loop.schedules becomes LOOP_SCHEDULES (JSON, integers intact) for the API and the worker pods alike', () => {
@@ -709,7 +709,7 @@ describe('loop: values rendered into LOOP_*', () => {
     expect(appConfigMap(objs).data.LOOP_SCHEDULES).not.toMatch(/e\+/);
     for (const d of [apiDeployment(objs), workerDeployment(objs)!]) {
       const cfg = loadConfig(effectiveEnv(mainContainer(d), objs));
-      expect(cfg.loop, d.metadata.name).toEqual({ schedules, decisionIntervalMs: 30_000, pollMs: 5_000, enabled: false });
+      expect(cfg.loop, d.metadata.name).toEqual({ schedules, decisionIntervalMs: 30_000, pollMs: 5_000, minEveryMs: 60_000, enabled: false });
     }
   });
 
