@@ -92,9 +92,9 @@ describe('socket timeouts and the training queue bound', () => {
 
 describe('the loop (LOOP_*)', () => {
   it('defaults: no schedules, decisions every minute, training polled every 10 s, the loop worker on', () => {
-    expect(loadConfig({}).loop).toEqual({ schedules: [], decisionIntervalMs: 60_000, pollMs: 10_000, enabled: true });
+    expect(loadConfig({}).loop).toEqual({ schedules: [], decisionIntervalMs: 60_000, pollMs: 10_000, minEveryMs: 60_000, enabled: true });
     const c = loadConfig({ LOOP_DECISION_INTERVAL_MS: '5000', LOOP_POLL_MS: '250', LOOP_ENABLED: 'false', LOOP_SCHEDULES: ' ' });
-    expect(c.loop).toEqual({ schedules: [], decisionIntervalMs: 5_000, pollMs: 250, enabled: false });
+    expect(c.loop).toEqual({ schedules: [], decisionIntervalMs: 5_000, pollMs: 250, minEveryMs: 60_000, enabled: false });
   });
 
   it('LOOP_SCHEDULES is a JSON array of {domain, …PUT body}, kept as written', () => {

@@ -134,8 +134,11 @@ describe('scheduleFromDraft', () => {
   it('refuses a bad cadence', () => {
     expect(refuse({ cron: '0 3 * * *' })).toBe('give either every or cron, not both');
     expect(refusal(() => scheduleFromDraft({ window: '7d' }, ctx()))).toBe('give every (e.g. "1d") or cron (e.g. "0 3 * * *")');
-    expect(refuse({ every: '30s' })).toBe('every must be at least 1m, got 30s');
-    expect(refuse({ every: 59_999 })).toBe('every must be at least 1m, got 59999ms');
+    expect(refuse({ every: '30s' })).toBe('every must be at least 1m (LOOP_MIN_EVERY_MS), got 30s');
+    expect(refuse({ every: 59_999 })).toBe('every must be at least 1m (LOOP_MIN_EVERY_MS), got 59999ms');
+    // LOOP_MIN_EVERY_MS lowers the floor (a test world); the default is one minute.
+    expect(scheduleFromDraft({ every: '3s', window: '1d' }, { ...ctx(), minEveryMs: 1_000 }).everyMs).toBe(3_000);
+    expect(refusal(() => scheduleFromDraft({ every: '500ms', window: '1d' }, { ...ctx(), minEveryMs: 1_000 }))).toBe('every must be at least 1s (LOOP_MIN_EVERY_MS), got 500ms');
     expect(refuse({ every: 'daily' })).toMatch(/^every must be a duration/);
     expect(refuse({ tz: 'UTC' })).toMatch(/^tz applies to cron only/);
     expect(refusal(() => scheduleFromDraft({ cron: '0 3 * *', window: '1d' }, ctx()))).toMatch(/^cron "0 3 \* \*" must have 5 fields/);
