@@ -121,6 +121,7 @@ export const LoopRunSchema = z
     gate: GateResultSchema.optional(),
     experimentId: z.string().optional().describe('The canary experiment (GET /admin/v1/experiments/{id}).'),
     canaryStartedAt: z.number().optional(),
+    canaryWaitingSince: z.number().optional().describe('Set while the canary waits for another experiment of the domain to end (epoch ms).'),
     outcome: z.enum(RUN_OUTCOMES).optional(),
     reason: z.string().optional(),
     finishedAt: z.number().optional(),

@@ -99,7 +99,7 @@ export function createBullmqRunScheduler(opts: BullmqRunSchedulerOptions): Bullm
         return { nextRunAt: null };
       }
       // startDate only matters to a new scheduler (or a changed `every`): an existing one keeps its slot.
-      const repeat = schedule.everyMs !== undefined ? { every: schedule.everyMs, startDate: now() + schedule.everyMs } : { pattern: schedule.cron, ...(schedule.tz ? { tz: schedule.tz } : {}) };
+      const repeat = schedule.everyMs !== undefined ? { every: schedule.everyMs, startDate: now() + schedule.everyMs } : { pattern: schedule.cron, tz: schedule.tz ?? 'UTC' };
       const data: LoopJobData = { domain: schedule.domain, trigger: 'schedule' };
       await bounded(() => queue.upsertJobScheduler(id, repeat, { name: LOOP_JOB_NAME, data, opts: LOOP_JOB_OPTIONS }));
       return { nextRunAt: await nextRunAt(schedule.domain) };

@@ -200,7 +200,6 @@ export async function createApiRuntime(config: Config, opts: RuntimeOptions): Pr
     loopParts = built;
   }
   pins = loopParts.store;
-  pins = loopParts.store;
   const loop = await createLoopAdmin({ config, clock, logger, metrics, parts: loopParts, registry, experiments: experiments.admin, jobs });
 
   return {

@@ -1050,6 +1050,11 @@ export interface components {
                 metrics: {
                     [key: string]: unknown;
                 };
+                /**
+                 * @description Set when `activate: 'if-better'` found the version better but the domain is pinned (PUT /admin/v1/pins/{domain})
+                 * @enum {string}
+                 */
+                activationSkipped?: "pinned";
             };
             error?: string;
         };
@@ -1548,6 +1553,8 @@ export interface components {
             /** @description The canary experiment (GET /admin/v1/experiments/{id}). */
             experimentId?: string;
             canaryStartedAt?: number;
+            /** @description Set while the canary waits for another experiment of the domain to end (epoch ms). */
+            canaryWaitingSince?: number;
             /** @enum {string} */
             outcome?: "promoted" | "rolled_back" | "not_better" | "no_data" | "pinned" | "cancelled" | "failed";
             reason?: string;
