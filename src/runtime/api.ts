@@ -164,8 +164,8 @@ export async function createApiRuntime(config: Config, opts: RuntimeOptions): Pr
   let jobs: TrainingJobs | undefined;
   let trainingLlm: LlmClient | undefined;
   // The pins live in the loop's store, built below (it needs the jobs); read lazily by finished jobs.
-  let pins: Pick<LoopStore, 'getPin'> | undefined;
-  const isPinned = async (domain: string) => (await pins?.getPin(domain)) != null;
+  const pins: { store?: Pick<LoopStore, 'getPin'> } = {};
+  const isPinned = async (domain: string) => (await pins.store?.getPin(domain)) != null;
   if (overrides.jobs !== false) {
     // Training is batch work: it waits for an LLM slot instead of shedding like serving, so it gets its
     // own client (own concurrency gate and breaker) and never starves or trips the serving path.
@@ -199,7 +199,7 @@ export async function createApiRuntime(config: Config, opts: RuntimeOptions): Pr
     closers.push(() => built.close());
     loopParts = built;
   }
-  pins = loopParts.store;
+  pins.store = loopParts.store;
   const loop = await createLoopAdmin({ config, clock, logger, metrics, parts: loopParts, registry, experiments: experiments.admin, jobs });
 
   return {
