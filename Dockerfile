@@ -38,7 +38,10 @@ RUN apt-get update \
  && useradd --system --uid 10001 --gid agp --no-create-home --home-dir /nonexistent \
       --shell /usr/sbin/nologin agp
 
+# A V8 heap ceiling: without one V8 sizes the heap from the host's RAM and lets garbage pile up far past a pod's
+# memory limit (docs/reliability.md, "Heap ceiling"). The chart derives it from resources.limits.memory.
 ENV NODE_ENV=production \
+    NODE_OPTIONS=--max-old-space-size=384 \
     PORT=8080 \
     HOST=0.0.0.0 \
     TMPDIR=/tmp \

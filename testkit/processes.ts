@@ -208,14 +208,29 @@ export interface StartServerOptions {
 }
 
 /**
- * Starts the service on a free loopback port (PORT/HOST are set here; NODE_ENV defaults to production and
- * LOG_LEVEL to error) and waits until `readyPath` answers 200; a server that never gets ready is stopped.
+ * The V8 heap ceiling `npm start` (package.json), the image (Dockerfile) and the chart's default (three quarters
+ * of 512Mi) give the service unless NODE_OPTIONS is set: test/unit/heap-ceiling.test.ts keeps them equal.
+ */
+export const SERVICE_NODE_OPTIONS = '--max-old-space-size=384';
+
+/**
+ * Starts the service on a free loopback port (PORT/HOST are set here; NODE_ENV defaults to production,
+ * LOG_LEVEL to error and NODE_OPTIONS to `npm start`'s) and waits until `readyPath` answers 200; a server that never gets ready is stopped.
  */
 export async function startServerProcess(opts: StartServerOptions): Promise<ServerProcess> {
   const port = await freePort();
+  const base = opts.baseEnv ?? process.env;
   const child = spawnNode(opts.name ?? 'server', {
     args: opts.args ?? ['--import', 'tsx', 'src/server.ts'],
-    env: { ...(opts.baseEnv ?? process.env), NODE_ENV: 'production', LOG_LEVEL: 'error', ...opts.env, PORT: String(port), HOST: '127.0.0.1' },
+    env: {
+      ...base,
+      NODE_ENV: 'production',
+      LOG_LEVEL: 'error',
+      NODE_OPTIONS: base.NODE_OPTIONS || SERVICE_NODE_OPTIONS,
+      ...opts.env,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+    },
     ...(opts.nodeFlags ? { nodeFlags: opts.nodeFlags } : {}),
     ...(opts.stdout ? { stdout: opts.stdout } : {}),
     outputLimit: opts.outputLimit ?? 200_000,

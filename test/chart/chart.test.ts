@@ -25,6 +25,7 @@ import type { IContainer, IEnvVar, IPodSpec } from 'kubernetes-models/v1';
 import { PodMonitor, PrometheusRule, ServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1';
 import { LLM_CALL_OUTCOMES, METRIC } from '../../src/observability/metrics.js';
 import { loadConfig } from '../../src/config.js';
+import { SERVICE_NODE_OPTIONS } from '../../testkit/processes.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const CHART = path.join(ROOT, 'helm/agp-rerank');
@@ -728,6 +729,44 @@ describe('loop: values rendered into LOOP_*', () => {
     const r = helm(['template', RELEASE, CHART, ...(args as string[])]);
     expect(r.status).not.toBe(0);
     expect(r.stderr).toMatch(message as RegExp);
+  });
+});
+
+describe('heap ceiling: NODE_OPTIONS from nodeHeapMb or the memory limit', () => {
+  const nodeOptions = (d: K8sObject) => envOf(mainContainer(d)).filter((e) => e.name === 'NODE_OPTIONS').map((e) => e.value);
+  const withWorker = ['--set', 'redis.url=redis://redis:6379,worker.enabled=true'];
+
+  it('defaults: three quarters of 512Mi on the API and the worker, the same ceiling npm start and the image use', () => {
+    const objs = template(null, withWorker);
+    expect(nodeOptions(apiDeployment(objs))).toEqual([SERVICE_NODE_OPTIONS]);
+    expect(nodeOptions(workerDeployment(objs)!)).toEqual([SERVICE_NODE_OPTIONS]);
+  });
+
+  it.each([
+    ['2Gi', '1536'],
+    ['1G', '715'],
+    ['768M', '549'],
+  ])('a %s limit gives --max-old-space-size=%s', (limit, mb) => {
+    expect(nodeOptions(apiDeployment(template(null, ['--set', `resources.limits.memory=${limit}`])))).toEqual([`--max-old-space-size=${mb}`]);
+  });
+
+  it('nodeHeapMb wins over the limit, per deployment; a limit in bare bytes leaves the image default', () => {
+    const objs = template(null, [...withWorker, '--set', 'nodeHeapMb=200,worker.nodeHeapMb=900']);
+    expect(nodeOptions(apiDeployment(objs))).toEqual(['--max-old-space-size=200']);
+    expect(nodeOptions(workerDeployment(objs)!)).toEqual(['--max-old-space-size=900']);
+    expect(nodeOptions(apiDeployment(template(null, ['--set', 'resources.limits.memory=1000000000'])))).toEqual([]);
+  });
+
+  it('an extraEnv NODE_OPTIONS is the only one rendered', () => {
+    const objs = template(null, [...withWorker, '--set', 'extraEnv[0].name=NODE_OPTIONS,extraEnv[0].value=--max-old-space-size=300']);
+    expect(nodeOptions(apiDeployment(objs))).toEqual(['--max-old-space-size=300']);
+    expect(nodeOptions(workerDeployment(objs)!)).toEqual(['--max-old-space-size=300']);
+  });
+
+  it('refuses a negative nodeHeapMb', () => {
+    const r = helm(['template', RELEASE, CHART, '--set', 'nodeHeapMb=-1']);
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(/nodeHeapMb/);
   });
 });
 

@@ -270,3 +270,26 @@ checksum/secret: {{ include (print $.Template.BasePath "/secret.yaml") . | sha25
   readOnly: true
 {{- end }}
 {{- end -}}
+
+{{/*
+NODE_OPTIONS with the V8 heap ceiling (--max-old-space-size, MiB): heapMb, or three quarters of
+resources.limits.memory when it is given in Mi, Gi, M or G. Nothing when neither is known (the image's
+default applies) or when extraEnv sets NODE_OPTIONS itself.
+*/}}
+{{- define "agp-rerank.nodeOptionsEnv" -}}
+{{- $mb := int .heapMb -}}
+{{- if eq $mb 0 -}}
+{{- $lim := toString (dig "limits" "memory" "" (default dict .resources)) -}}
+{{- if regexMatch "^[0-9]+Mi$" $lim -}}{{- $mb = div (mul (int (trimSuffix "Mi" $lim)) 3) 4 -}}
+{{- else if regexMatch "^[0-9]+Gi$" $lim -}}{{- $mb = div (mul (int (trimSuffix "Gi" $lim)) 3072) 4 -}}
+{{- else if regexMatch "^[0-9]+M$" $lim -}}{{- $mb = div (mul (int (trimSuffix "M" $lim)) 3000000) 4194304 -}}
+{{- else if regexMatch "^[0-9]+G$" $lim -}}{{- $mb = div (mul (int (trimSuffix "G" $lim)) 3000000000) 4194304 -}}
+{{- end -}}
+{{- end -}}
+{{- $own := false -}}
+{{- range .extraEnv }}{{- if eq .name "NODE_OPTIONS" }}{{- $own = true }}{{- end }}{{- end -}}
+{{- if and (gt $mb 0) (not $own) }}
+- name: NODE_OPTIONS
+  value: "--max-old-space-size={{ $mb }}"
+{{- end -}}
+{{- end -}}
