@@ -1,5 +1,5 @@
 /**
- * `node --import tsx bench/exposure-cpu.ts [--rounds 2] [--blocks 20] [--block 250] [--users 200] [--dist dist] [--out exposure-cpu.json] [--cpu-prof-dir <dir>] [--no-events]`
+ * `node --import tsx bench/exposure-cpu.ts [--rounds 2] [--blocks 20] [--block 250] [--users 200] [--dist dist] [--out exposure-cpu.json] [--cpu-prof-dir <dir>] [--node-options <flags>] [--no-events]`
  *
  * The CPU one rerank adds by recording its exposure (issue 10: it must stay under 5 % of a cache-hit
  * rerank's CPU), measured end to end: the real HTTP service, on Redis, with an A/B experiment running on the
@@ -39,8 +39,12 @@ const { values: v } = parseArgs({
     out: { type: 'string' },
     dist: { type: 'string' },
     'cpu-prof-dir': { type: 'string' },
+    // The service's NODE_OPTIONS (default: npm start's heap ceiling), e.g. to A/B a V8 flag.
+    'node-options': { type: 'string' },
     // Skip the events-ingestion measurement (e.g. so a --cpu-prof profile holds the reranks only).
     'no-events': { type: 'boolean' },
+    // Warm-up requests before the measured blocks (both kinds, alternating per pass over the users).
+    warmup: { type: 'string' },
   },
   strict: true,
 });
@@ -50,6 +54,12 @@ const blockSize = Number(v.block ?? 250);
 const bodies = hitBodies(Number(v.users ?? 200));
 const TOKEN = 'bench-admin-token-0123456789';
 const SAMPLE_RATE = 0.5;
+/**
+ * Warm-up reranks (default 6,000): with 400, V8 was still optimizing (and re-optimizing) functions through
+ * the measured blocks, 100 compilations per block of 250 at first and 10–18 by the 12th (--trace-opt), on its
+ * helper threads; the recorded path, the newer code, paid more of it. Production runs for hours.
+ */
+const warmup = Number(v.warmup ?? 6_000);
 /** Wait after a block: the recorder gathers 20 ms, then writes; its work belongs to the block. */
 const SETTLE_MS = 120;
 
@@ -83,7 +93,7 @@ async function round(r: number): Promise<RoundResult> {
   const server = await startServerProcess({
     name: `exposure-cpu-${r}`,
     args: [...(v['cpu-prof-dir'] ? ['--cpu-prof', `--cpu-prof-dir=${v['cpu-prof-dir']}`] : []), ...(v.dist ? [join(v.dist, 'server.js')] : ['--import', 'tsx', 'src/server.ts'])],
-    baseEnv: baseEnv({}),
+    baseEnv: baseEnv(v['node-options'] ? { NODE_OPTIONS: v['node-options'] } : {}),
     env: {
       LOG_LEVEL: 'info',
       REDIS_URL: redis.url,
@@ -121,7 +131,7 @@ async function round(r: number): Promise<RoundResult> {
     // (with `i % 2` alone only even users were recorded, and the odd users' first catalogue writes, about
     // 3,000 SETs, landed in the first recorded blocks).
     let warmRecorded = 0;
-    for (let i = 0; i < bodies.length * 2; i++) {
+    for (let i = 0; i < Math.max(warmup, bodies.length * 2); i++) {
       const recorded = (i + Math.floor(i / bodies.length)) % 2 === 0;
       await rerank(i, recorded);
       if (recorded) warmRecorded++;

@@ -1,6 +1,6 @@
 /**
  * Recorder CPU bench: service-process CPU per recorded exposure on Redis, the experiment's running-sums
- * update (`applySums`) included, for each connection setup the runtime could use. It is what one rerank
+ * update (`applySums`) included, batched (standalone) and one script per operation (the Cluster's path). It is what one rerank
  * adds to the serving process when EXPOSURE_SAMPLE_RATE=1 (the default) and an A/B experiment is running.
  *
  * Each round records `--exposures` realistic exposures (bench/exposure-store.ts's shape, A/B arm, the sums
@@ -55,16 +55,19 @@ function realistic(): ExposureRecord {
   };
 }
 
-/** A connection setup: the store's connection (`cache` role, optionally auto-pipelined), with or without sums. */
+/**
+ * A store setup: batched (one script call per turn, a standalone Redis's default) or one script per operation
+ * (a Cluster's path, run here on the same standalone server), with or without the running sums.
+ */
 interface Setup {
   label: string;
-  autoPipelining: boolean;
+  batch: boolean;
   sums: boolean;
 }
 const setups: Setup[] = [
-  { label: 'cache-conn, put only', autoPipelining: false, sums: false },
-  { label: 'cache-conn, put + applySums', autoPipelining: false, sums: true },
-  { label: 'autopipelined-conn, put + applySums', autoPipelining: true, sums: true },
+  { label: 'per-operation, put + applySums', batch: false, sums: true },
+  { label: 'batched, put + applySums', batch: true, sums: true },
+  { label: 'batched, put only', batch: true, sums: false },
 ];
 
 if (v.only) setups.splice(0, setups.length, ...setups.filter((s) => s.label.includes(v.only ?? '')));
@@ -73,9 +76,9 @@ const results: Record<string, number[]> = Object.fromEntries(setups.map((s) => [
 try {
   for (let round = 0; round < ROUNDS; round++) {
     for (const s of round % 2 === 0 ? setups : [...setups].reverse()) {
-      const redis = createRedis(server.url, { role: 'cache', overrides: { enableAutoPipelining: s.autoPipelining } });
+      const redis = createRedis(server.url, { role: 'recorder' });
       if (!(await whenReady(redis, 5_000))) throw new Error('redis-server did not come up');
-      const store = createRedisExposureStore({ redis, keyPrefix: `b${round}` });
+      const store = createRedisExposureStore({ redis, keyPrefix: `b${round}`, batch: s.batch });
       let failed = 0;
       const recorder = createExposureRecorder({ store, ttlSeconds: TTL_SECONDS, sampleRate: 1, onOutcome: (o, n) => (o === 'recorded' ? undefined : (failed += n)) });
       const work = Array.from({ length: N }, () => {

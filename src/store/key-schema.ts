@@ -37,8 +37,30 @@ const USER_HASH_CHARS = 32;
  * plain UTF-8, so an id with a lone surrogate never shares a tag with the id where it reads as U+FFFD.
  */
 export function userHash(userId: string): string {
-  return createHash('sha256').update(identityBytes(userId)).digest('hex').slice(0, USER_HASH_CHARS);
+  let h = memo.cur.get(userId);
+  if (h !== undefined) return h;
+  h = memo.prev.get(userId) ?? idHash(userId);
+  if (memo.cur.size >= HASH_MEMO_SIZE) {
+    memo.prev = memo.cur;
+    memo.cur = new Map();
+  }
+  memo.cur.set(userId, h);
+  return h;
 }
+
+/** userHash without the memo: for ids seen once or twice (request ids), which would only churn it. */
+export function idHash(id: string): string {
+  return createHash('sha256').update(identityBytes(id)).digest('hex').slice(0, USER_HASH_CHARS);
+}
+
+/**
+ * Recent userHash results, two generations of HASH_MEMO_SIZE (a pure function's memo, not state). One rerank
+ * hashes its user for the profile, ranking-cache and exposure keys (up to six sha256 of the same id), and a
+ * sha256 costs 3–5 µs here: a measured hot path (docs/experiments-storage.md), and lru-cache's bookkeeping
+ * would cost about what it saves.
+ */
+const HASH_MEMO_SIZE = 8_192;
+const memo = { cur: new Map<string, string>(), prev: new Map<string, string>() };
 
 /** Shards of one experiment's running sums (a fixed number: changing it would orphan stored shards). */
 export const SUMS_SHARDS = 16;
@@ -217,7 +239,7 @@ export function createKeySchema(prefix: string = DEFAULT_KEY_PREFIX): KeySchema 
     promptDomains: () => `${reg}:domains`,
     promptActive: () => `${reg}:active`,
     promptActivatedChannel: () => `${p}:prompts:activated`,
-    exposureTag: (requestId: string) => userHash(requestId),
+    exposureTag: (requestId: string) => idHash(requestId),
     exposureDoc: (tag: string) => exposureBase(tag),
     exposureEvents: (tag: string) => `${exposureBase(tag)}:ev`,
     exposurePositives: (tag: string) => `${exposureBase(tag)}:pos`,

@@ -23,7 +23,7 @@ import { defineScript } from './redis-script.js';
 export const BUCKET_MS = 3_600_000;
 
 /** KEYS: bucket. ARGV: expiry (epoch s), now (epoch s), then (servedAt ms, requestId) pairs. */
-const TIME_INDEX_LUA = `
+export const TIME_INDEX_LUA = `
 redis.call('ZADD', KEYS[1], unpack(ARGV, 3))
 local ttl = redis.call('TTL', KEYS[1])
 local want = tonumber(ARGV[1])
@@ -43,6 +43,8 @@ return {doc, redis.call('HGETALL', KEYS[2])}
 export interface ExposureScanDeps {
   redis: RedisClient;
   keys: KeySchema;
+  /** Runs TIME_INDEX_LUA for one bucket another way (the store's batch on a standalone Redis). */
+  runIndex?: (bucket: string, args: Array<string | number>) => Promise<unknown>;
 }
 
 /** The time-index writer and the scan of one Redis exposure store. */
@@ -56,8 +58,9 @@ export interface ExposureTimeIndex {
 }
 
 /** Builds the time index over a connection. */
-export function createExposureTimeIndex({ redis, keys }: ExposureScanDeps): ExposureTimeIndex {
-  const index = defineScript(redis, TIME_INDEX_LUA, 1);
+export function createExposureTimeIndex({ redis, keys, runIndex }: ExposureScanDeps): ExposureTimeIndex {
+  const script = defineScript(redis, TIME_INDEX_LUA, 1);
+  const index = runIndex ?? ((bucket: string, args: Array<string | number>) => script(bucket, ...args));
   const read = defineScript(redis, READ_LUA, 2);
 
   const readOne = async (requestId: string): Promise<ScannedExposure | null> => {
@@ -87,7 +90,7 @@ export function createExposureTimeIndex({ redis, keys }: ExposureScanDeps): Expo
         [...buckets].map(([key, b]) => {
           // A document expires ttl after its write (not after its served time): the bucket outlives both.
           const expiry = Math.max(Math.ceil(((b.hour + 1) * BUCKET_MS) / 1000), nowS) + ttlSeconds;
-          return index(key, expiry, nowS, ...b.args);
+          return index(key, [expiry, nowS, ...b.args]);
         }),
       );
     },

@@ -17,6 +17,11 @@
  *   (docs/experiments-storage.md), so every command here counts.
  * - put also lists the exposures in their domain's hour bucket (redis-exposure-scan.ts): one more script call
  *   per (domain, hour) of the chunk, in the same write; `scan` streams a window from those buckets.
+ * - On a standalone Redis all of a turn's writes (each exposure's index step and document as ONE script,
+ *   PUT_LUA, since the two may share a script there; the time index; the running sums) go as one EVALSHA
+ *   (redis-lua-batch.ts), each operation with its own result. On a Cluster, or with `batch: false`, each is its
+ *   own script call as described above. Same keys, same semantics; an erased user's document is then never
+ *   written instead of written and taken back.
  * - applyEvents: ONE script on the exposure's slot: no document → nil; else HSETNX per dedupe key,
  *   HINCRBY the item's positive count for fresh positives, returns the counts before and after.
  * - deleteUser: a script on the user's slot (tombstone, read the index), then per exposure one script on
@@ -34,7 +39,9 @@ import { createKeySchema, DEFAULT_KEY_PREFIX, SUMS_SHARDS, sumsShard } from './k
 import { APPLY_SUMS_LUA, SEP, applySumsArgs } from './redis-sums-script.js';
 import { ensureConnected } from './redis-connection.js';
 import { defineScript } from './redis-script.js';
-import { createExposureTimeIndex } from './redis-exposure-scan.js';
+import { createExposureTimeIndex, TIME_INDEX_LUA } from './redis-exposure-scan.js';
+import { createLuaBatch } from './redis-lua-batch.js';
+import { APPLY_LUA, ERASE_BEGIN_LUA, ERASE_ONE_LUA, INDEX_LUA, POSITIVES_LUA, PUT_LUA, RELEASE_LUA } from './redis-exposure-scripts.js';
 import { createWriteCoalescer } from './redis-write-coalescing.js';
 import type { RedisClient } from './redis-connection.js';
 
@@ -47,103 +54,13 @@ export interface RedisExposureStoreOptions {
   erasureTombstoneSeconds?: number;
   /** Exposures written or erased concurrently (default 64). */
   concurrency?: number;
+  /**
+   * A turn's puts, time-index writes and sums as one script call (redis-lua-batch.ts). Default: on a
+   * standalone Redis; impossible on a Cluster (a batch spans slots). `false` keeps one script per operation,
+   * the Cluster's path, also on a standalone server (the tests and bench/exposure-store-cpu.ts run both).
+   */
+  batch?: boolean;
 }
-
-/** KEYS: index, tombstone. ARGV: tag, expiry (epoch s), now (epoch s), servedAt (ms). 1 = indexed, 0 = erased. */
-const INDEX_LUA = `
-local erased = redis.call('GET', KEYS[2])
-if erased and tonumber(erased) >= tonumber(ARGV[4]) then return 0 end
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[3])
-redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
--- Only ever extend (EXPIREAT … GT needs Redis 7): the index outlives every exposure it lists.
-local ttl = redis.call('TTL', KEYS[1])
-if ttl < 0 or ttl < tonumber(ARGV[2]) - tonumber(ARGV[3]) then redis.call('EXPIREAT', KEYS[1], ARGV[2]) end
-return 1
-`;
-
-/**
- * KEYS: doc, events, positives, claimed. ARGV: (dedupeKey, itemId, positive 1|0)*. nil when the document is
- * gone. Returns the claimed counts (what the experiment's sums reflect) and the counts now, and claims the
- * latter in the same step, so concurrent batches get consecutive, disjoint transitions.
- */
-const APPLY_LUA = `
-local ttl = redis.call('PTTL', KEYS[1])
-if ttl == -2 or redis.call('STRLEN', KEYS[1]) == 0 then return false end
-local claimed = redis.call('HGETALL', KEYS[4])
-local fresh = {}
-local moved = false
-for i = 1, #ARGV, 3 do
-  if redis.call('HSETNX', KEYS[2], ARGV[i], '1') == 1 then
-    fresh[#fresh + 1] = 1
-    if ARGV[i + 2] == '1' then
-      redis.call('HINCRBY', KEYS[3], ARGV[i + 1], 1)
-      moved = true
-    end
-  else
-    fresh[#fresh + 1] = 0
-  end
-end
-local now = redis.call('HGETALL', KEYS[3])
--- A retried batch (all duplicates) still returns claimed -> now, so a transition released after a failed
--- sums update is derived again; claiming is copying the counts.
-if moved or #claimed ~= #now then
-  redis.call('DEL', KEYS[4])
-  if #now > 0 then redis.call('HSET', KEYS[4], unpack(now)) end
-else
-  for i = 1, #now, 2 do
-    if redis.call('HGET', KEYS[4], now[i]) ~= now[i + 1] then
-      redis.call('DEL', KEYS[4])
-      redis.call('HSET', KEYS[4], unpack(now))
-      break
-    end
-  end
-end
-if ttl > 0 then
-  redis.call('PEXPIRE', KEYS[2], ttl)
-  redis.call('PEXPIRE', KEYS[3], ttl)
-  redis.call('PEXPIRE', KEYS[4], ttl)
-end
-return {fresh, claimed, now}
-`;
-
-/**
- * KEYS: doc, claimed. ARGV: n, then n flat (item, count) of the claim to undo, then the counts to restore.
- * Restores only when the claim is still the one given (no later batch claimed past it); 1 when restored.
- */
-const RELEASE_LUA = `
-if redis.call('STRLEN', KEYS[1]) == 0 then return 0 end
-local n = tonumber(ARGV[1])
-local cur = redis.call('HGETALL', KEYS[2])
-if #cur ~= n then return 0 end
-for i = 2, n + 1, 2 do
-  if redis.call('HGET', KEYS[2], ARGV[i]) ~= ARGV[i + 1] then return 0 end
-end
-redis.call('DEL', KEYS[2])
-if #ARGV > n + 1 then redis.call('HSET', KEYS[2], unpack(ARGV, n + 2)) end
-local ttl = redis.call('PTTL', KEYS[1])
-if ttl > 0 then redis.call('PEXPIRE', KEYS[2], ttl) end
-return 1
-`;
-
-/** KEYS: doc, positives. The positive counts, or nil when the document is gone. */
-const POSITIVES_LUA = `
-if redis.call('STRLEN', KEYS[1]) == 0 then return false end
-return redis.call('HGETALL', KEYS[2])
-`;
-
-/** KEYS: index, tombstone. ARGV: now (ms), tombstone TTL (s). Marks the erasure, returns the indexed tags. */
-const ERASE_BEGIN_LUA = `
-redis.call('SET', KEYS[2], ARGV[1], 'EX', ARGV[2])
-return redis.call('ZRANGE', KEYS[1], 0, -1)
-`;
-
-/** KEYS: doc, events, positives, claimed. ARGV: marker TTL (s). Leaves the empty marker; 1 when an exposure was there. */
-const ERASE_ONE_LUA = `
-local existed = redis.call('STRLEN', KEYS[1]) > 0 and 1 or 0
-redis.call('SET', KEYS[1], '', 'EX', ARGV[1])
-redis.call('DEL', KEYS[2], KEYS[3], KEYS[4])
-return existed
-`;
 
 /** A flat [k, v, k, v…] reply as a Map of numbers. */
 function countsOf(flat: unknown): Map<string, number> {
@@ -181,7 +98,10 @@ export function createRedisExposureStore(opts: RedisExposureStoreOptions): Expos
     eraseOne: defineScript(redis, ERASE_ONE_LUA, 4),
     applySums: defineScript(redis, APPLY_SUMS_LUA, 2),
   };
-  const timeIndex = createExposureTimeIndex({ redis, keys });
+  // Standalone: a turn's puts, time-index writes and sums are one EVALSHA (redis-lua-batch.ts). Cluster: one
+  // script per operation (their keys span slots), every command of a turn in one socket write per node.
+  const batch = redis.isCluster || opts.batch === false ? null : createLuaBatch(redis, { put: PUT_LUA, time: TIME_INDEX_LUA, sums: APPLY_SUMS_LUA });
+  const timeIndex = createExposureTimeIndex({ redis, keys, ...(batch ? { runIndex: (bucket, args) => batch.run('time', [bucket], args) } : {}) });
   const coalescer = createWriteCoalescer(redis);
   const exposureKeys = (tag: string) => [keys.exposureDoc(tag), keys.exposureEvents(tag), keys.exposurePositives(tag), keys.exposureClaimed(tag)] as const;
 
@@ -193,6 +113,7 @@ export function createRedisExposureStore(opts: RedisExposureStoreOptions): Expos
     const tag = keys.exposureTag(r.requestId);
     const [idx, tomb] = [keys.exposureUserIndex(r.userId), keys.exposureErasure(r.userId)];
     const doc = keys.exposureDoc(tag);
+    if (batch) return batch.run('put', [idx, tomb, doc], [tag, nowS + ttl, nowS, r.at, encodeExposure(r), ttl]).then((stored) => stored === 1);
     return Promise.all([script.index(idx, tomb, tag, nowS + ttl, nowS, r.at), redis.set(doc, encodeExposure(r), 'EX', ttl, 'NX')]).then(async ([indexed, set]) => {
       if (Number(indexed) === 1) return set === 'OK';
       // The user was erased after this exposure was served: take back the document if it was written.
@@ -204,7 +125,7 @@ export function createRedisExposureStore(opts: RedisExposureStoreOptions): Expos
   /** Writes `records` in chunks of `concurrency`: every command of a chunk leaves in one socket write. */
   const putChunk = async (records: readonly ExposureRecord[], ttl: number): Promise<boolean[]> => {
     const nowS = Math.floor(clock.now() / 1000);
-    coalescer.hold();
+    if (!batch) coalescer.hold();
     // The time index goes out in the same write; a member whose document is refused or taken back is
     // harmless (a scan skips an exposure without a document).
     const [stored] = await Promise.all([Promise.all(records.map((r) => putOne(r, ttl, nowS))), timeIndex.add(records, ttl, nowS)]);
@@ -271,9 +192,14 @@ export function createRedisExposureStore(opts: RedisExposureStoreOptions): Expos
       if (!args) return;
       const shard = sumsShard(update.userId);
       await ensureConnected(redis);
+      const [sums, totals] = [keys.experimentSums(experimentId, shard), keys.experimentUserTotals(experimentId, shard)];
+      if (batch) {
+        await batch.run('sums', [sums, totals], args);
+        return;
+      }
       // The recorder applies a batch's sums together: one socket write for all of them.
       coalescer.hold();
-      await script.applySums(keys.experimentSums(experimentId, shard), keys.experimentUserTotals(experimentId, shard), ...args);
+      await script.applySums(sums, totals, ...args);
     },
 
     async readSums(experimentId: string): Promise<ArmSums> {

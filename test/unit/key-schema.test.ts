@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { SUMS_SHARDS, clusterHashTag, createKeySchema, decodeSegment, encodeSegment, sumsShard, userHash } from '../../src/store/key-schema.js';
+import { SUMS_SHARDS, clusterHashTag, createKeySchema, decodeSegment, encodeSegment, idHash, sumsShard, userHash } from '../../src/store/key-schema.js';
 
 const base = { domain: 'movies', promptVersion: 'v1', userId: 'u1', historyDigest: 'abc123' };
 
@@ -58,6 +58,18 @@ describe('key schema', () => {
     // Well-formed ids keep the tag they always had (sha256 of UTF-8), so stored profiles stay reachable.
     expect(userHash('alice\ufffd')).toBe(createHash('sha256').update('alice\ufffd', 'utf8').digest('hex').slice(0, 32));
     expect(userHash('🎬')).toBe(createHash('sha256').update('🎬', 'utf8').digest('hex').slice(0, 32));
+  });
+
+  it('the memoised userHash always answers what the hash itself does, across memo generations', () => {
+    const ids = Array.from({ length: 20_000 }, (_, i) => (i % 7 === 0 ? `u\ud800${i}` : `user-${i}`));
+    // Three passes: first hashes, then hits in the current or the previous generation, then after flips.
+    for (let pass = 0; pass < 3; pass++) {
+      for (let i = pass; i < ids.length; i += 97) expect(userHash(ids[i]!)).toBe(idHash(ids[i]!));
+      for (const id of ids) userHash(id);
+    }
+    expect(idHash('alice')).toBe(createHash('sha256').update('alice', 'utf8').digest('hex').slice(0, 32));
+    // Request ids (exposure tags) use the unmemoised hash, with the same value.
+    expect(createKeySchema().exposureTag('r-1')).toBe(userHash('r-1'));
   });
 
   it('escapes domain, version and digest so separators cannot collide', () => {
