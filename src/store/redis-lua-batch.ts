@@ -70,7 +70,7 @@ interface Pending {
 }
 
 /**
- * An argument as the script must see it: a string, with any lone surrogate as U+FFFD. That is what ioredis
+ * A key or argument as the script must see it: a string, with any lone surrogate as U+FFFD. That is what ioredis
  * sends for a separate argument (UTF-8 encoding replaces it), and cjson would refuse the escaped surrogate
  * JSON.stringify writes, failing the whole batch.
  */
@@ -89,7 +89,7 @@ type ScriptHost = Record<string, ((...args: Array<string | number>) => Promise<u
 export function createLuaBatch<K extends string>(redis: RedisClient, ops: Readonly<Record<K, string>>): LuaBatch<K> {
   if (redis.isCluster) throw new Error('createLuaBatch: a batch spans slots; use one script per operation on a Cluster');
   const lua = batchLua(ops);
-  // Sent by digest like every script here (redis-script.ts); the key count varies, so it is the first argument.
+  // Sent by digest like every script here (redis-script.ts); numkeys is always 0 (the keys ride in the JSON).
   const name = `agp_batch_${createHash('sha1').update(lua).digest('hex').slice(0, 16)}`;
   const host = redis as unknown as ScriptHost;
   if (typeof host[name] !== 'function') redis.defineCommand(name, { lua });
@@ -98,7 +98,7 @@ export function createLuaBatch<K extends string>(redis: RedisClient, ops: Readon
 
   let queue: Pending[] = [];
   const send = (batch: Pending[]) => {
-    const payload = JSON.stringify(batch.map((p) => [p.op, p.keys, p.args.map(wellFormed)]));
+    const payload = JSON.stringify(batch.map((p) => [p.op, p.keys.map(wellFormed), p.args.map(wellFormed)]));
     call.call(redis, 0, payload).then(
       (reply) => {
         const results = Array.isArray(reply) ? (reply as unknown[]) : [];

@@ -56,7 +56,7 @@ describe('Lua batch (standalone)', () => {
     expect(await redis.get(`${p}:n`)).toBe('11');
   });
 
-  it('passes arguments as ioredis would: numbers as decimal strings, a lone surrogate as U+FFFD, any byte of JSON', async () => {
+  it('passes keys and arguments as ioredis would: numbers as decimal strings, a lone surrogate as U+FFFD, any byte of JSON', async () => {
     const batch = createLuaBatch(redis, OPS);
     const p = uniquePrefix();
     const odd = ['lone \ud800 high', 'quote " backslash \\ tab \t unit \u001f', 'ünïcödé 🎬', '{"json":[1,2]}'];
@@ -66,6 +66,9 @@ describe('Lua batch (standalone)', () => {
     await redis.set(`${direct}:s0`, odd[0]!);
     expect(await redis.getBuffer(`${p}:s0`)).toEqual(await redis.getBuffer(`${direct}:s0`));
     expect(await Promise.all(odd.slice(1).map((_, i) => redis.get(`${p}:s${i + 1}`)))).toEqual(odd.slice(1));
+    // A key too: the same bytes ioredis would address it by.
+    expect(await batch.run('setnx', [`${p}:key\udc00`], ['k'])).toBe(1);
+    expect(await redis.get(`${p}:key\udc00`)).toBe('k');
     await batch.run('setnx', [`${p}:num`], [1_733_350_000_123]);
     expect(await redis.get(`${p}:num`)).toBe('1733350000123');
   });
