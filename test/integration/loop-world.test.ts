@@ -130,9 +130,16 @@ async function abTest(candidate: string) {
       },
     });
     served.push(...wave);
-    const results = json(await admin('GET', `/admin/v1/experiments/${id}`));
+    const first = json(await admin('GET', `/admin/v1/experiments/${id}`));
     const ms = Date.now() - started;
-    if (results.comparison.decision !== 'inconclusive' || ms > DECISION_BUDGET_MS) {
+    if (first.comparison.decision !== 'inconclusive' || ms > DECISION_BUDGET_MS) {
+      // The recorder writes off the request path and a batch's running sums ride with its next write: wait
+      // until every exposure served is in the sums before comparing them with the test's own numbers.
+      const counted = (r: { arms: Array<{ exposures: number }> }) => r.arms.reduce((a, x) => a + x.exposures, 0);
+      const results = await eventually(async () => json(await admin('GET', `/admin/v1/experiments/${id}`)), (r) => counted(r) >= served.length, {
+        what: `${served.length} exposures in the experiment's sums`,
+        timeoutMs: 10_000,
+      });
       const arm = (name: string) => summarize(served, (s) => s.experiment?.arm === name);
       return { id, results, served, ms, control: arm('control'), candidate: arm('candidate') };
     }
