@@ -15,8 +15,8 @@
  *
  * Not for a Cluster: a batch's keys span slots. Callers keep their one-script-per-operation path there.
  */
-import { createHash } from 'node:crypto';
 import type { RedisClient } from './redis-connection.js';
+import { defineScript } from './redis-script.js';
 
 /** An operation's outcome in the batch's reply: its script returned a number, or it raised (-1). */
 const FAILED = -1;
@@ -80,26 +80,19 @@ function wellFormed(v: string | number): string {
   return s.isWellFormed() ? s : s.toWellFormed();
 }
 
-type ScriptHost = Record<string, ((...args: Array<string | number>) => Promise<unknown>) | undefined>;
-
 /**
  * Builds a batch over `ops` on a standalone connection.
  * @throws Error on a Cluster connection (a batch would be cross-slot).
  */
 export function createLuaBatch<K extends string>(redis: RedisClient, ops: Readonly<Record<K, string>>): LuaBatch<K> {
   if (redis.isCluster) throw new Error('createLuaBatch: a batch spans slots; use one script per operation on a Cluster');
-  const lua = batchLua(ops);
-  // Sent by digest like every script here (redis-script.ts); numkeys is always 0 (the keys ride in the JSON).
-  const name = `agp_batch_${createHash('sha1').update(lua).digest('hex').slice(0, 16)}`;
-  const host = redis as unknown as ScriptHost;
-  if (typeof host[name] !== 'function') redis.defineCommand(name, { lua });
-  const call = host[name];
-  if (!call) throw new Error(`createLuaBatch: ${name} was not defined`);
+  // By digest like every script here; numkeys 0: the keys ride in the JSON.
+  const call = defineScript(redis, batchLua(ops), 0);
 
   let queue: Pending[] = [];
   const send = (batch: Pending[]) => {
     const payload = JSON.stringify(batch.map((p) => [p.op, p.keys.map(wellFormed), p.args.map(wellFormed)]));
-    call.call(redis, 0, payload).then(
+    call(payload).then(
       (reply) => {
         const results = Array.isArray(reply) ? (reply as unknown[]) : [];
         batch.forEach((p, i) => {
