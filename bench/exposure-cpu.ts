@@ -1,5 +1,5 @@
 /**
- * `node --import tsx bench/exposure-cpu.ts [--rounds 2] [--blocks 20] [--block 250] [--users 200] [--dist dist] [--out exposure-cpu.json] [--cpu-prof-dir <dir>] [--node-options <flags>] [--no-events]`
+ * `node --import tsx bench/exposure-cpu.ts [--rounds 2] [--blocks 20] [--block 250] [--users 200] [--warmup 6000] [--gather-ms 100] [--dist dist] [--out exposure-cpu.json] [--cpu-prof-dir <dir>] [--node-options=<flags>] [--no-events]`
  *
  * The CPU one rerank adds by recording its exposure (issue 10: it must stay under 5 % of a cache-hit
  * rerank's CPU), measured end to end: the real HTTP service, on Redis, with an A/B experiment running on the
@@ -24,7 +24,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Pool } from 'undici';
 import { isSampled } from '../src/experiments/exposure-recorder.js';
-import { cpuMicros, REPO_ROOT, startServerProcess, stopAll, threadCpuMicros } from '../testkit/processes.js';
+import { cpuMicros, cpuNanos, REPO_ROOT, startServerProcess, stopAll, threadCpuMicros } from '../testkit/processes.js';
 import { startLlmDouble } from '../testkit/llm-double.js';
 import { startRedisServer } from '../testkit/redis-server.js';
 import { baseEnv } from './lib/context.js';
@@ -45,6 +45,8 @@ const { values: v } = parseArgs({
     'no-events': { type: 'boolean' },
     // Warm-up requests before the measured blocks (both kinds, alternating per pass over the users).
     warmup: { type: 'string' },
+    // EXPOSURE_GATHER_MS of the service (default 100, the service's default).
+    'gather-ms': { type: 'string' },
   },
   strict: true,
 });
@@ -60,8 +62,10 @@ const SAMPLE_RATE = 0.5;
  * helper threads; the recorded path, the newer code, paid more of it. Production runs for hours.
  */
 const warmup = Number(v.warmup ?? 6_000);
-/** Wait after a block: the recorder gathers 20 ms, then writes; its work belongs to the block. */
-const SETTLE_MS = 120;
+/** The recorder's gather (EXPOSURE_GATHER_MS; default: the service's own, 100 ms). */
+const gatherMs = Number(v['gather-ms'] ?? 100);
+/** Wait after a block: the recorder gathers, then writes; its work belongs to the block. */
+const SETTLE_MS = gatherMs + 120;
 
 /** A request id on the chosen side of the sample. */
 function requestId(recorded: boolean): string {
@@ -103,6 +107,7 @@ async function round(r: number): Promise<RoundResult> {
       LLM_MODEL: 'bench-model',
       ADMIN_TOKEN: TOKEN,
       EXPOSURE_SAMPLE_RATE: String(SAMPLE_RATE),
+      EXPOSURE_GATHER_MS: String(gatherMs),
     },
     stdout: 'ignore',
   });
@@ -146,13 +151,13 @@ async function round(r: number): Promise<RoundResult> {
       // ABBA: recorded, not, not, recorded, …: a drift of the machine within a pair cancels.
       const recorded = b % 4 === 0 || b % 4 === 3;
       const t0 = threadCpuMicros(server.pid);
-      const c0 = cpuMicros(server.pid);
+      const c0 = cpuNanos(server.pid);
       for (let i = 0; i < blockSize; i++) {
         const text = await rerank(b * blockSize + i, recorded);
         if (recorded && served.length < 4_000) served.push(JSON.parse(text) as { requestId: string; ranking: Array<{ id: string }> });
       }
       await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
-      const us = (cpuMicros(server.pid) - c0) / blockSize;
+      const us = (cpuNanos(server.pid) - c0) / 1e3 / blockSize;
       (recorded ? out.recordedUs : out.notRecordedUs).push(us);
       order.push({ recorded, us });
       const per = diffThreads(t0, threadCpuMicros(server.pid), blockSize);
@@ -170,7 +175,7 @@ async function round(r: number): Promise<RoundResult> {
       out.threads[kind] = Object.fromEntries(Object.entries(threadSums[kind]).map(([k, t]) => [k, { user: Math.round(t.user / half), sys: Math.round(t.sys / half) }]));
     }
     // Proof that the bench did what it says: every recorded request (and none of the others) is an exposure.
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await new Promise((resolve) => setTimeout(resolve, 2 * gatherMs + 300));
     const exp = JSON.parse((await call('GET', `/admin/v1/experiments/${expId}`, undefined, admin)).text) as { arms: Array<{ exposures: number }> };
     out.exposures.counted = exp.arms.reduce((a, x) => a + x.exposures, 0) - warmRecorded;
     if (!v['no-events']) out.eventsPerCpuSecond = await ingestEvents(pool, server.pid, served);

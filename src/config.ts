@@ -143,6 +143,12 @@ const envSchema = z.object({
   EXPOSURE_TTL_SECONDS: int(604_800, 60, 31_536_000),
   /** Fraction of reranks whose exposure is recorded (deterministic per requestId). */
   EXPOSURE_SAMPLE_RATE: z.coerce.number().min(0).max(1).default(1),
+  /**
+   * How long the recorder gathers exposures before one batched write. Longer: fewer writes (each costs the
+   * serving process a socket round, docs/experiments-storage.md), and events sent sooner than this after
+   * their response wait for their exposure (EventIngestion's late look) before they count as unattributed.
+   */
+  EXPOSURE_GATHER_MS: int(100, 0, 5_000),
   /** Bound of the in-memory exposure store (used without Redis). */
   EXPOSURE_MEMORY_MAX: int(100_000, 1, 100_000_000),
   /** Byte bound of the in-memory exposure store (a count alone does not bound memory). */
@@ -287,7 +293,7 @@ function toConfig(e: z.output<typeof envSchema>) {
       maxChars: e.PROFILE_MAX_CHARS,
     },
     prompts: { file: e.PROMPT_FILE, refreshMs: e.PROMPT_REFRESH_MS },
-    exposures: { ttlSeconds: e.EXPOSURE_TTL_SECONDS, sampleRate: e.EXPOSURE_SAMPLE_RATE, memoryMax: e.EXPOSURE_MEMORY_MAX, memoryMaxBytes: e.EXPOSURE_MEMORY_MAX_BYTES },
+    exposures: { ttlSeconds: e.EXPOSURE_TTL_SECONDS, sampleRate: e.EXPOSURE_SAMPLE_RATE, gatherMs: e.EXPOSURE_GATHER_MS, memoryMax: e.EXPOSURE_MEMORY_MAX, memoryMaxBytes: e.EXPOSURE_MEMORY_MAX_BYTES },
     catalogue: { ttlSeconds: e.ITEM_CATALOGUE_TTL_SECONDS, memoryMax: e.ITEM_CATALOGUE_MEMORY_MAX },
     experiments: {
       maxRunning: e.EXPERIMENTS_MAX_RUNNING,

@@ -2,7 +2,8 @@
  * The events ingestion service behind POST /v1/events, written against the ExposureStore port.
  *
  * Per call: validate every event (event-validation.ts), group the valid ones by requestId, then per exposure
- * (concurrently, at most GROUP_CONCURRENCY at a time): read it; unknown, expired or erased → unattributed;
+ * (concurrently, at most GROUP_CONCURRENCY at a time): read it; unknown, expired or erased → unattributed
+ * (after one late look, `lateExposureMs` later, for the ids not found: the exposure may still be gathering);
  * an item not in its served list → rejected ITEM_NOT_EXPOSED; the rest go to the store in ONE atomic
  * applyEvents, which deduplicates them (a retried batch counts nothing twice) and returns the exposure's
  * positive counts just before and after. That transition, turned into a running-sums update by the
@@ -38,6 +39,15 @@ export interface EventIngestionOptions {
   clock: Clock;
   /** Oldest acceptable `ts`: the exposure TTL (an older event cannot be about a stored exposure). */
   maxAgeMs: number;
+  /**
+   * An exposure is written a gather after its response (exposure-recorder.ts), so an event sent at once can
+   * arrive first. A call that finds no exposure for some request ids waits this long, ONCE for all of them,
+   * and looks again before it counts them unattributed (default 0: no second look). Only calls with unknown
+   * ids pay it.
+   */
+  lateExposureMs?: number;
+  /** How the late look waits (tests pass a fake). */
+  sleep?: (ms: number) => Promise<void>;
   /**
    * The running-sums update of one exposure's positive-count transition (the statistics' business); null or
    * absent: no sums are kept. Called only for exposures served under an experiment whose counts changed.
@@ -77,11 +87,18 @@ const changed = (a: PositiveCounts, b: PositiveCounts): boolean => a.size !== b.
 export function createEventIngestion(opts: EventIngestionOptions): EventIngestion {
   const { store } = opts;
 
-  /** Attributes, deduplicates and stores the events of one requestId. */
-  async function applyGroup(requestId: string, events: ValidEvent[], t: Tally): Promise<void> {
+  const lateMs = opts.lateExposureMs ?? 0;
+  const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+
+  /**
+   * Attributes, deduplicates and stores the events of one requestId. Without an exposure: `late` (when it
+   * gets a second look) collects the group, else its events are unattributed.
+   */
+  async function applyGroup(requestId: string, events: ValidEvent[], t: Tally, late?: Array<[string, ValidEvent[]]>): Promise<void> {
     const exposure = await store.get(requestId);
     if (!exposure) {
-      t.unattributed += events.length;
+      if (late) late.push([requestId, events]);
+      else t.unattributed += events.length;
       return;
     }
     const served = new Set(exposure.served);
@@ -141,12 +158,19 @@ export function createEventIngestion(opts: EventIngestionOptions): EventIngestio
         else groups.set(v.requestId, [v]);
       });
 
-      const pending = [...groups];
-      const worker = async () => {
-        for (let next = pending.shift(); next; next = pending.shift()) await applyGroup(next[0], next[1], t);
+      const run = async (pending: Array<[string, ValidEvent[]]>, late?: Array<[string, ValidEvent[]]>) => {
+        const worker = async () => {
+          for (let next = pending.shift(); next; next = pending.shift()) await applyGroup(next[0], next[1], t, late);
+        };
+        await Promise.all(Array.from({ length: Math.min(GROUP_CONCURRENCY, pending.length) }, worker));
       };
       try {
-        await Promise.all(Array.from({ length: Math.min(GROUP_CONCURRENCY, pending.length) }, worker));
+        const late: Array<[string, ValidEvent[]]> = [];
+        await run([...groups], lateMs > 0 ? late : undefined);
+        if (late.length > 0) {
+          await sleep(lateMs);
+          await run(late);
+        }
       } catch (err) {
         throw new UnavailableError(`the exposure store failed: ${err instanceof Error ? err.message : String(err)}`);
       }

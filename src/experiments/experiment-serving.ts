@@ -24,7 +24,7 @@ import type { Method, Usage } from '../agp/types.js';
 import { assignUser } from './assignment.js';
 import type { ArmServing } from './experiment-sums.js';
 import { exposureSums } from './experiment-sums.js';
-import { isSampled, type ExposureRecorder } from './exposure-recorder.js';
+import type { ExposureRecorder } from './exposure-recorder.js';
 import type { CatalogueRecorder } from './item-catalogue.js';
 import { teamDraftInterleave } from './interleaving.js';
 import type { ExperimentRecord, ExposureRecord } from './ports.js';
@@ -77,8 +77,6 @@ export interface ExperimentServingDeps {
    * path; item-catalogue.ts): only recorded exposures need titles, so the rest cost nothing.
    */
   catalogue?: CatalogueRecorder | undefined;
-  /** EXPOSURE_SAMPLE_RATE, for the catalogue's gate (default 1). */
-  sampleRate?: number | undefined;
   /** Called once per exposure served under an experiment (Prometheus, bounded labels). */
   onExperimentExposure?: (experiment: ExperimentRecord, arms: readonly string[]) => void;
   /** Where requests of a domain with a running shadow experiment are offered after they were served. */
@@ -132,6 +130,8 @@ export function createExperimentServing(deps: ExperimentServingDeps): Experiment
   };
 
   function record(input: RerankInput, ctx: ServeContext, served: ServedRerank, exp: LoadedExperiment | undefined, serving: ArmServing[]): void {
+    // Sampled out: nothing to build (neither the exposure, nor its sums, nor the catalogue check).
+    if (deps.recorder.sampledOut(ctx.requestId)) return;
     const ids = servedIds(input, served.out, ctx.topN);
     const n = ids.length;
     const historyLength = (input.prompt ?? deps.activePrompt(input.domain)).historyLength;
@@ -152,7 +152,7 @@ export function createExperimentServing(deps: ExperimentServingDeps): Experiment
     };
     deps.recorder.record(exposure, exp ? exposureSums(exposure, exp.record, serving) : null);
     // Only the items an exposure refers to (the history it used, every candidate): what a build looks up.
-    if (deps.catalogue && isSampled(ctx.requestId, deps.sampleRate ?? 1)) {
+    if (deps.catalogue) {
       deps.catalogue.observe(input.domain, history.length === 0 ? input.candidates : [...history, ...input.candidates]);
     }
   }

@@ -52,16 +52,6 @@ export function latencyBucket(ms: number): number {
   return i === -1 ? LATENCY_BOUNDS_MS.length : i;
 }
 
-/** Every user-total field, zero: a user delta must name each field the totals hold (user-level-fold.ts). */
-function zeroUserSums(): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const m of OUTCOME_METRICS) {
-    out[served(m)] = 0;
-    out[baseline(m)] = 0;
-  }
-  return out;
-}
-
 /** The arms an exposure counts for: its A/B arm, or both arms of an interleaved list. */
 export function exposureArms(exposure: ExposureRecord, experiment: Pick<ExperimentRecord, 'mode' | 'arms'>): string[] {
   if (!exposure.experiment) return [];
@@ -84,7 +74,8 @@ export function exposureSums(exposure: ExposureRecord, experiment: Pick<Experime
       fallbacks: s?.fellBack ? 1 : 0,
       [`lat.${latencyBucket(s?.latencyMs ?? 0)}`]: 1,
     };
-    users.push({ arm, count: 1, sums: zeroUserSums() });
+    // Only the count moves: the fold carries the user's stored fields by 0 (user-level-fold.ts).
+    users.push({ arm, count: 1, sums: {} });
   }
   if (experiment.mode === 'interleave') increments[INTERLEAVE_TALLY] = { ties: 1 };
   return { userId: exposure.userId, increments, users };
@@ -136,7 +127,7 @@ export function eventSums(exposure: ExposureRecord, experiment: Pick<ExperimentR
     const view = interleaved ? arm : null;
     const [from, to] = [armOutcomes(exposure, view, before), armOutcomes(exposure, view, after)];
     const inc: Record<string, number> = {};
-    const user = zeroUserSums();
+    const user: Record<string, number> = {};
     for (const m of OUTCOME_METRICS) {
       for (const [field, a, b] of [
         [served(m), from.served[m], to.served[m]],

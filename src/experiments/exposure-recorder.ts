@@ -50,6 +50,11 @@ export interface ExposureRecorder {
    * requestId or an erased user adds nothing).
    */
   record(exposure: ExposureRecord, sums?: SumsUpdate | null): void;
+  /**
+   * True, and counted `sampled_out`, when the requestId is outside the sample: the caller then builds no
+   * exposure at all (record() would only count it).
+   */
+  sampledOut(requestId: string): boolean;
   /** Resolves once everything enqueued before the call has been written (or failed). */
   flush(): Promise<void>;
   /** Exposures waiting to be written. */
@@ -169,6 +174,11 @@ export function createExposureRecorder(opts: ExposureRecorderOptions): ExposureR
       } catch {
         // record() is called from serving: a bug in a metric callback must not fail a rerank.
       }
+    },
+    sampledOut(requestId) {
+      if (isSampled(requestId, opts.sampleRate)) return false;
+      count('sampled_out');
+      return true;
     },
     async flush() {
       while (draining) await draining;

@@ -20,7 +20,10 @@ export interface UserTotals {
 /** The change of one user in one arm (ports.ts UserDelta without the arm). */
 export interface UserChange {
   count: number;
-  /** Deltas per field. Name every field the user's totals hold (zeros allowed): only these are folded. */
+  /**
+   * Deltas per field; a field the user's totals hold but the change does not name moves by 0 (its cross term
+   * still moves with the count), so an exposure, which changes only the count, names none.
+   */
   sums: Readonly<Record<string, number>>;
 }
 
@@ -45,9 +48,13 @@ export function foldUserChange(before: UserTotals, change: UserChange): { after:
   if (users !== 0) increments[USER_FIELDS.users] = users;
   if (n1 !== n0) increments[USER_FIELDS.countSq] = n1 * n1 - n0 * n0;
   const sums: Record<string, number> = { ...before.sums };
-  for (const [field, d] of Object.entries(change.sums)) {
+  // The stored fields first, in their order, then new ones: the Lua fold's order, so both stores add the
+  // same terms in the same sequence.
+  const fields = Object.keys(before.sums);
+  for (const field of Object.keys(change.sums)) if (!Object.hasOwn(before.sums, field)) fields.push(field);
+  for (const field of fields) {
     const t0 = before.sums[field] ?? 0;
-    const t1 = t0 + d;
+    const t1 = t0 + (change.sums[field] ?? 0);
     sums[field] = t1;
     const ssq = t1 * t1 - t0 * t0;
     const cross = n1 * t1 - n0 * t0;

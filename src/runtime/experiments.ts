@@ -36,11 +36,10 @@ import { createMemoryShadowStore } from '../store/memory-shadow-store.js';
 import { createRedisShadowStore } from '../store/redis-shadow-store.js';
 
 /**
- * The recorder gathers exposures this long before writing a batch: at low or sequential load a batch of one
- * costs its own round trips (bench/exposure-cpu.ts, docs/experiments-storage.md); events arriving sooner
- * than this after their response are unattributed, which a client's render-then-report loop does not hit.
+ * How much longer than the recorder's gather an event call waits for exposures it did not find: the write of
+ * a gathered batch (one script call) and a Redis hiccup's worth.
  */
-const RECORDER_GATHER_MS = 20;
+const LATE_EXPOSURE_MARGIN_MS = 200;
 
 /** Everything of the experiments the API serves. */
 export interface ExperimentsRuntime {
@@ -110,7 +109,7 @@ export async function createExperimentsRuntime(p: ExperimentsParts): Promise<Exp
     store: exposures,
     ttlSeconds: config.exposures.ttlSeconds,
     sampleRate: config.exposures.sampleRate,
-    gatherMs: RECORDER_GATHER_MS,
+    gatherMs: config.exposures.gatherMs,
     onOutcome: (outcome, n) => metrics.exposuresRecorded.inc({ outcome }, n),
   });
 
@@ -140,6 +139,7 @@ export async function createExperimentsRuntime(p: ExperimentsParts): Promise<Exp
     store: exposures,
     clock,
     maxAgeMs: config.exposures.ttlSeconds * 1_000,
+    lateExposureMs: config.exposures.gatherMs + LATE_EXPOSURE_MARGIN_MS,
     async sumsDelta(exposure, before, after) {
       const def = exposure.experiment ? await definitionOf(exposure.experiment.id) : null;
       return def ? eventSums(exposure, def, before, after) : null;
@@ -185,7 +185,6 @@ export async function createExperimentsRuntime(p: ExperimentsParts): Promise<Exp
   const serving = createExperimentServing({
     shadow,
     catalogue: catalogueRecorder,
-    sampleRate: config.exposures.sampleRate,
     reranker: p.reranker,
     experiments: running,
     recorder,

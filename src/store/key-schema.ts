@@ -22,9 +22,9 @@
  * scheduled and of pinned domains are keys of their own (no tag), written after the domain's key and read
  * tolerant of holes (redis-loop-store.ts).
  */
-import { createHash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 import type { ProfileKey } from '../agp/ports.js';
-import { identityBytes } from '../agp/text-identity.js';
+import { identityBytes, isWellFormedText } from '../agp/text-identity.js';
 
 /** The default key prefix (REDIS_KEY_PREFIX). */
 export const DEFAULT_KEY_PREFIX = 'agp';
@@ -50,7 +50,11 @@ export function userHash(userId: string): string {
 
 /** userHash without the memo: for ids seen once or twice (request ids), which would only churn it. */
 export function idHash(id: string): string {
-  return createHash('sha256').update(identityBytes(id)).digest('hex').slice(0, USER_HASH_CHARS);
+  // The one-shot crypto.hash (Node ≥ 20.12; engines asks 20.19) skips the Hash object and the Buffer: 0.3 µs
+  // against 1.1–1.6 µs for a UUID, and every recorded rerank hashes its requestId. A well-formed string
+  // hashes as its UTF-8, the very bytes identityBytes gives it, so every key keeps its name.
+  const digest = isWellFormedText(id) ? hash('sha256', id, 'hex') : createHash('sha256').update(identityBytes(id)).digest('hex');
+  return digest.slice(0, USER_HASH_CHARS);
 }
 
 /**

@@ -147,4 +147,30 @@ describe('event ingestion', () => {
     await ingestion.ingest(batch);
     expect(await store.readSums('exp-1')).toEqual({ treatment: { positives: 2 } });
   });
+
+  it('looks again, once, for exposures not found: an exposure written while the call waited counts, a truly unknown id is unattributed', async () => {
+    const waits: number[] = [];
+    const ref: { store?: ExposureStore } = {};
+    const { ingestion, store: s } = await setup({
+      lateExposureMs: 300,
+      // The recorder's batch lands while the call waits.
+      sleep: async (ms) => {
+        waits.push(ms);
+        await ref.store?.put([exposure({ requestId: 'r-late', at: NOW - 10 })], 3_600);
+      },
+    });
+    ref.store = s;
+    const result = await ingestion.ingest([
+      { requestId: 'r1', itemId: 'item-3', type: 'click' },
+      { requestId: 'r-late', itemId: 'item-3', type: 'click' },
+      { requestId: 'r-late', itemId: 'item-4', type: 'impression' },
+      { requestId: 'never', itemId: 'item-3', type: 'click' },
+    ]);
+    expect(result).toEqual({ accepted: 3, duplicates: 0, unattributed: 1, rejected: [] });
+    expect(waits).toEqual([300]);
+    expect([...((await s.positives('r-late')) ?? new Map())]).toEqual([['item-3', 1]]);
+    // Every id found at once: no wait at all.
+    expect((await ingestion.ingest([{ requestId: 'r1', itemId: 'item-4', type: 'click' }])).accepted).toBe(1);
+    expect(waits).toEqual([300]);
+  });
 });

@@ -29,7 +29,7 @@ const reranker: Reranker = {
 
 function recorder() {
   const got: Array<{ e: ExposureRecord; sums: SumsUpdate | null | undefined }> = [];
-  const r: ExposureRecorder = { record: (e, sums) => void got.push({ e, sums }), flush: async () => {}, pending: 0 };
+  const r: ExposureRecorder = { record: (e, sums) => void got.push({ e, sums }), sampledOut: () => false, flush: async () => {}, pending: 0 };
   return { r, got };
 }
 
@@ -44,17 +44,19 @@ function loaded(mode: 'ab' | 'interleave', arms: LoadedExperiment['arms'], traff
 const prompt = { domain: 'shop', version: 'v9', text: 'p', historyLength: 3 };
 
 describe('experiment serving', () => {
-  it('feeds the item catalogue the used history and every candidate, only for reranks inside the exposure sample', async () => {
-    const { r } = recorder();
+  it('feeds the item catalogue the used history and every candidate, only for reranks inside the exposure sample (the rest build no exposure)', async () => {
+    const { r: inner, got } = recorder();
+    const r: ExposureRecorder = { ...inner, record: inner.record, sampledOut: (id) => !isSampled(id, 0.5) };
     const seen: Array<{ domain: string; ids: string[] }> = [];
     const catalogue = { observe: (domain: string, items: readonly { id: string }[]) => void seen.push({ domain, ids: items.map((i) => i.id) }), flush: async () => {}, pending: 0 };
-    const s = createExperimentServing({ reranker, experiments: { forDomain: () => undefined }, recorder: r, activePrompt: () => prompt, catalogue, sampleRate: 0.5 });
+    const s = createExperimentServing({ reranker, experiments: { forDomain: () => undefined }, recorder: r, activePrompt: () => prompt, catalogue });
     const requestIds = Array.from({ length: 40 }, (_, i) => `req-${i}`);
     for (const requestId of requestIds) await s.serve(input('u1'), { requestId, at: 0 });
     const inSample = requestIds.filter((id) => isSampled(id, 0.5));
     expect(inSample.length).toBeGreaterThan(0);
     expect(inSample.length).toBeLessThan(40);
     expect(seen).toHaveLength(inSample.length);
+    expect(got.map((g) => g.e.requestId)).toEqual(inSample);
     expect(seen[0]).toEqual({ domain: 'shop', ids: ['h5', 'h6', 'h7', ...candidates.map((c) => c.id)] });
   });
 
@@ -123,7 +125,7 @@ describe('experiment serving', () => {
 
   it('a failing metrics hook or recorder never fails the rerank', async () => {
     const exp = loaded('ab', [{ name: 'x', method: 'baseline' }, { name: 'y', method: 'baseline' }]);
-    const r: ExposureRecorder = { record: () => { throw new Error('boom'); }, flush: async () => {}, pending: 0 };
+    const r: ExposureRecorder = { record: () => { throw new Error('boom'); }, sampledOut: () => false, flush: async () => {}, pending: 0 };
     const s = createExperimentServing({ reranker, experiments: { forDomain: () => exp }, recorder: r, activePrompt: () => prompt, onExperimentExposure: () => { throw new Error('hook'); } });
     await expect(s.serve(input('u1'), { requestId: 'r', at: 0 })).resolves.toMatchObject({ experiment: { id: 'exp-ab' } });
   });

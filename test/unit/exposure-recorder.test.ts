@@ -105,4 +105,12 @@ describe('exposure recorder', () => {
     expect(counts).toEqual({ sampled_out: 4 });
     expect(memory.size).toBe(0);
   });
+
+  it('sampledOut(): the same hash as record(), counting what it keeps out', () => {
+    const { counts, onOutcome } = counter();
+    const recorder = createExposureRecorder({ store: createMemoryExposureStore({ maxEntries: 10 }), ttlSeconds: 60, sampleRate: 0.25, onOutcome });
+    const ids = Array.from({ length: 400 }, (_, i) => `request-${i}`);
+    expect(ids.map((id) => recorder.sampledOut(id))).toEqual(ids.map((id) => !isSampled(id, 0.25)));
+    expect(counts).toEqual({ sampled_out: ids.filter((id) => !isSampled(id, 0.25)).length });
+  });
 });

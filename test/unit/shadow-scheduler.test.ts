@@ -96,7 +96,7 @@ describe('shadow scheduler', () => {
 
   it('serving under a shadow experiment serves and records exactly what it would without one', async () => {
     const got: ExposureRecord[] = [];
-    const recorder: ExposureRecorder = { record: (e, sums) => void got.push({ ...e, ...(sums ? { sums } : {}) }), flush: async () => {}, pending: 0 };
+    const recorder: ExposureRecorder = { record: (e, sums) => void got.push({ ...e, ...(sums ? { sums } : {}) }), sampledOut: () => false, flush: async () => {}, pending: 0 };
     const served = instant([1, 0, 2, 3, 4]);
     const offered: string[][] = [];
     const shadow = { offer: (_e: LoadedExperiment, _r: string, _i: RerankInput, s: () => readonly string[]) => void offered.push([...s()]) };
