@@ -9,7 +9,7 @@
  * part of the value. JSON keeps any id (quotes, separators, non-ASCII) unambiguous. Measured sizes:
  * docs/experiments-storage.md.
  */
-import type { ExposureRecord } from './ports.js';
+import type { EncodedExposure, ExposureRecord, ExposureWrite } from './ports.js';
 
 /** Version tag of the layout (first element); a value with another tag decodes as null. */
 const LAYOUT = 1;
@@ -36,6 +36,16 @@ export function encodeExposure(r: ExposureRecord): string {
     r.baseline,
     r.history,
   ]);
+}
+
+/** An exposure as a store writes it: its routing fields and its document. */
+export function encodedExposure(r: ExposureRecord): EncodedExposure {
+  return { requestId: r.requestId, domain: r.domain, userId: r.userId, at: r.at, doc: encodeExposure(r) };
+}
+
+/** The document of a write (encoded now unless it already was). */
+export function exposureDoc(w: ExposureWrite): string {
+  return 'doc' in w ? w.doc : encodeExposure(w);
 }
 
 const isString = (v: unknown): v is string => typeof v === 'string';

@@ -7,7 +7,8 @@
  * Sampling is deterministic per requestId (a hash, not a coin), so every replica and every retry of a
  * request agrees on whether it is kept.
  */
-import type { ExposureRecord, ExposureStore, SumsUpdate } from './ports.js';
+import { encodedExposure } from './exposure-codec.js';
+import type { EncodedExposure, ExposureRecord, ExposureStore, SumsUpdate } from './ports.js';
 
 /** What happened to an exposure handed to record() (bounded label values of the exposures metric). */
 export type RecordOutcome = 'recorded' | 'sampled_out' | 'dropped' | 'failed' | 'sums_failed';
@@ -84,9 +85,13 @@ export function createExposureRecorder(opts: ExposureRecorderOptions): ExposureR
   const count = (outcome: RecordOutcome, n = 1) => {
     if (n > 0) opts.onOutcome?.(outcome, n);
   };
-  /** An exposure to write, or (`written`) one already written whose sums are still to be applied. */
+  /**
+   * An exposure to write, or (`written`) one already written whose sums are still to be applied. Encoded at
+   * record() (ports.ts EncodedExposure): a flat string waits out the gather, not the served list's objects.
+   */
   interface Job {
-    exposure: ExposureRecord;
+    write: EncodedExposure;
+    experimentId: string | null;
     sums: SumsUpdate | null;
     written: boolean;
     attempts: number;
@@ -103,10 +108,9 @@ export function createExposureRecorder(opts: ExposureRecorderOptions): ExposureR
   let draining: Promise<void> | undefined;
 
   const applySums = async (job: Job) => {
-    const experiment = job.exposure.experiment;
-    if (!job.sums || !experiment) return;
+    if (!job.sums || job.experimentId === null) return;
     try {
-      await opts.store.applySums(experiment.id, job.sums);
+      await opts.store.applySums(job.experimentId, job.sums);
     } catch {
       // Retried with the next batch, so a short blip costs nothing.
       if (job.attempts + 1 < SUMS_ATTEMPTS) deferred.push({ ...job, written: true, attempts: job.attempts + 1 });
@@ -119,7 +123,7 @@ export function createExposureRecorder(opts: ExposureRecorderOptions): ExposureR
     const sumsApplied = Promise.all(sumsDue.map(applySums));
     let written: readonly boolean[] = [];
     try {
-      if (toWrite.length > 0) written = await opts.store.put(toWrite.map((j) => j.exposure), opts.ttlSeconds);
+      if (toWrite.length > 0) written = await opts.store.put(toWrite.map((j) => j.write), opts.ttlSeconds);
       // The rest were dropped by an erasure that came after they were served, or were already stored (a
       // retried write): not a failure, and they add nothing to any sums.
       count('recorded', written.filter(Boolean).length);
@@ -135,7 +139,7 @@ export function createExposureRecorder(opts: ExposureRecorderOptions): ExposureR
     }
     await sumsApplied;
     toWrite.forEach((j, i) => {
-      if (written[i] === true && j.sums && j.exposure.experiment) deferred.push({ ...j, written: true, attempts: 0 });
+      if (written[i] === true && j.sums && j.experimentId !== null) deferred.push({ ...j, written: true, attempts: 0 });
     });
   };
 
@@ -169,7 +173,7 @@ export function createExposureRecorder(opts: ExposureRecorderOptions): ExposureR
       try {
         if (!isSampled(exposure.requestId, opts.sampleRate)) return count('sampled_out');
         if (queue.length >= maxQueue) return count('dropped');
-        queue.push({ exposure, sums: sums ?? null, written: false, attempts: 0 });
+        queue.push({ write: encodedExposure(exposure), experimentId: exposure.experiment?.id ?? null, sums: sums ?? null, written: false, attempts: 0 });
         startDrain();
       } catch {
         // record() is called from serving: a bug in a metric callback must not fail a rerank.

@@ -41,6 +41,23 @@ export interface ExposureRecord {
   history: readonly string[];
 }
 
+/**
+ * An exposure already encoded (exposure-codec.ts `encodedExposure`): what a store needs to route and write
+ * it, and its document. The recorder encodes at record() time, so the object graph of a served list (a few
+ * hundred small objects) dies young instead of surviving the gather into the old generation.
+ */
+export interface EncodedExposure {
+  requestId: string;
+  domain: string;
+  userId: string;
+  at: number;
+  /** encodeExposure() of the record. */
+  doc: string;
+}
+
+/** What ExposureStore.put takes: a record, or one already encoded. */
+export type ExposureWrite = ExposureRecord | EncodedExposure;
+
 /** One event ready to be stored: validated, attributed to an exposure, with its deduplication key. */
 export interface EventWrite {
   /** Unique per exposure: `eventId` when the caller gave one, else (itemId, type); see event-validation.ts. */
@@ -102,7 +119,7 @@ export interface ExposureStore {
    * now (false: an exposure of a user erased after it was served is dropped; a requestId already stored keeps
    * its first write, so a retried write is harmless and reports false).
    */
-  put(records: readonly ExposureRecord[], ttlSeconds: number): Promise<readonly boolean[]>;
+  put(records: readonly ExposureWrite[], ttlSeconds: number): Promise<readonly boolean[]>;
   /** The exposure of a requestId, or null when unknown, expired or erased. */
   get(requestId: string): Promise<ExposureRecord | null>;
   /**

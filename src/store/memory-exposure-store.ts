@@ -14,8 +14,8 @@
  */
 import { LRUCache } from 'lru-cache';
 import type { Clock } from '../agp/ports.js';
-import { decodeExposure, encodeExposure } from '../experiments/exposure-codec.js';
-import type { ArmSums, EventApplication, EventWrite, ExposureRecord, ExposureStore, PositiveCounts, ScannedExposure, SumsUpdate } from '../experiments/ports.js';
+import { decodeExposure, exposureDoc } from '../experiments/exposure-codec.js';
+import type { ArmSums, EventApplication, EventWrite, ExposureRecord, ExposureStore, ExposureWrite, PositiveCounts, ScannedExposure, SumsUpdate } from '../experiments/ports.js';
 import { foldUserChange } from '../experiments/user-level-fold.js';
 import type { UserTotals } from '../experiments/user-level-fold.js';
 import { userHash } from './key-schema.js';
@@ -108,7 +108,7 @@ export function createMemoryExposureStore(opts: MemoryExposureStoreOptions): Mem
   const erasedAfter = (owner: string, servedAt: number) => floor >= servedAt || (tombstones.get(owner) ?? -Infinity) >= servedAt;
   const sums = new Map<string, ExperimentSums>();
 
-  const putOne = (r: ExposureRecord, ttl: number): boolean => {
+  const putOne = (r: ExposureWrite, ttl: number): boolean => {
     const digest = userHash(r.userId);
     if (erasedAfter(digest, r.at)) return false;
     let owner = byUser.get(digest);
@@ -116,7 +116,7 @@ export function createMemoryExposureStore(opts: MemoryExposureStoreOptions): Mem
     // A requestId built by concatenation (randomUUID is) would keep its pieces alive: store a flat copy.
     const requestId = exactCopy(r.requestId);
     if (entries.has(requestId)) return false; // the first write wins, as with SET NX
-    entries.set(requestId, { doc: exactCopy(encodeExposure(r)), owner }, { ttl });
+    entries.set(requestId, { doc: exactCopy(exposureDoc(r)), owner }, { ttl });
     owner.requestIds.add(requestId);
     return true;
   };
@@ -125,7 +125,7 @@ export function createMemoryExposureStore(opts: MemoryExposureStoreOptions): Mem
     get size() {
       return entries.size;
     },
-    put(records: readonly ExposureRecord[], ttlSeconds: number): Promise<readonly boolean[]> {
+    put(records: readonly ExposureWrite[], ttlSeconds: number): Promise<readonly boolean[]> {
       const ttl = Math.max(1, Math.round(ttlSeconds * 1000));
       return Promise.resolve(records.map((r) => putOne(r, ttl)));
     },

@@ -32,8 +32,8 @@
  *
  * Redis errors propagate: the recorder counts them, the ingestion service turns them into a 503.
  */
-import type { ArmSums, EventApplication, EventWrite, ExposureRecord, ExposureStore, PositiveCounts, SumsUpdate } from '../experiments/ports.js';
-import { decodeExposure, encodeExposure } from '../experiments/exposure-codec.js';
+import type { ArmSums, EventApplication, EventWrite, ExposureStore, ExposureWrite, PositiveCounts, SumsUpdate } from '../experiments/ports.js';
+import { decodeExposure, exposureDoc } from '../experiments/exposure-codec.js';
 import type { Clock } from '../agp/ports.js';
 import { createKeySchema, DEFAULT_KEY_PREFIX, SUMS_SHARDS, sumsShard } from './key-schema.js';
 import { APPLY_SUMS_LUA, SEP, applySumsArgs } from './redis-sums-script.js';
@@ -109,12 +109,12 @@ export function createRedisExposureStore(opts: RedisExposureStoreOptions): Expos
    * One exposure's two writes (issued at once, not awaited here): the user-index script and the document.
    * Settles true when the exposure is stored and listed.
    */
-  const putOne = (r: ExposureRecord, ttl: number, nowS: number): Promise<boolean> => {
+  const putOne = (r: ExposureWrite, ttl: number, nowS: number): Promise<boolean> => {
     const tag = keys.exposureTag(r.requestId);
     const [idx, tomb] = [keys.exposureUserIndex(r.userId), keys.exposureErasure(r.userId)];
     const doc = keys.exposureDoc(tag);
-    if (batch) return batch.run('put', [idx, tomb, doc], [tag, nowS + ttl, nowS, r.at, encodeExposure(r), ttl]).then((stored) => stored === 1);
-    return Promise.all([script.index(idx, tomb, tag, nowS + ttl, nowS, r.at), redis.set(doc, encodeExposure(r), 'EX', ttl, 'NX')]).then(async ([indexed, set]) => {
+    if (batch) return batch.run('put', [idx, tomb, doc], [tag, nowS + ttl, nowS, r.at, exposureDoc(r), ttl]).then((stored) => stored === 1);
+    return Promise.all([script.index(idx, tomb, tag, nowS + ttl, nowS, r.at), redis.set(doc, exposureDoc(r), 'EX', ttl, 'NX')]).then(async ([indexed, set]) => {
       if (Number(indexed) === 1) return set === 'OK';
       // The user was erased after this exposure was served: take back the document if it was written.
       if (set === 'OK') await redis.del(doc);
@@ -123,7 +123,7 @@ export function createRedisExposureStore(opts: RedisExposureStoreOptions): Expos
   };
 
   /** Writes `records` in chunks of `concurrency`: every command of a chunk leaves in one socket write. */
-  const putChunk = async (records: readonly ExposureRecord[], ttl: number): Promise<boolean[]> => {
+  const putChunk = async (records: readonly ExposureWrite[], ttl: number): Promise<boolean[]> => {
     const nowS = Math.floor(clock.now() / 1000);
     if (!batch) coalescer.hold();
     // The time index goes out in the same write; a member whose document is refused or taken back is
