@@ -1,5 +1,5 @@
 /**
- * `node --import tsx bench/exposure-cpu.ts [--rounds 2] [--blocks 20] [--block 250] [--users 200] [--warmup 6000] [--gather-ms 100] [--dist dist] [--out exposure-cpu.json] [--cpu-prof-dir <dir>] [--node-options=<flags>] [--no-events]`
+ * `node --import tsx bench/exposure-cpu.ts [--rounds 2] [--blocks 20] [--block 250] [--users 200] [--warmup 6000] [--gather-ms 100] [--concurrency 1] [--dist dist] [--out exposure-cpu.json] [--cpu-prof-dir <dir>] [--node-options=<flags>] [--no-events]`
  *
  * The CPU one rerank adds by recording its exposure (issue 10: it must stay under 5 % of a cache-hit
  * rerank's CPU), measured end to end: the real HTTP service, on Redis, with an A/B experiment running on the
@@ -47,6 +47,8 @@ const { values: v } = parseArgs({
     warmup: { type: 'string' },
     // EXPOSURE_GATHER_MS of the service (default 100, the service's default).
     'gather-ms': { type: 'string' },
+    // Requests in flight within a block (default 1, sequential); the cache-hit CPU bench uses 50.
+    concurrency: { type: 'string' },
   },
   strict: true,
 });
@@ -64,6 +66,7 @@ const SAMPLE_RATE = 0.5;
 const warmup = Number(v.warmup ?? 6_000);
 /** The recorder's gather (EXPOSURE_GATHER_MS; default: the service's own, 100 ms). */
 const gatherMs = Number(v['gather-ms'] ?? 100);
+const concurrency = Math.max(1, Number(v.concurrency ?? 1));
 /** Wait after a block: the recorder gathers, then writes; its work belongs to the block. */
 const SETTLE_MS = gatherMs + 120;
 
@@ -84,6 +87,13 @@ const llm = await startLlmDouble();
 const EVENT_CALLS = 200;
 const EVENT_TYPES = ['impression', 'click', 'add_to_cart', 'click', 'purchase'];
 
+/**
+ * Every measured block's monotonic interval (µs; the clock of a --cpu-prof profile's timestamps), written
+ * next to the profiles with --cpu-prof-dir, so bench/lib/cpuprofile-blocks.ts can split a profile into the
+ * recorded and the unrecorded blocks and say per function where the added CPU goes.
+ */
+const blockTimes: Array<{ round: number; recorded: boolean; startUs: number; endUs: number }> = [];
+
 interface RoundResult {
   recordedUs: number[];
   notRecordedUs: number[];
@@ -96,7 +106,7 @@ interface RoundResult {
 async function round(r: number): Promise<RoundResult> {
   const server = await startServerProcess({
     name: `exposure-cpu-${r}`,
-    args: [...(v['cpu-prof-dir'] ? ['--cpu-prof', `--cpu-prof-dir=${v['cpu-prof-dir']}`] : []), ...(v.dist ? [join(v.dist, 'server.js')] : ['--import', 'tsx', 'src/server.ts'])],
+    args: [...(v['cpu-prof-dir'] ? ['--cpu-prof', `--cpu-prof-dir=${v['cpu-prof-dir']}`, '--cpu-prof-interval=200'] : []), ...(v.dist ? [join(v.dist, 'server.js')] : ['--import', 'tsx', 'src/server.ts'])],
     baseEnv: baseEnv(v['node-options'] ? { NODE_OPTIONS: v['node-options'] } : {}),
     env: {
       LOG_LEVEL: 'info',
@@ -111,7 +121,7 @@ async function round(r: number): Promise<RoundResult> {
     },
     stdout: 'ignore',
   });
-  const pool = new Pool(server.origin, { connections: 1 });
+  const pool = new Pool(server.origin, { connections: concurrency });
   const call = async (method: 'GET' | 'POST', path: string, body?: string, headers: Record<string, string> = {}) => {
     const res = await pool.request({ method, path, headers: { 'content-type': 'application/json', ...headers }, ...(body === undefined ? {} : { body }) });
     return { status: res.statusCode, text: await res.body.text() };
@@ -152,12 +162,19 @@ async function round(r: number): Promise<RoundResult> {
       const recorded = b % 4 === 0 || b % 4 === 3;
       const t0 = threadCpuMicros(server.pid);
       const c0 = cpuNanos(server.pid);
-      for (let i = 0; i < blockSize; i++) {
-        const text = await rerank(b * blockSize + i, recorded);
-        if (recorded && served.length < 4_000) served.push(JSON.parse(text) as { requestId: string; ranking: Array<{ id: string }> });
-      }
+      const startUs = Number(process.hrtime.bigint() / 1000n);
+      // `concurrency` requests in flight (1: one after another), all of the block's kind.
+      let next = 0;
+      const lane = async () => {
+        for (let i = next++; i < blockSize; i = next++) {
+          const text = await rerank(b * blockSize + i, recorded);
+          if (recorded && served.length < 4_000) served.push(JSON.parse(text) as { requestId: string; ranking: Array<{ id: string }> });
+        }
+      };
+      await Promise.all(Array.from({ length: concurrency }, lane));
       await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
       const us = (cpuNanos(server.pid) - c0) / 1e3 / blockSize;
+      blockTimes.push({ round: r, recorded, startUs, endUs: Number(process.hrtime.bigint() / 1000n) });
       (recorded ? out.recordedUs : out.notRecordedUs).push(us);
       order.push({ recorded, us });
       const per = diffThreads(t0, threadCpuMicros(server.pid), blockSize);
@@ -242,7 +259,7 @@ for (const r of results) {
 const summary = {
   at: new Date().toISOString(),
   command: `node --import tsx bench/exposure-cpu.ts ${process.argv.slice(2).join(' ')}`.trim(),
-  method: `one process per round, EXPOSURE_SAMPLE_RATE=${SAMPLE_RATE}, request ids chosen in or out of the sample; ${blocks} alternating (ABBA) blocks of ${blockSize} sequential cache hits per round`,
+  method: `one process per round, EXPOSURE_SAMPLE_RATE=${SAMPLE_RATE}, request ids chosen in or out of the sample; ${blocks} alternating (ABBA) blocks of ${blockSize} cache hits per round, ${concurrency === 1 ? "sequential" : `${concurrency} in flight`}, EXPOSURE_GATHER_MS=${gatherMs}`,
   rounds,
   notRecordedUsPerRerank: Math.round(base),
   recordedUsPerRerank: Math.round(mean(results.flatMap((r) => r.recordedUs))),
@@ -258,6 +275,7 @@ const summary = {
   eventsPerServiceCpuSecond: { runs: results.map((r) => Math.round(r.eventsPerCpuSecond)), how: `POST /v1/events, ${EVENT_CALLS} sequential calls of 100 events on Redis, after the round's reranks` },
 };
 process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+if (v['cpu-prof-dir']) await writeFile(join(v['cpu-prof-dir'], 'blocks.json'), `${JSON.stringify({ blockSize, blocks: blockTimes })}\n`);
 const outDir = join(REPO_ROOT, 'bench', 'results');
 await mkdir(outDir, { recursive: true });
 await writeFile(v.out?.includes('/') ? v.out : join(outDir, v.out ?? 'exposure-cpu.json'), `${JSON.stringify(summary, null, 2)}\n`);
