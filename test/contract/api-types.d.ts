@@ -83,7 +83,7 @@ export interface paths {
         put?: never;
         /**
          * Report what users did with served lists
-         * @description Attributes 1–1,000 outcome events (each an `OutcomeEvent`) to the reranks that served them, by `requestId`. A retried batch counts nothing twice. Unknown or expired request ids are `unattributed`; items that were not served are rejected with `ITEM_NOT_EXPOSED`; other invalid events are rejected one by one. A 503 means nothing of the batch may have been stored: retry the same batch.
+         * @description Attributes 1–1,000 outcome events (each an `OutcomeEvent`) to the reranks that served them, by `requestId`. A retried batch counts nothing twice. Unknown or expired request ids are `unattributed` (a call that finds no exposure for some ids waits `EXPOSURE_GATHER_MS` + 200 ms once and looks again first, since an exposure is written a gather after its response); items that were not served are rejected with `ITEM_NOT_EXPOSED`; other invalid events are rejected one by one. A 503 means nothing of the batch may have been stored: retry the same batch.
          */
         post: operations["ingestEvents"];
         delete?: never;
