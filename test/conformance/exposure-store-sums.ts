@@ -30,13 +30,18 @@ function shuffled<T>(items: readonly T[], random: () => number): T[] {
   return out;
 }
 
-/** An exposure's update (names every field of the user's totals, as the fold asks) or an event's. */
+/**
+ * An exposure's update or an event's. An exposure names the user's fields with zero deltas, names one, or
+ * (what serving sends) names none: the fold carries every field it does not name by 0.
+ */
 function randomUpdate(random: () => number, users: number): SumsUpdate {
   const userId = `user-${Math.floor(random() * users)}`;
   const arm = random() < 0.5 ? 'A' : 'B';
   if (random() < 0.5) {
     const ndcg = random();
-    return { userId, increments: { [arm]: { n: 1, ndcg } }, users: [{ arm, count: 1, sums: { pos: 0, ndcg } }] };
+    const pick = random();
+    const sums = pick < 0.33 ? { pos: 0, ndcg } : pick < 0.66 ? { ndcg } : {};
+    return { userId, increments: { [arm]: { n: 1, ndcg } }, users: [{ arm, count: 1, sums }] };
   }
   const pos = 1 + Math.floor(random() * 3);
   return { userId, increments: { [arm]: { pos } }, users: [{ arm, count: 0, sums: { pos } }] };
