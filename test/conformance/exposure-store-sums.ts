@@ -40,7 +40,7 @@ function randomUpdate(random: () => number, users: number): SumsUpdate {
   if (random() < 0.5) {
     const ndcg = random();
     const pick = random();
-    const sums = pick < 0.33 ? { pos: 0, ndcg } : pick < 0.66 ? { ndcg } : {};
+    const sums: Record<string, number> = pick < 0.33 ? { pos: 0, ndcg } : pick < 0.66 ? { ndcg } : {};
     return { userId, increments: { [arm]: { n: 1, ndcg } }, users: [{ arm, count: 1, sums }] };
   }
   const pos = 1 + Math.floor(random() * 3);
