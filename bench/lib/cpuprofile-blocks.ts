@@ -10,18 +10,9 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { REPO_ROOT } from '../../testkit/processes.js';
+import { moduleOf, type CpuProfile, type ProfileNode } from './cpuprofile.js';
 
-interface Node {
-  id: number;
-  callFrame: { functionName: string; url: string; lineNumber: number };
-  children?: number[];
-}
-interface Profile {
-  nodes: Node[];
-  samples: number[];
-  timeDeltas: number[];
-  startTime: number;
-}
 interface Blocks {
   blockSize: number;
   blocks: Array<{ recorded: boolean; startUs: number; endUs: number }>;
@@ -36,9 +27,9 @@ const files = (await readdir(dir)).filter((f) => f.endsWith('.cpuprofile'));
 const sized = await Promise.all(files.map(async (f) => ({ f, text: await readFile(join(dir, f), 'utf8') })));
 const main = sized.sort((a, b) => b.text.length - a.text.length)[0];
 if (!main) throw new Error(`no .cpuprofile in ${dir}`);
-const profile = JSON.parse(main.text) as Profile;
+const profile = JSON.parse(main.text) as CpuProfile;
 
-const label = (n: Node) => `${n.callFrame.functionName || '(anonymous)'} ${n.callFrame.url.split('/').slice(-2).join('/')}:${n.callFrame.lineNumber + 1}`;
+const label = (n: ProfileNode) => `${n.callFrame.functionName || '(anonymous)'} ${moduleOf(n.callFrame.url, n.callFrame.functionName, REPO_ROOT.replace(/\/$/, ''))}:${n.callFrame.lineNumber + 1}`;
 const byId = new Map(profile.nodes.map((n) => [n.id, n]));
 const ordered = [...blocks.blocks].sort((a, b) => a.startUs - b.startUs);
 /** Which block kind a timestamp falls in (binary search over the sorted, disjoint intervals). */

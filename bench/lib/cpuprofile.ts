@@ -4,17 +4,18 @@
  */
 import { readFile } from 'node:fs/promises';
 
-interface CallFrame {
+/** A V8 .cpuprofile's frame, node and whole profile (the parts read here and in cpuprofile-blocks.ts). */
+export interface CallFrame {
   functionName: string;
   url: string;
   lineNumber: number;
 }
-interface ProfileNode {
+export interface ProfileNode {
   id: number;
   callFrame: CallFrame;
   children?: number[];
 }
-interface CpuProfile {
+export interface CpuProfile {
   nodes: ProfileNode[];
   samples: number[];
   timeDeltas: number[];
